@@ -1,0 +1,36 @@
+# Every target creates .venv when it is missing and installs what it needs into it.
+# pip's own cache (~/.cache/pip) makes the TensorFlow install cheap after the first time.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: test demo bench catalog fuzz clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[tensorflow,test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+fuzz: $(STAMP)
+	PF_FUZZ_LONG=1 $(PY) -m pytest -q tests/test_fuzz.py
+
+demo: $(STAMP)
+	@$(PY) scripts/demo.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+catalog: $(STAMP)
+	$(PY) scripts/gen_catalog.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,183 @@
+"""The one catalog that validation and the factory both read.
+
+Why data: validation must know every Keras layer type, its arguments and its
+component slots without importing Keras (5 s, 500 MB). `catalog.json` is
+generated from the installed Keras by `scripts/gen_catalog.py` and checked
+against it by `tests/test_catalog_drift.py`, so it cannot drift.
+
+It is also the closed registry: a name in a YAML file means something only if
+it is in this catalog, or was registered from Python with
+`policyfactory.register_component` / `policyfactory.register_layer`.
+
+Example::
+
+    >>> cat = catalog()
+    >>> cat.layer("Convolution2D").name
+    'Conv2D'
+    >>> cat.component("initializer", "he_normal").name
+    'HeNormal'
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+KINDS = ("initializer", "regularizer", "constraint")
+ROLES = (
+    "kernel", "bias", "recurrent", "embeddings", "depthwise", "pointwise",
+    "gamma", "beta", "moving_mean", "moving_variance", "alpha", "activity",
+)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class Slot:
+    arg: str  # e.g. "kernel_initializer"
+    kind: str  # initializer | regularizer | constraint
+    role: str  # e.g. "kernel"
+    default: str | None = None  # canonical component class Keras uses when none is given
+
+
+@dataclass
+class LayerType:
+    name: str
+    params: dict[str, dict]
+    required: list[str]
+    slots: dict[str, Slot]
+    layer_params: list[str]
+    registered: bool = False
+    cls: Any = None  # the Python class, for layers registered from Python only
+
+    @property
+    def roles(self) -> set[str]:
+        return {s.role for s in self.slots.values()}
+
+
+@dataclass
+class ComponentType:
+    kind: str
+    name: str
+    aliases: list[str]
+    params: dict[str, dict]
+    random: bool
+    stateless: bool
+    registered: bool = False
+    cls: Any = None
+
+    @property
+    def seeded(self) -> bool:
+        return "seed" in self.params
+
+
+@dataclass
+class Catalog:
+    keras_version: str
+    layers: dict[str, LayerType]
+    layer_aliases: dict[str, str]
+    excluded_layers: dict[str, str]
+    components: dict[str, dict[str, ComponentType]]
+    activations: list[str]
+    _component_index: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._component_index = {}
+        for kind, entries in self.components.items():
+            idx = {}
+            for name, entry in entries.items():
+                idx[name] = name
+                for a in entry.aliases:
+                    idx.setdefault(a, name)
+            self._component_index[kind] = idx
+
+    # -- layers --------------------------------------------------------------
+    def layer(self, name: str) -> LayerType | None:
+        """The layer type for a name or alias (`Convolution2D` -> Conv2D), else None."""
+        if not isinstance(name, str):
+            return None
+        name = self.layer_aliases.get(name, name)
+        return self.layers.get(name)
+
+    def layer_names(self) -> list[str]:
+        return sorted(set(self.layers) | set(self.layer_aliases))
+
+    # -- components ------------------------------------------------------------
+    def component(self, kind: str, name: str) -> ComponentType | None:
+        """The component class for a class name or snake_case alias, else None."""
+        if not isinstance(name, str):
+            return None
+        canonical = self._component_index.get(kind, {}).get(name)
+        return self.components[kind][canonical] if canonical else None
+
+    def component_any_kind(self, name: str) -> ComponentType | None:
+        for kind in KINDS:
+            c = self.component(kind, name)
+            if c is not None:
+                return c
+        return None
+
+    def component_names(self, kind: str) -> list[str]:
+        return sorted(self._component_index.get(kind, {}))
+
+    # -- registration from Python ----------------------------------------------
+    def add_layer(self, entry: LayerType) -> None:
+        self.layers[entry.name] = entry
+
+    def add_component(self, entry: ComponentType) -> None:
+        self.components[entry.kind][entry.name] = entry
+        self._reindex()
+
+
+def article(word: str) -> str:
+    """'an initializer', 'a constraint'."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def did_you_mean(word: Any, choices) -> str:
+    """' (did you mean 'X'?)' for the closest choice, or ''."""
+    if not isinstance(word, str):
+        return ""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f" (did you mean '{lowered[word.lower()]}'?)"
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        close = [lowered[c] for c in close]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _from_json(data: dict) -> Catalog:
+    layers = {}
+    for name, e in data["layers"].items():
+        slots = {
+            arg: Slot(arg, s["kind"], s["role"], s.get("default"))
+            for arg, s in e["slots"].items()
+        }
+        layers[name] = LayerType(name, e["params"], e["required"], slots, e["layer_params"])
+    components = {
+        kind: {
+            name: ComponentType(kind, name, e["aliases"], e["params"], e["random"], e["stateless"])
+            for name, e in entries.items()
+        }
+        for kind, entries in data["components"].items()
+    }
+    return Catalog(
+        data["keras_version"], layers, data["layer_aliases"], data["excluded_layers"],
+        components, data["activations"],
+    )
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """The process-wide catalog: shipped data plus anything registered from Python."""
+    with open(os.path.join(_HERE, "catalog.json"), encoding="utf-8") as fh:
+        return _from_json(json.load(fh))

@@ -1,0 +1,158 @@
+"""The `policyfactory` command line.
+
+Only what a command uses is imported: `validate`, `schema` and `--help` never
+import TensorFlow or Keras; `build`, `explain` of built slots and `audit` import
+the Keras side lazily.
+
+Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .findings import (EXIT_INVALID, EXIT_OK, Finding, InvalidInput, exit_code,
+                       format_json, format_text, sorted_findings)
+from .yamlload import DEFAULT_LIMITS, Limits
+
+FORMATS = ("text", "json")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="policyfactory",
+        description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
+        epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp, policy=True):
+        sp.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+        if policy:
+            sp.add_argument("--policy", metavar="NAME_OR_PATH",
+                            help="judge models against this policy instead of the one they name")
+        sp.add_argument("--max-bytes", type=int, default=DEFAULT_LIMITS.max_bytes, metavar="N",
+                        help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes})")
+
+    v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
+    v.add_argument("paths", nargs="+", metavar="PATH")
+    common(v)
+
+    b = sub.add_parser("build", help="validate a model file, then build it with Keras and save a .keras file")
+    b.add_argument("path", metavar="MODEL.yaml")
+    b.add_argument("-o", "--output", metavar="OUT.keras", help="where to write the model (default: NAME.keras beside the file)")
+    b.add_argument("--summary", action="store_true", help="print the Keras model summary")
+    common(b)
+
+    e = sub.add_parser("explain", help="table of every slot, its component, seed and sharing group with the verdict")
+    e.add_argument("path", metavar="MODEL.yaml")
+    common(e)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
+    s.add_argument("what", choices=("policy", "model"))
+    return p
+
+
+def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) -> None:
+    findings = sorted_findings(findings)
+    if fmt == "json":
+        print(format_json(findings))
+        return
+    if findings:
+        print(format_text(findings))
+        n_inv = sum(1 for f in findings if f.category == "invalid")
+        n_pol = len(findings) - n_inv
+        files = len({f.file for f in findings})
+        parts = []
+        if n_inv:
+            parts.append(f"{n_inv} invalid input")
+        if n_pol:
+            parts.append(f"{n_pol} policy")
+        print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
+              f"in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
+    for line in ok_lines or []:
+        print(line)
+
+
+def _limits(args) -> Limits:
+    return Limits(max_bytes=args.max_bytes)
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate_path
+
+    findings: list[Finding] = []
+    ok_lines = []
+    for path in args.paths:
+        result = validate_path(path, policy=args.policy, limits=_limits(args))
+        findings.extend(result.findings)
+        if not result.findings and result.summary:
+            ok_lines.append(f"{path}: ok, {result.summary}")
+    _emit(findings, args.format, ok_lines)
+    return exit_code(findings)
+
+
+def cmd_schema(args) -> int:
+    import json
+
+    from .jsonschema import schema_for
+
+    print(json.dumps(schema_for(args.what), indent=2))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain_path
+
+    findings, text = explain_path(args.path, policy=args.policy, fmt=args.format, limits=_limits(args))
+    if text:
+        print(text)
+    if findings and args.format == "text":
+        _emit(findings, "text")
+    return exit_code(findings)
+
+
+def cmd_build(args) -> int:
+    from .validate import validate_path
+
+    result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    if result.findings:
+        _emit(result.findings, args.format)
+        print(f"{args.path}: not built, nothing written", file=sys.stderr)
+        return exit_code(result.findings)
+    from ..keras_side.building import build_and_save  # imports Keras
+
+    try:
+        out, model = build_and_save(result.spec, args.output, policy=result.policy)
+    except InvalidInput as exc:
+        _emit(exc.findings, args.format)
+        print(f"{args.path}: not built, nothing written", file=sys.stderr)
+        return exit_code(exc.findings)
+    if args.summary:
+        model.summary()
+    if args.format == "json":
+        print(format_json([]))
+    else:
+        print(f"{args.path}: built model '{model.name}' ({model.count_params()} parameters) -> {out}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INVALID
+    handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain}[args.command]
+    try:
+        return handler(args)
+    except InvalidInput as exc:
+        _emit(exc.findings, getattr(args, "format", "text"))
+        return exit_code(exc.findings) or EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

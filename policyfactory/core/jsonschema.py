@@ -1,0 +1,34 @@
+"""JSON Schemas of policy and model files, generated from the Pydantic models.
+
+`policyfactory schema policy|model` prints them; editors use the copies shipped
+in `schemas/` (kept equal to these by a test) for completion and checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import catalog
+
+SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_for(what: str) -> dict[str, Any]:
+    if what == "policy":
+        from .policy import PolicyFile
+
+        schema = PolicyFile.model_json_schema()
+        title = "policyfactory policy file"
+    elif what == "model":
+        from .modelfile import ModelFile
+
+        schema = ModelFile.model_json_schema()
+        title = "policyfactory model file"
+        layer = schema["$defs"]["LayerEntry"]
+        names = catalog().layer_names()
+        layer["properties"]["type"] = {"type": "string", "enum": names, "title": "Type",
+                                       "description": "A layer type from the catalog (keras.layers names)."}
+    else:
+        raise ValueError(f"no schema for {what!r}: policy or model")
+    return {"$schema": SCHEMA_URL, "$id": f"policyfactory-{what}.schema.json", "title": title, **{
+        k: v for k, v in schema.items() if k != "title"}}

@@ -1,0 +1,569 @@
+"""Model files (`kind: model`): schema, semantic checks and the sharing verdict, without Keras.
+
+`check_model` turns a loaded model file into a `ModelSpec` -- every layer with
+its canonical type, its name, its plain Keras arguments, its component slots
+resolved through the catalog -- plus findings. The Keras side builds exactly
+this `ModelSpec`, so what was validated is what gets built.
+
+Sharing is judged here with the same `SharingLedger` the factory uses, fed in
+the same order the factory will build in, with the same group keys
+(`component_group_key`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional, Union
+
+from pydantic import ConfigDict, Field, WithJsonSchema
+from typing_extensions import Annotated
+
+from .catalog import KINDS, LayerType, article, catalog, did_you_mean
+from .findings import Finding
+from .naming import Namer
+from .policy import Policy
+from .schema import StrictModel, describe, validate_as
+from .sharing import SharingLedger, SlotRef
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded
+
+RESERVED_LAYER_KEYS = ("type", "name", "inputs")
+FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
+ACTIVATION_PARAMS = ("activation", "recurrent_activation")
+
+
+# -- schema (Pydantic) -------------------------------------------------------------
+
+class InputSpec(StrictModel):
+    """A model input: its shape without the batch dimension (null for any size)."""
+
+    shape: list[Optional[int]]
+    dtype: Optional[str] = None
+
+
+_COMPONENT_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "description": "A Keras identifier: HeNormal, he_normal, l2, unit_norm ..."},
+        {"type": "object", "required": ["class_name"], "additionalProperties": False,
+         "properties": {"class_name": {"type": "string"}, "config": {"type": "object"}}},
+    ]
+}
+# Checked by `_Checker.component` (better messages than a Pydantic union); typed for JSON Schema.
+Component = Annotated[Any, WithJsonSchema(_COMPONENT_SCHEMA)]
+
+
+class SharedDecl(StrictModel):
+    """A component meant to be shared: exactly one of initializer, regularizer, constraint."""
+
+    initializer: Optional[Component] = None
+    regularizer: Optional[Component] = None
+    constraint: Optional[Component] = None
+
+
+class LayerEntry(StrictModel):
+    """A layer: `type:` (a catalog name), optional `name:` and `inputs:`, and Keras's own arguments.
+
+    Component slots (`*_initializer`, `*_regularizer`, `*_constraint`) take a
+    Keras identifier string, a `{class_name, config}` mapping or `{shared: NAME}`.
+    Wrappers take the wrapped layer under `layer:` (RNN: `cell:`).
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    type: str
+    name: Optional[str] = None
+    inputs: Optional[list[str]] = None
+
+
+class AllowEntry(StrictModel):
+    """Suppress a finding on purpose: the rule id, the slots it covers, and why."""
+
+    rule: str
+    slots: list[str] = Field(default_factory=list)
+    reason: str = Field(min_length=1)
+
+
+class ModelFile(StrictModel):
+    """A model file (`kind: model`)."""
+
+    kind: Literal["model"]
+    version: Literal[1]
+    name: Optional[str] = None
+    description: Optional[str] = None
+    policy: str = Field("strict", description="A built-in policy name or a path relative to this file.")
+    seed: Optional[int] = Field(None, description="Reproducible, distinct seeds for every fresh initializer.")
+    input: Optional[InputSpec] = Field(None, description="Sequential model: layers run in order.")
+    inputs: Optional[dict[str, InputSpec]] = Field(None, description="Functional model: named inputs.")
+    outputs: Optional[list[str]] = None
+    shared: dict[str, SharedDecl] = Field(default_factory=dict)
+    layers: list[LayerEntry] = Field(min_length=1)
+    allow: list[AllowEntry] = Field(default_factory=list)
+
+
+# -- the validated, normalized spec -----------------------------------------------
+
+@dataclass
+class ComponentSpec:
+    """A component resolved through the catalog."""
+
+    kind: str
+    class_name: str  # canonical
+    config: dict[str, Any]
+    shared: str | None = None  # name under `shared:` when it is a shared reference
+    path: tuple = ()
+
+    @property
+    def explicit_seed(self) -> int | None:
+        s = self.config.get("seed")
+        return s if isinstance(s, int) and not isinstance(s, bool) else None
+
+
+@dataclass
+class LayerNode:
+    type: str  # canonical catalog name
+    name: str
+    args: dict[str, Any]  # plain Keras arguments
+    components: dict[str, ComponentSpec]  # slot arg -> component given in the file
+    sublayers: dict[str, Union["LayerNode", list["LayerNode"]]]
+    inputs: list[str] | None
+    path: tuple
+
+
+@dataclass
+class ModelSpec:
+    file: str
+    name: str
+    seed: int | None
+    policy_ref: str
+    input: InputSpec | None
+    inputs: dict[str, InputSpec] | None
+    outputs: list[str] | None
+    shared: dict[str, ComponentSpec]
+    layers: list[LayerNode]
+    base_dir: str = "."
+
+
+@dataclass
+class ModelCheck:
+    findings: list[Finding] = field(default_factory=list)
+    spec: ModelSpec | None = None
+    ledger: SharingLedger | None = None
+    policy: Policy | None = None
+
+
+def component_group_key(comp_kind: str, class_name: str, config: dict, shared: str | None) -> str | None:
+    """The sharing-group key of a component use, or None when it is fresh.
+
+    One initializer class with one explicit seed draws one stream, whether it is
+    one shared instance or several copies; otherwise a shared declaration is its
+    own group, and everything else is fresh per slot.
+    """
+    seed = config.get("seed") if comp_kind == "initializer" else None
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return f"seed:{class_name}:{seed}"
+    if shared is not None:
+        return f"shared:{shared}"
+    return None
+
+
+def group_label(class_name: str, config: dict, shared: str | None) -> str:
+    seed = config.get("seed")
+    parts = []
+    if shared is not None:
+        parts.append(f"shared '{shared}'")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        parts.append(f"{class_name}(seed={seed})")
+    return " = ".join(parts) or class_name
+
+
+# -- semantic checks --------------------------------------------------------------
+
+class _Checker:
+    def __init__(self, loaded: Loaded, limits: Limits):
+        self.loaded = loaded
+        self.limits = limits
+        self.cat = catalog()
+        self.findings: list[Finding] = []
+        self.layer_count = 0
+
+    def err(self, path, rule, message, at_key=False):
+        self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
+
+    # components ---------------------------------------------------------------
+    def forbidden_keys(self, value, path) -> bool:
+        """Report `module:` / `registered_name:` anywhere inside a value; True if any."""
+        found = False
+        stack = [(value, path)]
+        while stack:
+            v, p = stack.pop()
+            if isinstance(v, dict):
+                for k, sub in v.items():
+                    if k in FORBIDDEN_CONFIG_KEYS:
+                        self.err(p + (k,), "config-module-key",
+                                 f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
+                                 f"and classes registered from Python", at_key=True)
+                        found = True
+                    else:
+                        stack.append((sub, p + (k,)))
+            elif isinstance(v, list):
+                stack.extend((sub, p + (i,)) for i, sub in enumerate(v))
+        return found
+
+    def component(self, value, kind: str, path, shared_decls: dict | None, allow_shared=True) -> ComponentSpec | None:
+        if self.forbidden_keys(value, path):
+            return None
+        if isinstance(value, str):
+            ct = self.cat.component(kind, value)
+            if ct is None:
+                self._unknown_component(value, kind, path)
+                return None
+            return ComponentSpec(kind, ct.name, {}, None, path)
+        if isinstance(value, dict) and "shared" in value:
+            if not allow_shared:
+                self.err(path, "shared-in-shared", "a shared declaration cannot refer to another one")
+                return None
+            extra = [k for k in value if k != "shared"]
+            if extra:
+                self.err(path + (extra[0],), "schema-unknown-key",
+                         f"unknown key '{extra[0]}' beside 'shared:'", at_key=True)
+                return None
+            name = value["shared"]
+            if not isinstance(name, str) or shared_decls is None or name not in shared_decls:
+                choices = list(shared_decls or {})
+                self.err(path + ("shared",), "shared-unknown",
+                         f"no shared component named {describe(name) if not isinstance(name, str) else repr(name)}"
+                         f"{did_you_mean(name, choices)}" + ("" if choices else " (the file declares none under 'shared:')"))
+                return None
+            decl = shared_decls[name]
+            if decl is None:
+                return None  # its own finding was reported at the declaration
+            if decl.kind != kind:
+                self.err(path + ("shared",), "shared-wrong-kind",
+                         f"shared '{name}' is {article(decl.kind)}, but this slot takes {article(kind)}")
+                return None
+            return ComponentSpec(kind, decl.class_name, decl.config, name, path)
+        if isinstance(value, dict) and "class_name" in value:
+            for k in value:
+                if k not in ("class_name", "config"):
+                    self.err(path + (k,), "schema-unknown-key",
+                             f"unknown key '{k}' in a component config (expected class_name and config)", at_key=True)
+                    return None
+            cname = value["class_name"]
+            ct = self.cat.component(kind, cname) if isinstance(cname, str) else None
+            if ct is None:
+                if not isinstance(cname, str):
+                    self.err(path + ("class_name",), "schema-type", f"'class_name': expected a string, got {describe(cname)}")
+                else:
+                    self._unknown_component(cname, kind, path + ("class_name",))
+                return None
+            config = value.get("config", {})
+            if config is None:
+                config = {}
+            if not isinstance(config, dict):
+                self.err(path + ("config",), "schema-type", f"'config': expected a mapping, got {describe(config)}")
+                return None
+            ok = True
+            for k, v in config.items():
+                info = ct.params.get(k)
+                if info is None:
+                    self.err(path + ("config", k), "unknown-argument",
+                             f"{ct.name} takes no argument '{k}'{did_you_mean(k, list(ct.params))}", at_key=True)
+                    ok = False
+                elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                    self.err(path + ("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}")
+                    ok = False
+                elif not self._type_ok(info, v, path + ("config", k), k):
+                    ok = False
+            return ComponentSpec(kind, ct.name, dict(config), None, path) if ok else None
+        if isinstance(value, dict):
+            self.err(path, "component-value",
+                     f"{article(kind)} is a name (e.g. '{self._example(kind)}'), a mapping with class_name and config, "
+                     f"or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")
+            return None
+        self.err(path, "component-value", f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; got {describe(value)}")
+        return None
+
+    @staticmethod
+    def _example(kind):
+        return {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}[kind]
+
+    def _unknown_component(self, name, kind, path):
+        other = self.cat.component_any_kind(name)
+        if other is not None:
+            self.err(path, "component-wrong-kind", f"'{name}' is {article(other.kind)}, but this slot takes {article(kind)}")
+        else:
+            self.err(path, "unknown-component-class",
+                     f"unknown {kind} '{name}'{did_you_mean(name, self.cat.component_names(kind))}")
+
+    def _type_ok(self, info: dict, value, path, name) -> bool:
+        t = info.get("type")
+        if t is None or value is None:
+            return True
+        good = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+        }[t]
+        if not good:
+            word = {"int": "an integer", "float": "a number", "bool": "true or false"}[t]
+            self.err(path, "schema-type", f"'{name}': expected {word}, got {describe(value)}")
+        return good
+
+    # layers -------------------------------------------------------------------
+    def layer(self, raw, path, namer: Namer, shared_decls, functional: bool, nested: bool) -> LayerNode | None:
+        self.layer_count += 1
+        if self.layer_count == self.limits.max_layers + 1:
+            self.err(path, "limit-layers", f"more than {self.limits.max_layers} layers")
+        if self.layer_count > self.limits.max_layers:
+            return None
+        if not isinstance(raw, dict):
+            self.err(path, "schema-type", f"a layer is a mapping with 'type:', got {describe(raw)}")
+            return None
+        if self.forbidden_keys(raw, path):
+            return None
+        tname = raw.get("type")
+        if not isinstance(tname, str):
+            if "type" not in raw:
+                self.err(path, "schema-missing-key", "missing required key 'type'")
+            else:
+                self.err(path + ("type",), "schema-type", f"'type': expected a string, got {describe(tname)}")
+            return None
+        lt = self.cat.layer(tname)
+        if lt is None:
+            if tname in self.cat.excluded_layers:
+                self.err(path + ("type",), "layer-not-allowed",
+                         f"layer type '{tname}' is not allowed: {self.cat.excluded_layers[tname]}")
+            else:
+                self.err(path + ("type",), "unknown-layer-type",
+                         f"unknown layer type '{tname}'{did_you_mean(tname, self.cat.layer_names())}")
+            return None
+        n_before = len(self.findings)
+
+        name = raw.get("name")
+        if name is not None and not isinstance(name, str):
+            self.err(path + ("name",), "schema-type", f"'name': expected a string, got {describe(name)}")
+            name = None
+        if name is None:
+            name = namer.next(lt.name)
+            namer.take(name)
+        elif not namer.take(name):
+            self.err(path + ("name",), "duplicate-layer-name", f"layer name '{name}' is already used")
+
+        inputs = raw.get("inputs")
+        if inputs is not None:
+            if nested:
+                self.err(path + ("inputs",), "schema-unknown-key", "a wrapped layer takes no 'inputs:'", at_key=True)
+            elif not functional:
+                self.err(path + ("inputs",), "inputs-in-sequential",
+                         "'inputs:' on a layer needs a functional model (top-level 'inputs:' instead of 'input:')", at_key=True)
+            elif not (isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)):
+                self.err(path + ("inputs",), "schema-type", f"'inputs': expected a list of names, got {describe(inputs)}")
+                inputs = None
+
+        args: dict[str, Any] = {}
+        components: dict[str, ComponentSpec] = {}
+        sublayers: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in RESERVED_LAYER_KEYS:
+                continue
+            kpath = path + (key,)
+            if not isinstance(key, str) or key not in lt.params:
+                self.err(kpath, "unknown-argument",
+                         f"{lt.name} takes no argument '{key}'{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
+                         at_key=True)
+                continue
+            if key in lt.slots:
+                if value is None:
+                    continue
+                comp = self.component(value, lt.slots[key].kind, kpath, shared_decls)
+                if comp is not None:
+                    components[key] = comp
+            elif key in lt.layer_params:
+                if isinstance(value, list) and key in ("cells", "layers", "cell"):
+                    subs = [self.layer(v, kpath + (i,), namer, shared_decls, functional, True) for i, v in enumerate(value)]
+                    if all(s is not None for s in subs):
+                        sublayers[key] = subs
+                elif value is None:
+                    continue
+                else:
+                    sub = self.layer(value, kpath, namer, shared_decls, functional, True)
+                    if sub is not None:
+                        sublayers[key] = sub
+            else:
+                if isinstance(value, dict) and "class_name" in value:
+                    self.err(kpath, "config-object-not-allowed",
+                             f"'{key}' takes plain data here; Keras object configs are read only in component slots")
+                    continue
+                if key in ACTIVATION_PARAMS and value is not None:
+                    if not isinstance(value, str):
+                        self.err(kpath, "schema-type", f"'{key}': expected an activation name, got {describe(value)}")
+                        continue
+                    if value not in self.cat.activations:
+                        self.err(kpath, "unknown-activation",
+                                 f"unknown activation '{value}'{did_you_mean(value, self.cat.activations)}")
+                        continue
+                if not self._type_ok(lt.params[key], value, kpath, key):
+                    continue
+                args[key] = value
+        for req in lt.required:
+            if req not in raw:
+                self.err(path, "missing-argument", f"{lt.name} needs argument '{req}'")
+        if lt.name in ("Bidirectional",) and "layer" in sublayers:
+            inner = sublayers["layer"]
+            inner_lt = self.cat.layer(inner.type)
+            if inner_lt is not None and "go_backwards" not in inner_lt.params:
+                self.err(path + ("layer",), "wrapper-layer",
+                         f"Bidirectional wraps a recurrent layer; {inner.type} is not one")
+        if len(self.findings) > n_before:
+            return None
+        return LayerNode(lt.name, name, args, components, sublayers,
+                         inputs if isinstance(inputs, list) else None, path)
+
+
+def check_model(loaded: Loaded, policy: Policy | None, limits: Limits = DEFAULT_LIMITS,
+                policy_loader=None) -> ModelCheck:
+    """Validate a loaded model file and judge its sharing groups against `policy`.
+
+    `policy=None` means the policy the file names; `policy_loader(ref, loaded)`
+    resolves that reference (injected so that this module stays import-light).
+    """
+    result = ModelCheck()
+    data = loaded.value
+    if not isinstance(data, dict):
+        result.findings.append(loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: model'"))
+        return result
+    ck = _Checker(loaded, limits)
+    if ck.forbidden_keys(data, ()):
+        result.findings = ck.findings
+        return result
+    mf, findings = validate_as(ModelFile, data, loaded)
+    if mf is None:
+        result.findings = findings
+        return result
+
+    if mf.input is not None and mf.inputs is not None:
+        ck.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both", at_key=True)
+    if mf.input is None and mf.inputs is None:
+        ck.err((), "model-inputs", "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
+    functional = mf.inputs is not None
+    if mf.outputs is not None and not functional:
+        ck.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
+
+    # shared declarations
+    shared_decls: dict[str, ComponentSpec | None] = {}
+    for sname, decl in mf.shared.items():
+        dpath = ("shared", sname)
+        given = [k for k in KINDS if getattr(decl, k) is not None]
+        if len(given) != 1:
+            ck.err(dpath, "shared-declaration",
+                   f"shared '{sname}' must name exactly one of initializer, regularizer, constraint"
+                   + (f" (it names {', '.join(given)})" if given else ""))
+            shared_decls[sname] = None
+            continue
+        kind = given[0]
+        raw = data["shared"][sname][kind]
+        shared_decls[sname] = ck.component(raw, kind, dpath + (kind,), None, allow_shared=False)
+
+    # layers
+    namer = Namer()
+    nodes: list[LayerNode] = []
+    for i, raw in enumerate(data["layers"]):
+        node = ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)
+        if node is not None:
+            nodes.append(node)
+
+    # functional wiring
+    if functional and not ck.findings:
+        known = set(mf.inputs or {})
+        for node in nodes:
+            for j, ref in enumerate(node.inputs or []):
+                if ref not in known:
+                    ck.err(node.path + ("inputs", j), "unknown-reference",
+                           f"'{ref}' is neither a model input nor an earlier layer{did_you_mean(ref, sorted(known))}")
+            known.add(node.name)
+        for j, ref in enumerate(mf.outputs or []):
+            if ref not in known:
+                ck.err(("outputs", j), "unknown-reference", f"output '{ref}' names no layer{did_you_mean(ref, sorted(known))}")
+
+    result.findings = findings + ck.findings
+    if result.findings:
+        return result
+
+    spec = ModelSpec(
+        loaded.file, mf.name or "model", mf.seed, mf.policy, mf.input, mf.inputs,
+        mf.outputs, {k: v for k, v in shared_decls.items() if v is not None}, nodes, loaded.base_dir,
+    )
+    result.spec = spec
+    if policy is None and policy_loader is not None:
+        policy, pfindings = policy_loader(mf.policy, loaded)
+        if policy is None:
+            result.findings.extend(pfindings)
+            return result
+    result.policy = policy
+    if policy is not None:
+        ledger = SharingLedger(policy)
+        for node in nodes:
+            feed_ledger(ledger, node, loaded.file, loaded)
+        result.ledger = ledger
+        result.findings.extend(ledger.violations())
+        result.findings = apply_allows(result.findings, mf.allow, loaded)
+    return result
+
+
+def feed_ledger(ledger: SharingLedger, node: LayerNode, file: str, loaded: Loaded | None, owner: str = "") -> None:
+    """Add a layer's slots to the ledger in the order the factory builds them.
+
+    Mirrors the factory: wrapped layers first, then the layer; a Bidirectional
+    layer's backward copy repeats its shared references (explicit seeds are
+    derived anew for the backward copy, so they join no group).
+    """
+    owner = owner or node.name
+    cat = catalog()
+    for key, sub in node.sublayers.items():
+        for s in (sub if isinstance(sub, list) else [sub]):
+            feed_ledger(ledger, s, file, loaded, owner)
+    lt = cat.layer(node.type)
+    _feed_slots(ledger, node, lt, node.name, owner, file, loaded, backward=False)
+    if node.type == "Bidirectional" and "layer" in node.sublayers and "backward_layer" not in node.sublayers:
+        inner = node.sublayers["layer"]
+        _feed_slots(ledger, inner, cat.layer(inner.type), f"backward_{inner.name}", owner, file, loaded, backward=True)
+
+
+def _feed_slots(ledger, node: LayerNode, lt: LayerType, layer_name: str, owner: str, file: str,
+                loaded: Loaded | None, backward: bool) -> None:
+    for arg, comp in node.components.items():
+        slot = lt.slots[arg]
+        config = comp.config
+        if backward and comp.shared is None:
+            continue  # fresh in each direction; an explicit seed is re-derived for the backward copy
+        key = component_group_key(comp.kind, comp.class_name, config, comp.shared)
+        if key is None:
+            continue
+        line, col = loaded.mark(comp.path) if loaded is not None else (0, 0)
+        ref = SlotRef(layer_name, lt.name, arg, slot.kind, slot.role, owner, file, line, col)
+        ledger.join(key, comp.kind, comp.class_name, ref, group_label(comp.class_name, config, comp.shared))
+
+
+def apply_allows(findings: list[Finding], allows: list[AllowEntry], loaded: Loaded) -> list[Finding]:
+    """Drop findings that an `allow:` entry suppresses; an allow that suppresses nothing is a finding."""
+    if not allows:
+        return findings
+    kept = []
+    used = [False] * len(allows)
+    for f in findings:
+        suppressed = False
+        for i, a in enumerate(allows):
+            if a.rule != f.rule and a.rule != f.data.get("rule_id"):
+                continue
+            slots = set(f.data.get("slots", []))
+            if a.slots and not set(a.slots) <= slots:
+                continue
+            used[i] = True
+            suppressed = True
+        if not suppressed:
+            kept.append(f)
+    for i, a in enumerate(allows):
+        if not used[i]:
+            kept.append(loaded.finding(("allow", i), "unused-allow",
+                                       f"allow for rule '{a.rule}' suppresses nothing: remove it", category="policy",
+                                       severity="warning"))
+    return kept

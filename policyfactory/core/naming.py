@@ -1,0 +1,61 @@
+"""Deterministic layer names and seeds: the one place that derives them.
+
+Why here (TF-free): `validate` and `explain` must name the same layers and show
+the same seeds that the `LayerFactory` will use when it builds, without Keras.
+
+Seeds come from SHA-256 of the factory seed, the layer name and the slot --
+never Python's salted `hash()` -- so a new process derives the same seeds.
+
+Example::
+
+    >>> derive_seed(1, "dense", "kernel_initializer") == derive_seed(1, "dense", "kernel_initializer")
+    True
+    >>> Namer().next("MultiHeadAttention")
+    'multi_head_attention'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+SEED_BITS = 31  # Keras/TF stateless random ops take int32-sized seeds safely
+
+
+def derive_seed(base: int, *parts: object) -> int:
+    """A stable seed in [0, 2**31) from a base seed and names."""
+    text = "\x1f".join([str(int(base))] + [str(p) for p in parts])
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % (1 << SEED_BITS)
+
+
+def snake_case(name: str) -> str:
+    """Keras's own rule: `Conv2D` -> conv2d, `GRUCell` -> gru_cell."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Namer:
+    """Unique layer names in build order: dense, dense_1, dense_2 ..."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+        self._counts: dict[str, int] = {}
+
+    def next(self, type_name: str) -> str:
+        base = snake_case(type_name)
+        n = self._counts.get(base, 0)
+        while True:
+            name = base if n == 0 else f"{base}_{n}"
+            n += 1
+            if name not in self.used:
+                self._counts[base] = n
+                return name
+
+    def take(self, name: str) -> bool:
+        """Claim a name; False if it was already used."""
+        if name in self.used:
+            return False
+        self.used.add(name)
+        return True

@@ -1,0 +1,243 @@
+"""Policy files: their Pydantic models, loading with `extends`, and semantic checks.
+
+A policy says which sharing groups may exist, per component kind, layer type,
+role, component class and scope. `load_policy("recurrent")` reads a built-in
+policy; `load_policy("my/policy.yaml")` reads a file. See `sharing.py` for the
+verdict these rules give.
+
+Example::
+
+    >>> p = load_policy("recurrent")
+    >>> [r.id for r in p.rules]
+    ['recurrent-constraints']
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .catalog import KINDS, ROLES, article, catalog, did_you_mean
+from .findings import Finding, InvalidInput
+from .schema import StrictModel, validate_as
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
+
+BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
+BUILTIN_POLICIES = ("strict", "recurrent", "stateless")
+
+Kind = Literal["initializer", "regularizer", "constraint"]
+Share = Literal["allow", "deny"]
+Scope = Literal["within-layer", "across-layers"]
+
+
+class Rule(StrictModel):
+    """One rule: which sharing groups it covers, and whether they may exist."""
+
+    id: str = Field(min_length=1, description="Stable id, shown in every finding it decides.")
+    component: Kind = Field(description="Component kind the rule covers.")
+    layers: list[str] = Field(default_factory=lambda: ["*"], description="Layer types (catalog names), or ['*'].")
+    roles: list[str] = Field(default_factory=lambda: ["*"], description="Slot roles (kernel, bias, recurrent ...), or ['*'].")
+    classes: list[str] = Field(default_factory=lambda: ["*"], description="Component classes (names or aliases), or ['*'].")
+    scope: Scope = Field("across-layers", description="within-layer: only between slots of one layer; across-layers: any.")
+    share: Share = Field(description="allow or deny.")
+    reason: Optional[str] = Field(None, description="Why; required on allow rules.")
+
+
+class Defaults(StrictModel):
+    """Verdict for a sharing group that no rule decides; deny unless set."""
+
+    initializer: Share = "deny"
+    regularizer: Share = "deny"
+    constraint: Share = "deny"
+
+
+class PolicyFile(StrictModel):
+    """A policy file (`kind: policy`)."""
+
+    kind: Literal["policy"]
+    version: Literal[1]
+    name: str = Field(min_length=1)
+    extends: Optional[str] = Field(None, description="A built-in policy name or a path relative to this file.")
+    description: Optional[str] = None
+    defaults: Optional[Defaults] = None
+    rules: list[Rule] = Field(default_factory=list)
+
+
+@dataclass
+class Policy:
+    """A resolved policy: `extends` merged, class names canonical."""
+
+    name: str
+    description: str | None
+    defaults: dict[str, str]
+    rules: list[Rule]
+    source: str  # file the policy came from
+    # rule id -> resolved canonical class names (None for '*')
+    rule_classes: dict[str, frozenset | None] = field(default_factory=dict)
+    rule_layers: dict[str, frozenset | None] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name!r}: {len(self.rules)} rules, defaults {self.defaults}>"
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name
+
+
+def resolve_reference(ref: str, base_dir: str) -> str:
+    """A built-in policy name, or a path relative to `base_dir`, as a file path."""
+    if ref in BUILTIN_POLICIES:
+        return os.path.join(BUILTIN_DIR, f"{ref}.yaml")
+    return ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
+
+
+def load_policy(name_or_path: "str | os.PathLike | Policy" = "strict", limits: Limits = DEFAULT_LIMITS) -> Policy:
+    """Load a built-in policy (`strict`, `recurrent`, `stateless`) or a policy YAML file.
+
+    Raises `InvalidInput` (a `ValueError`) with findings when it is not valid.
+
+        >>> load_policy("strict").defaults["initializer"]
+        'deny'
+    """
+    if isinstance(name_or_path, Policy):
+        return name_or_path
+    ref = os.fspath(name_or_path)
+    if ref not in BUILTIN_POLICIES and not _is_path(ref) and not os.path.exists(ref):
+        raise InvalidInput(Finding(ref, 1, 1, "policy-unknown",
+                                   f"unknown policy '{ref}': a built-in name ({', '.join(BUILTIN_POLICIES)}) "
+                                   f"or a YAML path{did_you_mean(ref, BUILTIN_POLICIES)}"))
+    path = resolve_reference(ref, os.getcwd())
+    policy, findings = check_policy_path(path, limits)
+    if findings or policy is None:
+        raise InvalidInput(findings)
+    return policy
+
+
+def check_policy_path(path: str, limits: Limits = DEFAULT_LIMITS, _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
+    """Load, validate and resolve one policy file: (policy, findings)."""
+    try:
+        loaded = load_file(path, limits)
+    except InvalidInput as exc:
+        return None, exc.findings
+    return check_policy_loaded(loaded, limits, _chain)
+
+
+def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
+    data = loaded.value
+    if not isinstance(data, dict):
+        return None, [loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: policy'")]
+    pf, findings = validate_as(PolicyFile, data, loaded)
+    if pf is None:
+        return None, findings
+
+    real = os.path.realpath(loaded.file)
+    parent: Policy | None = None
+    if pf.extends is not None:
+        target = resolve_reference(pf.extends, loaded.base_dir)
+        if os.path.realpath(target) in _chain + (real,):
+            return None, [loaded.finding(("extends",), "policy-extends-cycle",
+                                         f"'extends: {pf.extends}' makes a cycle: "
+                                         + " -> ".join(os.path.basename(p) for p in _chain + (real, os.path.realpath(target))))]
+        if pf.extends not in BUILTIN_POLICIES and not os.path.isfile(target):
+            return None, [loaded.finding(("extends",), "policy-extends-missing",
+                                         f"'extends: {pf.extends}' names no built-in policy and no file"
+                                         f"{did_you_mean(pf.extends, BUILTIN_POLICIES)}")]
+        parent, pfindings = check_policy_path(target, limits, _chain + (real,))
+        if parent is None:
+            where = loaded.finding(("extends",), "policy-extends-invalid",
+                                   f"'extends: {pf.extends}' is not a valid policy (see findings in {target})")
+            return None, [where] + pfindings
+
+    findings = semantic_findings(pf, loaded, parent)
+    defaults = dict(parent.defaults) if parent else {k: "deny" for k in KINDS}
+    if pf.defaults is not None:
+        for k in pf.defaults.model_fields_set:
+            defaults[k] = getattr(pf.defaults, k)
+    rules = (list(parent.rules) if parent else []) + list(pf.rules)
+    policy = Policy(pf.name, pf.description, defaults, rules, loaded.file)
+    cat = catalog()
+    for r in rules:
+        policy.rule_classes[r.id] = None if "*" in r.classes else frozenset(
+            c.name for c in (cat.component(r.component, n) for n in r.classes) if c is not None)
+        policy.rule_layers[r.id] = None if "*" in r.layers else frozenset(
+            lt.name for lt in (cat.layer(n) for n in r.layers) if lt is not None)
+    return (None if findings else policy), findings
+
+
+def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> list[Finding]:
+    """Findings a schema cannot see: unknown names, duplicate ids, rules that never match."""
+    cat = catalog()
+    out: list[Finding] = []
+    seen_ids = {r.id: "the extended policy" for r in (parent.rules if parent else [])}
+    all_roles = set(ROLES) | {s.role for lt in cat.layers.values() for s in lt.slots.values()}
+    for i, rule in enumerate(pf.rules):
+        base = ("rules", i)
+        if rule.id in seen_ids:
+            out.append(loaded.finding(base + ("id",), "policy-duplicate-rule-id",
+                                      f"duplicate rule id '{rule.id}' (also in {seen_ids[rule.id]})"))
+        else:
+            seen_ids[rule.id] = f"rule {i + 1}"
+        if rule.share == "allow" and not (rule.reason and rule.reason.strip()):
+            out.append(loaded.finding(base + ("share",), "policy-missing-reason",
+                                      f"rule '{rule.id}' allows sharing but gives no 'reason:' (deliberate sharing says why)"))
+
+        layer_types = []
+        for j, name in enumerate(rule.layers):
+            if name == "*":
+                continue
+            lt = cat.layer(name)
+            if lt is None:
+                if name in cat.excluded_layers:
+                    msg = f"layer type '{name}' is not supported: {cat.excluded_layers[name]}"
+                else:
+                    msg = f"unknown layer type '{name}'{did_you_mean(name, cat.layer_names())}"
+                out.append(loaded.finding(base + ("layers", j), "unknown-layer-type", msg))
+            else:
+                layer_types.append(lt)
+        if "*" in rule.layers:
+            layer_types = list(cat.layers.values())
+
+        for j, role in enumerate(rule.roles):
+            if role == "*":
+                continue
+            if role not in all_roles:
+                out.append(loaded.finding(base + ("roles", j), "unknown-role",
+                                          f"unknown role '{role}'{did_you_mean(role, sorted(all_roles))}"))
+                continue
+            if layer_types and not any(
+                s.role == role and s.kind == rule.component for lt in layer_types for s in lt.slots.values()
+            ):
+                names = ", ".join(sorted({lt.name for lt in layer_types}))
+                out.append(loaded.finding(base + ("roles", j), "policy-role-not-in-layer",
+                                          f"no {rule.component} slot has role '{role}' in layer type(s) {names}: "
+                                          f"rule '{rule.id}' can never match it"))
+
+        for j, cname in enumerate(rule.classes):
+            if cname == "*":
+                continue
+            if cat.component(rule.component, cname) is None:
+                other = cat.component_any_kind(cname)
+                if other is not None:
+                    msg = (f"'{cname}' is {article(other.kind)}, not {article(rule.component)}: "
+                           f"rule '{rule.id}' can never match it")
+                else:
+                    msg = (f"unknown {rule.component} class '{cname}'"
+                           f"{did_you_mean(cname, cat.component_names(rule.component))}")
+                out.append(loaded.finding(base + ("classes", j), "unknown-component-class", msg))
+
+        if layer_types and not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
+            out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",
+                                      f"rule '{rule.id}' can never match: its layer types have no {rule.component} slots"))
+        elif layer_types and rule.scope == "within-layer":
+            roles = None if "*" in rule.roles else set(rule.roles)
+            if not any(
+                sum(1 for s in lt.slots.values() if s.kind == rule.component and (roles is None or s.role in roles)) >= 2
+                for lt in layer_types
+            ):
+                out.append(loaded.finding(base + ("scope",), "policy-rule-never-matches",
+                                          f"rule '{rule.id}' can never match: scope within-layer needs two "
+                                          f"{rule.component} slots with its roles in one layer, and no listed layer type has them"))
+    return out

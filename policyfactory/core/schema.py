@@ -1,0 +1,127 @@
+"""Pydantic validation of loaded YAML, with errors mapped back to file:line:column.
+
+Why: Pydantic reports a `loc` path such as ``('rules', 0, 'scope')``; the
+loader knows where that path stands in the file. This module turns each
+Pydantic error into a `Finding` there, with messages written for people
+("unknown key 'layrs' (did you mean 'layers'?)", "expected an integer, got
+string '64'").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .catalog import did_you_mean
+from .findings import Finding
+from .yamlload import Loaded
+
+
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys refused, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+
+
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "none_required": "null",
+}
+
+
+def describe(value: Any) -> str:
+    """'string '64'' / 'integer 5' / 'a mapping' -- what a value is, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string '{shown}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model that sits at `loc` (for did-you-mean), best effort."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        ann = fields[part].annotation
+        current = _inner_model(ann)
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner_model(ann):
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseModel],
+                      prefix: tuple = ()) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set = set()
+    for e in err.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "int", "float", "function-after", "list", "dict", "union"))))
+        path = prefix + loc
+        etype = e["type"]
+        value = e.get("input")
+        if etype == "extra_forbidden":
+            key = loc[-1] if loc else "?"
+            hint = did_you_mean(key, _fields_at(model, loc[:-1]))
+            f = loaded.finding(path, "schema-unknown-key", f"unknown key '{key}'{hint}", at_key=True)
+        elif etype == "missing":
+            key = loc[-1] if loc else "?"
+            f = loaded.finding(path[:-1], "schema-missing-key", f"missing required key '{key}'")
+        elif etype in _TYPE_WORDS:
+            where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
+            f = loaded.finding(path, "schema-type",
+                               f"{where}: expected {_TYPE_WORDS[etype]}, got {describe(value)}")
+        elif etype == "literal_error":
+            where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
+            expected = e.get("ctx", {}).get("expected", "")
+            f = loaded.finding(path, "schema-value", f"{where}: expected {expected}, got {describe(value)}")
+        else:
+            where = f"'{loc[-1]}': " if loc and isinstance(loc[-1], str) else ""
+            msg = e["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            f = loaded.finding(path, "schema-value", f"{where}{msg}")
+        key = (f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def validate_as(model: type[BaseModel], data: Any, loaded: Loaded, prefix: tuple = ()):
+    """(instance, []) or (None, findings)."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as err:
+        return None, pydantic_findings(err, loaded, model, prefix)

@@ -1,0 +1,166 @@
+"""Sharing groups and the policy's verdict on them, stated in one small place.
+
+A *sharing group* is the set of slots that receive one component instance, or
+that would draw the same random stream (one initializer class with one explicit
+seed). Both `validate` (from a model file, without Keras) and the `LayerFactory`
+(while building) feed slots into a `SharingLedger`; the ledger judges the whole
+group each time a slot joins, so both report the same verdict at the same slot.
+
+Verdict for a group (see README, "Policies"):
+
+1. a rule *covers the group* when its kind matches, the group's class fits
+   `classes`, and the group fits the scope (`within-layer`: all slots in one
+   layer; `across-layers`: any);
+2. it *covers a slot* of that group when the slot's layer type and role fit;
+3. denied if a covering `deny` rule covers any slot; else allowed if every
+   slot is covered by some covering `allow` rule; else the kind's default.
+
+Example::
+
+    >>> from policyfactory.core.policy import load_policy
+    >>> ledger = SharingLedger(load_policy("strict"))
+    >>> a = SlotRef("dense", "Dense", "kernel_initializer", "initializer", "kernel")
+    >>> b = SlotRef("dense_1", "Dense", "kernel_initializer", "initializer", "kernel")
+    >>> ledger.join("shared:init", "initializer", "HeNormal", a, "shared 'init'").verdict.allowed
+    True
+    >>> ledger.join("shared:init", "initializer", "HeNormal", b, "shared 'init'").verdict.allowed
+    False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import POLICY, Finding
+from .policy import Policy, Rule
+
+
+@dataclass(frozen=True)
+class SlotRef:
+    """One slot: a constructor argument of one layer that takes a component."""
+
+    layer: str  # the layer's name
+    layer_type: str  # canonical catalog name
+    arg: str  # e.g. kernel_initializer
+    kind: str
+    role: str
+    owner: str = ""  # the top-level layer a wrapped slot belongs to (scope); defaults to `layer`
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    @property
+    def scope_owner(self) -> str:
+        return self.owner or self.layer
+
+    def label(self) -> str:
+        return f"{self.layer}.{self.arg}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    decided_by: str  # "rule 'x'" or "default (initializer: deny)"
+    rule_id: str | None = None
+
+    def word(self) -> str:
+        return "allowed" if self.allowed else "denied"
+
+
+@dataclass
+class Group:
+    key: str
+    label: str  # e.g. "shared 'unit_norm'" or "HeNormal(seed=3)"
+    kind: str
+    class_name: str
+    slots: list[SlotRef] = field(default_factory=list)
+    verdict: Verdict = Verdict(True, "single slot")
+    denied_at: int | None = None  # index of the slot whose joining first broke the policy
+
+    def slot_labels(self) -> str:
+        return ", ".join(s.label() for s in self.slots)
+
+
+def _rule_covers_group(policy: Policy, rule: Rule, kind: str, class_name: str, slots: list[SlotRef]) -> bool:
+    if rule.component != kind:
+        return False
+    classes = policy.rule_classes.get(rule.id)
+    if classes is not None and class_name not in classes:
+        return False
+    if rule.scope == "within-layer" and len({s.scope_owner for s in slots}) > 1:
+        return False
+    return True
+
+
+def _rule_covers_slot(policy: Policy, rule: Rule, slot: SlotRef) -> bool:
+    layers = policy.rule_layers.get(rule.id)
+    if layers is not None and slot.layer_type not in layers:
+        return False
+    return "*" in rule.roles or slot.role in rule.roles
+
+
+def judge(policy: Policy, kind: str, class_name: str, slots: list[SlotRef]) -> Verdict:
+    """The policy's verdict on one sharing group."""
+    if len(slots) < 2:
+        return Verdict(True, "single slot")
+    covering = [r for r in policy.rules if _rule_covers_group(policy, r, kind, class_name, slots)]
+    for rule in covering:
+        if rule.share == "deny" and any(_rule_covers_slot(policy, rule, s) for s in slots):
+            return Verdict(False, f"rule '{rule.id}'", rule.id)
+    allows = [r for r in covering if r.share == "allow"]
+    deciding = None
+    if allows:
+        for s in slots:
+            match = next((r for r in allows if _rule_covers_slot(policy, r, s)), None)
+            if match is None:
+                deciding = None
+                break
+            deciding = deciding or match
+        if deciding is not None:
+            return Verdict(True, f"rule '{deciding.id}'", deciding.id)
+    default = policy.defaults.get(kind, "deny")
+    return Verdict(default == "allow", f"default ({kind}: {default})")
+
+
+class SharingLedger:
+    """Collects slots into sharing groups and judges each group as it grows."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.groups: dict[str, Group] = {}
+
+    def join(self, key: str, kind: str, class_name: str, slot: SlotRef, label: str) -> Group:
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Group(key, label, kind, class_name)
+        group.slots.append(slot)
+        group.verdict = judge(self.policy, kind, class_name, group.slots)
+        if not group.verdict.allowed and group.denied_at is None:
+            group.denied_at = len(group.slots) - 1
+        return group
+
+    def violation(self, group: Group) -> Finding:
+        """The finding for a denied group, at the slot whose joining broke the policy."""
+        at = group.slots[group.denied_at if group.denied_at is not None else -1]
+        return violation_finding(self.policy, group, at)
+
+    def violations(self) -> list[Finding]:
+        return [self.violation(g) for g in self.groups.values() if not g.verdict.allowed]
+
+
+def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
+    msg = (f"{group.kind} {group.class_name} ({group.label}) is shared by "
+           f"{len(group.slots)} slots: {group.slot_labels()}; "
+           f"denied by {group.verdict.decided_by} of policy '{policy.name}'")
+    data: dict[str, Any] = {
+        "group": group.label,
+        "kind": group.kind,
+        "class_name": group.class_name,
+        "slots": [s.label() for s in group.slots],
+        "decided_by": group.verdict.decided_by,
+        "rule_id": group.verdict.rule_id,
+        "policy": policy.name,
+    }
+    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg,
+                   category=POLICY, data=data)

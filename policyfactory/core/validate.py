@@ -1,0 +1,113 @@
+"""`validate`: judge policy and model files from the files alone (no Keras).
+
+Example::
+
+    >>> from policyfactory import validate
+    >>> [f.rule for f in validate("examples/shared_he_normal.yaml")]
+    ['sharing-violation']
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Finding, InvalidInput
+from .modelfile import ModelSpec, check_model
+from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
+from .sharing import SharingLedger
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
+
+KIND_CHOICES = ("policy", "model")
+
+
+@dataclass
+class ValidationResult:
+    findings: list[Finding] = field(default_factory=list)
+    kind: str | None = None
+    summary: str = ""
+    spec: ModelSpec | None = None
+    policy: Policy | None = None
+    ledger: SharingLedger | None = None
+
+
+def _policy_loader(override: str | Policy | None, limits: Limits):
+    """Resolve a model's policy: the override (from the CLI or caller) or the file's own `policy:`."""
+
+    def load(ref: str, loaded: Loaded):
+        if isinstance(override, Policy):
+            return override, []
+        if override is not None:
+            path = resolve_reference(override, os.getcwd())
+            origin = Finding(override, 1, 1, "policy-unknown", f"--policy '{override}': no built-in policy and no such file")
+            tail_path = ()
+        else:
+            path = resolve_reference(ref, loaded.base_dir)
+            origin = loaded.finding(("policy",), "policy-unknown",
+                                    f"policy '{ref}' names no built-in policy ({', '.join(BUILTIN_POLICIES)}) and no file")
+            tail_path = ("policy",)
+        if not os.path.isfile(path):
+            return None, [origin]
+        policy, findings = check_policy_path(path, limits)
+        if policy is None and override is None:
+            findings = [loaded.finding(tail_path, "policy-invalid",
+                                       f"policy '{ref}' is not valid (see the findings in {path})")] + findings
+        return policy, findings
+
+    return load
+
+
+def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIMITS,
+                    expect: str | None = None) -> ValidationResult:
+    data = loaded.value
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return ValidationResult([loaded.finding((), "schema-top-level",
+                                                "top level must be a mapping with 'kind: policy' or 'kind: model'")])
+    if kind not in KIND_CHOICES:
+        where = ("kind",) if "kind" in data else ()
+        msg = ("missing 'kind:' (policy or model)" if "kind" not in data
+               else f"'kind' must be policy or model, got {kind!r}")
+        return ValidationResult([loaded.finding(where, "schema-kind", msg)])
+    if expect is not None and kind != expect:
+        return ValidationResult([loaded.finding(("kind",), "schema-kind", f"expected a {expect} file, got kind: {kind}")])
+    if kind == "policy":
+        pol, findings = check_policy_loaded(loaded, limits)
+        summary = f"policy '{pol.name}' ({len(pol.rules)} rules)" if pol else ""
+        return ValidationResult(findings, kind, summary, policy=pol)
+    check = check_model(loaded, None, limits, policy_loader=_policy_loader(policy, limits))
+    summary = ""
+    if check.spec is not None and check.policy is not None:
+        n_groups = sum(1 for g in check.ledger.groups.values() if len(g.slots) > 1)
+        summary = (f"model '{check.spec.name}' ({len(check.spec.layers)} layers, {n_groups} sharing "
+                   f"group{'s' if n_groups != 1 else ''}, policy '{check.policy.name}')")
+    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.ledger)
+
+
+def validate_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None) -> ValidationResult:
+    try:
+        loaded = load_file(os.fspath(path), limits)
+    except InvalidInput as exc:
+        return ValidationResult(exc.findings)
+    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
+
+
+def validate_mapping(mapping: dict, *, policy=None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
+                     base_dir: str | None = None, expect: str | None = None) -> ValidationResult:
+    loaded = Loaded(name, mapping, {}, {}, base_dir or os.getcwd())
+    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
+
+
+def validate(path_or_mapping: Any, *, policy=None) -> list[Finding]:
+    """Validate a policy or model file (a path, or an already-parsed mapping) without Keras.
+
+    Returns the findings (empty when all is well). `policy` overrides the
+    policy a model file names (a built-in name, a path, or a `Policy`).
+
+        >>> validate("policies/strict.yaml")
+        []
+    """
+    if isinstance(path_or_mapping, dict):
+        return validate_mapping(path_or_mapping, policy=policy).findings
+    return validate_path(os.fspath(path_or_mapping), policy=policy).findings

@@ -1,0 +1,398 @@
+"""The one YAML loader every file goes through.
+
+Why our own: PyYAML's loaders either build Python objects from tags (unsafe)
+or lose line numbers, resolve YAML 1.1 surprises (`no` -> False, `1:30` -> 90,
+`0777` -> 511, dates), accept duplicate keys silently and expand alias bombs
+without limit. This loader reads libyaml's *parser events* (C speed) and builds
+plain values itself, so that:
+
+* only plain data comes out (dict, list, str, int, float, bool, None); any tag
+  other than the YAML core ones is refused;
+* plain scalars follow the YAML 1.2 core schema (`1e-4` is a float, `no` and
+  `1:30` stay strings, leading-zero numbers like `0777` stay strings);
+* duplicate keys are refused at the line of the duplicate;
+* nesting depth, node count after alias expansion and file size are bounded,
+  and an alias bomb is refused before it is expanded;
+* every value keeps its 1-based line and column (`Loaded.mark(path)`).
+
+Example::
+
+    >>> doc = load_text("a: 1\\nb: [x, y]\\n", "f.yaml")
+    >>> doc.value, doc.mark(("b", 1))
+    ({'a': 1, 'b': ['x', 'y']}, (2, 8))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .findings import Finding, InvalidInput
+
+try:  # libyaml's C parser where installed
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+Path = tuple  # a tuple of str keys and int indexes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one file may cost. Each breach is its own finding (exit 2)."""
+
+    max_bytes: int = 5 * 1024 * 1024
+    max_depth: int = 64
+    max_nodes: int = 1_000_000
+    max_layers: int = 50_000
+
+
+DEFAULT_LIMITS = Limits()
+
+_CORE = "tag:yaml.org,2002:"
+_NULL = {"~", "null", "Null", "NULL", ""}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)$")
+_INT_OCT = re.compile(r"0o[0-7]+$")
+_INT_HEX = re.compile(r"0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)$")
+_NAN = re.compile(r"\.(nan|NaN|NAN)$")
+
+
+def resolve_plain(text: str) -> Any:
+    """Resolve an untagged plain scalar by the YAML 1.2 core schema (stricter on leading zeros)."""
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.match(text):
+        return int(text)
+    if _INT_OCT.match(text):
+        return int(text[2:], 8)
+    if _INT_HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text) and any(c.isdigit() for c in text):
+        if re.match(r"[-+]?0[0-9]", text) and "." not in text and "e" not in text.lower():
+            return text  # 0777: not an octal surprise, not a decimal one: a string
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+@dataclass
+class Loaded:
+    """A loaded file: its plain value and where each part of it stands."""
+
+    file: str
+    value: Any
+    marks: dict = field(default_factory=dict)  # path -> (line, col) of the value
+    key_marks: dict = field(default_factory=dict)  # path -> (line, col) of its key
+    base_dir: str = "."
+
+    def mark(self, path: Path) -> tuple[int, int]:
+        """Line and column of the value at `path`, or of its nearest recorded parent."""
+        path = tuple(path)
+        while True:
+            m = self.marks.get(path)
+            if m is not None:
+                return m
+            if not path:
+                return (1, 1)
+            path = path[:-1]
+
+    def key_mark(self, path: Path) -> tuple[int, int]:
+        """Line and column of the key whose value is at `path` (the value's for list items)."""
+        m = self.key_marks.get(tuple(path))
+        return m if m is not None else self.mark(path)
+
+    def finding(self, path: Path, rule: str, message: str, *, at_key: bool = False, **kw) -> Finding:
+        line, col = self.key_mark(path) if at_key else self.mark(path)
+        return Finding(self.file, line, col, rule, message, **kw)
+
+
+def _fail(file: str, line: int, col: int, rule: str, message: str):
+    raise InvalidInput(Finding(file, line, col, rule, message))
+
+
+def _pos(mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
+    """Read and load one file, refusing what cannot be read as one safe YAML document."""
+    name = str(path)
+    if not os.path.exists(name):
+        _fail(name, 1, 1, "file-unreadable", "no such file")
+    if os.path.isdir(name):
+        _fail(name, 1, 1, "file-unreadable", "is a directory, not a YAML file")
+    try:
+        size = os.path.getsize(name)
+        if size > limits.max_bytes:
+            _fail(name, 1, 1, "limit-file-size",
+                  f"file is {size} bytes, over the limit of {limits.max_bytes} bytes (raise it with --max-bytes)")
+        with open(name, "rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        _fail(name, 1, 1, "file-unreadable", f"cannot read: {exc.strerror or exc}")
+    if len(data) > limits.max_bytes:
+        _fail(name, 1, 1, "limit-file-size", f"file is over the limit of {limits.max_bytes} bytes")
+    return load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name)))
+
+
+def load_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:
+    if len(data) > limits.max_bytes:
+        _fail(name, 1, 1, "limit-file-size", f"file is over the limit of {limits.max_bytes} bytes")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        _fail(name, line, col, "yaml-encoding", "file contains a NUL byte: not a text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        _fail(name, line, col, "yaml-encoding", f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return load_text(text, name, limits, base_dir=base_dir)
+
+
+def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:
+    """Load one YAML document from text. Raises `InvalidInput` with one finding."""
+    if len(text) > limits.max_bytes:
+        _fail(name, 1, 1, "limit-file-size", f"text is over the limit of {limits.max_bytes} bytes")
+    builder = _Builder(name, limits)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _pos(mark) if mark is not None else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        _fail(name, line, col, "yaml-syntax", f"invalid YAML: {problem}")
+    except yaml.YAMLError as exc:
+        _fail(name, 1, 1, "yaml-syntax", f"invalid YAML: {exc}")
+    except RecursionError:  # pragma: no cover - depth limit comes first
+        _fail(name, 1, 1, "limit-depth", "nesting too deep")
+    if not builder.documents:
+        _fail(name, 1, 1, "yaml-empty", "empty file: expected a mapping with 'kind:'")
+    return Loaded(name, builder.root, builder.marks, builder.key_marks, base_dir)
+
+
+class _Frame:
+    __slots__ = ("value", "path", "mark", "is_map", "key", "key_mark", "merges", "explicit", "anchor", "size")
+
+    def __init__(self, value, path, mark, is_map, anchor):
+        self.value = value
+        self.path = path
+        self.mark = mark
+        self.is_map = is_map
+        self.key = _NOKEY
+        self.key_mark = None
+        self.merges: list = []
+        self.explicit: set = set()
+        self.anchor = anchor
+        self.size = 1
+
+
+_NOKEY = object()
+_MERGE = object()
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class _Builder:
+    """Builds plain values from parser events with an explicit stack (no recursion)."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.name = name
+        self.limits = limits
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.nodes = 0
+        self.documents = 0
+        self.root: Any = None
+        self.marks: dict = {}
+        self.key_marks: dict = {}
+
+    # -- helpers -------------------------------------------------------------
+    def _count(self, n: int, mark) -> None:
+        self.nodes += n
+        if self.nodes > self.limits.max_nodes:
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "limit-nodes",
+                  f"more than {self.limits.max_nodes} YAML nodes after alias expansion "
+                  f"(alias expansion limit; a billion-laughs file?)")
+
+    def _child_path(self) -> Path:
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if top.is_map:
+            return top.path + (top.key,) if top.key is not _MERGE else top.path + ("<<",)
+        return top.path + (len(top.value),)
+
+    def _check_tag(self, tag, mark, expect: str | None) -> str | None:
+        """Return the core type a tag asks for, refusing every non-core tag."""
+        if tag is None or tag == "!":
+            return None
+        if tag.startswith(_CORE):
+            kind = tag[len(_CORE):]
+            allowed = {"str", "int", "float", "bool", "null"} if expect == "scalar" else {expect}
+            if kind in allowed:
+                return kind
+        line, col = _pos(mark)
+        _fail(self.name, line, col, "yaml-tag",
+              f"tag '{tag}' is not allowed: only plain YAML data is read (no Python objects, no custom tags)")
+
+    def _scalar_value(self, event) -> Any:
+        kind = self._check_tag(event.tag, event.start_mark, "scalar")
+        text = event.value
+        if kind is None:
+            return resolve_plain(text) if not event.style else text
+        if kind == "str":
+            return text
+        value = resolve_plain(text)
+        ok = {
+            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "bool": lambda v: isinstance(v, bool),
+            "null": lambda v: v is None,
+        }[kind](value)
+        if not ok:
+            line, col = _pos(event.start_mark)
+            _fail(self.name, line, col, "yaml-tag", f"'{text}' is not a valid !!{kind}")
+        return float(value) if kind == "float" else value
+
+    def _attach(self, value, mark, size: int, key_event_mark=None) -> None:
+        """Put a finished node into its parent (or make it the root)."""
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        top.size += size
+        if not top.is_map:
+            top.value.append(value)
+            return
+        if top.key is _NOKEY:
+            self._set_key(top, value, mark)
+            return
+        if top.key is _MERGE:
+            sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(s, dict) for s in sources):
+                line, col = _pos(mark)
+                _fail(self.name, line, col, "yaml-merge", "'<<' merge needs a mapping or a list of mappings")
+            top.merges.extend(sources)
+        else:
+            top.value[top.key] = value
+        top.key = _NOKEY
+
+    def _set_key(self, top: _Frame, key, mark) -> None:
+        line, col = _pos(mark)
+        if isinstance(key, (dict, list)):
+            _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+        if key == "<<" and key not in top.explicit:
+            top.key = _MERGE
+            return
+        if key in top.explicit:
+            first = self.key_marks.get(top.path + (key,))
+            where = f" (first at line {first[0]})" if first else ""
+            _fail(self.name, line, col, "yaml-duplicate-key", f"duplicate key '{key}'{where}")
+        top.explicit.add(key)
+        top.key = key
+        self.key_marks[top.path + (key,)] = (line, col)
+
+    # -- events --------------------------------------------------------------
+    def feed(self, event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                line, col = _pos(event.start_mark)
+                _fail(self.name, line, col, "yaml-multiple-documents",
+                      "several YAML documents in one file: expected exactly one")
+            return
+        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+            return
+
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                line, col = _pos(mark)
+                _fail(self.name, line, col, "yaml-alias", f"alias *{event.anchor} refers to a node that contains it")
+            if event.anchor not in self.anchors:
+                line, col = _pos(mark)
+                _fail(self.name, line, col, "yaml-alias", f"unknown alias *{event.anchor}")
+            value, size = self.anchors[event.anchor]
+            self._count(size, mark)
+            path = self._child_path()
+            is_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
+            if not is_key:
+                self.marks[path] = _pos(mark)
+            self._attach(_copy(value), mark, size)
+            return
+
+        if isinstance(event, yaml.ScalarEvent):
+            self._count(1, mark)
+            value = self._scalar_value(event)
+            is_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
+            if not is_key:
+                self.marks[self._child_path()] = _pos(mark)
+            if event.anchor:
+                self.anchors[event.anchor] = (value, 1)
+            self._attach(value, mark, 1)
+            return
+
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            is_map = isinstance(event, yaml.MappingStartEvent)
+            self._check_tag(event.tag, mark, "map" if is_map else "seq")
+            self._count(1, mark)
+            if self.stack and self.stack[-1].is_map and self.stack[-1].key is _NOKEY:
+                line, col = _pos(mark)
+                _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+            if len(self.stack) >= self.limits.max_depth:
+                line, col = _pos(mark)
+                _fail(self.name, line, col, "limit-depth",
+                      f"nesting deeper than {self.limits.max_depth} levels")
+            path = self._child_path()
+            self.marks[path] = _pos(mark)
+            frame = _Frame({} if is_map else [], path, mark, is_map, event.anchor)
+            if event.anchor:
+                self.open_anchors.add(event.anchor)
+            self.stack.append(frame)
+            return
+
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = self.stack.pop()
+            value = frame.value
+            if frame.is_map and frame.merges:
+                merged: dict = {}
+                for source in frame.merges:
+                    for k, v in source.items():
+                        merged.setdefault(k, v)
+                merged.update(value)
+                value = merged
+            if frame.anchor:
+                self.open_anchors.discard(frame.anchor)
+                self.anchors[frame.anchor] = (value, frame.size)
+            self._attach(value, frame.mark, frame.size)
+            return

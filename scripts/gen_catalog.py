@@ -1,0 +1,225 @@
+"""Regenerate policyfactory/core/catalog.json from the installed Keras 3.
+
+Why a generated file: validation must not import Keras, yet it must know every
+layer type, its constructor arguments and its component slots, and every
+built-in initializer, regularizer and constraint. This script reads them from
+the installed Keras; `tests/test_catalog_drift.py` fails when they disagree.
+
+Usage: ``make catalog`` (or ``python scripts/gen_catalog.py [--check]``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "policyfactory", "core", "catalog.json")
+
+# Layers that would run code given as data, abstract bases, and the input layer
+# (the model file says `input:` / `inputs:` instead).
+EXCLUDED = {
+    "Lambda": "runs a Python function given as data",
+    "TFSMLayer": "loads and runs a TensorFlow SavedModel",
+    "JaxLayer": "runs a JAX function given as data",
+    "FlaxLayer": "runs a Flax module given as data",
+    "TorchModuleWrapper": "runs a PyTorch module given as data",
+    "Layer": "abstract base class",
+    "Wrapper": "abstract base class",
+    "InputLayer": "use `input:` or `inputs:` in a model file",
+}
+# Constructor arguments that take other layers (built from nested layer specs).
+LAYER_PARAMS = {"layer", "backward_layer", "cell", "cells", "layers"}
+# Types of required arguments that have no default to infer a type from.
+REQUIRED_TYPES = {
+    "units": "int", "filters": "int", "num_heads": "int", "key_dim": "int",
+    "input_dim": "int", "output_dim": "int", "n": "int", "head_dim": "int",
+    "num_query_heads": "int", "num_key_value_heads": "int", "num_bins": "int",
+    "max_number": "int", "rate": "float", "stddev": "float",
+}
+SLOT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+ABSTRACT_COMPONENTS = {"Initializer", "Regularizer", "Constraint"}
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _param_info(p: inspect.Parameter) -> dict:
+    if p.default is inspect.Parameter.empty:
+        return {"required": True}
+    d = p.default
+    info: dict = {}
+    if isinstance(d, tuple):
+        d = list(d)
+    if _jsonable(d):
+        info["default"] = d
+    else:
+        info["default_repr"] = repr(d)
+    if isinstance(d, bool):
+        info["type"] = "bool"
+    elif isinstance(d, int):
+        info["type"] = "int"
+    elif isinstance(d, float):
+        info["type"] = "float"
+    return info
+
+
+def _component_name(obj, by_class) -> str | None:
+    if obj is None:
+        return None
+    return by_class.get(type(obj))
+
+
+def build_catalog() -> dict:
+    import keras
+    from keras import layers as kl
+    from keras.src import constraints, initializers, regularizers
+    from keras.src.initializers.random_initializers import RandomInitializer
+
+    components: dict = {}
+    class_to_name: dict = {}
+    for kind, registry in (
+        ("initializer", initializers.ALL_OBJECTS_DICT),
+        ("regularizer", regularizers.ALL_OBJECTS_DICT),
+        ("constraint", constraints.ALL_OBJECTS_DICT),
+    ):
+        by_cls: dict = {}
+        for alias, cls in registry.items():
+            by_cls.setdefault(cls, []).append(alias)
+        entries = {}
+        for cls, names in by_cls.items():
+            if cls.__name__ in ABSTRACT_COMPONENTS:
+                continue
+            sig = inspect.signature(cls.__init__)
+            params = {
+                n: _param_info(p)
+                for n, p in sig.parameters.items()
+                if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            }
+            random = kind == "initializer" and issubclass(cls, RandomInitializer)
+            entries[cls.__name__] = {
+                "aliases": sorted(n for n in names if n != cls.__name__),
+                "params": params,
+                "random": random,
+                "stateless": not random,
+            }
+            class_to_name[cls] = cls.__name__
+        components[kind] = dict(sorted(entries.items()))
+
+    base_sig = inspect.signature(keras.layers.Layer.__init__)
+    base_params = {
+        n: _param_info(p)
+        for n, p in base_sig.parameters.items()
+        if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    # Accepted by Layer.__init__ through **kwargs.
+    base_params["input_shape"] = {"default": None}
+    base_params["input_dim"] = {"default": None}
+
+    exported: dict = {}
+    for name in dir(kl):
+        if name.startswith("_"):
+            continue
+        obj = getattr(kl, name)
+        if inspect.isclass(obj) and issubclass(obj, keras.layers.Layer):
+            exported.setdefault(obj, []).append(name)
+
+    layers: dict = {}
+    aliases: dict = {}
+    excluded: dict = {}
+    for cls, names in exported.items():
+        canonical = cls.__name__ if cls.__name__ in names else sorted(names)[0]
+        if canonical in EXCLUDED:
+            excluded[canonical] = EXCLUDED[canonical]
+            for n in names:
+                if n != canonical:
+                    excluded[n] = EXCLUDED[canonical]
+            continue
+        sig = inspect.signature(cls.__init__)
+        params: dict = {}
+        has_kwargs = False
+        for n, p in sig.parameters.items():
+            if n == "self" or p.kind == p.VAR_POSITIONAL:
+                continue
+            if p.kind == p.VAR_KEYWORD:
+                has_kwargs = True
+                continue
+            params[n] = _param_info(p)
+            if n in REQUIRED_TYPES and params[n].get("required"):
+                params[n]["type"] = REQUIRED_TYPES[n]
+        if has_kwargs:
+            for n, info in base_params.items():
+                params.setdefault(n, info)
+        slots = {}
+        for n in params:
+            if n.endswith(SLOT_SUFFIXES):
+                role, kind = n.rsplit("_", 1)
+                slots[n] = {"kind": kind, "role": role}
+        # Default component of each slot, read from a constructed instance where possible.
+        required = [n for n, i in params.items() if i.get("required")]
+        defaults = {}
+        for n, s in slots.items():
+            d = params[n].get("default")
+            if isinstance(d, str):
+                reg = components[s["kind"]]
+                for cname, entry in reg.items():
+                    if d == cname or d in entry["aliases"]:
+                        defaults[n] = cname
+        for n, cname in defaults.items():
+            slots[n]["default"] = cname
+        layers[canonical] = {
+            "class": cls.__name__,
+            "params": params,
+            "required": required,
+            "slots": slots,
+            "layer_params": sorted(LAYER_PARAMS & set(params)),
+        }
+        for n in names:
+            if n != canonical:
+                aliases[n] = canonical
+
+    from keras import activations
+
+    acts = sorted(
+        n for n in dir(activations)
+        if not n.startswith("_") and n not in {"get", "serialize", "deserialize"}
+    )
+    return {
+        "generated_by": "scripts/gen_catalog.py",
+        "keras_version": keras.__version__,
+        "layers": dict(sorted(layers.items())),
+        "layer_aliases": dict(sorted(aliases.items())),
+        "excluded_layers": dict(sorted(excluded.items())),
+        "components": components,
+        "activations": acts,
+    }
+
+
+def main(argv: list[str]) -> int:
+    data = build_catalog()
+    text = json.dumps(data, indent=1, sort_keys=False) + "\n"
+    if "--check" in argv:
+        with open(OUT, encoding="utf-8") as fh:
+            same = fh.read() == text
+        print("catalog is up to date" if same else "catalog differs from the installed Keras: run make catalog")
+        return 0 if same else 1
+    tmp = OUT + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, OUT)
+    print(f"wrote {os.path.relpath(OUT)}: {len(data['layers'])} layer types, "
+          f"{sum(len(v) for v in data['components'].values())} component classes (Keras {data['keras_version']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -5,9 +5,8 @@ its canonical type, its name, its plain Keras arguments, its component slots
 resolved through the catalog -- plus findings. The Keras side builds exactly
 this `ModelSpec`, so what was validated is what gets built.
 
-Sharing is judged here with the same `SharingLedger` the factory uses, fed in
-the same order the factory will build in, with the same group keys
-(`component_group_key`).
+Sharing is judged by the same `Planner` the factory uses, fed in the same
+order the factory builds in (`plan_model`).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from .findings import Finding
 from .naming import Namer
 from .policy import Policy
 from .schema import StrictModel, describe, validate_as
-from .sharing import SharingLedger, SlotRef
+from .plan import ComponentUse, Planner
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
@@ -126,6 +125,7 @@ class LayerNode:
     sublayers: dict[str, Union["LayerNode", list["LayerNode"]]]
     inputs: list[str] | None
     path: tuple
+    mark: tuple = (1, 1)  # line and column of the layer in its file
 
 
 @dataclass
@@ -146,33 +146,8 @@ class ModelSpec:
 class ModelCheck:
     findings: list[Finding] = field(default_factory=list)
     spec: ModelSpec | None = None
-    ledger: SharingLedger | None = None
+    planner: Planner | None = None
     policy: Policy | None = None
-
-
-def component_group_key(comp_kind: str, class_name: str, config: dict, shared: str | None) -> str | None:
-    """The sharing-group key of a component use, or None when it is fresh.
-
-    One initializer class with one explicit seed draws one stream, whether it is
-    one shared instance or several copies; otherwise a shared declaration is its
-    own group, and everything else is fresh per slot.
-    """
-    seed = config.get("seed") if comp_kind == "initializer" else None
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return f"seed:{class_name}:{seed}"
-    if shared is not None:
-        return f"shared:{shared}"
-    return None
-
-
-def group_label(class_name: str, config: dict, shared: str | None) -> str:
-    seed = config.get("seed")
-    parts = []
-    if shared is not None:
-        parts.append(f"shared '{shared}'")
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        parts.append(f"{class_name}(seed={seed})")
-    return " = ".join(parts) or class_name
 
 
 # -- semantic checks --------------------------------------------------------------
@@ -416,7 +391,7 @@ class _Checker:
         if len(self.findings) > n_before:
             return None
         return LayerNode(lt.name, name, args, components, sublayers,
-                         inputs if isinstance(inputs, list) else None, path)
+                         inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path))
 
 
 def check_model(loaded: Loaded, policy: Policy | None, limits: Limits = DEFAULT_LIMITS,
@@ -500,47 +475,47 @@ def check_model(loaded: Loaded, policy: Policy | None, limits: Limits = DEFAULT_
             return result
     result.policy = policy
     if policy is not None:
-        ledger = SharingLedger(policy)
-        for node in nodes:
-            feed_ledger(ledger, node, loaded.file, loaded)
-        result.ledger = ledger
-        result.findings.extend(ledger.violations())
+        planner = plan_model(spec, policy, loaded)
+        result.planner = planner
+        result.findings.extend(planner.ledger.violations())
         result.findings = apply_allows(result.findings, mf.allow, loaded)
     return result
 
 
-def feed_ledger(ledger: SharingLedger, node: LayerNode, file: str, loaded: Loaded | None, owner: str = "") -> None:
-    """Add a layer's slots to the ledger in the order the factory builds them.
+def plan_model(spec: ModelSpec, policy: Policy, loaded: Loaded | None = None, base_seed: int | None = None) -> Planner:
+    """Plan every slot of a validated model in the order the factory builds it.
 
-    Mirrors the factory: wrapped layers first, then the layer; a Bidirectional
-    layer's backward copy repeats its shared references (explicit seeds are
-    derived anew for the backward copy, so they join no group).
+    Order: shared declarations, then each layer after the layers it wraps; a
+    Bidirectional layer's own slots, then its backward copy (which repeats its
+    shared references and re-derives its explicit seeds).
     """
+    planner = Planner(policy, base_seed if base_seed is not None else (spec.seed or 0))
+    shared_configs = {name: planner.shared_config(name, c.kind, c.class_name, c.config)
+                      for name, c in spec.shared.items()}
+    for node in spec.layers:
+        _plan_node(planner, node, loaded, shared_configs, owner="", prefix="", backward=False)
+    return planner
+
+
+def _plan_node(planner: Planner, node: LayerNode, loaded: Loaded | None, shared_configs, owner: str,
+               prefix: str, backward: bool) -> None:
     owner = owner or node.name
     cat = catalog()
-    for key, sub in node.sublayers.items():
+    for sub in node.sublayers.values():
         for s in (sub if isinstance(sub, list) else [sub]):
-            feed_ledger(ledger, s, file, loaded, owner)
-    lt = cat.layer(node.type)
-    _feed_slots(ledger, node, lt, node.name, owner, file, loaded, backward=False)
+            _plan_node(planner, s, loaded, shared_configs, owner, prefix, backward)
+    planner.plan_layer(prefix + node.name, cat.layer(node.type), component_uses(node, loaded),
+                       owner=owner, shared_configs=shared_configs, backward=backward)
     if node.type == "Bidirectional" and "layer" in node.sublayers and "backward_layer" not in node.sublayers:
-        inner = node.sublayers["layer"]
-        _feed_slots(ledger, inner, cat.layer(inner.type), f"backward_{inner.name}", owner, file, loaded, backward=True)
+        _plan_node(planner, node.sublayers["layer"], loaded, shared_configs, owner, "backward_" + prefix, True)
 
 
-def _feed_slots(ledger, node: LayerNode, lt: LayerType, layer_name: str, owner: str, file: str,
-                loaded: Loaded | None, backward: bool) -> None:
+def component_uses(node: LayerNode, loaded: Loaded | None) -> dict[str, ComponentUse]:
+    out = {}
     for arg, comp in node.components.items():
-        slot = lt.slots[arg]
-        config = comp.config
-        if backward and comp.shared is None:
-            continue  # fresh in each direction; an explicit seed is re-derived for the backward copy
-        key = component_group_key(comp.kind, comp.class_name, config, comp.shared)
-        if key is None:
-            continue
         line, col = loaded.mark(comp.path) if loaded is not None else (0, 0)
-        ref = SlotRef(layer_name, lt.name, arg, slot.kind, slot.role, owner, file, line, col)
-        ledger.join(key, comp.kind, comp.class_name, ref, group_label(comp.class_name, config, comp.shared))
+        out[arg] = ComponentUse(comp.class_name, comp.config, comp.shared, loaded.file if loaded else "", line, col)
+    return out
 
 
 def apply_allows(findings: list[Finding], allows: list[AllowEntry], loaded: Loaded) -> list[Finding]:

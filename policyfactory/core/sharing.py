@@ -140,6 +140,14 @@ class SharingLedger:
             group.denied_at = len(group.slots) - 1
         return group
 
+    def truncate(self, key: str, size: int) -> None:
+        """Forget the slots that joined a group after it had `size` slots."""
+        group = self.groups[key]
+        del group.slots[size:]
+        group.verdict = judge(self.policy, group.kind, group.class_name, group.slots)
+        if group.denied_at is not None and group.denied_at >= size:
+            group.denied_at = None
+
     def violation(self, group: Group) -> Finding:
         """The finding for a denied group, at the slot whose joining broke the policy."""
         at = group.slots[group.denied_at if group.denied_at is not None else -1]

@@ -16,7 +16,7 @@ from typing import Any
 from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, check_model
 from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
-from .sharing import SharingLedger
+from .plan import Planner
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
 KIND_CHOICES = ("policy", "model")
@@ -29,7 +29,7 @@ class ValidationResult:
     summary: str = ""
     spec: ModelSpec | None = None
     policy: Policy | None = None
-    ledger: SharingLedger | None = None
+    planner: Planner | None = None
 
 
 def _policy_loader(override: str | Policy | None, limits: Limits):
@@ -78,11 +78,11 @@ def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIM
         return ValidationResult(findings, kind, summary, policy=pol)
     check = check_model(loaded, None, limits, policy_loader=_policy_loader(policy, limits))
     summary = ""
-    if check.spec is not None and check.policy is not None:
-        n_groups = sum(1 for g in check.ledger.groups.values() if len(g.slots) > 1)
+    if check.spec is not None and check.planner is not None:
+        n_groups = sum(1 for g in check.planner.ledger.groups.values() if len(g.slots) > 1)
         summary = (f"model '{check.spec.name}' ({len(check.spec.layers)} layers, {n_groups} sharing "
                    f"group{'s' if n_groups != 1 else ''}, policy '{check.policy.name}')")
-    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.ledger)
+    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.planner)
 
 
 def validate_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None) -> ValidationResult:

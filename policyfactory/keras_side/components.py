@@ -37,7 +37,7 @@ def instantiate(kind: str, class_name: str, config: dict) -> Any:
     ct = catalog().component(kind, class_name)
     if ct is None:  # pragma: no cover - plans only name catalog classes
         raise _invalid(f"unknown {kind} '{class_name}'", "unknown-component-class")
-    return component_class(ct).from_config(dict(config))
+    return component_class(ct)(**config)
 
 
 def use_from_value(kind: str, value: Any) -> ComponentUse:

@@ -1,0 +1,76 @@
+"""validate, schema and --help never import TensorFlow or Keras."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, POLICIES, ROOT
+
+PROBE = """
+import sys
+from policyfactory.core.cli import main
+try:
+    code = main({args!r})
+except SystemExit as e:
+    code = e.code
+bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch'))
+print('IMPORTED', bad)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", os.path.join(POLICIES, "strict.yaml")],
+    ["validate", os.path.join(EXAMPLES, "forecaster.yaml"), os.path.join(EXAMPLES, "shared_he_normal.yaml")],
+    ["schema", "model"],
+    ["schema", "policy"],
+    ["--help"],
+    ["validate", "--help"],
+])
+def test_command_imports_no_tensorflow_or_keras(args):
+    r = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, cwd=ROOT)
+    assert "IMPORTED []" in r.stdout, r.stdout + r.stderr
+
+
+def test_import_policyfactory_is_tensorflow_free():
+    code = "import sys, policyfactory; print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow','keras')))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_validate_works_where_tensorflow_cannot_be_imported(tmp_path):
+    """Simulate a core-only install: any import of tensorflow/keras fails loudly."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _Block())\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + ROOT)
+    r = subprocess.run([sys.executable, "-m", "policyfactory", "validate", os.path.join(POLICIES, "recurrent.yaml"),
+                        os.path.join(EXAMPLES, "forecaster.yaml")], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_keras_side_never_uses_tf_keras():
+    pkg = os.path.join(ROOT, "policyfactory")
+    for folder, _, files in os.walk(pkg):
+        for name in files:
+            if name.endswith(".py"):
+                text = open(os.path.join(folder, name), encoding="utf-8").read()
+                assert not re.search(r"tf\.keras\.|import tensorflow\.keras|from tensorflow import keras", text), name
+
+
+def test_core_never_imports_the_keras_side():
+    core = os.path.join(ROOT, "policyfactory", "core")
+    for name in os.listdir(core):
+        if name.endswith(".py"):
+            text = open(os.path.join(core, name), encoding="utf-8").read()
+            for line in text.splitlines():
+                if line.lstrip().startswith(("import ", "from ")) and name != "cli.py":
+                    assert "keras" not in line, f"{name}: {line}"

@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("path", metavar="MODEL.yaml")
     common(e)
 
+    a = sub.add_parser("audit", help="find shared components and correlated initial weights in a .keras file or model YAML")
+    a.add_argument("path", metavar="PATH", help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
+    common(a)
+
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
     s.add_argument("what", choices=("policy", "model"))
     return p
@@ -138,13 +142,41 @@ def cmd_build(args) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args) -> int:
+    import os
+
+    if not os.path.isfile(args.path):
+        raise InvalidInput(Finding(args.path, 1, 1, "file-unreadable",
+                                   "is a directory, not a model file" if os.path.isdir(args.path) else "no such file"))
+    if args.path.endswith((".yaml", ".yml")):
+        from .validate import validate_path
+
+        result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+        if result.findings:
+            _emit(result.findings, args.format)
+            return exit_code(result.findings)
+        from ..keras_side.audit import audit
+        from ..keras_side.building import build_from_spec
+
+        model = build_from_spec(result.spec, result.policy)
+        findings = audit(model, policy=result.policy, file=args.path)
+    else:
+        from ..keras_side.audit import audit, load_keras_file
+
+        model = load_keras_file(args.path)
+        findings = audit(model, policy=args.policy, file=args.path)
+    _emit(findings, args.format, [] if findings else [f"{args.path}: ok, no shared components or correlated weights found"])
+    return exit_code(findings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return EXIT_INVALID
-    handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain}[args.command]
+    handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
+               "audit": cmd_audit}[args.command]
     try:
         return handler(args)
     except InvalidInput as exc:

@@ -77,6 +77,13 @@ class Group:
     slots: list[SlotRef] = field(default_factory=list)
     verdict: Verdict = Verdict(True, "single slot")
     denied_at: int | None = None  # index of the slot whose joining first broke the policy
+    # Running counts, so that judging a growing group costs O(rules) per slot, not O(slots).
+    rules: list = field(default_factory=list)  # rules whose kind and classes fit this group
+    owners: set = field(default_factory=set)
+    deny_counts: dict = field(default_factory=dict)  # rule id -> slots it covers
+    n_any_allow: int = 0  # slots covered by some allow rule of any scope
+    n_across_allow: int = 0  # slots covered by some across-layers allow rule
+    first_allows: list = field(default_factory=list)  # allow rules covering the first slot
 
     def slot_labels(self) -> str:
         return ", ".join(s.label() for s in self.slots)
@@ -101,7 +108,10 @@ def _rule_covers_slot(policy: Policy, rule: Rule, slot: SlotRef) -> bool:
 
 
 def judge(policy: Policy, kind: str, class_name: str, slots: list[SlotRef]) -> Verdict:
-    """The policy's verdict on one sharing group."""
+    """The policy's verdict on one sharing group (the reference statement of the rules above).
+
+    `SharingLedger` reaches the same verdict incrementally; a test checks they agree.
+    """
     if len(slots) < 2:
         return Verdict(True, "single slot")
     covering = [r for r in policy.rules if _rule_covers_group(policy, r, kind, class_name, slots)]
@@ -134,17 +144,51 @@ class SharingLedger:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(key, label, kind, class_name)
-        group.slots.append(slot)
-        group.verdict = judge(self.policy, kind, class_name, group.slots)
+            policy = self.policy
+            group.rules = [r for r in policy.rules if r.component == kind and (
+                policy.rule_classes.get(r.id) is None or class_name in policy.rule_classes[r.id])]
+        self._count(group, slot)
+        group.verdict = self._verdict(group)
         if not group.verdict.allowed and group.denied_at is None:
             group.denied_at = len(group.slots) - 1
         return group
 
+    def _count(self, group: Group, slot: SlotRef) -> None:
+        group.slots.append(slot)
+        group.owners.add(slot.scope_owner)
+        covering = [r for r in group.rules if _rule_covers_slot(self.policy, r, slot)]
+        allows = [r for r in covering if r.share == "allow"]
+        for r in covering:
+            if r.share == "deny":
+                group.deny_counts[r.id] = group.deny_counts.get(r.id, 0) + 1
+        group.n_any_allow += bool(allows)
+        group.n_across_allow += any(r.scope == "across-layers" for r in allows)
+        if len(group.slots) == 1:
+            group.first_allows = allows
+
+    def _verdict(self, group: Group) -> Verdict:
+        if len(group.slots) < 2:
+            return Verdict(True, "single slot")
+        single = len(group.owners) == 1
+        for r in group.rules:
+            if r.share == "deny" and group.deny_counts.get(r.id) and (single or r.scope == "across-layers"):
+                return Verdict(False, f"rule '{r.id}'", r.id)
+        covered = group.n_any_allow if single else group.n_across_allow
+        if covered == len(group.slots):
+            rule = next(r for r in group.first_allows if single or r.scope == "across-layers")
+            return Verdict(True, f"rule '{rule.id}'", rule.id)
+        default = self.policy.defaults.get(group.kind, "deny")
+        return Verdict(default == "allow", f"default ({group.kind}: {default})")
+
     def truncate(self, key: str, size: int) -> None:
         """Forget the slots that joined a group after it had `size` slots."""
         group = self.groups[key]
-        del group.slots[size:]
-        group.verdict = judge(self.policy, group.kind, group.class_name, group.slots)
+        slots = group.slots[:size]
+        group.slots, group.owners, group.deny_counts = [], set(), {}
+        group.n_any_allow = group.n_across_allow = 0
+        for s in slots:
+            self._count(group, s)
+        group.verdict = self._verdict(group)
         if group.denied_at is not None and group.denied_at >= size:
             group.denied_at = None
 

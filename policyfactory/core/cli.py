@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .findings import (EXIT_INVALID, EXIT_OK, Finding, InvalidInput, exit_code,
-                       format_json, format_text, sorted_findings)
+from .findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, exit_code, sorted_findings
+from .formats import FORMATS, render
 from .yamlload import DEFAULT_LIMITS, Limits
-
-FORMATS = ("text", "json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(sp, policy=True):
-        sp.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    def common(sp, policy=True, formats=FORMATS):
+        sp.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+        sp.add_argument("--exit-zero", action="store_true",
+                        help="report only: exit 0 even when there are findings (2 still for bad arguments)")
         if policy:
             sp.add_argument("--policy", metavar="NAME_OR_PATH",
                             help="judge models against this policy instead of the one they name")
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="table of every slot, its component, seed and sharing group with the verdict")
     e.add_argument("path", metavar="MODEL.yaml")
-    common(e)
+    common(e, formats=("text", "json"))
 
     a = sub.add_parser("audit", help="find shared components and correlated initial weights in a .keras file or model YAML")
     a.add_argument("path", metavar="PATH", help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
@@ -60,11 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) -> None:
     findings = sorted_findings(findings)
-    if fmt == "json":
-        print(format_json(findings))
+    if fmt != "text":
+        print(render(findings, fmt))
         return
     if findings:
-        print(format_text(findings))
+        print(render(findings, "text"))
         n_inv = sum(1 for f in findings if f.category == "invalid")
         n_pol = len(findings) - n_inv
         files = len({f.file for f in findings})
@@ -135,8 +135,8 @@ def cmd_build(args) -> int:
         return exit_code(exc.findings)
     if args.summary:
         model.summary()
-    if args.format == "json":
-        print(format_json([]))
+    if args.format != "text":
+        print(render([], args.format))
     else:
         print(f"{args.path}: built model '{model.name}' ({model.count_params()} parameters) -> {out}")
     return EXIT_OK
@@ -178,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
                "audit": cmd_audit}[args.command]
     try:
-        return handler(args)
+        code = handler(args)
     except InvalidInput as exc:
         _emit(exc.findings, getattr(args, "format", "text"))
-        return exit_code(exc.findings) or EXIT_INVALID
+        code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    return EXIT_OK if getattr(args, "exit_zero", False) else code
 
 
 if __name__ == "__main__":  # pragma: no cover

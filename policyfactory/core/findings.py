@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -77,14 +76,6 @@ def exit_code(findings: Iterable[Finding]) -> int:
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
-
-
-def format_text(findings: Iterable[Finding]) -> str:
-    return "\n".join(f.text() for f in findings)
-
-
-def format_json(findings: Iterable[Finding]) -> str:
-    return json.dumps({"findings": [f.as_json() for f in findings]}, indent=2)
 
 
 class PolicyfactoryError(ValueError):

@@ -25,7 +25,8 @@ def schema_for(what: str) -> dict[str, Any]:
         schema = ModelFile.model_json_schema()
         title = "policyfactory model file"
         layer = schema["$defs"]["LayerEntry"]
-        names = catalog().layer_names()
+        cat = catalog()  # the shipped catalog only: classes registered at run time are not in a static schema
+        names = sorted({n for n, lt in cat.layers.items() if not lt.registered} | set(cat.layer_aliases))
         layer["properties"]["type"] = {"type": "string", "enum": names, "title": "Type",
                                        "description": "A layer type from the catalog (keras.layers names)."}
     else:

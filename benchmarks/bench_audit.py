@@ -15,7 +15,7 @@ import policyfactory as pf  # noqa: E402
 
 
 def model_with(params, width=1000):
-    layers = max(1, params // (width * width + width))
+    layers = max(1, -(-params // (width * width + width)))  # at least `params` parameters
     inp = keras.Input((width,))
     x = inp
     for _ in range(layers):

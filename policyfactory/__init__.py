@@ -16,15 +16,6 @@ from .core.validate import validate
 
 __version__ = "0.1.0"
 
-_KERAS_SIDE = {
-    "LayerFactory": ("policyfactory.keras_side.factory", "LayerFactory"),
-    "SharedComponent": ("policyfactory.keras_side.factory", "SharedComponent"),
-    "build_model": ("policyfactory.keras_side.building", "build_model"),
-    "register_component": ("policyfactory.keras_side.registry", "register_component"),
-    "register_layer": ("policyfactory.keras_side.registry", "register_layer"),
-    "audit": ("policyfactory.keras_side.audit", "audit"),
-}
-
 __all__ = [
     "Finding", "InvalidInput", "LayerFactory", "Policy", "PolicyViolation", "PolicyfactoryError",
     "SharedComponent", "audit", "build_model", "load_policy", "register_component", "register_layer",
@@ -33,14 +24,18 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """Import Keras-side names lazily, so `import policyfactory` stays TensorFlow-free."""
-    target = _KERAS_SIDE.get(name)
-    if target is None:
+    """Import Keras-side names on first use, so `import policyfactory` stays TensorFlow-free."""
+    if name in ("LayerFactory", "SharedComponent"):
+        from .keras_side import factory as module
+    elif name == "build_model":
+        from .keras_side import building as module
+    elif name in ("register_component", "register_layer"):
+        from .keras_side import registry as module
+    elif name == "audit":
+        from .keras_side import audit as module
+    else:
         raise AttributeError(f"module 'policyfactory' has no attribute {name!r}")
-    import importlib
-
-    module = importlib.import_module(target[0])
-    value = getattr(module, target[1])
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

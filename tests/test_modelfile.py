@@ -200,3 +200,17 @@ layers:
     assert ("unknown-activation", 6) in got and ("layer-not-allowed", 7) in got
     assert any("expected an integer, got string '64'" in f.message for f in fs)
     assert any("did you mean 'activation'" in f.message for f in fs)
+
+
+def test_allow_suppresses_a_finding_with_a_reason_and_an_unused_allow_is_a_finding(write):
+    src = open(EX["shared_he_normal"]).read()
+    allowed = write("a.yaml", src + "allow:\n  - rule: sharing-violation\n"
+                    "    slots: [dense_a.kernel_initializer, dense_b.kernel_initializer]\n"
+                    "    reason: a deliberate experiment with tied initial weights\n")
+    assert pf.validate(allowed) == []
+    unused = write("u.yaml", open(EX["shared_he_normal_fixed"]).read()
+                   + "allow:\n  - {rule: sharing-violation, reason: nothing to allow}\n")
+    (f,) = pf.validate(unused)
+    assert f.rule == "unused-allow" and f.line == 16  # the allow entry itself
+    no_reason = write("n.yaml", src + "allow:\n  - {rule: sharing-violation}\n")
+    assert [f.rule for f in pf.validate(no_reason)] == ["schema-missing-key"]

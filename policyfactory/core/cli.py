@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, exit_code, sorted_findings
+from .findings import (EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code,
+                       sorted_findings)
 from .formats import FORMATS, render
 from .yamlload import DEFAULT_LIMITS, Limits
 
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                "audit": cmd_audit}[args.command]
     try:
         code = handler(args)
-    except InvalidInput as exc:
+    except PolicyfactoryError as exc:  # InvalidInput, or a PolicyViolation raised while building
         _emit(exc.findings, getattr(args, "format", "text"))
         code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:

@@ -184,8 +184,7 @@ class _Checker:
         return found
 
     def component(self, value, kind: str, path, shared_decls: dict | None, allow_shared=True) -> ComponentSpec | None:
-        if self.forbidden_keys(value, path):
-            return None
+        # `module:` / `registered_name:` were refused for the whole file before we get here.
         if isinstance(value, str):
             ct = self.cat.component(kind, value)
             if ct is None:
@@ -292,8 +291,6 @@ class _Checker:
             return None
         if not isinstance(raw, dict):
             self.err(path, "schema-type", f"a layer is a mapping with 'type:', got {describe(raw)}")
-            return None
-        if self.forbidden_keys(raw, path):
             return None
         tname = raw.get("type")
         if not isinstance(tname, str):

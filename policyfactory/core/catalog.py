@@ -53,10 +53,6 @@ class LayerType:
     registered: bool = False
     cls: Any = None  # the Python class, for layers registered from Python only
 
-    @property
-    def roles(self) -> set[str]:
-        return {s.role for s in self.slots.values()}
-
 
 @dataclass
 class ComponentType:
@@ -68,10 +64,6 @@ class ComponentType:
     stateless: bool
     registered: bool = False
     cls: Any = None
-
-    @property
-    def seeded(self) -> bool:
-        return "seed" in self.params
 
 
 @dataclass

@@ -35,7 +35,7 @@ from ..core.findings import Finding, InvalidInput, PolicyViolation
 from ..core.naming import Namer, derive_seed
 from ..core.plan import ComponentUse, Planner, SlotPlan
 from ..core.policy import Policy, load_policy
-from .components import component_class, instantiate, use_from_value
+from .components import instantiate, use_from_value
 from .introspect import slot_holder
 
 ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
@@ -320,4 +320,4 @@ class LayerFactory:
         object.__setattr__(layer, "_get_common_kwargs_for_sublayer", types.MethodType(per_projection, layer))
 
 
-__all__ = ["LayerFactory", "SharedComponent", "component_class"]
+__all__ = ["LayerFactory", "SharedComponent"]

@@ -20,8 +20,3 @@ def slot_holder(layer: Any, arg: str) -> tuple[Any, str | None]:
             if attr in d:
                 return obj, attr
     return None, None
-
-
-def slot_component(layer: Any, arg: str) -> Any:
-    obj, attr = slot_holder(layer, arg)
-    return getattr(obj, attr) if obj is not None else None

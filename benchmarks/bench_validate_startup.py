@@ -17,11 +17,15 @@ def main(runs=7):
     validate = summary(time_process([PY, "-m", "policyfactory", "validate", model], runs))
     tf = summary(time_process([PY, "-c", "import tensorflow"], max(3, runs // 2)))
     floor = summary(time_process([PY, "-c", FLOOR], runs))
+    bomb = summary(time_process([PY, "-m", "policyfactory", "validate",
+                                 os.path.join(ROOT, "tests", "corpus", "billion_laughs.yaml")], runs))
     r1 = validate["median"] / tf["median"]
     r2 = validate["median"] / floor["median"]
     return [
         row("validate small model (process)", validate, "python -c 'import tensorflow'", tf, r1, "<= 0.10", r1 <= 0.10),
         row("validate small model (process)", validate, "floor: yaml + pydantic process", floor, r2, "<= 1.5", r2 <= 1.5),
+        row("validate 271-byte alias bomb (process, exit 2)", bomb, "target 2 s", {"median": 2.0},
+            bomb["median"] / 2.0, "< 2 s", bomb["median"] < 2.0),
     ]
 
 

@@ -37,7 +37,7 @@ def main():
 
         p = load_policy(path)
         print(f"{p.name}: {p.description.strip() if p.description else ''}")
-        print(f"  defaults: " + ", ".join(f"{k} {v}" for k, v in p.defaults.items()))
+        print("  defaults: " + ", ".join(f"{k} {v}" for k, v in p.defaults.items()))
         for r in p.rules:
             print(f"  rule {r.id}: {r.share} sharing of {r.component}s "
                   f"(layers {', '.join(r.layers)}; roles {', '.join(r.roles)}; classes {', '.join(r.classes)}; {r.scope})")

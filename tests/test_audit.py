@@ -4,7 +4,6 @@ import glob
 import os
 
 import keras
-import numpy as np
 import pytest
 
 import policyfactory as pf

@@ -1,16 +1,12 @@
 """Hostile and broken input: a clear finding and exit 2, nothing run, nothing lost."""
 
 import os
-import subprocess
-import sys
-import time
 
 import pytest
 
-from policyfactory.core.findings import InvalidInput
 from policyfactory.core.validate import validate_path
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -66,14 +62,12 @@ def test_payloads_exit_2_and_never_run(name, command, tmp_path):
     assert not marker.exists() and not (tmp_path / "out.keras").exists()
 
 
-def test_alias_bomb_exits_2_quickly_as_a_whole_process():
+def test_alias_bomb_exits_2_as_a_whole_process():
+    """The process time is measured against the 2 s target in benchmarks/bench_validate_startup.py."""
     path = os.path.join(CORPUS, "billion_laughs.yaml")
     assert os.path.getsize(path) <= 300
-    start = time.perf_counter()
     r = run_cli("validate", path)
-    elapsed = time.perf_counter() - start
     assert r.returncode == 2 and "alias expansion limit" in r.stdout
-    assert elapsed < 30  # a loose sanity bound; benchmarks/ measures the real figure
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

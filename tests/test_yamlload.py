@@ -1,7 +1,5 @@
 """The one YAML loader: safe values, marks, YAML 1.2 numbers, limits."""
 
-import time
-
 import pytest
 
 from policyfactory.core.findings import InvalidInput
@@ -70,10 +68,9 @@ def test_billion_laughs_is_refused_fast_before_expansion():
     lol = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
         f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
     assert len(lol.encode()) < 400
-    start = time.perf_counter()
     f = one_finding(load_text, lol, "bomb.yaml")
     assert f.rule == "limit-nodes" and "alias expansion" in f.message
-    assert time.perf_counter() - start < 5  # sanity bound only; the real figure is in benchmarks
+    # refused before expansion: nothing near the limit was ever built (time: benchmarks/)
 
 
 def test_depth_limit():

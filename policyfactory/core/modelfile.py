@@ -17,16 +17,16 @@ from typing import Any, Literal, Optional, Union
 from pydantic import ConfigDict, Field, WithJsonSchema
 from typing_extensions import Annotated
 
-from .catalog import KINDS, LayerType, article, catalog, did_you_mean
+from .catalog import KINDS, article, catalog, did_you_mean
 from .findings import Finding
 from .naming import Namer
 from .policy import Policy
 from .schema import StrictModel, describe, validate_as
 from .plan import ComponentUse, Planner
+from .resolve import FORBIDDEN_CONFIG_KEYS, resolve_component, type_problem
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
-FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
 ACTIVATION_PARAMS = ("activation", "recurrent_activation")
 
 
@@ -184,13 +184,6 @@ class _Checker:
         return found
 
     def component(self, value, kind: str, path, shared_decls: dict | None, allow_shared=True) -> ComponentSpec | None:
-        # `module:` / `registered_name:` were refused for the whole file before we get here.
-        if isinstance(value, str):
-            ct = self.cat.component(kind, value)
-            if ct is None:
-                self._unknown_component(value, kind, path)
-                return None
-            return ComponentSpec(kind, ct.name, {}, None, path)
         if isinstance(value, dict) and "shared" in value:
             if not allow_shared:
                 self.err(path, "shared-in-shared", "a shared declaration cannot refer to another one")
@@ -215,72 +208,16 @@ class _Checker:
                          f"shared '{name}' is {article(decl.kind)}, but this slot takes {article(kind)}")
                 return None
             return ComponentSpec(kind, decl.class_name, decl.config, name, path)
-        if isinstance(value, dict) and "class_name" in value:
-            for k in value:
-                if k not in ("class_name", "config"):
-                    self.err(path + (k,), "schema-unknown-key",
-                             f"unknown key '{k}' in a component config (expected class_name and config)", at_key=True)
-                    return None
-            cname = value["class_name"]
-            ct = self.cat.component(kind, cname) if isinstance(cname, str) else None
-            if ct is None:
-                if not isinstance(cname, str):
-                    self.err(path + ("class_name",), "schema-type", f"'class_name': expected a string, got {describe(cname)}")
-                else:
-                    self._unknown_component(cname, kind, path + ("class_name",))
-                return None
-            config = value.get("config", {})
-            if config is None:
-                config = {}
-            if not isinstance(config, dict):
-                self.err(path + ("config",), "schema-type", f"'config': expected a mapping, got {describe(config)}")
-                return None
-            ok = True
-            for k, v in config.items():
-                info = ct.params.get(k)
-                if info is None:
-                    self.err(path + ("config", k), "unknown-argument",
-                             f"{ct.name} takes no argument '{k}'{did_you_mean(k, list(ct.params))}", at_key=True)
-                    ok = False
-                elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-                    self.err(path + ("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}")
-                    ok = False
-                elif not self._type_ok(info, v, path + ("config", k), k):
-                    ok = False
-            return ComponentSpec(kind, ct.name, dict(config), None, path) if ok else None
-        if isinstance(value, dict):
-            self.err(path, "component-value",
-                     f"{article(kind)} is a name (e.g. '{self._example(kind)}'), a mapping with class_name and config, "
-                     f"or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")
-            return None
-        self.err(path, "component-value", f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; got {describe(value)}")
-        return None
-
-    @staticmethod
-    def _example(kind):
-        return {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}[kind]
-
-    def _unknown_component(self, name, kind, path):
-        other = self.cat.component_any_kind(name)
-        if other is not None:
-            self.err(path, "component-wrong-kind", f"'{name}' is {article(other.kind)}, but this slot takes {article(kind)}")
-        else:
-            self.err(path, "unknown-component-class",
-                     f"unknown {kind} '{name}'{did_you_mean(name, self.cat.component_names(kind))}")
+        use, problems = resolve_component(kind, value)
+        for p in problems:
+            self.err(path + p.path, p.rule, p.message, at_key=p.at_key)
+        return ComponentSpec(kind, use.class_name, use.config, None, path) if use else None
 
     def _type_ok(self, info: dict, value, path, name) -> bool:
-        t = info.get("type")
-        if t is None or value is None:
-            return True
-        good = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-        }[t]
-        if not good:
-            word = {"int": "an integer", "float": "a number", "bool": "true or false"}[t]
-            self.err(path, "schema-type", f"'{name}': expected {word}, got {describe(value)}")
-        return good
+        p = type_problem(info, value, path, name)
+        if p is not None:
+            self.err(p.path, p.rule, p.message)
+        return p is None
 
     # layers -------------------------------------------------------------------
     def layer(self, raw, path, namer: Namer, shared_decls, functional: bool, nested: bool) -> LayerNode | None:

@@ -11,9 +11,10 @@ from typing import Any
 
 import keras
 
-from ..core.catalog import ComponentType, catalog, did_you_mean
+from ..core.catalog import ComponentType, catalog
 from ..core.findings import Finding, InvalidInput
 from ..core.plan import ComponentUse
+from ..core.resolve import resolve_component
 
 _MODULES = {
     "initializer": keras.initializers,
@@ -42,30 +43,12 @@ def instantiate(kind: str, class_name: str, config: dict) -> Any:
 
 def use_from_value(kind: str, value: Any) -> ComponentUse:
     """A Python-side component value (name, config mapping or Keras object) as a catalog use."""
-    cat = catalog()
-    if isinstance(value, str):
-        ct = cat.component(kind, value)
-        if ct is None:
-            raise _invalid(f"unknown {kind} '{value}'{did_you_mean(value, cat.component_names(kind))}",
-                           "unknown-component-class")
-        return ComponentUse(ct.name, {})
-    if isinstance(value, dict):
-        bad = [k for k in value if k not in ("class_name", "config")]
-        if bad or "class_name" not in value:
-            raise _invalid(f"{kind} config must be {{'class_name': ..., 'config': {{...}}}}; got keys {sorted(map(str, value))}"
-                           + (" ('module'/'registered_name' are not honoured)" if set(bad) & {"module", "registered_name"} else ""),
-                           "config-module-key" if set(bad) & {"module", "registered_name"} else "component-value")
-        ct = cat.component(kind, value["class_name"])
-        if ct is None:
-            raise _invalid(f"unknown {kind} '{value['class_name']}'"
-                           f"{did_you_mean(value['class_name'], cat.component_names(kind))}", "unknown-component-class")
-        config = dict(value.get("config") or {})
-        unknown = [k for k in config if k not in ct.params]
-        if unknown:
-            raise _invalid(f"{ct.name} takes no argument '{unknown[0]}'{did_you_mean(unknown[0], list(ct.params))}",
-                           "unknown-argument")
-        return ComponentUse(ct.name, config)
-    ct = cat.component(kind, type(value).__name__)
+    if isinstance(value, (str, dict)):
+        use, problems = resolve_component(kind, value)
+        if problems:
+            raise InvalidInput([Finding("<python>", 1, 1, p.rule, p.message) for p in problems])
+        return use
+    ct = catalog().component(kind, type(value).__name__)
     if ct is None or component_class(ct) is not type(value):
         raise _invalid(f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
                        f"register the class with policyfactory.register_component('{kind}', cls)",

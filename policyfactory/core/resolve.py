@@ -1,0 +1,97 @@
+"""Resolve a component written as data -- a name or a `{class_name, config}` mapping -- through the catalog.
+
+Why one function: model files (`validate`) and Python callers (`LayerFactory`)
+write components the same two ways, and must get the same answer and the same
+messages. Problems come back as data with a path relative to the value, so the
+file checker can place them at a line and the factory can raise them.
+
+    >>> resolve_component("initializer", {"class_name": "he_normal", "config": {"seed": 3}})
+    (ComponentUse(class_name='HeNormal', config={'seed': 3}, shared=None, file='', line=0, column=0), [])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import article, catalog, did_you_mean
+from .plan import ComponentUse
+from .schema import describe
+
+FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
+_EXAMPLES = {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: tuple  # relative to the component value
+    rule: str
+    message: str
+    at_key: bool = False
+
+
+def type_problem(info: dict, value: Any, path: tuple, name: str) -> Problem | None:
+    """A problem if `value` does not have the type the catalog infers for an argument."""
+    t = info.get("type")
+    if t is None or value is None:
+        return None
+    good = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+    }[t]
+    return None if good else Problem(path, "schema-type", f"'{name}': expected {_TYPE_WORDS[t]}, got {describe(value)}")
+
+
+def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
+    other = catalog().component_any_kind(name)
+    if other is not None:
+        return Problem(path, "component-wrong-kind", f"'{name}' is {article(other.kind)}, but this slot takes {article(kind)}")
+    return Problem(path, "unknown-component-class",
+                   f"unknown {kind} '{name}'{did_you_mean(name, catalog().component_names(kind))}")
+
+
+def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[Problem]]:
+    """(use, []) for a valid name or config mapping of `kind`, else (None, problems)."""
+    cat = catalog()
+    if isinstance(value, str):
+        ct = cat.component(kind, value)
+        return (ComponentUse(ct.name, {}), []) if ct else (None, [unknown_component(kind, value)])
+    if isinstance(value, dict) and "class_name" in value:
+        for k in value:
+            if k in FORBIDDEN_CONFIG_KEYS:
+                return None, [Problem((k,), "config-module-key",
+                                      f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
+                                      f"and classes registered from Python", True)]
+            if k not in ("class_name", "config"):
+                return None, [Problem((k,), "schema-unknown-key",
+                                      f"unknown key '{k}' in a component config (expected class_name and config)", True)]
+        cname = value["class_name"]
+        if not isinstance(cname, str):
+            return None, [Problem(("class_name",), "schema-type", f"'class_name': expected a string, got {describe(cname)}")]
+        ct = cat.component(kind, cname)
+        if ct is None:
+            return None, [unknown_component(kind, cname, ("class_name",))]
+        config = value.get("config") or {}
+        if not isinstance(config, dict):
+            return None, [Problem(("config",), "schema-type", f"'config': expected a mapping, got {describe(config)}")]
+        problems = []
+        for k, v in config.items():
+            info = ct.params.get(k)
+            if info is None:
+                problems.append(Problem(("config", k), "unknown-argument",
+                                        f"{ct.name} takes no argument '{k}'{did_you_mean(k, list(ct.params))}", True))
+            elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                problems.append(Problem(("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}"))
+            else:
+                p = type_problem(info, v, ("config", k), k)
+                if p is not None:
+                    problems.append(p)
+        return (None, problems) if problems else (ComponentUse(ct.name, dict(config)), [])
+    if isinstance(value, dict):
+        return None, [Problem((), "component-value",
+                              f"{article(kind)} is a name (e.g. '{_EXAMPLES[kind]}'), a mapping with class_name and "
+                              f"config, or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")]
+    return None, [Problem((), "component-value",
+                          f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; got {describe(value)}")]

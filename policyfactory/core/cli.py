@@ -130,7 +130,7 @@ def cmd_build(args) -> int:
 
     try:
         out, model = build_and_save(result.spec, args.output, policy=result.policy)
-    except InvalidInput as exc:
+    except PolicyfactoryError as exc:
         _emit(exc.findings, args.format)
         print(f"{args.path}: not built, nothing written", file=sys.stderr)
         return exit_code(exc.findings)

@@ -63,8 +63,8 @@ def _keras_error(spec: ModelSpec, node: LayerNode | None, what: str, exc: Except
     return InvalidInput(Finding(spec.file, line, col, "keras-error", f"{what}: {msg}"))
 
 
-def build_from_spec(spec: ModelSpec, policy: Policy, factory: LayerFactory | None = None) -> keras.Model:
-    factory = factory or LayerFactory(policy, seed=spec.seed)
+def build_from_spec(spec: ModelSpec, policy: Policy) -> keras.Model:
+    factory = LayerFactory(policy, seed=spec.seed)
     handles = {name: factory.shared(name, {"class_name": c.class_name, "config": c.config}, kind=c.kind)
                for name, c in spec.shared.items()}
 

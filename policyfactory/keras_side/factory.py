@@ -30,7 +30,7 @@ from typing import Any
 
 import keras
 
-from ..core.catalog import LayerType, catalog, did_you_mean
+from ..core.catalog import LayerType, article, catalog, did_you_mean
 from ..core.findings import Finding, InvalidInput, PolicyViolation
 from ..core.naming import Namer, derive_seed
 from ..core.plan import ComponentUse, Planner, SlotPlan
@@ -203,7 +203,7 @@ class LayerFactory:
                                                f"shared '{value.name}' was declared by another LayerFactory"))
                 if value.kind != slot.kind:
                     raise InvalidInput(Finding("<python>", 1, 1, "shared-wrong-kind",
-                                               f"shared '{value.name}' is a {value.kind}, but {arg} takes a {slot.kind}"))
+                                               f"shared '{value.name}' is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
                 handles[arg] = value
                 uses[arg] = ComponentUse(value.class_name, value.user_config, value.name)
             else:

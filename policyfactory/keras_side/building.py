@@ -13,11 +13,11 @@ factory plans its slots with the same `Planner` that judged them.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import keras
 
+from ..core.atomic import atomic_output
 from ..core.findings import Finding, InvalidInput, PolicyViolation
 from ..core.modelfile import LayerNode, ModelSpec
 from ..core.policy import Policy
@@ -121,20 +121,6 @@ def _at(f: Finding, spec: ModelSpec, node: LayerNode) -> Finding:
     return Finding(spec.file, node.mark[0], node.mark[1], f.rule, f.message, f.severity, f.category, f.data)
 
 
-def atomic_save(model: keras.Model, out: str) -> None:
-    """Write to a temporary file in the same folder, then rename: a failed save leaves `out` untouched."""
-    folder = os.path.dirname(os.path.abspath(out)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".policyfactory-", suffix=".keras", dir=folder)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def build_and_save(spec: ModelSpec, output: str | None, policy: Policy) -> tuple[str, keras.Model]:
     """Build a validated spec and write it as a `.keras` file (default: beside the model file)."""
     if output is None:
@@ -147,7 +133,8 @@ def build_and_save(spec: ModelSpec, output: str | None, policy: Policy) -> tuple
         raise InvalidInput(Finding(output, 1, 1, "output-path", f"no such folder: {folder}"))
     model = build_from_spec(spec, policy)
     try:
-        atomic_save(model, output)
+        with atomic_output(output, suffix=".keras") as tmp:  # Keras insists on the .keras suffix
+            model.save(tmp)
     except OSError as exc:
         raise InvalidInput(Finding(output, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
     return output, model

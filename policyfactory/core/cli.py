@@ -10,6 +10,7 @@ Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .findings import (EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code,
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
     v.add_argument("paths", nargs="+", metavar="PATH")
+    v.add_argument("--only-declared", action="store_true",
+                   help="skip files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML)")
     common(v)
 
     b = sub.add_parser("build", help="validate a model file, then build it with Keras and save a .keras file")
@@ -90,12 +93,26 @@ def _limits(args) -> Limits:
     return Limits(max_bytes=args.max_bytes)
 
 
+_DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$", re.MULTILINE)
+
+
+def _declares_kind(path: str) -> bool:
+    """Whether a file says `kind: policy` or `kind: model` at its top level (read as bytes, no YAML)."""
+    try:
+        with open(path, "rb") as fh:
+            return _DECLARED.search(fh.read(DEFAULT_LIMITS.max_bytes)) is not None
+    except OSError:
+        return True  # let validate report the unreadable file
+
+
 def cmd_validate(args) -> int:
     from .validate import validate_path
 
     findings: list[Finding] = []
     ok_lines = []
     for path in args.paths:
+        if args.only_declared and not _declares_kind(path):
+            continue
         result = validate_path(path, policy=args.policy, limits=_limits(args))
         findings.extend(result.findings)
         if not result.findings and result.summary:

@@ -71,3 +71,46 @@ def test_pre_commit_hook_declares_the_core_only_entry():
     # the hook's command over the examples behaves as documented
     r = run_cli("validate", *[os.path.join(EXAMPLES, f) for f in sorted(os.listdir(EXAMPLES)) if f != "shared_he_normal.yaml"])
     assert r.returncode == 0, r.stdout
+
+
+def test_pre_commit_runs_the_hook_with_the_core_only(tmp_path):
+    """pre-commit installs the hook from this checkout (core only) and runs it on a repository of YAML files."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("forecaster.yaml", "regularized.yaml"):
+        shutil.copy(os.path.join(EXAMPLES, name), repo / name)
+    (repo / "workflow.yaml").write_text("name: ci\non: push\njobs: {}\n")  # not ours: skipped
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"))
+
+    def run(*cmd):
+        return subprocess.run(list(cmd), cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+
+    def try_repo():
+        run(*git, "add", "-A")
+        run(*git, "commit", "-qm", "x", "--allow-empty")
+        return run(sys.executable, "-m", "pre_commit", "try-repo", ROOT, "policyfactory-validate", "--all-files")
+
+    run("git", "init", "-q")
+    ok = try_repo()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "workflow.yaml" not in ok.stdout
+    shutil.copy(VIOLATION, repo / "shared_he_normal.yaml")
+    bad = try_repo()
+    assert bad.returncode == 1 and "sharing-violation" in bad.stdout
+
+
+def test_core_install_is_pydantic_and_pyyaml_only():
+    """What the hook (and `pip install .`) installs: no TensorFlow."""
+    import pytest
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from conftest import ROOT
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        deps = tomllib.load(fh)["project"]["dependencies"]
+    assert sorted(d.split(">")[0].split("=")[0].split("<")[0].strip() for d in deps) == ["pydantic", "pyyaml"]

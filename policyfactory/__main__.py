@@ -1,5 +1,5 @@
 import sys
 
-from policyfactory.core.cli import main
+from policyfactory.cli import main
 
 sys.exit(main())

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from policyfactory.core.validate import validate_path
+from policyfactory.core.validate import check_path
 
 from conftest import run_cli
 
@@ -43,7 +43,7 @@ def test_corpus_is_complete():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_bad_input_gives_its_finding(name):
     rule, line = EXPECTED[name]
-    findings = validate_path(os.path.join(CORPUS, name)).findings
+    findings = check_path(os.path.join(CORPUS, name)).findings
     assert (rule, line) in [(f.rule, f.line) for f in findings], [f.text() for f in findings]
     assert all(f.category == "invalid" for f in findings)
 
@@ -96,7 +96,7 @@ def test_layer_count_limit(write):
     from policyfactory.core.yamlload import Limits
     body = "kind: model\nversion: 1\ninput: {shape: [2]}\nlayers:\n" + "  - {type: Dense, units: 2}\n" * 30
     path = write("many.yaml", body)
-    fs = validate_path(path, limits=Limits(max_layers=20)).findings
+    fs = check_path(path, limits=Limits(max_layers=20)).findings
     assert [f.rule for f in fs] == ["limit-layers"]
 
 
@@ -128,11 +128,15 @@ def test_registered_component_resolves_by_name_and_unregistered_does_not(write):
     path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\n"
                            "layers: [{type: Dense, units: 2, kernel_constraint: {class_name: HalfNorm, config: {factor: 0.25}}}]\n")
     assert [f.rule for f in pf.validate(path)] == ["unknown-component-class"]
-    pf.register_component("constraint", HalfNorm)
-    assert pf.validate(path) == []
-    model = pf.build_model(path)
+    with pf.register_component("constraint", HalfNorm):
+        assert pf.validate(path) == []
+        model = pf.build_model(path)
     c = model.get_layer("dense").kernel_constraint
     assert type(c) is HalfNorm and c.factor == 0.25
+    # the registration was scoped: the shipped catalog and the catalog in force are as before
+    assert [f.rule for f in pf.validate(path)] == ["unknown-component-class"]
+    from policyfactory.core.catalog import shipped_catalog
+    assert shipped_catalog().component("constraint", "HalfNorm") is None
 
 
 def test_registered_layer_slots_are_read_from_its_constructor(write):
@@ -152,12 +156,14 @@ def test_registered_layer_slots_are_read_from_its_constructor(write):
         def call(self, x):
             return x * self.scale
 
-    lt = pf.register_layer(Scale)
-    assert {s.arg: (s.kind, s.role) for s in lt.slots.values()}["scale_initializer"] == ("initializer", "scale")
-    f = pf.LayerFactory(seed=1)
-    a = f.Scale(scale_initializer="he_normal")
-    b = f.Scale(scale_initializer="he_normal")
-    assert a.scale_initializer.seed != b.scale_initializer.seed
+    with pf.register_layer(Scale) as lt:
+        assert {s.arg: (s.kind, s.role) for s in lt.slots.values()}["scale_initializer"] == ("initializer", "scale")
+        f = pf.LayerFactory(seed=1)
+        a = f.Scale(scale_initializer="he_normal")
+        b = f.Scale(scale_initializer="he_normal")
+        assert a.scale_initializer.seed != b.scale_initializer.seed
+    with pytest.raises(AttributeError):
+        f.Scale  # noqa: B018 - the registration ended with its block
 
 
 def test_atomic_output_keeps_permissions_and_leaves_nothing_on_failure(tmp_path):

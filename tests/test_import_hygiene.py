@@ -11,7 +11,7 @@ from conftest import EXAMPLES, POLICIES, ROOT
 
 PROBE = """
 import sys
-from policyfactory.core.cli import main
+from policyfactory.cli import main
 try:
     code = main({args!r})
 except SystemExit as e:

@@ -62,9 +62,10 @@ def test_each_semantic_check(write):
     assert rule_at(fs, "unknown-role") == [(8, 13)]
     assert any("did you mean 'kernel'" in f.message for f in fs if f.rule == "unknown-role")
     assert rule_at(fs, "policy-role-not-in-layer") == [(8, 21)]
-    assert rule_at(fs, "unknown-component-class") == [(9, 15), (9, 25)]
+    assert rule_at(fs, "unknown-component-class") == [(9, 15)]
+    assert rule_at(fs, "component-wrong-kind") == [(9, 25)]  # one condition, one id, in policies as in models
     assert any("did you mean 'UnitNorm'" in f.message for f in fs)
-    assert any("is an initializer, not a constraint" in f.message for f in fs)
+    assert any("'HeNormal' is an initializer, but this slot takes a constraint" in f.message for f in fs)
     assert rule_at(fs, "policy-missing-reason") == [(10, 12)]
     assert rule_at(fs, "policy-duplicate-rule-id") == [(11, 9)]
     assert {"policy-rule-never-matches"} <= rules
@@ -163,7 +164,7 @@ def test_cli_shipped_policies_exit_0_and_json_shape(write):
     import json
     data = json.loads(r.stdout)
     (f,) = data["findings"]
-    assert set(f) == {"file", "line", "column", "rule", "severity", "message"}
+    assert set(f) == {"file", "line", "column", "rule", "severity", "category", "message"}
     assert f["line"] >= 1 and f["column"] >= 1 and r.returncode == 2
 
 

@@ -7,7 +7,11 @@ against it by `tests/test_catalog_drift.py`, so it cannot drift.
 
 It is also the closed registry: a name in a YAML file means something only if
 it is in this catalog, or was registered from Python with
-`policyfactory.register_component` / `policyfactory.register_layer`.
+`policyfactory.register_component` / `policyfactory.register_layer`. The
+catalog holds names and data only; the Keras classes of registered entries
+live on the Keras side. Registration never mutates the shipped catalog: it
+activates an extended copy for the current context (`use_catalog`), which the
+registration's `with` block restores.
 
 Example::
 
@@ -23,9 +27,11 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 KINDS = ("initializer", "regularizer", "constraint")
 ROLES = (
@@ -51,7 +57,6 @@ class LayerType:
     slots: dict[str, Slot]
     layer_params: list[str]
     registered: bool = False
-    cls: Any = None  # the Python class, for layers registered from Python only
 
 
 @dataclass
@@ -63,7 +68,6 @@ class ComponentType:
     random: bool
     stateless: bool
     registered: bool = False
-    cls: Any = None
 
 
 @dataclass
@@ -118,13 +122,16 @@ class Catalog:
     def component_names(self, kind: str) -> list[str]:
         return sorted(self._component_index.get(kind, {}))
 
-    # -- registration from Python ----------------------------------------------
-    def add_layer(self, entry: LayerType) -> None:
-        self.layers[entry.name] = entry
+    # -- registration from Python: new catalogs, never a changed one -------------
+    def with_layer(self, entry: LayerType) -> "Catalog":
+        """A copy of this catalog that also knows `entry`."""
+        return replace(self, layers={**self.layers, entry.name: entry})
 
-    def add_component(self, entry: ComponentType) -> None:
-        self.components[entry.kind][entry.name] = entry
-        self._reindex()
+    def with_component(self, entry: ComponentType) -> "Catalog":
+        """A copy of this catalog that also knows `entry`."""
+        components = {k: dict(v) for k, v in self.components.items()}
+        components[entry.kind][entry.name] = entry
+        return replace(self, components=components)
 
 
 def article(word: str) -> str:
@@ -169,7 +176,42 @@ def _from_json(data: dict) -> Catalog:
 
 
 @lru_cache(maxsize=1)
-def catalog() -> Catalog:
-    """The process-wide catalog: shipped data plus anything registered from Python."""
+def shipped_catalog() -> Catalog:
+    """The catalog generated from Keras (`catalog.json`); never changed after loading."""
     with open(os.path.join(_HERE, "catalog.json"), encoding="utf-8") as fh:
         return _from_json(json.load(fh))
+
+
+_ACTIVE: ContextVar[Catalog | None] = ContextVar("policyfactory_catalog", default=None)
+
+
+def catalog() -> Catalog:
+    """The catalog in force: the shipped one, or one activated by `use_catalog` / a registration."""
+    return _ACTIVE.get() or shipped_catalog()
+
+
+@contextmanager
+def use_catalog(cat: Catalog) -> Iterator[Catalog]:
+    """Make `cat` the catalog in force inside the block, and restore the previous one after it.
+
+        >>> extended = catalog().with_layer(LayerType("MyLayer", {}, [], {}, []))
+        >>> with use_catalog(extended):
+        ...     catalog().layer("MyLayer") is not None
+        True
+        >>> catalog().layer("MyLayer") is None
+        True
+    """
+    token = _ACTIVE.set(cat)
+    try:
+        yield cat
+    finally:
+        _ACTIVE.reset(token)
+
+
+def activate(cat: Catalog):
+    """Make `cat` the catalog in force from now on in this context; returns a token for `deactivate`."""
+    return _ACTIVE.set(cat)
+
+
+def deactivate(token) -> None:
+    _ACTIVE.reset(token)

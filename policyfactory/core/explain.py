@@ -1,41 +1,51 @@
 """`explain`: every slot of a model file, its component, seed and sharing group with the verdict.
 
-Computed from the file alone by the same `Planner` the factory builds with, so
-the seeds shown are the seeds the build uses (when the file sets `seed:`).
+Read from the one `Plan` that `validate` judges and `build` instantiates, so
+the seeds shown are the seeds the build uses: numbers when the file sets
+`seed:`, "random" (drawn once per build) when it does not.
+
+    >>> findings, text = explain_path("examples/forecaster.yaml", fmt="json")
+    >>> import json; json.loads(text)["slots"][0]["seed"] is None   # no seed: in that file
+    True
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from .findings import Finding
-from .validate import validate_path
+from .findings import Finding, sorted_findings
+from .plan import Plan
+from .validate import check_path
 from .yamlload import DEFAULT_LIMITS, Limits
 
-COLUMNS = ("layer", "arg", "component", "seed", "group", "verdict")
+JSON_KEYS = ("layer", "layer_type", "arg", "kind", "role", "class_name", "config", "seed", "seed_source",
+             "random", "group", "group_size", "verdict", "decided_by")
 
 
-def _component(row) -> str:
-    if row["class_name"] is None:
-        return "-"
+def _component(row: dict[str, Any]) -> str:
     extra = {k: v for k, v in row["config"].items() if k != "seed"}
     args = ", ".join(f"{k}={v!r}" for k, v in extra.items())
     return f"{row['class_name']}({args})"
 
 
-def _seed(row, reproducible: bool) -> str:
+def seed_text(row: dict[str, Any]) -> str:
+    """How a slot's seed reads: a number with its source, 'random per build', or '-' (deterministic)."""
     if row["seed"] is None:
-        return "-"
-    if row["seed_source"] in ("derived",) and not reproducible:
-        return "random (no seed:)"
+        return "random per build (no seed:)" if row["random"] else "-"
     return f"{row['seed']} ({row['seed_source']})"
 
 
-def rows_for(planner, reproducible: bool) -> list[dict]:
-    return [dict(r, component=_component(r), seed_text=_seed(r, reproducible)) for r in planner.report()]
+def rows_for(plan: Plan) -> list[dict[str, Any]]:
+    """The plan's rows with the text columns explain and graph show."""
+    rows = plan.rows()
+    for r in rows:
+        r["component"] = _component(r)
+        r["seed_text"] = seed_text(r)
+    return rows
 
 
-def render_table(rows: list[dict]) -> str:
+def render_table(rows: list[dict[str, Any]]) -> str:
     cells = [("layer", "slot", "component", "seed", "sharing group", "verdict")]
     for r in rows:
         group = f"{r['group']} ({r['group_size']} slots)" if r["group"] else "-"
@@ -50,18 +60,31 @@ def render_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS) -> tuple[list[Finding], str]:
-    result = validate_path(path, policy=policy, limits=limits, expect="model")
-    if result.planner is None:
-        return result.findings, ""
-    reproducible = result.spec.seed is not None
-    rows = rows_for(result.planner, reproducible)
+def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS
+                 ) -> tuple[list[Finding], str]:
+    """(findings, output): the table (text) or document (JSON) of a model file's plan.
+
+    An invalid file has no plan: text output is empty (the caller prints the
+    findings), JSON output is `{"findings": [...]}`.
+    """
+    result = check_path(path, policy=policy, limits=limits, expect="model")
+    findings = sorted_findings(result.findings)
+    if result.plan is None or result.spec is None:
+        if fmt == "json":
+            return findings, json.dumps({"findings": [f.as_json() for f in findings]}, indent=2)
+        return findings, ""
+    rows = rows_for(result.plan)
     if fmt == "json":
-        keep = ("layer", "layer_type", "arg", "kind", "role", "class_name", "config", "seed", "seed_source",
-                "group", "group_size", "verdict", "decided_by")
-        out = {"model": result.spec.name, "policy": result.policy.name,
-               "slots": [{k: r[k] for k in keep} for r in rows],
-               "findings": [f.as_json() for f in result.findings]}
-        return result.findings, json.dumps(out, indent=2)
-    head = f"model '{result.spec.name}' under policy '{result.policy.name}'"
-    return result.findings, head + "\n" + render_table(rows)
+        out = {"model": result.spec.name, "policy": result.plan.policy.name,
+               "seed": result.spec.seed,
+               "slots": [{k: r[k] for k in JSON_KEYS} for r in rows],
+               "groups": [{"label": g.label, "kind": g.kind, "class_name": g.class_name,
+                           "slots": [s.label() for s in g.slots], "verdict": g.word(),
+                           "decided_by": g.verdict.decided_by, "allow_reason": g.suppressed_by}
+                          for g in result.plan.sharing_groups()],
+               "findings": [f.as_json() for f in findings]}
+        return findings, json.dumps(out, indent=2)
+    head = f"model '{result.spec.name}' under policy '{result.plan.policy.name}'"
+    if result.spec.seed is None:
+        head += " (no seed: derived seeds are drawn once per build)"
+    return findings, head + "\n" + render_table(rows)

@@ -1,72 +1,112 @@
 """One `Finding` type for every command, and the errors that carry findings.
 
 Why one type: `validate`, `build`, `explain`, `audit` and the factory all report
-problems, and every formatter (text, JSON, ...) renders the same record, so a
-finding looks the same wherever it comes from.
+problems, and every formatter (text, JSON, SARIF, GitHub) renders the same
+record, so a finding looks the same wherever it comes from.
 
-Two categories decide the exit code:
+Every finding names a rule of the registry (`rules.py`), which gives it its
+category and default severity; an unregistered id is a programming error and
+raises at once. The category decides the exit code:
 
 * ``invalid`` -- the input cannot be judged (YAML, schema, unknown names,
-  limits, unreadable files): exit 2.
-* ``policy`` -- the input is valid but breaks its policy: exit 1.
+  limits, unreadable files): exit 2;
+* ``policy`` -- the input is valid but breaks its policy: exit 1;
+* ``warning`` -- worth fixing, never fails a run: exit 0.
 
 Example::
 
     >>> f = Finding("m.yaml", 3, 5, "unknown-layer-type", "unknown layer type 'LSTMM'")
-    >>> f.text()
-    "m.yaml:3:5: error unknown-layer-type: unknown layer type 'LSTMM'"
+    >>> f.text(), f.category
+    ("m.yaml:3:5: error unknown-layer-type: unknown layer type 'LSTMM'", 'invalid')
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from .rules import INVALID, POLICY, WARNING, rule_info
 
 EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_INVALID = 2
 
-INVALID = "invalid"
-POLICY = "policy"
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_POLICY", "INVALID", "POLICY", "WARNING", "Finding", "InvalidInput",
+           "PolicyViolation", "PolicyfactoryError", "exit_code", "python_finding", "sorted_findings"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A problem found in a file or a model, at a 1-based line and column."""
+    """A problem found in a file or a model, at a 1-based line and column.
+
+    `severity` and `category` default to the rule's, from the registry.
+    """
 
     file: str
     line: int
     column: int
     rule: str
     message: str
-    severity: str = "error"
-    category: str = INVALID
-    # Structured details (slots of a sharing group, the deciding rule ...).
-    # Not part of the JSON shape; available to Python callers.
+    severity: str = ""
+    category: str = ""
+    # Structured details (slots of a sharing group, the deciding rule, weight paths ...).
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        info = rule_info(self.rule)  # KeyError for an id the registry does not know
+        if not self.category:
+            object.__setattr__(self, "category", info.category)
+        if not self.severity:
+            object.__setattr__(self, "severity", info.severity)
 
     def text(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.severity} {self.rule}: {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "file": self.file,
             "line": self.line,
             "column": self.column,
             "rule": self.rule,
             "severity": self.severity,
+            "category": self.category,
             "message": self.message,
         }
+        for key in ("slots", "weights", "group", "decided_by", "policy"):
+            if key in self.data:
+                out[key] = self.data[key]
+        return out
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.rule, self.message)
 
 
+def caller_location() -> tuple[str, int]:
+    """The file and line of the first frame outside this package: where a Python caller stands."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+            return filename, frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<python>", 0
+
+
+def python_finding(rule: str, message: str, **kw: Any) -> Finding:
+    """A finding from a Python API call, located at the caller's file and line (column 1)."""
+    file, line = caller_location()
+    return Finding(file, line, 1, rule, message, **kw)
+
+
 def exit_code(findings: Iterable[Finding]) -> int:
-    """2 if any finding makes the input invalid, 1 for policy findings, else 0."""
+    """2 if any error makes the input invalid, 1 for policy errors, else 0 (warnings never fail)."""
     code = EXIT_OK
     for f in findings:
-        if f.severity not in ("error", "warning"):
+        if f.severity != "error":
             continue
         if f.category == INVALID:
             return EXIT_INVALID

@@ -1,6 +1,7 @@
 """Formatters for findings: text, JSON, SARIF 2.1.0 (GitHub code scanning) and GitHub annotations.
 
 Every command emits `Finding`s; every format renders the same records, sorted.
+SARIF's rule descriptions and default levels come from the rule registry.
 """
 
 from __future__ import annotations
@@ -8,33 +9,22 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from .findings import INVALID, Finding, sorted_findings
+from .findings import Finding, sorted_findings
+from .rules import rule_info
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
-# Rule ids and what they mean (SARIF's driver.rules). Ids not listed get a generic text.
-RULES = {
-    "sharing-violation": "A sharing group that the policy does not allow: several slots receive one component "
-                         "instance, or one initializer class with one explicit seed.",
-    "correlated-weights": "Two weights hold identical or exactly proportional values: they were drawn from one "
-                          "random stream.",
-    "unused-allow": "An allow entry that suppresses no finding.",
-    "unknown-layer-type": "A layer type that is not in the catalog.",
-    "layer-not-allowed": "A layer type that would run code given as data (Lambda and the like).",
-    "unknown-component-class": "An initializer, regularizer or constraint class that is not in the catalog.",
-    "config-module-key": "'module:' or 'registered_name:' in a config: names resolve only through the catalog.",
-    "yaml-tag": "A YAML tag other than the core ones (no Python objects are ever built).",
-    "yaml-syntax": "The file is not valid YAML.",
-    "yaml-duplicate-key": "A mapping repeats a key.",
-    "limit-nodes": "More YAML nodes after alias expansion than the limit (alias bombs).",
-    "schema-unknown-key": "A key the file format does not have.",
-    "schema-type": "A value of the wrong type.",
-}
 
-
-def _rule_text(rule: str) -> str:
-    return RULES.get(rule, f"policyfactory finding '{rule}'.")
+def _rule_descriptor(rule_id: str) -> dict:
+    """SARIF's reportingDescriptor for a rule, generated from the registry."""
+    info = rule_info(rule_id)
+    full = info.explanation + (f" Fix: {info.fix}" if info.fix else "")
+    return {"id": info.id, "name": info.id, "shortDescription": {"text": info.summary},
+            "fullDescription": {"text": full},
+            "help": {"text": full},
+            "defaultConfiguration": {"level": info.severity},
+            "properties": {"category": info.category}}
 
 
 def format_text(findings: Iterable[Finding]) -> str:
@@ -52,11 +42,7 @@ def _level(f: Finding) -> str:
 def format_sarif(findings: Iterable[Finding], version: str = "0.1.0") -> str:
     fs = sorted_findings(findings)
     rule_ids = sorted({f.rule for f in fs})
-    rules = [{"id": r, "name": r, "shortDescription": {"text": _rule_text(r)},
-              "fullDescription": {"text": _rule_text(r)},
-              "defaultConfiguration": {"level": "error"},
-              "properties": {"category": "policy" if r in ("sharing-violation", "correlated-weights", "unused-allow")
-                             else INVALID}} for r in rule_ids]
+    rules = [_rule_descriptor(r) for r in rule_ids]
     results = [{
         "ruleId": f.rule,
         "ruleIndex": rule_ids.index(f.rule),

@@ -2,7 +2,7 @@
 
 Layers are boxes holding their slots; each sharing group is one component node
 with an edge to every slot it serves, green where the policy allows the group
-and red where it refuses it. Built from the same `Planner` rows as `explain`.
+and red where it refuses it. Built from the same `Plan` rows as `explain`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def to_dot(rows: list[dict], title: str) -> str:
         lines.append(f"    label={_q(title)}; style=rounded; color=\"#607d8b\";")
         for r in slots:
             color = FRESH if not r["group"] else (ALLOWED if r["verdict"] == "allowed" else DENIED)
-            seed = f"\nseed {r['seed']}" if r["seed"] is not None else ""
+            seed = f"\nseed {r['seed']}" if r["seed"] is not None else ("\nseed random" if r["random"] else "")
             lines.append(f"    {_q(slot_id(r))} [shape=box, color={_q(color)}, "
                          f"label={_q(r['arg'] + chr(10) + r['class_name'] + seed)}];")
         lines.append("  }")

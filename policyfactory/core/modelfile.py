@@ -1,29 +1,27 @@
-"""Model files (`kind: model`): schema, semantic checks and the sharing verdict, without Keras.
+"""Model files (`kind: model`): schema, semantic checks and the one plan, without Keras.
 
 `check_model` turns a loaded model file into a `ModelSpec` -- every layer with
 its canonical type, its name, its plain Keras arguments, its component slots
-resolved through the catalog -- plus findings. The Keras side builds exactly
-this `ModelSpec`, so what was validated is what gets built.
-
-Sharing is judged by the same `Planner` the factory uses, fed in the same
-order the factory builds in (`plan_model`).
+resolved through the catalog -- and the `Plan` of its slots, seeds, sharing
+groups and verdict (`plan_model`), plus findings. The Keras side instantiates
+exactly this plan, so what was validated is what gets built.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 from typing_extensions import Annotated
 
-from .catalog import KINDS, article, catalog, did_you_mean
+from .catalog import KINDS, LayerType, article, catalog, did_you_mean
 from .findings import Finding
 from .naming import Namer
 from .policy import Policy
 from .schema import StrictModel, describe, validate_as
-from .plan import ComponentUse, Planner
-from .resolve import FORBIDDEN_CONFIG_KEYS, resolve_component, type_problem
+from .plan import Allow, Plan, Planner
+from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
@@ -101,27 +99,11 @@ class ModelFile(StrictModel):
 # -- the validated, normalized spec -----------------------------------------------
 
 @dataclass
-class ComponentSpec:
-    """A component resolved through the catalog."""
-
-    kind: str
-    class_name: str  # canonical
-    config: dict[str, Any]
-    shared: str | None = None  # name under `shared:` when it is a shared reference
-    path: tuple = ()
-
-    @property
-    def explicit_seed(self) -> int | None:
-        s = self.config.get("seed")
-        return s if isinstance(s, int) and not isinstance(s, bool) else None
-
-
-@dataclass
 class LayerNode:
     type: str  # canonical catalog name
     name: str
     args: dict[str, Any]  # plain Keras arguments
-    components: dict[str, ComponentSpec]  # slot arg -> component given in the file
+    components: dict[str, ComponentUse]  # slot arg -> component given in the file
     sublayers: dict[str, Union["LayerNode", list["LayerNode"]]]
     inputs: list[str] | None
     path: tuple
@@ -137,16 +119,17 @@ class ModelSpec:
     input: InputSpec | None
     inputs: dict[str, InputSpec] | None
     outputs: list[str] | None
-    shared: dict[str, ComponentSpec]
+    shared: dict[str, ComponentUse]
     layers: list[LayerNode]
     base_dir: str = "."
+    allows: tuple[Allow, ...] = ()
 
 
 @dataclass
 class ModelCheck:
     findings: list[Finding] = field(default_factory=list)
     spec: ModelSpec | None = None
-    planner: Planner | None = None
+    plan: Plan | None = None
     policy: Policy | None = None
 
 
@@ -183,35 +166,41 @@ class _Checker:
                 stack.extend((sub, p + (i,)) for i, sub in enumerate(v))
         return found
 
-    def component(self, value, kind: str, path, shared_decls: dict | None, allow_shared=True) -> ComponentSpec | None:
+    def _located(self, use: ComponentUse, path) -> ComponentUse:
+        line, col = self.loaded.mark(path)
+        return replace(use, file=self.loaded.file, line=line, column=col)
+
+    def component(self, value, kind: str, path, shared_decls: dict | None) -> ComponentUse | None:
         if isinstance(value, dict) and "shared" in value:
-            if not allow_shared:
-                self.err(path, "shared-in-shared", "a shared declaration cannot refer to another one")
-                return None
-            extra = [k for k in value if k != "shared"]
-            if extra:
-                self.err(path + (extra[0],), "schema-unknown-key",
-                         f"unknown key '{extra[0]}' beside 'shared:'", at_key=True)
-                return None
-            name = value["shared"]
-            if not isinstance(name, str) or shared_decls is None or name not in shared_decls:
-                choices = list(shared_decls or {})
-                self.err(path + ("shared",), "shared-unknown",
-                         f"no shared component named {describe(name) if not isinstance(name, str) else repr(name)}"
-                         f"{did_you_mean(name, choices)}" + ("" if choices else " (the file declares none under 'shared:')"))
-                return None
-            decl = shared_decls[name]
-            if decl is None:
-                return None  # its own finding was reported at the declaration
-            if decl.kind != kind:
-                self.err(path + ("shared",), "shared-wrong-kind",
-                         f"shared '{name}' is {article(decl.kind)}, but this slot takes {article(kind)}")
-                return None
-            return ComponentSpec(kind, decl.class_name, decl.config, name, path)
+            return self.shared_reference(value, kind, path, shared_decls)
         use, problems = resolve_component(kind, value)
         for p in problems:
             self.err(path + p.path, p.rule, p.message, at_key=p.at_key)
-        return ComponentSpec(kind, use.class_name, use.config, None, path) if use else None
+        return self._located(use, path) if use else None
+
+    def shared_reference(self, value: dict, kind: str, path, shared_decls: dict | None) -> ComponentUse | None:
+        if shared_decls is None:
+            self.err(path, "shared-in-shared", "a shared declaration cannot refer to another one")
+            return None
+        extra = [k for k in value if k != "shared"]
+        if extra:
+            self.err(path + (extra[0],), "schema-unknown-key", f"unknown key '{extra[0]}' beside 'shared:'", at_key=True)
+            return None
+        name = value["shared"]
+        if not isinstance(name, str) or name not in shared_decls:
+            choices = list(shared_decls)
+            self.err(path + ("shared",), "shared-unknown",
+                     f"no shared component named {describe(name) if not isinstance(name, str) else repr(name)}"
+                     f"{did_you_mean(name, choices)}" + ("" if choices else " (the file declares none under 'shared:')"))
+            return None
+        decl = shared_decls[name]
+        if decl is None:
+            return None  # its own finding was reported at the declaration
+        if decl.kind != kind:
+            self.err(path + ("shared",), "shared-wrong-kind",
+                     f"shared '{name}' is {article(decl.kind)}, but this slot takes {article(kind)}")
+            return None
+        return self._located(replace(decl, shared=name), path)
 
     def _type_ok(self, info: dict, value, path, name) -> bool:
         p = type_problem(info, value, path, name)
@@ -226,6 +215,43 @@ class _Checker:
             self.err(path, "limit-layers", f"more than {self.limits.max_layers} layers")
         if self.layer_count > self.limits.max_layers:
             return None
+        lt = self.layer_type(raw, path)
+        if lt is None:
+            return None
+        n_before = len(self.findings)
+        name = self.layer_name(raw, path, lt, namer)
+        inputs = self.layer_inputs(raw, path, functional, nested)
+        args: dict[str, Any] = {}
+        components: dict[str, ComponentUse] = {}
+        sublayers: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in RESERVED_LAYER_KEYS:
+                continue
+            kpath = path + (key,)
+            if not isinstance(key, str) or key not in lt.params:
+                self.err(kpath, "unknown-argument",
+                         f"{lt.name} takes no argument '{key}'{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
+                         at_key=True)
+            elif key in lt.slots:
+                comp = None if value is None else self.component(value, lt.slots[key].kind, kpath, shared_decls)
+                if comp is not None:
+                    components[key] = comp
+            elif key in lt.layer_params:
+                sub = self.sublayer(value, kpath, key, namer, shared_decls, functional)
+                if sub is not None:
+                    sublayers[key] = sub
+            elif self.plain_argument(lt, key, value, kpath):
+                args[key] = value
+        for req in lt.required:
+            if req not in raw:
+                self.err(path, "missing-argument", f"{lt.name} needs argument '{req}'")
+        self.check_wrapper(lt, sublayers, path)
+        if len(self.findings) > n_before:
+            return None
+        return LayerNode(lt.name, name, args, components, sublayers,
+                         inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path))
+
+    def layer_type(self, raw, path) -> LayerType | None:
         if not isinstance(raw, dict):
             self.err(path, "schema-type", f"a layer is a mapping with 'type:', got {describe(raw)}")
             return None
@@ -238,15 +264,11 @@ class _Checker:
             return None
         lt = self.cat.layer(tname)
         if lt is None:
-            if tname in self.cat.excluded_layers:
-                self.err(path + ("type",), "layer-not-allowed",
-                         f"layer type '{tname}' is not allowed: {self.cat.excluded_layers[tname]}")
-            else:
-                self.err(path + ("type",), "unknown-layer-type",
-                         f"unknown layer type '{tname}'{did_you_mean(tname, self.cat.layer_names())}")
-            return None
-        n_before = len(self.findings)
+            problem = unknown_layer(tname)
+            self.err(path + ("type",), problem.rule, problem.message)
+        return lt
 
+    def layer_name(self, raw: dict, path, lt: LayerType, namer: Namer) -> str:
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
             self.err(path + ("name",), "schema-type", f"'name': expected a string, got {describe(name)}")
@@ -256,84 +278,105 @@ class _Checker:
             namer.take(name)
         elif not namer.take(name):
             self.err(path + ("name",), "duplicate-layer-name", f"layer name '{name}' is already used")
+        return name
 
+    def layer_inputs(self, raw: dict, path, functional: bool, nested: bool):
         inputs = raw.get("inputs")
-        if inputs is not None:
-            if nested:
-                self.err(path + ("inputs",), "schema-unknown-key", "a wrapped layer takes no 'inputs:'", at_key=True)
-            elif not functional:
-                self.err(path + ("inputs",), "inputs-in-sequential",
-                         "'inputs:' on a layer needs a functional model (top-level 'inputs:' instead of 'input:')", at_key=True)
-            elif not (isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)):
-                self.err(path + ("inputs",), "schema-type", f"'inputs': expected a list of names, got {describe(inputs)}")
-                inputs = None
+        if inputs is None:
+            return None
+        if nested:
+            self.err(path + ("inputs",), "schema-unknown-key", "a wrapped layer takes no 'inputs:'", at_key=True)
+        elif not functional:
+            self.err(path + ("inputs",), "inputs-in-sequential",
+                     "'inputs:' on a layer needs a functional model (top-level 'inputs:' instead of 'input:')", at_key=True)
+        elif not (isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)):
+            self.err(path + ("inputs",), "schema-type", f"'inputs': expected a list of names, got {describe(inputs)}")
+            return None
+        return inputs
 
-        args: dict[str, Any] = {}
-        components: dict[str, ComponentSpec] = {}
-        sublayers: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key in RESERVED_LAYER_KEYS:
-                continue
-            kpath = path + (key,)
-            if not isinstance(key, str) or key not in lt.params:
-                self.err(kpath, "unknown-argument",
-                         f"{lt.name} takes no argument '{key}'{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
-                         at_key=True)
-                continue
-            if key in lt.slots:
-                if value is None:
-                    continue
-                comp = self.component(value, lt.slots[key].kind, kpath, shared_decls)
-                if comp is not None:
-                    components[key] = comp
-            elif key in lt.layer_params:
-                if isinstance(value, list) and key in ("cells", "layers", "cell"):
-                    subs = [self.layer(v, kpath + (i,), namer, shared_decls, functional, True) for i, v in enumerate(value)]
-                    if all(s is not None for s in subs):
-                        sublayers[key] = subs
-                elif value is None:
-                    continue
-                else:
-                    sub = self.layer(value, kpath, namer, shared_decls, functional, True)
-                    if sub is not None:
-                        sublayers[key] = sub
-            else:
-                if isinstance(value, dict) and "class_name" in value:
-                    self.err(kpath, "config-object-not-allowed",
-                             f"'{key}' takes plain data here; Keras object configs are read only in component slots")
-                    continue
-                if key in ACTIVATION_PARAMS and value is not None:
-                    if not isinstance(value, str):
-                        self.err(kpath, "schema-type", f"'{key}': expected an activation name, got {describe(value)}")
-                        continue
-                    if value not in self.cat.activations:
-                        self.err(kpath, "unknown-activation",
-                                 f"unknown activation '{value}'{did_you_mean(value, self.cat.activations)}")
-                        continue
-                if not self._type_ok(lt.params[key], value, kpath, key):
-                    continue
-                args[key] = value
-        for req in lt.required:
-            if req not in raw:
-                self.err(path, "missing-argument", f"{lt.name} needs argument '{req}'")
-        if lt.name in ("Bidirectional",) and "layer" in sublayers:
-            inner = sublayers["layer"]
-            inner_lt = self.cat.layer(inner.type)
+    def sublayer(self, value, kpath, key: str, namer: Namer, shared_decls, functional: bool):
+        if value is None:
+            return None
+        if isinstance(value, list) and key in ("cells", "layers", "cell"):
+            subs = [self.layer(v, kpath + (i,), namer, shared_decls, functional, True) for i, v in enumerate(value)]
+            return subs if all(s is not None for s in subs) else None
+        return self.layer(value, kpath, namer, shared_decls, functional, True)
+
+    def plain_argument(self, lt: LayerType, key: str, value, kpath) -> bool:
+        if isinstance(value, dict) and "class_name" in value:
+            self.err(kpath, "config-object-not-allowed",
+                     f"'{key}' takes plain data here; Keras object configs are read only in component slots")
+            return False
+        if key in ACTIVATION_PARAMS and value is not None:
+            if not isinstance(value, str):
+                self.err(kpath, "schema-type", f"'{key}': expected an activation name, got {describe(value)}")
+                return False
+            if value not in self.cat.activations:
+                self.err(kpath, "unknown-activation",
+                         f"unknown activation '{value}'{did_you_mean(value, self.cat.activations)}")
+                return False
+        return self._type_ok(lt.params[key], value, kpath, key)
+
+    def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
+        if lt.name == "Bidirectional" and "layer" in sublayers:
+            inner_lt = self.cat.layer(sublayers["layer"].type)
             if inner_lt is not None and "go_backwards" not in inner_lt.params:
                 self.err(path + ("layer",), "wrapper-layer",
-                         f"Bidirectional wraps a recurrent layer; {inner.type} is not one")
-        if len(self.findings) > n_before:
-            return None
-        return LayerNode(lt.name, name, args, components, sublayers,
-                         inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path))
+                         f"Bidirectional wraps a recurrent layer; {sublayers['layer'].type} is not one")
+
+    # the model as a whole -------------------------------------------------------
+    def io(self, mf: "ModelFile") -> None:
+        if mf.input is not None and mf.inputs is not None:
+            self.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both",
+                     at_key=True)
+        if mf.input is None and mf.inputs is None:
+            self.err((), "model-inputs", "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
+        if mf.outputs is not None and mf.inputs is None:
+            self.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
+
+    def shared_declarations(self, mf: "ModelFile", data: dict) -> dict[str, ComponentUse | None]:
+        decls: dict[str, ComponentUse | None] = {}
+        for sname, decl in mf.shared.items():
+            dpath = ("shared", sname)
+            given = [k for k in KINDS if getattr(decl, k) is not None]
+            if len(given) != 1:
+                self.err(dpath, "shared-declaration",
+                         f"shared '{sname}' must name exactly one of initializer, regularizer, constraint"
+                         + (f" (it names {', '.join(given)})" if given else ""))
+                decls[sname] = None
+                continue
+            kind = given[0]
+            decls[sname] = self.component(data["shared"][sname][kind], kind, dpath + (kind,), None)
+        return decls
+
+    def wiring(self, mf: "ModelFile", nodes: list[LayerNode]) -> None:
+        known = set(mf.inputs or {})
+        for node in nodes:
+            for j, ref in enumerate(node.inputs or []):
+                if ref not in known:
+                    self.err(node.path + ("inputs", j), "unknown-reference",
+                             f"'{ref}' is neither a model input nor an earlier layer{did_you_mean(ref, sorted(known))}")
+            known.add(node.name)
+        for j, ref in enumerate(mf.outputs or []):
+            if ref not in known:
+                self.err(("outputs", j), "unknown-reference", f"output '{ref}' names no layer{did_you_mean(ref, sorted(known))}")
+
+    def allows(self, mf: "ModelFile") -> tuple[Allow, ...]:
+        out = []
+        for i, a in enumerate(mf.allow):
+            line, col = self.loaded.mark(("allow", i))
+            out.append(Allow(a.rule, tuple(a.slots), a.reason, self.loaded.file, line, col))
+        return tuple(out)
 
 
-def check_model(loaded: Loaded, policy: Policy | None, limits: Limits = DEFAULT_LIMITS,
-                policy_loader=None) -> ModelCheck:
-    """Validate a loaded model file and judge its sharing groups against `policy`.
+PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
-    `policy=None` means the policy the file names; `policy_loader(ref, loaded)`
-    resolves that reference (injected so that this module stays import-light).
+
+def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DEFAULT_LIMITS) -> ModelCheck:
+    """Validate a loaded model file, load its policy and plan it: findings, spec and the one plan.
+
+    `policy_loader(ref, loaded)` resolves the file's `policy:` (or an override
+    given by the caller) into a `Policy` and findings.
     """
     result = ModelCheck()
     data = loaded.value
@@ -348,131 +391,57 @@ def check_model(loaded: Loaded, policy: Policy | None, limits: Limits = DEFAULT_
     if mf is None:
         result.findings = findings
         return result
-
-    if mf.input is not None and mf.inputs is not None:
-        ck.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both", at_key=True)
-    if mf.input is None and mf.inputs is None:
-        ck.err((), "model-inputs", "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
-    functional = mf.inputs is not None
-    if mf.outputs is not None and not functional:
-        ck.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
-
-    # shared declarations
-    shared_decls: dict[str, ComponentSpec | None] = {}
-    for sname, decl in mf.shared.items():
-        dpath = ("shared", sname)
-        given = [k for k in KINDS if getattr(decl, k) is not None]
-        if len(given) != 1:
-            ck.err(dpath, "shared-declaration",
-                   f"shared '{sname}' must name exactly one of initializer, regularizer, constraint"
-                   + (f" (it names {', '.join(given)})" if given else ""))
-            shared_decls[sname] = None
-            continue
-        kind = given[0]
-        raw = data["shared"][sname][kind]
-        shared_decls[sname] = ck.component(raw, kind, dpath + (kind,), None, allow_shared=False)
-
-    # layers
+    ck.io(mf)
+    shared_decls = ck.shared_declarations(mf, data)
     namer = Namer()
-    nodes: list[LayerNode] = []
-    for i, raw in enumerate(data["layers"]):
-        node = ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)
-        if node is not None:
-            nodes.append(node)
-
-    # functional wiring
+    functional = mf.inputs is not None
+    nodes = [n for i, raw in enumerate(data["layers"])
+             if (n := ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)) is not None]
     if functional and not ck.findings:
-        known = set(mf.inputs or {})
-        for node in nodes:
-            for j, ref in enumerate(node.inputs or []):
-                if ref not in known:
-                    ck.err(node.path + ("inputs", j), "unknown-reference",
-                           f"'{ref}' is neither a model input nor an earlier layer{did_you_mean(ref, sorted(known))}")
-            known.add(node.name)
-        for j, ref in enumerate(mf.outputs or []):
-            if ref not in known:
-                ck.err(("outputs", j), "unknown-reference", f"output '{ref}' names no layer{did_you_mean(ref, sorted(known))}")
-
+        ck.wiring(mf, nodes)
     result.findings = findings + ck.findings
     if result.findings:
         return result
-
-    spec = ModelSpec(
-        loaded.file, mf.name or "model", mf.seed, mf.policy, mf.input, mf.inputs,
-        mf.outputs, {k: v for k, v in shared_decls.items() if v is not None}, nodes, loaded.base_dir,
+    result.spec = ModelSpec(
+        loaded.file, mf.name or "model", mf.seed, mf.policy, mf.input, mf.inputs, mf.outputs,
+        {k: v for k, v in shared_decls.items() if v is not None}, nodes, loaded.base_dir, ck.allows(mf),
     )
-    result.spec = spec
-    if policy is None and policy_loader is not None:
-        policy, pfindings = policy_loader(mf.policy, loaded)
-        if policy is None:
-            result.findings.extend(pfindings)
-            return result
+    policy, pfindings = policy_loader(mf.policy, loaded)
     result.policy = policy
-    if policy is not None:
-        planner = plan_model(spec, policy, loaded)
-        result.planner = planner
-        result.findings.extend(planner.ledger.violations())
-        result.findings = apply_allows(result.findings, mf.allow, loaded)
+    if policy is None:
+        result.findings.extend(pfindings)
+        return result
+    result.plan = plan_model(result.spec, policy)
+    result.findings.extend(result.plan.findings)
     return result
 
 
-def plan_model(spec: ModelSpec, policy: Policy, loaded: Loaded | None = None, base_seed: int | None = None) -> Planner:
-    """Plan every slot of a validated model in the order the factory builds it.
+def plan_model(spec: ModelSpec, policy: Policy) -> Plan:
+    """The plan of a validated model, slots in the order the factory builds them.
 
     Order: shared declarations, then each layer after the layers it wraps; a
     Bidirectional layer's own slots, then its backward copy (which repeats its
-    shared references and re-derives its explicit seeds).
+    shared references and re-derives its explicit seeds). Without `seed:` in
+    the file, derived seeds stay unbound ("random") until a build binds them.
     """
-    planner = Planner(policy, base_seed if base_seed is not None else (spec.seed or 0))
-    shared_configs = {name: planner.shared_config(name, c.kind, c.class_name, c.config)
-                      for name, c in spec.shared.items()}
+    planner = Planner(policy, spec.seed)
+    for name, c in spec.shared.items():
+        planner.declare_shared(name, c.kind, c.class_name, c.config)
     for node in spec.layers:
-        _plan_node(planner, node, loaded, shared_configs, owner="", prefix="", backward=False)
-    return planner
+        _plan_node(planner, spec, node, owner="", prefix="", backward=False)
+    return planner.freeze(spec.allows)
 
 
-def _plan_node(planner: Planner, node: LayerNode, loaded: Loaded | None, shared_configs, owner: str,
-               prefix: str, backward: bool) -> None:
+def _plan_node(planner: Planner, spec: ModelSpec, node: LayerNode, owner: str, prefix: str, backward: bool) -> None:
     owner = owner or node.name
-    cat = catalog()
     for sub in node.sublayers.values():
         for s in (sub if isinstance(sub, list) else [sub]):
-            _plan_node(planner, s, loaded, shared_configs, owner, prefix, backward)
-    planner.plan_layer(prefix + node.name, cat.layer(node.type), component_uses(node, loaded),
-                       owner=owner, shared_configs=shared_configs, backward=backward)
+            _plan_node(planner, spec, s, owner, prefix, backward)
+    lt = catalog().layer(node.type)
+    assert lt is not None  # checked
+    planner.plan_layer(prefix + node.name, lt, node.components, owner=owner, backward=backward,
+                       where=(spec.file, *node.mark))
     if node.type == "Bidirectional" and "layer" in node.sublayers and "backward_layer" not in node.sublayers:
-        _plan_node(planner, node.sublayers["layer"], loaded, shared_configs, owner, "backward_" + prefix, True)
-
-
-def component_uses(node: LayerNode, loaded: Loaded | None) -> dict[str, ComponentUse]:
-    out = {}
-    for arg, comp in node.components.items():
-        line, col = loaded.mark(comp.path) if loaded is not None else (0, 0)
-        out[arg] = ComponentUse(comp.class_name, comp.config, comp.shared, loaded.file if loaded else "", line, col)
-    return out
-
-
-def apply_allows(findings: list[Finding], allows: list[AllowEntry], loaded: Loaded) -> list[Finding]:
-    """Drop findings that an `allow:` entry suppresses; an allow that suppresses nothing is a finding."""
-    if not allows:
-        return findings
-    kept = []
-    used = [False] * len(allows)
-    for f in findings:
-        suppressed = False
-        for i, a in enumerate(allows):
-            if a.rule != f.rule and a.rule != f.data.get("rule_id"):
-                continue
-            slots = set(f.data.get("slots", []))
-            if a.slots and not set(a.slots) <= slots:
-                continue
-            used[i] = True
-            suppressed = True
-        if not suppressed:
-            kept.append(f)
-    for i, a in enumerate(allows):
-        if not used[i]:
-            kept.append(loaded.finding(("allow", i), "unused-allow",
-                                       f"allow for rule '{a.rule}' suppresses nothing: remove it", category="policy",
-                                       severity="warning"))
-    return kept
+        inner = node.sublayers["layer"]
+        assert isinstance(inner, LayerNode)
+        _plan_node(planner, spec, inner, owner, "backward_" + prefix, True)

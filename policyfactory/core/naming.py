@@ -36,6 +36,43 @@ def snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+class SeedBinder:
+    """Hands out the seeds of one build, in order: derived seeds never repeat one already used.
+
+    The planner calls it slot by slot; a plan made without a base seed is bound
+    later by replaying the same calls in the same order (`Plan.bind_seeds`), so
+    both give the same numbers for the same base.
+
+        >>> b = SeedBinder(1)
+        >>> b.explicit(5)
+        5
+        >>> b.derived("dense", "kernel_initializer") == SeedBinder(1).derived("dense", "kernel_initializer")
+        True
+        >>> SeedBinder(None).derived("dense", "kernel_initializer") is None
+        True
+    """
+
+    def __init__(self, base: int | None):
+        self.base = base
+        self.used: set[int] = set()
+
+    def explicit(self, seed: int) -> int:
+        self.used.add(seed)
+        return seed
+
+    def derived(self, *parts: object) -> int | None:
+        """A seed derived from the base and `parts`, or None when the base is not known yet."""
+        if self.base is None:
+            return None
+        seed = derive_seed(self.base, *parts)
+        attempt = 0
+        while seed in self.used:
+            attempt += 1
+            seed = derive_seed(self.base, *parts, attempt)
+        self.used.add(seed)
+        return seed
+
+
 class Namer:
     """Unique layer names in build order: dense, dense_1, dense_2 ..."""
 

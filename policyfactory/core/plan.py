@@ -1,73 +1,211 @@
-"""What every slot gets: component class, config, seed and sharing group.
+"""One plan: what every slot of a model gets, and the one verdict on its sharing.
 
-Why one planner: `validate`/`explain` (from a model file, without Keras) and
-the `LayerFactory` (while building) must agree on every slot's class, seed and
-sharing group. Both describe each layer's slots as `ComponentUse`s and ask the
-`Planner`; the factory then only instantiates what the plan says.
+Why one plan: `validate`, `explain`, `graph`, `build` and `audit` of a model file
+must agree on every slot's component, seed, sharing group and verdict. Checking
+a model file (or a sequence of `LayerFactory` calls) grows one `Planner`; its
+`freeze()` gives an immutable `Plan` that every command reads, and `build` only
+instantiates (no second planning, no second resolution).
 
 Rules (README, "Seeds"):
 
 * a fresh random initializer gets a seed derived from the base seed, the layer
-  name and the slot; derived seeds never repeat one already in use;
+  name and the slot; derived seeds never repeat one already in use. Without a
+  base seed (a model file without `seed:`), the plan says "random": the build
+  draws one base seed and binds every derived seed from it (`bind_seeds`);
 * an explicit seed written by the user is kept, and two slots with the same
   class and explicit seed form a sharing group;
 * the backward copy of a `Bidirectional` layer derives its seed from the
   explicit one (`derive_seed(explicit, "backward")`), so the two directions
   never draw one stream;
-* a shared component is one instance: its slots form a sharing group.
+* a shared component is one instance: its slots form a sharing group;
+* `allow:` entries suppress violations here, once, for every command.
+
+Example::
+
+    >>> from policyfactory.core.catalog import catalog
+    >>> from policyfactory.core.policy import load_policy
+    >>> p = Planner(load_policy("strict"), base_seed=None)
+    >>> _ = p.plan_layer("dense", catalog().layer("Dense"), {})
+    >>> [(s.slot.arg, s.class_name, s.seed, s.seed_source) for s in p.freeze().slots]
+    [('kernel_initializer', 'GlorotUniform', None, 'derived'), ('bias_initializer', 'Zeros', None, 'none')]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, Iterable, Sequence
 
 from .catalog import LayerType, catalog
-from .naming import derive_seed
+from .findings import Finding
+from .naming import SeedBinder, derive_seed
 from .policy import Policy
-from .sharing import Group, SharingLedger, SlotRef
+from .resolve import ComponentUse
+from .sharing import Group, SharingLedger, SlotRef, Verdict
 
 
 @dataclass(frozen=True)
-class ComponentUse:
-    """A component given to one slot."""
+class PlannedShared:
+    """A component declared to be shared: one instance for all its slots."""
 
-    class_name: str  # canonical catalog name
-    config: dict  # as the user wrote it (explicit seed included)
-    shared: str | None = None  # name of the shared declaration, if any
+    name: str
+    kind: str
+    class_name: str
+    config: dict  # what the instance is built from (seed filled in when known)
+    seed: int | None
+    seed_source: str  # derived | explicit | none
+    order: int
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    """What one slot gets: class, config, seed and sharing group."""
+
+    slot: SlotRef
+    class_name: str
+    config: dict  # what the component is built from (seed filled in when known)
+    seed: int | None  # None: deterministic, or random until the build binds it (seed_source 'derived')
+    seed_source: str  # derived | explicit | derived-from-explicit | shared | none
+    shared: str | None
+    group: str | None  # sharing-group key
+    random: bool
+    order: int
+    seed_parts: tuple = ()  # what a derived seed is derived from
+
+
+@dataclass(frozen=True)
+class PlannedGroup:
+    """A sharing group and the verdict on it (after `allow:` entries)."""
+
+    key: str
+    label: str
+    kind: str
+    class_name: str
+    slots: tuple[SlotRef, ...]
+    verdict: Verdict
+    suppressed_by: str | None = None  # the reason of the allow entry that accepted a denied group
+
+    @property
+    def shared(self) -> bool:
+        return len(self.slots) > 1
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict.allowed or self.suppressed_by is not None
+
+    def word(self) -> str:
+        if self.verdict.allowed:
+            return "allowed"
+        return "suppressed" if self.suppressed_by is not None else "denied"
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots, a reason."""
+
+    rule: str
+    slots: tuple[str, ...]
+    reason: str
     file: str = ""
     line: int = 0
     column: int = 0
 
 
-@dataclass
-class SlotPlan:
-    slot: SlotRef
-    class_name: str | None  # None: no component in this slot
-    config: dict[str, Any]  # what the component is built from (seed filled in)
-    seed: int | None
-    seed_source: str  # derived | explicit | derived-from-explicit | shared | none
-    shared: str | None
-    group_key: str | None
-    random: bool = False
+@dataclass(frozen=True)
+class Plan:
+    """The immutable plan of one model: every slot, every group, the verdict and its findings."""
 
-    def row(self, ledger: SharingLedger) -> dict[str, Any]:
-        g = ledger.groups.get(self.group_key) if self.group_key else None
-        return {
-            "layer": self.slot.layer,
-            "layer_type": self.slot.layer_type,
-            "arg": self.slot.arg,
-            "kind": self.slot.kind,
-            "role": self.slot.role,
-            "class_name": self.class_name,
-            "config": dict(self.config),
-            "seed": self.seed,
-            "seed_source": self.seed_source,
-            "group": g.label if g is not None and len(g.slots) > 1 else None,
-            "group_size": len(g.slots) if g is not None else 1,
-            "verdict": g.verdict.word() if g is not None and len(g.slots) > 1 else "fresh",
-            "decided_by": g.verdict.decided_by if g is not None and len(g.slots) > 1 else None,
-        }
+    policy: Policy
+    base_seed: int | None
+    shared: tuple[PlannedShared, ...]
+    slots: tuple[PlannedSlot, ...]
+    groups: dict[str, PlannedGroup]
+    findings: tuple[Finding, ...] = ()  # violations no allow suppressed, and unused allows
+    suppressed: tuple[Finding, ...] = ()  # violations an allow suppressed
+
+    @property
+    def seeds_known(self) -> bool:
+        return self.base_seed is not None
+
+    @cached_property
+    def _by_layer(self) -> dict[str, list[PlannedSlot]]:
+        index: dict[str, list[PlannedSlot]] = {}
+        for s in self.slots:
+            index.setdefault(s.slot.layer, []).append(s)
+        return index
+
+    def slots_of(self, layer: str) -> list[PlannedSlot]:
+        return list(self._by_layer.get(layer, ()))
+
+    def sharing_groups(self) -> list[PlannedGroup]:
+        """Groups of two or more slots, in the order they were formed."""
+        return [g for g in self.groups.values() if g.shared]
+
+    def group_of(self, s: PlannedSlot) -> PlannedGroup | None:
+        g = self.groups.get(s.group) if s.group else None
+        return g if g is not None and g.shared else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every slot as a plain row (explain's JSON, graph, `LayerFactory.report`)."""
+        out = []
+        for s in self.slots:
+            g = self.group_of(s)
+            out.append({
+                "layer": s.slot.layer,
+                "layer_type": s.slot.layer_type,
+                "arg": s.slot.arg,
+                "kind": s.slot.kind,
+                "role": s.slot.role,
+                "class_name": s.class_name,
+                "config": dict(s.config),
+                "seed": s.seed,
+                "seed_source": s.seed_source,
+                "random": s.random,
+                "group": g.label if g else None,
+                "group_size": len(g.slots) if g else 1,
+                "verdict": g.word() if g else "fresh",
+                "decided_by": g.verdict.decided_by if g else None,
+            })
+        return out
+
+    def bind_seeds(self, base: int) -> "Plan":
+        """The same plan with every derived seed bound from `base` (the build of a file without `seed:`).
+
+        Replays the planner's seed requests in their order, so a plan made with
+        base `b` and a plan made without one, then bound to `b`, are identical.
+        """
+        if self.base_seed is not None:
+            return self
+        binder = SeedBinder(base)
+        events: list[Any] = sorted([*self.shared, *self.slots], key=lambda e: e.order)
+        shared_seeds: dict[str, int | None] = {}
+        new_shared, new_slots = [], []
+        for e in events:
+            if isinstance(e, PlannedShared):
+                seed = _bind(binder, e.seed_source, e.seed, ("shared", e.name))
+                shared_seeds[e.name] = seed
+                new_shared.append(_with_seed(e, seed))
+            elif e.seed_source == "shared":
+                new_slots.append(_with_seed(e, shared_seeds.get(e.shared or "")))
+            else:
+                new_slots.append(_with_seed(e, _bind(binder, e.seed_source, e.seed, e.seed_parts)))
+        new_shared.sort(key=lambda e: e.order)
+        new_slots.sort(key=lambda e: e.order)
+        return replace(self, base_seed=base, shared=tuple(new_shared), slots=tuple(new_slots))
+
+
+def _bind(binder: SeedBinder, source: str, seed: int | None, parts: tuple) -> int | None:
+    if source in ("explicit", "derived-from-explicit") and seed is not None:
+        return binder.explicit(seed)
+    if source == "derived":
+        return binder.derived(*parts)
+    return seed
+
+
+def _with_seed(e, seed: int | None):
+    if seed is None or e.seed == seed:
+        return e
+    return replace(e, seed=seed, config={**e.config, "seed": seed})
 
 
 def group_key(kind: str, class_name: str, config: dict, shared: str | None) -> str | None:
@@ -97,110 +235,167 @@ def group_label(class_name: str, config: dict, shared: str | None) -> str:
 
 @dataclass
 class Planner:
+    """Grows a plan slot by slot (the model-file checker and the `LayerFactory` both feed it)."""
+
     policy: Policy
-    base_seed: int
+    base_seed: int | None
     ledger: SharingLedger = field(init=False)
-    plans: list[SlotPlan] = field(default_factory=list)
-    used_seeds: set = field(default_factory=set)
+    binder: SeedBinder = field(init=False)
+    slots: list[PlannedSlot] = field(default_factory=list)
+    shared: dict[str, PlannedShared] = field(default_factory=dict)
+    _order: int = 0
 
     def __post_init__(self):
         self.ledger = SharingLedger(self.policy)
+        self.binder = SeedBinder(self.base_seed)
 
-    # -- seeds -------------------------------------------------------------------
-    def fresh_seed(self, *parts: object) -> int:
-        """A derived seed not yet used by any slot of this build."""
-        seed = derive_seed(self.base_seed, *parts)
-        attempt = 0
-        while seed in self.used_seeds:
-            attempt += 1
-            seed = derive_seed(self.base_seed, *parts, attempt)
-        self.used_seeds.add(seed)
-        return seed
+    def _next(self) -> int:
+        self._order += 1
+        return self._order
 
-    def shared_config(self, name: str, kind: str, class_name: str, config: dict) -> dict:
-        """Config of a shared instance: a random initializer without a seed gets one derived from its name."""
+    # -- shared declarations ---------------------------------------------------------
+    def declare_shared(self, name: str, kind: str, class_name: str, config: dict) -> PlannedShared:
+        """Plan a shared instance: a random initializer without a seed gets one derived from its name."""
         ct = catalog().component(kind, class_name)
         config = dict(config)
-        if ct is not None and ct.random and config.get("seed") is None:
-            config["seed"] = self.fresh_seed("shared", name)
-        elif isinstance(config.get("seed"), int):
-            self.used_seeds.add(config["seed"])
-        return config
+        explicit = config.get("seed")
+        if isinstance(explicit, int) and not isinstance(explicit, bool):
+            seed, source = self.binder.explicit(explicit), "explicit"
+        elif ct is not None and ct.random:
+            seed, source = self.binder.derived("shared", name), "derived"
+            if seed is not None:
+                config["seed"] = seed
+        else:
+            seed, source = None, "none"
+        planned = PlannedShared(name, kind, class_name, config, seed, source, self._next())
+        self.shared[name] = planned
+        return planned
 
-    # -- slots -------------------------------------------------------------------
-    def plan_layer(self, layer_name: str, lt: LayerType, uses: dict[str, ComponentUse], *,
-                   owner: str = "", shared_configs: dict[str, dict] | None = None,
-                   backward: bool = False) -> tuple[list[SlotPlan], Group | None]:
-        """Plan every slot of one layer; return the plans and the first group it makes denied (or None).
+    # -- slots ---------------------------------------------------------------------
+    def plan_layer(self, layer_name: str, lt: LayerType, uses: dict[str, ComponentUse], *, owner: str = "",
+                   backward: bool = False, where: tuple[str, int, int] = ("", 0, 0)
+                   ) -> tuple[list[PlannedSlot], Group | None]:
+        """Plan every slot of one layer; return the planned slots and the first group it makes denied (or None).
 
-        The plans are recorded, and the ledger joined, even when a group is
-        denied: the factory rolls back with `mark`/`rollback`, `validate` keeps
-        going to report every group.
+        The slots are recorded, and the ledger joined, even when a group is
+        denied: the factory rolls back with `mark`/`rollback`, the file checker
+        keeps going to report every group. `where` locates slots that were not
+        written (Keras defaults): the layer's file, line and column.
         """
-        cat = catalog()
-        out: list[SlotPlan] = []
+        out: list[PlannedSlot] = []
         denied: Group | None = None
         for arg, slot in lt.slots.items():
             use = uses.get(arg)
-            ref = SlotRef(layer_name, lt.name, arg, slot.kind, slot.role, owner,
-                          use.file if use else "", use.line if use else 0, use.column if use else 0)
-            if use is None:
-                default = cat.component(slot.kind, slot.default) if slot.default else None
-                if default is None:
-                    continue
-                if default.random:
-                    seed = self.fresh_seed(layer_name, arg)
-                    out.append(SlotPlan(ref, default.name, {"seed": seed}, seed, "derived", None, None, True))
-                else:
-                    out.append(SlotPlan(ref, default.name, {}, None, "none", None, None, False))
+            file, line, col = (use.file, use.line, use.column) if use else where
+            ref = SlotRef(layer_name, lt.name, arg, slot.kind, slot.role, owner, file, line, col)
+            planned = self._plan_slot(ref, slot.default, use, backward)
+            if planned is None:
                 continue
-            ct = cat.component(slot.kind, use.class_name)
-            random = bool(ct and ct.random)
-            if use.shared is not None:
-                config = (shared_configs or {}).get(use.shared, use.config)
-                key = group_key(slot.kind, use.class_name, use.config, use.shared)
-                plan = SlotPlan(ref, use.class_name, dict(config), config.get("seed"), "shared", use.shared, key, random)
-            else:
-                config = dict(use.config)
-                explicit = config.get("seed") if slot.kind == "initializer" else None
-                key = None
-                if isinstance(explicit, int) and not isinstance(explicit, bool):
-                    if backward:
-                        config["seed"] = derive_seed(explicit, "backward")
-                        self.used_seeds.add(config["seed"])
-                        source = "derived-from-explicit"
-                    else:
-                        self.used_seeds.add(explicit)
-                        key = group_key(slot.kind, use.class_name, config, None)
-                        source = "explicit"
-                elif random:
-                    config["seed"] = self.fresh_seed(layer_name, arg)
-                    source = "derived"
-                else:
-                    source = "none"
-                plan = SlotPlan(ref, use.class_name, config, config.get("seed"), source, None, key, random)
-            out.append(plan)
-            if plan.group_key is not None:
-                g = self.ledger.join(plan.group_key, slot.kind, use.class_name, ref,
+            out.append(planned)
+            if planned.group is not None and use is not None:
+                g = self.ledger.join(planned.group, slot.kind, use.class_name, ref,
                                      group_label(use.class_name, use.config, use.shared))
                 if not g.verdict.allowed and denied is None:
                     denied = g
-        self.plans.extend(out)
+        self.slots.extend(out)
         return out, denied
 
-    # -- transactions (the factory refuses a layer without keeping its slots) -----
-    def mark(self) -> tuple[int, dict[str, int], set]:
-        return (len(self.plans), {k: len(g.slots) for k, g in self.ledger.groups.items()}, set(self.used_seeds))
+    def _plan_slot(self, ref: SlotRef, default: str | None, use: ComponentUse | None,
+                   backward: bool) -> PlannedSlot | None:
+        cat = catalog()
+        if use is None:
+            ct = cat.component(ref.kind, default) if default else None
+            if ct is None:
+                return None
+            if ct.random:
+                seed = self.binder.derived(ref.layer, ref.arg)
+                config = {"seed": seed} if seed is not None else {}
+                return PlannedSlot(ref, ct.name, config, seed, "derived", None, None, True, self._next(),
+                                   (ref.layer, ref.arg))
+            return PlannedSlot(ref, ct.name, {}, None, "none", None, None, False, self._next())
+        ct = cat.component(ref.kind, use.class_name)
+        random = bool(ct and ct.random)
+        if use.shared is not None:
+            decl = self.shared.get(use.shared)
+            config = dict(decl.config) if decl else dict(use.config)
+            key = group_key(ref.kind, use.class_name, use.config, use.shared)
+            return PlannedSlot(ref, use.class_name, config, decl.seed if decl else config.get("seed"), "shared",
+                               use.shared, key, random, self._next())
+        config = dict(use.config)
+        explicit = config.get("seed") if ref.kind == "initializer" else None
+        if isinstance(explicit, int) and not isinstance(explicit, bool):
+            if backward:
+                seed = self.binder.explicit(derive_seed(explicit, "backward"))
+                config["seed"] = seed
+                return PlannedSlot(ref, use.class_name, config, seed, "derived-from-explicit", None, None, random,
+                                   self._next())
+            self.binder.explicit(explicit)
+            return PlannedSlot(ref, use.class_name, config, explicit, "explicit", None,
+                               group_key(ref.kind, use.class_name, config, None), random, self._next())
+        if random:
+            seed = self.binder.derived(ref.layer, ref.arg)
+            if seed is not None:
+                config["seed"] = seed
+            return PlannedSlot(ref, use.class_name, config, seed, "derived", None, None, True, self._next(),
+                               (ref.layer, ref.arg))
+        return PlannedSlot(ref, use.class_name, config, None, "none", None, None, False, self._next())
+
+    # -- transactions (the factory refuses a layer without keeping its slots) --------
+    def mark(self) -> tuple[int, dict[str, int], set, int]:
+        return (len(self.slots), {k: len(g.slots) for k, g in self.ledger.groups.items()},
+                set(self.binder.used), self._order)
 
     def rollback(self, mark) -> None:
-        n_plans, sizes, seeds = mark
-        del self.plans[n_plans:]
-        self.used_seeds = seeds
+        n_slots, sizes, seeds, order = mark
+        del self.slots[n_slots:]
+        self.binder.used = seeds
+        self._order = order
         for key in list(self.ledger.groups):
             if key not in sizes:
                 del self.ledger.groups[key]
             else:
                 self.ledger.truncate(key, sizes[key])
 
-    def report(self) -> list[dict[str, Any]]:
-        return [p.row(self.ledger) for p in self.plans]
+    # -- the result ----------------------------------------------------------------
+    def freeze(self, allows: Sequence[Allow] = ()) -> Plan:
+        """The immutable plan, with `allows` applied to the violations."""
+        violations = self.ledger.violations()
+        kept, suppressed, reasons = apply_allows(violations, allows)
+        groups = {}
+        for key, g in self.ledger.groups.items():
+            groups[key] = PlannedGroup(key, g.label, g.kind, g.class_name, tuple(g.slots), g.verdict,
+                                       reasons.get(key))
+        return Plan(self.policy, self.base_seed, tuple(sorted(self.shared.values(), key=lambda s: s.order)),
+                    tuple(self.slots), groups, tuple(kept), tuple(suppressed))
+
+
+def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
+                 ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
+    """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    reasons: dict[str, str] = {}
+    used = [False] * len(allows)
+    for f in findings:
+        hit = None
+        for i, a in enumerate(allows):
+            if a.rule != f.rule and a.rule != f.data.get("rule_id"):
+                continue
+            if a.slots and not set(a.slots) <= set(f.data.get("slots", [])):
+                continue
+            used[i] = True
+            hit = hit if hit is not None else a
+        if hit is None:
+            kept.append(f)
+        else:
+            suppressed.append(f)
+            if "group_key" in f.data:
+                reasons[f.data["group_key"]] = hit.reason
+    for a, was_used in zip(allows, used):
+        if not was_used:
+            kept.append(Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
+                                f"allow for rule '{a.rule}'"
+                                + (f" and slots {', '.join(a.slots)}" if a.slots else "")
+                                + " suppresses nothing: remove it, or correct its rule or slots"))
+    return kept, suppressed, reasons
+

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from .catalog import KINDS, ROLES, article, catalog, did_you_mean
 from .findings import Finding, InvalidInput
+from .resolve import unknown_component, unknown_layer
 from .schema import StrictModel, validate_as
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
@@ -190,11 +191,8 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
                 continue
             lt = cat.layer(name)
             if lt is None:
-                if name in cat.excluded_layers:
-                    msg = f"layer type '{name}' is not supported: {cat.excluded_layers[name]}"
-                else:
-                    msg = f"unknown layer type '{name}'{did_you_mean(name, cat.layer_names())}"
-                out.append(loaded.finding(base + ("layers", j), "unknown-layer-type", msg))
+                problem = unknown_layer(name)
+                out.append(loaded.finding(base + ("layers", j), problem.rule, problem.message))
             else:
                 layer_types.append(lt)
         if "*" in rule.layers:
@@ -219,14 +217,9 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
             if cname == "*":
                 continue
             if cat.component(rule.component, cname) is None:
-                other = cat.component_any_kind(cname)
-                if other is not None:
-                    msg = (f"'{cname}' is {article(other.kind)}, not {article(rule.component)}: "
-                           f"rule '{rule.id}' can never match it")
-                else:
-                    msg = (f"unknown {rule.component} class '{cname}'"
-                           f"{did_you_mean(cname, cat.component_names(rule.component))}")
-                out.append(loaded.finding(base + ("classes", j), "unknown-component-class", msg))
+                problem = unknown_component(rule.component, cname)
+                out.append(loaded.finding(base + ("classes", j), problem.rule,
+                                          f"{problem.message}: rule '{rule.id}' can never match it"))
 
         if layer_types and not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
             out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",

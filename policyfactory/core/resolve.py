@@ -6,7 +6,7 @@ messages. Problems come back as data with a path relative to the value, so the
 file checker can place them at a line and the factory can raise them.
 
     >>> resolve_component("initializer", {"class_name": "he_normal", "config": {"seed": 3}})
-    (ComponentUse(class_name='HeNormal', config={'seed': 3}, shared=None, file='', line=0, column=0), [])
+    (ComponentUse(class_name='HeNormal', config={'seed': 3}, shared=None, file='', line=0, column=0, kind='initializer'), [])
 """
 
 from __future__ import annotations
@@ -15,12 +15,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import article, catalog, did_you_mean
-from .plan import ComponentUse
 from .schema import describe
 
 FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
 _EXAMPLES = {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false"}
+
+
+@dataclass(frozen=True)
+class ComponentUse:
+    """A component given to one slot, resolved through the catalog: the one shape of a component."""
+
+    class_name: str  # canonical catalog name
+    config: dict  # as the user wrote it (explicit seed included)
+    shared: str | None = None  # name of the shared declaration, if any
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,14 @@ def type_problem(info: dict, value: Any, path: tuple, name: str) -> Problem | No
     return None if good else Problem(path, "schema-type", f"'{name}': expected {_TYPE_WORDS[t]}, got {describe(value)}")
 
 
+def unknown_layer(name: str, path: tuple = ()) -> Problem:
+    """Why a layer type name is refused: excluded (runs code given as data) or unknown, with did-you-mean."""
+    cat = catalog()
+    if name in cat.excluded_layers:
+        return Problem(path, "layer-not-allowed", f"layer type '{name}' is not allowed: {cat.excluded_layers[name]}")
+    return Problem(path, "unknown-layer-type", f"unknown layer type '{name}'{did_you_mean(name, cat.layer_names())}")
+
+
 def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
     other = catalog().component_any_kind(name)
     if other is not None:
@@ -57,7 +77,7 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
     cat = catalog()
     if isinstance(value, str):
         ct = cat.component(kind, value)
-        return (ComponentUse(ct.name, {}), []) if ct else (None, [unknown_component(kind, value)])
+        return (ComponentUse(ct.name, {}, kind=kind), []) if ct else (None, [unknown_component(kind, value)])
     if isinstance(value, dict) and "class_name" in value:
         for k in value:
             if k in FORBIDDEN_CONFIG_KEYS:
@@ -88,7 +108,7 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
                 p = type_problem(info, v, ("config", k), k)
                 if p is not None:
                     problems.append(p)
-        return (None, problems) if problems else (ComponentUse(ct.name, dict(config)), [])
+        return (None, problems) if problems else (ComponentUse(ct.name, dict(config), kind=kind), [])
     if isinstance(value, dict):
         return None, [Problem((), "component-value",
                               f"{article(kind)} is a name (e.g. '{_EXAMPLES[kind]}'), a mapping with class_name and "

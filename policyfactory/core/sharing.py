@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .findings import POLICY, Finding
+from .findings import Finding
 from .policy import Policy, Rule
 
 
@@ -213,6 +213,6 @@ def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
         "decided_by": group.verdict.decided_by,
         "rule_id": group.verdict.rule_id,
         "policy": policy.name,
+        "group_key": group.key,
     }
-    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg,
-                   category=POLICY, data=data)
+    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg, data=data)

@@ -1,5 +1,9 @@
 """`validate`: judge policy and model files from the files alone (no Keras).
 
+`check_path` is the one entry every command goes through (validate, explain,
+graph, build, audit of a model file): it loads the file, checks it and, for a
+model, returns the one `Plan` the other commands read.
+
 Example::
 
     >>> from policyfactory import validate
@@ -9,16 +13,14 @@ Example::
 
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, check_model
 from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
-from .plan import Planner
+from .plan import Plan
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
 KIND_CHOICES = ("policy", "model")
@@ -31,7 +33,7 @@ class ValidationResult:
     summary: str = ""
     spec: ModelSpec | None = None
     policy: Policy | None = None
-    planner: Planner | None = None
+    plan: Plan | None = None
 
 
 def _policy_loader(override: str | Policy | None, limits: Limits):
@@ -76,37 +78,41 @@ def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIM
         return ValidationResult([loaded.finding(("kind",), "schema-kind", f"expected a {expect} file, got kind: {kind}")])
     if kind == "policy":
         pol, findings = check_policy_loaded(loaded, limits)
-        summary = f"policy '{pol.name}' ({len(pol.rules)} rules)" if pol else ""
+        summary = f"policy '{pol.name}' ({plural(len(pol.rules), 'rule')})" if pol else ""
         return ValidationResult(findings, kind, summary, policy=pol)
-    check = check_model(loaded, None, limits, policy_loader=_policy_loader(policy, limits))
+    check = check_model(loaded, _policy_loader(policy, limits), limits)
     summary = ""
-    if check.spec is not None and check.planner is not None:
-        n_groups = sum(1 for g in check.planner.ledger.groups.values() if len(g.slots) > 1)
-        summary = (f"model '{check.spec.name}' ({len(check.spec.layers)} layers, {n_groups} sharing "
-                   f"group{'s' if n_groups != 1 else ''}, policy '{check.policy.name}')")
-    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.planner)
+    if check.spec is not None and check.plan is not None and check.policy is not None:
+        summary = model_summary(check.spec.name, len(check.spec.layers), check.plan)
+    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.plan)
 
 
-@contextmanager
-def _gc_paused():
-    """Validation allocates many small objects that all stay alive until it ends; pausing the
-    cyclic garbage collector meanwhile keeps its cost linear in the file's size."""
-    was = gc.isenabled()
-    gc.disable()
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def model_summary(name: str, n_layers: int, plan: Plan) -> str:
+    """'model 'x' (3 layers, 1 sharing group, policy 'recurrent')' and what the groups are."""
+    groups = plan.sharing_groups()
+    text = (f"model '{name}' ({plural(n_layers, 'layer')}, {plural(len(groups), 'sharing group')}, "
+            f"policy '{plan.policy.name}')")
+    allowed = [g for g in groups if g.allowed]
+    if allowed:
+        text += "; " + "; ".join(
+            f"{g.label}: {len(g.slots)} slots, {g.word()} by "
+            + (f"allow ({g.suppressed_by})" if not g.verdict.allowed else g.verdict.decided_by)
+            for g in allowed)
+    return text
+
+
+def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None) -> ValidationResult:
+    """Load and check one file: findings, and for a model its spec, policy and plan."""
     try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+        loaded = load_file(os.fspath(path), limits)
+    except InvalidInput as exc:
+        return ValidationResult(exc.findings)
+    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
 
-
-def validate_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None) -> ValidationResult:
-    with _gc_paused():
-        try:
-            loaded = load_file(os.fspath(path), limits)
-        except InvalidInput as exc:
-            return ValidationResult(exc.findings)
-        return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
 
 
 def validate_mapping(mapping: dict, *, policy=None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
@@ -126,4 +132,4 @@ def validate(path_or_mapping: Any, *, policy=None) -> list[Finding]:
     """
     if isinstance(path_or_mapping, dict):
         return validate_mapping(path_or_mapping, policy=policy).findings
-    return validate_path(os.fspath(path_or_mapping), policy=policy).findings
+    return check_path(os.fspath(path_or_mapping), policy=policy).findings

@@ -1,8 +1,10 @@
-"""`build_model`: a validated model file, built through the `LayerFactory`.
+"""`build_model`: instantiate the one plan of a model file with Keras.
 
-What was validated is exactly what gets built: the core's `ModelSpec` carries
-every layer's canonical type, name, arguments and resolved components, and the
-factory plans its slots with the same `Planner` that judged them.
+What was validated is exactly what gets built: the core checks the file once
+and returns its `Plan` (every slot's class, config, seed and group, with the
+verdict); the build binds the seeds (once, when the file has no `seed:`) and
+instantiates that plan through the `LayerFactory`'s instantiation code, with
+no second planning and no second resolution.
 
     >>> import policyfactory as pf
     >>> model = pf.build_model("examples/forecaster.yaml")
@@ -13,46 +15,58 @@ factory plans its slots with the same `Planner` that judged them.
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import keras
 
 from ..core.atomic import atomic_output
-from ..core.findings import Finding, InvalidInput, PolicyViolation
+from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
 from ..core.modelfile import LayerNode, ModelSpec
+from ..core.plan import Plan
 from ..core.policy import Policy
-from ..core.validate import ValidationResult, validate_mapping, validate_path
+from ..core.validate import ValidationResult, check_path, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
 
 LIST_INPUT_TYPES = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
                     "Attention", "AdditiveAttention"}
 
 
-def _checked(path_or_mapping: Any, policy) -> ValidationResult:
+def checked(path_or_mapping: Any, policy: "str | Policy | None" = None) -> ValidationResult:
+    """Check a model file (path or mapping); raise what stops it from being built."""
     if isinstance(path_or_mapping, dict):
         result = validate_mapping(path_or_mapping, policy=policy, expect="model")
+    elif isinstance(path_or_mapping, (str, os.PathLike)):
+        result = check_path(os.fspath(path_or_mapping), policy=policy, expect="model")
     else:
-        result = validate_path(os.fspath(path_or_mapping), policy=policy, expect="model")
-    invalid = [f for f in result.findings if f.category == "invalid"]
-    if invalid:
-        raise InvalidInput(invalid)
-    if result.findings:
-        raise PolicyViolation(result.findings)
+        raise TypeError(f"build_model takes a path or a mapping, got {type(path_or_mapping).__name__}")
+    raise_for(result.findings)
     return result
 
 
+def raise_for(findings: list[Finding]) -> None:
+    """Raise `InvalidInput` (exit 2) or `PolicyViolation` (exit 1) for the errors among `findings`."""
+    code = exit_code(findings)
+    errors = [f for f in findings if f.severity == "error"]
+    if code == 2:
+        raise InvalidInput([f for f in errors if f.category == "invalid"])
+    if code == 1:
+        raise PolicyViolation(errors)
+
+
 def build_model(path_or_mapping: Any, *, policy: "str | Policy | None" = None, strategy=None) -> keras.Model:
-    """Validate a model file (path or mapping) and build it with Keras.
+    """Validate a model file (path or mapping) and build its plan with Keras.
 
     Raises `PolicyViolation` when the model breaks its policy and `InvalidInput`
     (a `ValueError`) when the file is not valid. With `strategy=`
     (a `tf.distribute` strategy), variables are created in its scope.
     """
-    result = _checked(path_or_mapping, policy)
+    result = checked(path_or_mapping, policy)
+    assert result.spec is not None and result.plan is not None
     if strategy is not None:
         with strategy.scope():
-            return build_from_spec(result.spec, result.policy)
-    return build_from_spec(result.spec, result.policy)
+            return build_from_plan(result.spec, result.plan)
+    return build_from_plan(result.spec, result.plan)
 
 
 def _keras_error(spec: ModelSpec, node: LayerNode | None, what: str, exc: Exception) -> InvalidInput:
@@ -63,25 +77,25 @@ def _keras_error(spec: ModelSpec, node: LayerNode | None, what: str, exc: Except
     return InvalidInput(Finding(spec.file, line, col, "keras-error", f"{what}: {msg}"))
 
 
-def build_from_spec(spec: ModelSpec, policy: Policy) -> keras.Model:
-    factory = LayerFactory(policy, seed=spec.seed)
-    handles = {name: factory.shared(name, {"class_name": c.class_name, "config": c.config}, kind=c.kind)
-               for name, c in spec.shared.items()}
+class _Builder:
+    """Walks a validated spec and makes each layer from the plan's slots."""
 
-    def make(node: LayerNode):
+    def __init__(self, spec: ModelSpec, plan: Plan):
+        self.spec = spec
+        self.factory = LayerFactory._replaying(plan)
+
+    def make(self, node: LayerNode):
         kwargs = dict(node.args)
-        for arg, comp in node.components.items():
-            kwargs[arg] = handles[comp.shared] if comp.shared else {"class_name": comp.class_name, "config": comp.config}
         for arg, sub in node.sublayers.items():
-            kwargs[arg] = [make(s) for s in sub] if isinstance(sub, list) else make(sub)
+            kwargs[arg] = [self.make(s) for s in sub] if isinstance(sub, list) else self.make(sub)
         try:
-            return factory.layer(node.type, name=node.name, **kwargs)
-        except (InvalidInput, PolicyViolation) as exc:
-            raise type(exc)([_at(f, spec, node) for f in exc.findings]) from None
+            return self.factory.layer(node.type, name=node.name, **kwargs)
+        except PolicyfactoryError as exc:
+            raise type(exc)([_at(f, self.spec, node) for f in exc.findings]) from None
         except Exception as exc:  # Keras refusing an argument value
-            raise _keras_error(spec, node, f"Keras refused layer '{node.name}' ({node.type})", exc) from None
+            raise _keras_error(self.spec, node, f"Keras refused layer '{node.name}' ({node.type})", exc) from None
 
-    def call(node: LayerNode, layer, ins: list):
+    def call(self, node: LayerNode, layer, ins: list):
         try:
             if node.type in LIST_INPUT_TYPES:
                 return layer(ins)
@@ -89,40 +103,62 @@ def build_from_spec(spec: ModelSpec, policy: Policy) -> keras.Model:
                 return layer(ins[0], ins[0])
             return layer(*ins)
         except Exception as exc:
-            raise _keras_error(spec, node, f"Keras could not connect layer '{node.name}' ({node.type})", exc) from None
+            raise _keras_error(self.spec, node, f"Keras could not connect layer '{node.name}' ({node.type})",
+                               exc) from None
 
-    if spec.input is not None:
+    def sequential(self) -> keras.Model:
+        spec = self.spec
+        assert spec.input is not None
         inputs = keras.Input(shape=tuple(spec.input.shape), dtype=spec.input.dtype, name="input")
         x = inputs
         for node in spec.layers:
-            x = call(node, make(node), [x])
+            x = self.call(node, self.make(node), [x])
         return keras.Model(inputs, x, name=spec.name)
 
-    tensors = {n: keras.Input(shape=tuple(i.shape), dtype=i.dtype, name=n) for n, i in spec.inputs.items()}
-    model_inputs = list(tensors.values())
-    last = model_inputs[0] if len(model_inputs) == 1 else None
-    for node in spec.layers:
-        if node.inputs:
-            ins = [tensors[n] for n in node.inputs]
-        elif last is not None:
-            ins = [last]
-        else:
-            raise InvalidInput(Finding(spec.file, *node.mark, "unknown-reference",
-                                       f"layer '{node.name}' needs 'inputs:' (the model has several inputs)"))
-        last = tensors[node.name] = call(node, make(node), ins)
-    outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]
-    return keras.Model(model_inputs if len(model_inputs) > 1 else model_inputs[0],
-                       outputs if len(outputs) > 1 else outputs[0], name=spec.name)
+    def functional(self) -> keras.Model:
+        spec = self.spec
+        assert spec.inputs is not None
+        tensors = {n: keras.Input(shape=tuple(i.shape), dtype=i.dtype, name=n) for n, i in spec.inputs.items()}
+        model_inputs = list(tensors.values())
+        last = model_inputs[0] if len(model_inputs) == 1 else None
+        for node in spec.layers:
+            if node.inputs:
+                ins = [tensors[n] for n in node.inputs]
+            elif last is not None:
+                ins = [last]
+            else:
+                raise InvalidInput(Finding(spec.file, *node.mark, "unknown-reference",
+                                           f"layer '{node.name}' needs 'inputs:' (the model has several inputs)"))
+            last = tensors[node.name] = self.call(node, self.make(node), ins)
+        outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]
+        return keras.Model(model_inputs if len(model_inputs) > 1 else model_inputs[0],
+                           outputs if len(outputs) > 1 else outputs[0], name=spec.name)
+
+
+def build_from_plan(spec: ModelSpec, plan: Plan, base_seed: int | None = None,
+                    shared_out: dict[str, Any] | None = None) -> keras.Model:
+    """Instantiate a checked model's plan. Without `seed:` the derived seeds are drawn now, once.
+
+    `base_seed` binds them to a given base instead (tests, reproducing one build);
+    `shared_out` receives each shared declaration's one instance (the audit names groups by it).
+    """
+    if not plan.seeds_known:
+        plan = plan.bind_seeds(base_seed if base_seed is not None else secrets.randbits(62))
+    builder = _Builder(spec, plan)
+    model = builder.sequential() if spec.input is not None else builder.functional()
+    if shared_out is not None:
+        shared_out.update(builder.factory._instances)
+    return model
 
 
 def _at(f: Finding, spec: ModelSpec, node: LayerNode) -> Finding:
-    if f.file != "<python>":
+    if f.file == spec.file:
         return f
     return Finding(spec.file, node.mark[0], node.mark[1], f.rule, f.message, f.severity, f.category, f.data)
 
 
-def build_and_save(spec: ModelSpec, output: str | None, policy: Policy) -> tuple[str, keras.Model]:
-    """Build a validated spec and write it as a `.keras` file (default: beside the model file)."""
+def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str, keras.Model]:
+    """Build a checked model's plan and write it as a `.keras` file (default: beside the model file)."""
     if output is None:
         stem = os.path.splitext(os.path.basename(spec.file))[0]
         output = os.path.join(os.path.dirname(spec.file), stem + ".keras")
@@ -131,7 +167,7 @@ def build_and_save(spec: ModelSpec, output: str | None, policy: Policy) -> tuple
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise InvalidInput(Finding(output, 1, 1, "output-path", f"no such folder: {folder}"))
-    model = build_from_spec(spec, policy)
+    model = build_from_plan(spec, plan)
     try:
         with atomic_output(output, suffix=".keras") as tmp:  # Keras insists on the .keras suffix
             model.save(tmp)

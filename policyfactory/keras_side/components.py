@@ -1,4 +1,4 @@
-"""Keras component classes, resolved only through the catalog.
+"""Keras component objects, made only from catalog entries.
 
 Why closed: a config string must never choose which Python code runs
 (CVE-2025-1550 and friends). A name resolves to a class only when the catalog
@@ -9,35 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-
-from ..core.catalog import ComponentType, catalog
-from ..core.findings import Finding, InvalidInput
-from ..core.plan import ComponentUse
-from ..core.resolve import resolve_component
-
-_MODULES = {
-    "initializer": keras.initializers,
-    "regularizer": keras.regularizers,
-    "constraint": keras.constraints,
-}
-
-
-def _invalid(message: str, rule: str = "component-value") -> InvalidInput:
-    return InvalidInput(Finding("<python>", 1, 1, rule, message))
-
-
-def component_class(ct: ComponentType) -> type:
-    """The Python class of a catalog entry."""
-    if ct.cls is not None:
-        return ct.cls
-    return getattr(_MODULES[ct.kind], ct.name)
+from ..core.catalog import catalog
+from ..core.findings import InvalidInput, python_finding
+from ..core.resolve import ComponentUse, resolve_component
+from .registry import component_class
 
 
 def instantiate(kind: str, class_name: str, config: dict) -> Any:
+    """A new component object of a planned class and config."""
     ct = catalog().component(kind, class_name)
     if ct is None:  # pragma: no cover - plans only name catalog classes
-        raise _invalid(f"unknown {kind} '{class_name}'", "unknown-component-class")
+        raise InvalidInput(python_finding("unknown-component-class", f"unknown {kind} '{class_name}'"))
     return component_class(ct)(**config)
 
 
@@ -45,13 +27,14 @@ def use_from_value(kind: str, value: Any) -> ComponentUse:
     """A Python-side component value (name, config mapping or Keras object) as a catalog use."""
     if isinstance(value, (str, dict)):
         use, problems = resolve_component(kind, value)
-        if problems:
-            raise InvalidInput([Finding("<python>", 1, 1, p.rule, p.message) for p in problems])
+        if problems or use is None:
+            raise InvalidInput([python_finding(p.rule, p.message) for p in problems])
         return use
     ct = catalog().component(kind, type(value).__name__)
     if ct is None or component_class(ct) is not type(value):
-        raise _invalid(f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
-                       f"register the class with policyfactory.register_component('{kind}', cls)",
-                       "unknown-component-class")
+        raise InvalidInput(python_finding(
+            "unknown-component-class",
+            f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
+            f"register the class with policyfactory.register_component('{kind}', cls)"))
     config = value.get_config()
-    return ComponentUse(ct.name, {k: v for k, v in config.items() if k in ct.params})
+    return ComponentUse(ct.name, {k: v for k, v in config.items() if k in ct.params}, kind=kind)

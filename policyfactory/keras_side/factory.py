@@ -3,10 +3,10 @@
 Why: in Keras 3 one initializer object passed to two layers (or two roles of
 one layer) gives identical or perfectly correlated weights, and so do two
 initializers with one explicit seed, and `Bidirectional`/`MultiHeadAttention`
-copy a seeded initializer into several weights. The factory plans every slot
-with the core `Planner` (the same one `validate` uses), builds fresh
-components from that plan, and keeps one instance only for components
-declared with `factory.shared(...)` where the policy allows it.
+copy a seeded initializer into several weights. The factory grows the core's
+one plan (`policyfactory.core.plan`) layer by layer, refuses a layer as soon as
+it would join a group the policy denies, and instantiates exactly what the plan
+says; `build_model` instantiates a model file's plan through the same code.
 
 Example::
 
@@ -25,20 +25,24 @@ from __future__ import annotations
 
 import secrets
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 
-from ..core.catalog import LayerType, article, catalog, did_you_mean
-from ..core.findings import Finding, InvalidInput, PolicyViolation
+from ..core.catalog import KINDS, LayerType, article, catalog, did_you_mean
+from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
 from ..core.naming import Namer, derive_seed
-from ..core.plan import ComponentUse, Planner, SlotPlan
+from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
+from ..core.resolve import ComponentUse, unknown_layer
 from .components import instantiate, use_from_value
 from .introspect import slot_holder
+from .registry import layer_class
 
 ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
+_NOT_POSITIONAL = ("activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape", "input_dim")
 
 
 @dataclass
@@ -68,7 +72,7 @@ class _Made:
     type_name: str
     name: str
     kwargs: dict[str, Any]
-    handles: dict[str, SharedComponent] = field(default_factory=dict)
+    shared_args: dict[str, Any] = field(default_factory=dict)  # slot arg -> the shared instance it holds
     sublayers: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,7 +82,12 @@ class LayerFactory:
     `policy`: a built-in name (`strict`, `recurrent`, `stateless`), a YAML path
     or a `Policy`; default `strict`. `seed`: derive every fresh initializer's
     seed from it (same seed and names, bit-identical weights in any process);
-    without it, slots still get distinct seeds.
+    without it, one base seed is drawn for this factory and slots still get
+    distinct seeds.
+
+    A raw Keras component object passed to several layers is not shared: each
+    slot gets a fresh copy of its class and config with its own seed. Only a
+    handle from `shared()` is one instance, judged by the policy.
 
         >>> f = LayerFactory(seed=7)
         >>> layer = f.layer("Dense", 16, kernel_initializer="glorot_uniform")
@@ -87,13 +96,26 @@ class LayerFactory:
     """
 
     def __init__(self, policy: "str | Policy | None" = None, *, seed: int | None = None):
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
         self.policy = load_policy(policy if policy is not None else "strict")
         self.seed = seed
-        base = seed if seed is not None else secrets.randbits(62)
-        self.planner = Planner(self.policy, base)
+        self._planner = Planner(self.policy, seed if seed is not None else secrets.randbits(62))
+        self._replay: Plan | None = None
         self.namer = Namer()
         self._shared: dict[str, SharedComponent] = {}
-        self._made: dict[int, _Made] = {}
+        self._instances: dict[str, Any] = {}  # shared name -> its one instance
+        self._made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def _replaying(cls, plan: Plan) -> "LayerFactory":
+        """A factory that instantiates a finished plan (seeds bound) instead of planning: `build_model`."""
+        f = cls.__new__(cls)
+        f.policy, f.seed, f._replay = plan.policy, plan.base_seed, plan
+        f._planner = Planner(plan.policy, plan.base_seed)
+        f.namer, f._shared, f._made = Namer(), {}, weakref.WeakKeyDictionary()
+        f._instances = {s.name: instantiate(s.kind, s.class_name, s.config) for s in plan.shared}
+        return f
 
     # -- public API ----------------------------------------------------------------
     def shared(self, name: str, component: Any, kind: str | None = None) -> SharedComponent:
@@ -103,18 +125,21 @@ class LayerFactory:
         `kind` is needed only for a string or dict that names no class of a
         single kind.
         """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"shared(): name must be a non-empty string, got {name!r}")
         if name in self._shared:
-            raise InvalidInput(Finding("<python>", 1, 1, "shared-duplicate", f"shared component '{name}' is already declared"))
+            raise InvalidInput(python_finding("shared-duplicate", f"shared component '{name}' is already declared"))
         kinds = [kind] if kind else self._kinds_of(component)
-        if len(kinds) != 1:
-            raise InvalidInput(Finding("<python>", 1, 1, "component-value",
-                                       f"cannot tell the kind of shared '{name}': pass kind='initializer'|'regularizer'|'constraint'"))
-        kind = kinds[0]
-        use = use_from_value(kind, component)
-        config = self.planner.shared_config(name, kind, use.class_name, use.config)
-        instance = instantiate(kind, use.class_name, config)
-        handle = SharedComponent(name, kind, use.class_name, use.config, config, instance, id(self))
+        if len(kinds) != 1 or kinds[0] not in KINDS:
+            raise InvalidInput(python_finding(
+                "component-value",
+                f"cannot tell the kind of shared '{name}': pass kind='initializer'|'regularizer'|'constraint'"))
+        use = use_from_value(kinds[0], component)
+        planned = self._planner.declare_shared(name, kinds[0], use.class_name, use.config)
+        instance = instantiate(kinds[0], use.class_name, planned.config)
+        handle = SharedComponent(name, kinds[0], use.class_name, use.config, planned.config, instance, id(self))
         self._shared[name] = handle
+        self._instances[name] = instance
         return handle
 
     def layer(self, type_name: str, *args: Any, **kwargs: Any):
@@ -125,19 +150,23 @@ class LayerFactory:
         if name is None:
             name = self.namer.next(lt.name)
         elif not isinstance(name, str) or name in self.namer.used:
-            raise InvalidInput(Finding("<python>", 1, 1, "duplicate-layer-name", f"layer name {name!r} is already used"))
-        mark = self.planner.mark()
+            raise InvalidInput(python_finding("duplicate-layer-name", f"layer name {name!r} is already used"))
+        mark = self._planner.mark()
         try:
             layer = self._make(lt, name, kwargs, owner="")
         except BaseException:
-            self.planner.rollback(mark)
+            self._planner.rollback(mark)
             raise
         self.namer.take(name)
         return layer
 
+    def plan(self) -> Plan:
+        """The plan so far: every slot's class, config, seed and sharing group, with the verdict."""
+        return self._replay if self._replay is not None else self._planner.freeze()
+
     def report(self) -> list[dict[str, Any]]:
-        """Every slot: its component class and config, its seed, and its sharing group with the verdict."""
-        return self.planner.report()
+        """Every slot as a row: component class and config, seed, sharing group and verdict."""
+        return self.plan().rows()
 
     def __getattr__(self, name: str):
         """`factory.Dense(64)` is `factory.layer("Dense", 64)` for every catalog type."""
@@ -153,10 +182,9 @@ class LayerFactory:
     def _kinds_of(component: Any) -> list[str]:
         cat = catalog()
         if isinstance(component, str):
-            return [k for k in ("initializer", "regularizer", "constraint") if cat.component(k, component)]
+            return [k for k in KINDS if cat.component(k, component)]
         if isinstance(component, dict):
-            name = component.get("class_name")
-            return [k for k in ("initializer", "regularizer", "constraint") if cat.component(k, name)]
+            return [k for k in KINDS if cat.component(k, component.get("class_name"))]
         for kind, base in (("initializer", keras.initializers.Initializer),
                            ("regularizer", keras.regularizers.Regularizer),
                            ("constraint", keras.constraints.Constraint)):
@@ -166,22 +194,19 @@ class LayerFactory:
 
     @staticmethod
     def _layer_type(type_name: str) -> LayerType:
-        cat = catalog()
-        lt = cat.layer(type_name)
+        if not isinstance(type_name, str):
+            raise TypeError(f"layer type must be a string, got {type(type_name).__name__}")
+        lt = catalog().layer(type_name)
         if lt is None:
-            if type_name in cat.excluded_layers:
-                raise InvalidInput(Finding("<python>", 1, 1, "layer-not-allowed",
-                                           f"layer type '{type_name}' is not allowed: {cat.excluded_layers[type_name]}"))
-            raise InvalidInput(Finding("<python>", 1, 1, "unknown-layer-type",
-                                       f"unknown layer type '{type_name}'{did_you_mean(type_name, cat.layer_names())}"))
+            problem = unknown_layer(type_name)
+            raise InvalidInput(python_finding(problem.rule, problem.message))
         return lt
 
     @staticmethod
     def _bind_positional(lt: LayerType, args: tuple, kwargs: dict) -> dict:
         kwargs = dict(kwargs)
         if args:
-            order = [p for p in lt.params if p not in ("activity_regularizer", "trainable", "dtype", "autocast",
-                                                       "name", "input_shape", "input_dim")]
+            order = [p for p in lt.params if p not in _NOT_POSITIONAL]
             if len(args) > len(order):
                 raise TypeError(f"{lt.name} takes at most {len(order)} positional arguments")
             for pname, value in zip(order, args):
@@ -190,80 +215,90 @@ class LayerFactory:
                 kwargs[pname] = value
         return kwargs
 
-    def _uses(self, lt: LayerType, kwargs: dict) -> tuple[dict[str, ComponentUse], dict[str, SharedComponent]]:
+    def _uses(self, lt: LayerType, kwargs: dict, where: tuple[str, int]) -> dict[str, ComponentUse]:
         uses: dict[str, ComponentUse] = {}
-        handles: dict[str, SharedComponent] = {}
+        file, line = where
         for arg, slot in lt.slots.items():
             value = kwargs.get(arg)
             if value is None:
                 continue
             if isinstance(value, SharedComponent):
                 if value.factory_id != id(self):
-                    raise InvalidInput(Finding("<python>", 1, 1, "shared-unknown",
-                                               f"shared '{value.name}' was declared by another LayerFactory"))
+                    raise InvalidInput(python_finding("shared-unknown",
+                                                      f"shared '{value.name}' was declared by another LayerFactory"))
                 if value.kind != slot.kind:
-                    raise InvalidInput(Finding("<python>", 1, 1, "shared-wrong-kind",
-                                               f"shared '{value.name}' is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
-                handles[arg] = value
-                uses[arg] = ComponentUse(value.class_name, value.user_config, value.name)
+                    raise InvalidInput(python_finding(
+                        "shared-wrong-kind",
+                        f"shared '{value.name}' is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
+                uses[arg] = ComponentUse(value.class_name, value.user_config, value.name, file, line, 1, slot.kind)
             else:
-                uses[arg] = use_from_value(slot.kind, value)
-        return uses, handles
+                use = use_from_value(slot.kind, value)
+                uses[arg] = ComponentUse(use.class_name, use.config, None, file, line, 1, slot.kind)
+        return uses
+
+    def _slots(self, lt: LayerType, name: str, kwargs: dict, owner: str, backward: bool) -> list[PlannedSlot]:
+        """The planned slots of one layer: planned now (refused if denied), or read from the plan being built."""
+        if self._replay is not None:
+            return self._replay.slots_of(name)
+        file, line = caller_location()
+        uses = self._uses(lt, kwargs, (file, line))
+        slots, denied = self._planner.plan_layer(name, lt, uses, owner=owner or name, backward=backward,
+                                                 where=(file, line, 1))
+        if denied is not None:
+            finding = self._planner.ledger.violation(denied)
+            raise PolicyViolation([finding], f"layer '{name}' would join a sharing group "
+                                             f"that policy '{self.policy.name}' denies:")
+        return slots
 
     def _make(self, lt: LayerType, name: str, kwargs: dict, owner: str, backward: bool = False):
-        """Plan the slots of one layer, refuse it if the policy says so, else build it."""
-        original = dict(kwargs)
-        uses, handles = self._uses(lt, kwargs)
+        """Plan (or look up) the slots of one layer and instantiate the layer from them."""
+        original = dict(kwargs)  # as given (components included), so that a wrapper can rebuild it
         for arg in lt.layer_params:
             if arg in kwargs and kwargs[arg] is not None:
                 for sub in (kwargs[arg] if isinstance(kwargs[arg], list) else [kwargs[arg]]):
                     if not isinstance(sub, keras.layers.Layer):
-                        raise InvalidInput(Finding("<python>", 1, 1, "schema-type",
-                                                   f"{lt.name} argument '{arg}' takes a layer made by this factory"))
-        plans, denied = self.planner.plan_layer(name, lt, uses, owner=owner or name,
-                                                shared_configs={h.name: h.config for h in handles.values()},
-                                                backward=backward)
-        if denied is not None:
-            finding = self.planner.ledger.violation(denied)
-            raise PolicyViolation([finding], f"layer '{name}' would join a sharing group "
-                                             f"that policy '{self.policy.name}' denies:")
-        for plan in plans:
-            kwargs[plan.slot.arg] = self._component_for(plan, handles)
+                        raise InvalidInput(python_finding(
+                            "schema-type", f"{lt.name} argument '{arg}' takes a layer made by this factory"))
+        slots = self._slots(lt, name, kwargs, owner, backward)
+        kwargs = {k: v for k, v in kwargs.items() if k not in lt.slots}
+        shared_args = {}
+        for s in slots:
+            kwargs[s.slot.arg] = self._component_for(s)
+            if s.shared is not None:
+                shared_args[s.slot.arg] = kwargs[s.slot.arg]
 
         backward_layer = None
         if lt.name == "Bidirectional" and kwargs.get("layer") is not None and kwargs.get("backward_layer") is None:
             backward_layer = self._rebuild_backward(kwargs["layer"], owner or name)
             kwargs["backward_layer"] = backward_layer
 
-        cls = lt.cls if lt.cls is not None else getattr(keras.layers, lt.name)
-        layer = cls(name=name, **kwargs)
+        layer = layer_class(lt)(name=name, **kwargs)
 
         if backward_layer is not None:
             self._rebind(layer.forward_layer, kwargs["layer"])
         if lt.name in ATTENTION_TYPES:
-            self._fresh_projections(layer, plans)
-        self._made[id(layer)] = _Made(lt.name, name, original, handles,
-                                      {a: kwargs[a] for a in lt.layer_params if kwargs.get(a) is not None})
+            self._fresh_projections(layer, slots)
+        self._made[layer] = _Made(lt.name, name, original, shared_args,
+                                  {a: kwargs[a] for a in lt.layer_params if kwargs.get(a) is not None})
         return layer
 
-    def _component_for(self, plan: SlotPlan, handles: dict[str, SharedComponent]):
-        handle = handles.get(plan.slot.arg)
-        if handle is not None:
-            return handle.instance
-        return instantiate(plan.slot.kind, plan.class_name, plan.config)
+    def _component_for(self, s: PlannedSlot):
+        if s.shared is not None:
+            return self._instances[s.shared]
+        return instantiate(s.slot.kind, s.class_name, s.config)
 
     def _rebuild_backward(self, inner, owner: str):
-        """Build the backward copy of a wrapped recurrent layer through the planner.
+        """Build the backward copy of a wrapped recurrent layer from its own planned slots.
 
         Keras would copy the forward layer's config, seeds included, so both
         directions would draw one stream; here fresh slots get their own seeds,
         explicit seeds are re-derived, and shared handles stay shared.
         """
-        made = self._made.get(id(inner))
+        made = self._made.get(inner)
         if made is None:
-            raise InvalidInput(Finding("<python>", 1, 1, "wrapper-layer",
-                                       "Bidirectional needs a layer made by this factory (so that its backward "
-                                       "copy gets its own seeds), or an explicit backward_layer="))
+            raise InvalidInput(python_finding(
+                "wrapper-layer", "Bidirectional needs a layer made by this factory (so that its backward "
+                                 "copy gets its own seeds), or an explicit backward_layer="))
         return self._rebuild(made, owner, "backward_", {"go_backwards": not made.kwargs.get("go_backwards", False)})
 
     def _rebuild(self, made: _Made, owner: str, prefix: str, overrides: dict):
@@ -271,20 +306,20 @@ class LayerFactory:
         kwargs.update(overrides)
         for arg, sub in made.sublayers.items():
             subs = sub if isinstance(sub, list) else [sub]
-            rebuilt = [self._rebuild(self._made[id(s)], owner, prefix, {}) for s in subs]
+            rebuilt = [self._rebuild(self._made[s], owner, prefix, {}) for s in subs]
             kwargs[arg] = rebuilt if isinstance(sub, list) else rebuilt[0]
         lt = self._layer_type(made.type_name)
         return self._make(lt, prefix + made.name, kwargs, owner, backward=True)
 
     def _rebind(self, copy, original) -> None:
         """Put shared instances back into a Keras-made copy of a layer (Bidirectional's forward layer)."""
-        made = self._made.get(id(original))
+        made = self._made.get(original)
         if made is None:
             return
-        for arg, handle in made.handles.items():
+        for arg, instance in made.shared_args.items():
             holder, attr = slot_holder(copy, arg)
             if holder is not None:
-                setattr(holder, attr, handle.instance)
+                setattr(holder, attr, instance)
         for arg, sub in made.sublayers.items():
             copies = getattr(copy, arg, None)
             if isinstance(sub, list) and isinstance(copies, (list, tuple)):
@@ -294,14 +329,14 @@ class LayerFactory:
                 self._rebind(copies, sub)
 
     @staticmethod
-    def _fresh_projections(layer, plans: list[SlotPlan]) -> None:
+    def _fresh_projections(layer, slots: list[PlannedSlot]) -> None:
         """Give each attention projection its own seed.
 
         Keras clones the layer's initializer config into every projection
         (query, key, value, output), so one seed would give identical kernels;
         projection i gets `derive_seed(slot_seed, "projection", i)` instead.
         """
-        seeded = {p.slot.arg: p for p in plans if p.random and isinstance(p.seed, int)}
+        seeded = {s.slot.arg: s for s in slots if s.random and isinstance(s.seed, int)}
         if not seeded:
             return
         original = layer._get_common_kwargs_for_sublayer
@@ -311,10 +346,10 @@ class LayerFactory:
             kw = original()
             i = counter["n"]
             counter["n"] += 1
-            for arg, plan in seeded.items():
+            for arg, s in seeded.items():
                 if arg in kw:
                     cls = type(kw[arg])
-                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(plan.seed, "projection", i)})
+                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(s.seed, "projection", i)})
             return kw
 
         object.__setattr__(layer, "_get_common_kwargs_for_sublayer", types.MethodType(per_projection, layer))

@@ -1,25 +1,38 @@
 """Explicit Python registration: the only way to add names to the closed catalog.
 
+The core catalog holds names and data only; the classes of registered entries
+live here. A registration never changes the shipped catalog: it activates an
+extended copy for the current context and returns a `Registration`, which is a
+context manager that restores the previous catalog on exit (in the spirit of
+Keras's `CustomObjectScope`). Used without `with`, it stays in force for the
+rest of the current context, like `keras.saving.register_keras_serializable`.
+
     >>> import keras, policyfactory as pf
-    >>> @keras.saving.register_keras_serializable("demo")
-    ... class Scaled(keras.constraints.Constraint):
+    >>> class Scaled(keras.constraints.Constraint):
     ...     def __init__(self, factor=1.0):
     ...         self.factor = factor
     ...     def __call__(self, w):
     ...         return w * self.factor
     ...     def get_config(self):
     ...         return {"factor": self.factor}
-    >>> pf.register_component("constraint", Scaled).name
-    'Scaled'
+    >>> with pf.register_component("constraint", Scaled) as entry:
+    ...     entry.name, pf.validate({"kind": "model", "version": 1, "input": {"shape": [2]},
+    ...         "layers": [{"type": "Dense", "units": 1, "kernel_constraint": "scaled"}]})
+    ('Scaled', [])
+    >>> [f.rule for f in pf.validate({"kind": "model", "version": 1, "input": {"shape": [2]},
+    ...     "layers": [{"type": "Dense", "units": 1, "kernel_constraint": "scaled"}]})]
+    ['unknown-component-class']
 """
 
 from __future__ import annotations
 
 import inspect
+from contextvars import ContextVar
+from typing import Any
 
 import keras
 
-from ..core.catalog import KINDS, ComponentType, LayerType, Slot, catalog
+from ..core.catalog import KINDS, ComponentType, LayerType, Slot, activate, catalog, deactivate
 from ..core.naming import snake_case
 
 _BASES = {
@@ -27,7 +40,43 @@ _BASES = {
     "regularizer": keras.regularizers.Regularizer,
     "constraint": keras.constraints.Constraint,
 }
+_MODULES = {
+    "initializer": keras.initializers,
+    "regularizer": keras.regularizers,
+    "constraint": keras.constraints,
+}
 _SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+# (kind or "layer", name) -> class, for entries registered from Python; one mapping per context.
+_CLASSES: ContextVar[dict[tuple[str, str], type]] = ContextVar("policyfactory_classes", default={})
+
+
+class Registration:
+    """A registration in force; `with` it to scope it, else it lasts for the current context."""
+
+    def __init__(self, entry: LayerType | ComponentType, key: tuple[str, str], cls: type):
+        self.entry = entry
+        self._token = activate(catalog().with_layer(entry) if isinstance(entry, LayerType)
+                               else catalog().with_component(entry))
+        self._classes_token = _CLASSES.set({**_CLASSES.get(), key: cls})
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def slots(self) -> dict[str, Slot]:
+        return self.entry.slots if isinstance(self.entry, LayerType) else {}
+
+    def __enter__(self) -> LayerType | ComponentType:
+        return self.entry
+
+    def __exit__(self, *exc: Any) -> None:
+        _CLASSES.reset(self._classes_token)
+        deactivate(self._token)
+
+    def __repr__(self) -> str:
+        return f"<Registration of {self.entry.name!r}>"
 
 
 def _params(cls) -> dict:
@@ -39,12 +88,15 @@ def _params(cls) -> dict:
     return out
 
 
-def register_component(kind: str, cls: type) -> ComponentType:
+def register_component(kind: str, cls: type) -> Registration:
     """Make a custom initializer, regularizer or constraint class usable by name.
 
     The class must subclass Keras's base class of that kind. Files may then name
     it (`class_name: MyInit`, or its snake_case alias). Register it with Keras too
     (`keras.saving.register_keras_serializable`) so saved models load.
+
+        with pf.register_component("constraint", HalfNorm):
+            model = pf.build_model("model.yaml")
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -54,13 +106,17 @@ def register_component(kind: str, cls: type) -> ComponentType:
 
     random = kind == "initializer" and issubclass(cls, RandomInitializer)
     entry = ComponentType(kind, cls.__name__, [snake_case(cls.__name__)], _params(cls), random,
-                          stateless=not random, registered=True, cls=cls)
-    catalog().add_component(entry)
-    return entry
+                          stateless=not random, registered=True)
+    return Registration(entry, (kind, cls.__name__), cls)
 
 
-def register_layer(cls: type) -> LayerType:
-    """Make a custom layer class usable by type name; its slots are read from its constructor."""
+def register_layer(cls: type) -> Registration:
+    """Make a custom layer class usable by type name; its slots are read from its constructor.
+
+        with pf.register_layer(Scale) as entry:
+            f = pf.LayerFactory(seed=1)
+            layer = f.Scale(scale_initializer="he_normal")
+    """
     if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)):
         raise TypeError(f"{cls!r} is not a keras.layers.Layer subclass")
     params = _params(cls)
@@ -76,6 +132,24 @@ def register_layer(cls: type) -> LayerType:
             dct = catalog().component(kind, default) if isinstance(default, str) else None
             slots[n] = Slot(n, kind, role, dct.name if dct else None)
     entry = LayerType(cls.__name__, params, [n for n, i in params.items() if i.get("required")], slots, [],
-                      registered=True, cls=cls)
-    catalog().add_layer(entry)
-    return entry
+                      registered=True)
+    return Registration(entry, ("layer", cls.__name__), cls)
+
+
+def layer_class(lt: LayerType) -> type:
+    """The Keras class of a catalog layer type (registered ones from the registration in force)."""
+    if lt.registered:
+        return _CLASSES.get()[("layer", lt.name)]
+    return getattr(keras.layers, lt.name)
+
+
+def component_class(ct: ComponentType) -> type:
+    """The Keras class of a catalog component."""
+    if ct.registered:
+        return _CLASSES.get()[(ct.kind, ct.name)]
+    return getattr(_MODULES[ct.kind], ct.name)
+
+
+def registered_layer_types() -> dict[type, str]:
+    """Registered layer classes in force -> their catalog names (for the audit)."""
+    return {cls: name for (kind, name), cls in _CLASSES.get().items() if kind == "layer"}

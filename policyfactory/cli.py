@@ -1,8 +1,8 @@
-"""The `policyfactory` command line.
+"""The `policyfactory` command line: the composition root above the core and the Keras side.
 
-Only what a command uses is imported: `validate`, `schema` and `--help` never
-import TensorFlow or Keras; `build`, `explain` of built slots and `audit` import
-the Keras side lazily.
+Only what a command uses is imported, lazily: `validate`, `explain`, `graph`,
+`rules`, `schema` and `--help` import neither TensorFlow nor Keras; `build` and
+`audit` import the Keras side when they run.
 
 Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 """
@@ -10,13 +10,17 @@ Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 from __future__ import annotations
 
 import argparse
+import gc
+import json
+import os
 import re
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
-from .findings import (EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code,
-                       sorted_findings)
-from .formats import FORMATS, render
-from .yamlload import DEFAULT_LIMITS, Limits
+from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
+from .core.formats import FORMATS, render
+from .core.yamlload import DEFAULT_LIMITS, Limits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="OUT.dot, or OUT.svg/.png/.pdf (rendered when Graphviz's dot is on the PATH, else DOT is written)")
     common(g, formats=("text", "json"))
 
+    r = sub.add_parser("rules", help="list every rule (finding id), or explain one: policyfactory rules ID")
+    r.add_argument("rule", nargs="?", metavar="ID", help="one rule id to explain")
+    r.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
     s.add_argument("what", choices=("policy", "model"))
     return p
@@ -75,14 +83,10 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) 
         return
     if findings:
         print(render(findings, "text"))
-        n_inv = sum(1 for f in findings if f.category == "invalid")
-        n_pol = len(findings) - n_inv
+        counts = {c: sum(1 for f in findings if f.category == c) for c in ("invalid", "policy", "warning")}
+        parts = [f"{n} {word}" for c, word in (("invalid", "invalid input"), ("policy", "policy"),
+                                                ("warning", "warning")) if (n := counts[c])]
         files = len({f.file for f in findings})
-        parts = []
-        if n_inv:
-            parts.append(f"{n_inv} invalid input")
-        if n_pol:
-            parts.append(f"{n_pol} policy")
         print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
               f"in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
     for line in ok_lines or []:
@@ -106,32 +110,59 @@ def _declares_kind(path: str) -> bool:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate_path
+    from .core.validate import check_path
 
     findings: list[Finding] = []
     ok_lines = []
     for path in args.paths:
         if args.only_declared and not _declares_kind(path):
             continue
-        result = validate_path(path, policy=args.policy, limits=_limits(args))
+        result = check_path(path, policy=args.policy, limits=_limits(args))
         findings.extend(result.findings)
-        if not result.findings and result.summary:
+        if not any(f.severity == "error" for f in result.findings) and result.summary:
             ok_lines.append(f"{path}: ok, {result.summary}")
     _emit(findings, args.format, ok_lines)
     return exit_code(findings)
 
 
 def cmd_schema(args) -> int:
-    import json
-
-    from .jsonschema import schema_for
+    from .core.jsonschema import schema_for
 
     print(json.dumps(schema_for(args.what), indent=2))
     return EXIT_OK
 
 
+def cmd_rules(args) -> int:
+    from .core.rules import RULES
+
+    if args.rule is not None:
+        info = RULES.get(args.rule)
+        if info is None:
+            from .core.catalog import did_you_mean
+
+            print(f"policyfactory: error: no rule '{args.rule}'{did_you_mean(args.rule, RULES)}; "
+                  f"'policyfactory rules' lists them all", file=sys.stderr)
+            return EXIT_INVALID
+        if args.format == "json":
+            print(json.dumps(info.as_json(), indent=2))
+            return EXIT_OK
+        parts = [f"{info.id} ({info.category}, {info.severity})", "", info.summary, "", info.explanation]
+        for title, text in (("Example that triggers it:", info.bad), ("Fixed:", info.good), ("Fix:", info.fix)):
+            if text:
+                parts += ["", title, "    " + text.strip().replace("\n", "\n    ")]
+        print("\n".join(parts))
+        return EXIT_OK
+    if args.format == "json":
+        print(json.dumps([i.as_json() for i in RULES.values()], indent=2))
+        return EXIT_OK
+    width = max(len(i) for i in RULES)
+    for info in RULES.values():
+        print(f"{info.id.ljust(width)}  {info.category:<7}  {info.summary}")
+    return EXIT_OK
+
+
 def cmd_explain(args) -> int:
-    from .explain import explain_path
+    from .core.explain import explain_path
 
     findings, text = explain_path(args.path, policy=args.policy, fmt=args.format, limits=_limits(args))
     if text:
@@ -142,20 +173,17 @@ def cmd_explain(args) -> int:
 
 
 def cmd_graph(args) -> int:
-    import os
+    from .core.atomic import atomic_output
+    from .core.explain import rows_for
+    from .core.graph import render as render_graph
+    from .core.graph import to_dot
+    from .core.validate import check_path
 
-    from .atomic import atomic_output
-    from .explain import rows_for
-    from .graph import render as render_graph
-    from .graph import to_dot
-    from .validate import validate_path
-
-    result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
-    if result.planner is None:  # invalid input: nothing to draw
+    result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    if result.plan is None or result.spec is None:  # invalid input: nothing to draw
         _emit(result.findings, args.format)
         return exit_code(result.findings)
-    rows = rows_for(result.planner, result.spec.seed is not None)
-    dot_text = to_dot(rows, f"{result.spec.name} under policy {result.policy.name}")
+    dot_text = to_dot(rows_for(result.plan), f"{result.spec.name} under policy {result.plan.policy.name}")
     out = args.output
     stem, ext = os.path.splitext(out)
     data = dot_text.encode("utf-8")
@@ -176,55 +204,75 @@ def cmd_graph(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .validate import validate_path
+    from .core.validate import check_path
 
-    result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
-    if result.findings:
+    result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    if exit_code(result.findings) != EXIT_OK or result.plan is None or result.spec is None:
         _emit(result.findings, args.format)
         print(f"{args.path}: not built, nothing written", file=sys.stderr)
-        return exit_code(result.findings)
-    from ..keras_side.building import build_and_save  # imports Keras
+        return exit_code(result.findings) or EXIT_INVALID
+    from .keras_side.building import build_and_save  # imports Keras
 
     try:
-        out, model = build_and_save(result.spec, args.output, policy=result.policy)
+        out, model = build_and_save(result.spec, result.plan, args.output)
     except PolicyfactoryError as exc:
         _emit(exc.findings, args.format)
         print(f"{args.path}: not built, nothing written", file=sys.stderr)
-        return exit_code(exc.findings)
+        return exit_code(exc.findings) or EXIT_INVALID
     if args.summary:
         model.summary()
-    if args.format != "text":
-        print(render([], args.format))
-    else:
-        print(f"{args.path}: built model '{model.name}' ({model.count_params()} parameters) -> {out}")
+    ok = [f"{args.path}: built model '{model.name}' ({model.count_params()} parameters) -> {out}"]
+    _emit(result.findings, args.format, ok if args.format == "text" else None)
     return EXIT_OK
 
 
 def cmd_audit(args) -> int:
-    import os
-
     if not os.path.isfile(args.path):
         raise InvalidInput(Finding(args.path, 1, 1, "file-unreadable",
                                    "is a directory, not a model file" if os.path.isdir(args.path) else "no such file"))
     if args.path.endswith((".yaml", ".yml")):
-        from .validate import validate_path
+        from .core.validate import check_path
 
-        result = validate_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
-        if result.findings:
+        result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+        if result.plan is None or result.spec is None:
             _emit(result.findings, args.format)
             return exit_code(result.findings)
-        from ..keras_side.audit import audit
-        from ..keras_side.building import build_from_spec
+        from .keras_side.audit import audit_planned
 
-        model = build_from_spec(result.spec, result.policy)
-        findings = audit(model, policy=result.policy, file=args.path)
+        report = audit_planned(result.spec, result.plan)
     else:
-        from ..keras_side.audit import audit, load_keras_file
+        from .core.policy import load_policy
+        from .keras_side.audit import audit_live, load_keras_file
 
         model = load_keras_file(args.path)
-        findings = audit(model, policy=args.policy, file=args.path)
-    _emit(findings, args.format, [] if findings else [f"{args.path}: ok, no shared components or correlated weights found"])
-    return exit_code(findings)
+        report = audit_live(model, load_policy(args.policy or "strict"), args.path)
+    ok_lines = []
+    if exit_code(report.findings) == EXIT_OK:
+        if report.allowed:
+            ok_lines.append(f"{args.path}: ok, {len(report.allowed)} allowed sharing "
+                            f"group{'s' if len(report.allowed) != 1 else ''}: " + "; ".join(report.allowed))
+        else:
+            ok_lines.append(f"{args.path}: ok, no shared components or correlated weights found")
+    _emit(report.findings, args.format, ok_lines)
+    return exit_code(report.findings)
+
+
+COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
+            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules}
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A command allocates many small objects that all stay alive until it ends; pausing the cyclic
+    garbage collector meanwhile keeps validation linear in the file's size. Only the CLI does this:
+    the library never changes process-wide state."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,10 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INVALID
-    handler = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
-               "audit": cmd_audit, "graph": cmd_graph}[args.command]
     try:
-        code = handler(args)
+        with _gc_paused():
+            code = COMMANDS[args.command](args)
     except PolicyfactoryError as exc:  # InvalidInput, or a PolicyViolation raised while building
         _emit(exc.findings, getattr(args, "format", "text"))
         code = exit_code(exc.findings) or EXIT_INVALID

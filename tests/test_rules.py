@@ -1,0 +1,93 @@
+"""The rule registry: every id the code can emit is registered, and every output describes it from there."""
+
+import ast
+import inspect
+import json
+import os
+
+import keras
+import pytest
+
+import policyfactory as pf
+from policyfactory.core.rules import RULES
+from policyfactory.core.findings import Finding
+
+from conftest import EXAMPLES, ROOT, run_cli
+
+# Calls whose string arguments are rule ids: Finding(file, line, col, RULE, ...), loaded.finding(path, RULE, ...),
+# Problem(path, RULE, ...), _fail(file, line, col, RULE, ...), python_finding(RULE, ...), self.err(path, RULE, ...).
+EMITTERS = {"Finding": 3, "finding": 1, "Problem": 1, "_fail": 3, "python_finding": 0, "err": 1}
+
+
+def emitted_rule_ids():
+    found = {}
+    for folder, _, files in os.walk(os.path.join(ROOT, "policyfactory")):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+                if not isinstance(node, ast.Call):
+                    continue
+                fn = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if fn in EMITTERS and len(node.args) > EMITTERS[fn]:
+                    arg = node.args[EMITTERS[fn]]
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.setdefault(arg.value, f"{os.path.relpath(path, ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_emitted_rule_id_is_registered():
+    found = emitted_rule_ids()
+    assert len(found) >= 45  # the scan sees the emitters (a broken scan would pass vacuously)
+    unknown = {rid: where for rid, where in found.items() if rid not in RULES}
+    assert not unknown
+
+
+def test_an_unregistered_id_cannot_become_a_finding():
+    with pytest.raises(KeyError):
+        Finding("f.yaml", 1, 1, "no-such-rule", "message")
+
+
+def test_rules_command_lists_every_rule_with_a_summary():
+    r = run_cli("rules", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(r.stdout)
+    assert {x["id"] for x in listed} == set(RULES) >= set(emitted_rule_ids())
+    assert all(x["summary"].strip() and x["category"] in ("invalid", "policy", "warning") for x in listed)
+    one = run_cli("rules", "sharing-violation")
+    assert one.returncode == 0 and "allow:" in one.stdout and RULES["sharing-violation"].summary in one.stdout
+    typo = run_cli("rules", "sharing-violaton")
+    assert typo.returncode == 2 and "did you mean 'sharing-violation'" in typo.stderr
+
+
+def test_sarif_rules_come_from_the_registry(write):
+    bad = write("bad.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, unit: 3}\n"
+                            "allow: [{rule: nothing, reason: stale}]\n")
+    for path in (bad, os.path.join(EXAMPLES, "shared_he_normal.yaml")):
+        r = run_cli("validate", "--format", "sarif", path)
+        run = json.loads(r.stdout)["runs"][0]
+        described = {d["id"]: d for d in run["tool"]["driver"]["rules"]}
+        assert run["results"]
+        for result in run["results"]:
+            d = described[result["ruleId"]]
+            info = RULES[result["ruleId"]]
+            assert d["shortDescription"]["text"] == info.summary
+            assert d["defaultConfiguration"]["level"] == info.severity
+            assert result["level"] == info.severity
+
+
+def test_python_findings_point_at_the_callers_line():
+    f = pf.LayerFactory()
+    line = inspect.currentframe().f_lineno + 2
+    with pytest.raises(pf.InvalidInput) as ei:
+        f.Dense(4, kernel_initializer="he_normall")
+    (finding,) = ei.value.findings
+    assert finding.file == __file__ and finding.line == line
+    assert "did you mean 'he_normal'" in finding.message
+    he = f.shared("he", keras.initializers.HeNormal())
+    f.Dense(4, kernel_initializer=he)
+    line = inspect.currentframe().f_lineno + 2
+    with pytest.raises(pf.PolicyViolation) as ei:
+        f.Dense(4, kernel_initializer=he)
+    assert (ei.value.findings[0].file, ei.value.findings[0].line) == (__file__, line)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test demo bench catalog fuzz clean
+.PHONY: test lint demo bench catalog fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[tensorflow,test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 fuzz: $(STAMP)
 	PF_FUZZ_LONG=1 $(PY) -m pytest -q tests/test_fuzz.py

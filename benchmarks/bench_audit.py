@@ -7,11 +7,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from _common import row, summary  # noqa: E402
+import keras
+from _common import row, summary
 
-import keras  # noqa: E402
-
-import policyfactory as pf  # noqa: E402
+import policyfactory as pf
 
 
 def model_with(params, width=1000):

@@ -8,11 +8,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from _common import row, summary  # noqa: E402
+import keras
+from _common import row, summary
 
-import keras  # noqa: E402
-
-import policyfactory as pf  # noqa: E402
+import policyfactory as pf
 
 N = 200
 SPEC = {"kind": "model", "version": 1, "name": "stack", "seed": 1, "input": {"shape": [32]},

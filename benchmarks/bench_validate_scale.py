@@ -8,9 +8,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import row, summary  # noqa: E402
+from _common import row, summary
 
-from policyfactory.core.validate import check_path  # noqa: E402
+from policyfactory.core.validate import check_path
 
 
 def write_model(n, folder):

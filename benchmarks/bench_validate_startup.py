@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import PY, ROOT, row, summary, time_process  # noqa: E402
+from _common import PY, ROOT, row, summary, time_process
 
 FLOOR = ("import yaml, pydantic\n"
          "class M(pydantic.BaseModel):\n    name: str\n    units: int\n"

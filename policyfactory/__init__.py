@@ -10,6 +10,8 @@ TensorFlow nor Keras; the Keras-side names below are imported on first use.
 
 from __future__ import annotations
 
+import importlib
+
 from .core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation
 from .core.policy import Policy, load_policy
 from .core.validate import validate
@@ -23,19 +25,16 @@ __all__ = [
 ]
 
 
+_KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_model": "building",
+               "register_component": "registry", "register_layer": "registry", "audit": "audit"}
+
+
 def __getattr__(name: str):
     """Import Keras-side names on first use, so `import policyfactory` stays TensorFlow-free."""
-    if name in ("LayerFactory", "SharedComponent"):
-        from .keras_side import factory as module
-    elif name == "build_model":
-        from .keras_side import building as module
-    elif name in ("register_component", "register_layer"):
-        from .keras_side import registry as module
-    elif name == "audit":
-        from .keras_side import audit as module
-    else:
+    module = _KERAS_SIDE.get(name)
+    if module is None:
         raise AttributeError(f"module 'policyfactory' has no attribute {name!r}")
-    value = getattr(module, name)
+    value = getattr(importlib.import_module(f".keras_side.{module}", __name__), name)
     globals()[name] = value
     return value
 

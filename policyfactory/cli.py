@@ -15,8 +15,8 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
 from .core.formats import FORMATS, render
@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     common(e, formats=("text", "json"))
 
     a = sub.add_parser("audit", help="find shared components and correlated initial weights in a .keras file or model YAML")
-    a.add_argument("path", metavar="PATH", help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
+    a.add_argument("path", metavar="PATH",
+                   help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
     common(a)
 
     g = sub.add_parser("graph", help="draw the sharing groups of a model file (DOT, or SVG/PNG/PDF with Graphviz)")
@@ -196,9 +197,8 @@ def cmd_graph(args) -> int:
             data = rendered
     if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
         raise InvalidInput(Finding(out, 1, 1, "output-path", "no such folder"))
-    with atomic_output(out) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+    with atomic_output(out) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
     _emit(result.findings, args.format, [f"{args.path}: wrote {out}"])
     return exit_code(result.findings)
 

@@ -79,14 +79,18 @@ def _component_name(obj, by_class) -> str | None:
     return by_class.get(type(obj))
 
 
-def build_catalog() -> dict:
-    import keras
-    from keras import layers as kl
+def _signature_params(cls) -> dict:
+    sig = inspect.signature(cls.__init__)
+    return {n: _param_info(p) for n, p in sig.parameters.items()
+            if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def _components() -> dict:
+    """Every built-in initializer, regularizer and constraint: aliases, arguments, random or not."""
     from keras.src import constraints, initializers, regularizers
     from keras.src.initializers.random_initializers import RandomInitializer
 
     components: dict = {}
-    class_to_name: dict = {}
     for kind, registry in (
         ("initializer", initializers.ALL_OBJECTS_DICT),
         ("regularizer", regularizers.ALL_OBJECTS_DICT),
@@ -99,95 +103,83 @@ def build_catalog() -> dict:
         for cls, names in by_cls.items():
             if cls.__name__ in ABSTRACT_COMPONENTS:
                 continue
-            sig = inspect.signature(cls.__init__)
-            params = {
-                n: _param_info(p)
-                for n, p in sig.parameters.items()
-                if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-            }
             random = kind == "initializer" and issubclass(cls, RandomInitializer)
             entries[cls.__name__] = {
                 "aliases": sorted(n for n in names if n != cls.__name__),
-                "params": params,
+                "params": _signature_params(cls),
                 "random": random,
                 "stateless": not random,
             }
-            class_to_name[cls] = cls.__name__
         components[kind] = dict(sorted(entries.items()))
+    return components
 
-    base_sig = inspect.signature(keras.layers.Layer.__init__)
-    base_params = {
-        n: _param_info(p)
-        for n, p in base_sig.parameters.items()
-        if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+
+def _exported_layers() -> dict:
+    """Layer class -> the names keras.layers exports it under."""
+    import keras
+    from keras import layers as kl
+
+    exported: dict = {}
+    for name in dir(kl):
+        obj = getattr(kl, name)
+        if not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, keras.layers.Layer):
+            exported.setdefault(obj, []).append(name)
+    return exported
+
+
+def _layer_entry(cls, base_params: dict, components: dict) -> dict:
+    """Arguments, required ones, component slots (with Keras's default component) and wrapped-layer arguments."""
+    sig = inspect.signature(cls.__init__)
+    params: dict = {}
+    has_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    for n, p in sig.parameters.items():
+        if n == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        params[n] = _param_info(p)
+        if n in REQUIRED_TYPES and params[n].get("required"):
+            params[n]["type"] = REQUIRED_TYPES[n]
+    if has_kwargs:
+        for n, info in base_params.items():
+            params.setdefault(n, info)
+    slots = {}
+    for n in params:
+        if n.endswith(SLOT_SUFFIXES):
+            role, kind = n.rsplit("_", 1)
+            slots[n] = {"kind": kind, "role": role}
+            default = params[n].get("default")
+            for cname, entry in components[kind].items():
+                if isinstance(default, str) and (default == cname or default in entry["aliases"]):
+                    slots[n]["default"] = cname
+    return {
+        "class": cls.__name__,
+        "params": params,
+        "required": [n for n, i in params.items() if i.get("required")],
+        "slots": slots,
+        "layer_params": sorted(LAYER_PARAMS & set(params)),
     }
+
+
+def build_catalog() -> dict:
+    import keras
+    from keras import activations
+
+    components = _components()
+    base_params = _signature_params(keras.layers.Layer)
     # Accepted by Layer.__init__ through **kwargs.
     base_params["input_shape"] = {"default": None}
     base_params["input_dim"] = {"default": None}
 
-    exported: dict = {}
-    for name in dir(kl):
-        if name.startswith("_"):
-            continue
-        obj = getattr(kl, name)
-        if inspect.isclass(obj) and issubclass(obj, keras.layers.Layer):
-            exported.setdefault(obj, []).append(name)
-
     layers: dict = {}
     aliases: dict = {}
     excluded: dict = {}
-    for cls, names in exported.items():
+    for cls, names in _exported_layers().items():
         canonical = cls.__name__ if cls.__name__ in names else sorted(names)[0]
         if canonical in EXCLUDED:
-            excluded[canonical] = EXCLUDED[canonical]
             for n in names:
-                if n != canonical:
-                    excluded[n] = EXCLUDED[canonical]
+                excluded[n] = EXCLUDED[canonical]
             continue
-        sig = inspect.signature(cls.__init__)
-        params: dict = {}
-        has_kwargs = False
-        for n, p in sig.parameters.items():
-            if n == "self" or p.kind == p.VAR_POSITIONAL:
-                continue
-            if p.kind == p.VAR_KEYWORD:
-                has_kwargs = True
-                continue
-            params[n] = _param_info(p)
-            if n in REQUIRED_TYPES and params[n].get("required"):
-                params[n]["type"] = REQUIRED_TYPES[n]
-        if has_kwargs:
-            for n, info in base_params.items():
-                params.setdefault(n, info)
-        slots = {}
-        for n in params:
-            if n.endswith(SLOT_SUFFIXES):
-                role, kind = n.rsplit("_", 1)
-                slots[n] = {"kind": kind, "role": role}
-        # Default component of each slot, read from a constructed instance where possible.
-        required = [n for n, i in params.items() if i.get("required")]
-        defaults = {}
-        for n, s in slots.items():
-            d = params[n].get("default")
-            if isinstance(d, str):
-                reg = components[s["kind"]]
-                for cname, entry in reg.items():
-                    if d == cname or d in entry["aliases"]:
-                        defaults[n] = cname
-        for n, cname in defaults.items():
-            slots[n]["default"] = cname
-        layers[canonical] = {
-            "class": cls.__name__,
-            "params": params,
-            "required": required,
-            "slots": slots,
-            "layer_params": sorted(LAYER_PARAMS & set(params)),
-        }
-        for n in names:
-            if n != canonical:
-                aliases[n] = canonical
-
-    from keras import activations
+        layers[canonical] = _layer_entry(cls, base_params, components)
+        aliases.update({n: canonical for n in names if n != canonical})
 
     acts = sorted(
         n for n in dir(activations)

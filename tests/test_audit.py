@@ -5,10 +5,9 @@ import os
 
 import keras
 import pytest
+from conftest import EXAMPLES, run_cli
 
 import policyfactory as pf
-
-from conftest import EXAMPLES, run_cli
 
 
 def two_dense(init_a, init_b):

@@ -47,6 +47,7 @@ def test_catalog_covers_what_the_issue_names():
 
 def test_every_catalog_name_is_the_class_keras_gives_that_name():
     from keras.src import constraints, initializers, regularizers
+
     from policyfactory.core.catalog import shipped_catalog as catalog
     from policyfactory.keras_side.registry import component_class
     registries = {"initializer": initializers.ALL_OBJECTS_DICT, "regularizer": regularizers.ALL_OBJECTS_DICT,

@@ -7,11 +7,10 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import policyfactory as pf
 from policyfactory.core.catalog import catalog
-
-from conftest import ROOT
 
 
 def corr(a, b):
@@ -125,11 +124,10 @@ def test_two_slots_with_one_explicit_seed_form_a_group():
     assert a.kernel_initializer.seed == b.kernel_initializer.seed == 5
 
 
-def write_policy(body, _counter=[0]):
+def write_policy(body):
     import os
     import tempfile
-    _counter[0] += 1
-    path = os.path.join(tempfile.mkdtemp(), f"p{_counter[0]}.yaml")
+    path = os.path.join(tempfile.mkdtemp(), "p.yaml")
     with open(path, "w") as fh:
         fh.write(f"kind: policy\nversion: 1\nname: loose\n{body}\n")
     return path

@@ -63,8 +63,9 @@ def test_findings_are_sorted_deterministically(write):
 
 
 def test_pre_commit_hook_declares_the_core_only_entry():
-    from policyfactory.core.yamlload import load_file
     from conftest import ROOT
+
+    from policyfactory.core.yamlload import load_file
     (hook,) = load_file(os.path.join(ROOT, ".pre-commit-hooks.yaml")).value
     assert hook["id"] == "policyfactory-validate" and hook["entry"] == "policyfactory validate"
     assert hook["language"] == "python" and "additional_dependencies" not in hook

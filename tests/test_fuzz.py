@@ -8,6 +8,7 @@ import glob
 import os
 
 import yaml
+from conftest import EXAMPLES, POLICIES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,13 +16,12 @@ from policyfactory.core.findings import InvalidInput
 from policyfactory.core.validate import validate_loaded
 from policyfactory.core.yamlload import load_file, load_text
 
-from conftest import EXAMPLES, POLICIES
-
 LONG = os.environ.get("PF_FUZZ_LONG") == "1"
 FUZZ = settings(max_examples=3000 if LONG else 150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-SEEDS = [load_file(p).value for p in sorted(glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.path.join(POLICIES, "*.yaml")))]
+SEEDS = [load_file(p).value
+         for p in sorted(glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.path.join(POLICIES, "*.yaml")))]
 
 
 def check_text(text: str) -> None:

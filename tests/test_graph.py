@@ -6,7 +6,6 @@ import re
 import shutil
 
 import pytest
-
 from conftest import EXAMPLES, run_cli
 
 EDGE = re.compile(r'^\s*"group:(?P<group>(?:[^"\\]|\\.)*)" -> "slot:(?P<slot>[^"]+)" \[color="(?P<color>[^"]+)"\];$')

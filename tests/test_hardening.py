@@ -3,10 +3,9 @@
 import os
 
 import pytest
+from conftest import run_cli
 
 from policyfactory.core.validate import check_path
-
-from conftest import run_cli
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -113,6 +112,7 @@ def test_refused_build_leaves_an_existing_output_byte_identical(tmp_path):
 
 def test_registered_component_resolves_by_name_and_unregistered_does_not(write):
     import keras
+
     import policyfactory as pf
 
     class HalfNorm(keras.constraints.Constraint):
@@ -126,7 +126,8 @@ def test_registered_component_resolves_by_name_and_unregistered_does_not(write):
             return {"factor": self.factor}
 
     path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\n"
-                           "layers: [{type: Dense, units: 2, kernel_constraint: {class_name: HalfNorm, config: {factor: 0.25}}}]\n")
+                           "layers: [{type: Dense, units: 2,\n"
+                           "          kernel_constraint: {class_name: HalfNorm, config: {factor: 0.25}}}]\n")
     assert [f.rule for f in pf.validate(path)] == ["unknown-component-class"]
     with pf.register_component("constraint", HalfNorm):
         assert pf.validate(path) == []
@@ -141,6 +142,7 @@ def test_registered_component_resolves_by_name_and_unregistered_does_not(write):
 
 def test_registered_layer_slots_are_read_from_its_constructor(write):
     import keras
+
     import policyfactory as pf
 
     class Scale(keras.layers.Layer):
@@ -163,7 +165,7 @@ def test_registered_layer_slots_are_read_from_its_constructor(write):
         b = f.Scale(scale_initializer="he_normal")
         assert a.scale_initializer.seed != b.scale_initializer.seed
     with pytest.raises(AttributeError):
-        f.Scale  # noqa: B018 - the registration ended with its block
+        f.Scale
 
 
 def test_atomic_output_keeps_permissions_and_leaves_nothing_on_failure(tmp_path):
@@ -175,9 +177,8 @@ def test_atomic_output_keeps_permissions_and_leaves_nothing_on_failure(tmp_path)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
     os.chmod(out, 0o640)
-    with pytest.raises(RuntimeError):
-        with atomic_output(str(out)) as tmp:
-            open(tmp, "w").write("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_output(str(out)) as tmp:
+        open(tmp, "w").write("half")
+        raise RuntimeError("interrupted")
     assert out.read_text() == "one" and out.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]

@@ -7,10 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES, ROOT, run_cli
 
 import policyfactory as pf
-
-from conftest import EXAMPLES, ROOT, run_cli
 
 EX = {n: os.path.join(EXAMPLES, n + ".yaml") for n in
       ("shared_he_normal", "shared_he_normal_fixed", "regularized", "forecaster", "functional", "bidirectional")}

@@ -10,6 +10,7 @@ import os
 
 import keras
 import pytest
+from conftest import EXAMPLES
 
 import policyfactory as pf
 from policyfactory.cli import main
@@ -17,8 +18,6 @@ from policyfactory.core.validate import check_path
 from policyfactory.keras_side.audit import _layers
 from policyfactory.keras_side.building import build_from_plan
 from policyfactory.keras_side.introspect import slot_holder
-
-from conftest import EXAMPLES
 
 TIED_POLICY = """kind: policy
 version: 1
@@ -119,9 +118,9 @@ def built_seeds(model) -> dict[tuple[str, str], int | None]:
     for layer, _owner in _layers(model):
         for arg in ("kernel_initializer", "recurrent_initializer", "bias_initializer", "embeddings_initializer",
                     "depthwise_initializer", "pointwise_initializer"):
-            holder, attr = slot_holder(layer, arg)
-            if holder is not None:
-                comp = getattr(holder, attr)
+            found = slot_holder(layer, arg)
+            if found is not None:
+                comp = getattr(*found)
                 out[(layer.name, arg)] = getattr(comp, "seed", None)
     return out
 

@@ -3,12 +3,11 @@
 import os
 
 import pytest
+from conftest import POLICIES, run_cli
 
 from policyfactory import InvalidInput, load_policy
 from policyfactory.core.policy import check_policy_path
 from policyfactory.core.sharing import SlotRef, judge
-
-from conftest import POLICIES, run_cli
 
 HEAD = "kind: policy\nversion: 1\nname: p\n"
 

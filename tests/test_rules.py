@@ -7,12 +7,11 @@ import os
 
 import keras
 import pytest
+from conftest import EXAMPLES, ROOT, run_cli
 
 import policyfactory as pf
-from policyfactory.core.rules import RULES
 from policyfactory.core.findings import Finding
-
-from conftest import EXAMPLES, ROOT, run_cli
+from policyfactory.core.rules import RULES
 
 # Calls whose string arguments are rule ids: Finding(file, line, col, RULE, ...), loaded.finding(path, RULE, ...),
 # Problem(path, RULE, ...), _fail(file, line, col, RULE, ...), python_finding(RULE, ...), self.err(path, RULE, ...).

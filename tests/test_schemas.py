@@ -6,11 +6,10 @@ import os
 
 import jsonschema
 import pytest
+from conftest import EXAMPLES, POLICIES, ROOT
 
 from policyfactory.core.jsonschema import schema_for
 from policyfactory.core.yamlload import load_file, load_text
-
-from conftest import EXAMPLES, POLICIES, ROOT
 
 
 @pytest.mark.parametrize("what", ["policy", "model"])
@@ -36,7 +35,8 @@ def test_every_example_validates_against_its_schema_and_names_it(path):
 
 
 def test_schema_rejects_a_misspelt_key():
-    bad = load_text("kind: policy\nversion: 1\nname: x\nrules: [{id: a, component: constraint, share: deny, layrs: [LSTM]}]\n").value
+    bad = load_text("kind: policy\nversion: 1\nname: x\n"
+                    "rules: [{id: a, component: constraint, share: deny, layrs: [LSTM]}]\n").value
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema_for("policy"))
     bad_model = load_text("kind: model\nversion: 1\ninput: {shape: [2]}\nlayer: []\n").value

@@ -27,11 +27,12 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 KINDS = ("initializer", "regularizer", "constraint")
 ROLES = (
@@ -94,7 +95,7 @@ class Catalog:
             self._component_index[kind] = idx
 
     # -- layers --------------------------------------------------------------
-    def layer(self, name: str) -> LayerType | None:
+    def layer(self, name: object) -> LayerType | None:
         """The layer type for a name or alias (`Convolution2D` -> Conv2D), else None."""
         if not isinstance(name, str):
             return None
@@ -105,7 +106,7 @@ class Catalog:
         return sorted(set(self.layers) | set(self.layer_aliases))
 
     # -- components ------------------------------------------------------------
-    def component(self, kind: str, name: str) -> ComponentType | None:
+    def component(self, kind: str, name: object) -> ComponentType | None:
         """The component class for a class name or snake_case alias, else None."""
         if not isinstance(name, str):
             return None
@@ -123,11 +124,11 @@ class Catalog:
         return sorted(self._component_index.get(kind, {}))
 
     # -- registration from Python: new catalogs, never a changed one -------------
-    def with_layer(self, entry: LayerType) -> "Catalog":
+    def with_layer(self, entry: LayerType) -> Catalog:
         """A copy of this catalog that also knows `entry`."""
         return replace(self, layers={**self.layers, entry.name: entry})
 
-    def with_component(self, entry: ComponentType) -> "Catalog":
+    def with_component(self, entry: ComponentType) -> Catalog:
         """A copy of this catalog that also knows `entry`."""
         components = {k: dict(v) for k, v in self.components.items()}
         components[entry.kind][entry.name] = entry

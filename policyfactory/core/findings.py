@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .rules import INVALID, POLICY, WARNING, rule_info
 

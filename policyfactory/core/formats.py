@@ -7,7 +7,7 @@ SARIF's rule descriptions and default levels come from the rule registry.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from .findings import Finding, sorted_findings
 from .rules import rule_info

@@ -9,19 +9,19 @@ exactly this plan, so what was validated is what gets built.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, WithJsonSchema
-from typing_extensions import Annotated
 
 from .catalog import KINDS, LayerType, article, catalog, did_you_mean
 from .findings import Finding
 from .naming import Namer
-from .policy import Policy
-from .schema import StrictModel, describe, validate_as
 from .plan import Allow, Plan, Planner
+from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
+from .schema import StrictModel, describe, validate_as
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
@@ -104,7 +104,7 @@ class LayerNode:
     name: str
     args: dict[str, Any]  # plain Keras arguments
     components: dict[str, ComponentUse]  # slot arg -> component given in the file
-    sublayers: dict[str, Union["LayerNode", list["LayerNode"]]]
+    sublayers: dict[str, Union[LayerNode, list[LayerNode]]]
     inputs: list[str] | None
     path: tuple
     mark: tuple = (1, 1)  # line and column of the layer in its file
@@ -325,7 +325,7 @@ class _Checker:
                          f"Bidirectional wraps a recurrent layer; {sublayers['layer'].type} is not one")
 
     # the model as a whole -------------------------------------------------------
-    def io(self, mf: "ModelFile") -> None:
+    def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
             self.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both",
                      at_key=True)
@@ -334,7 +334,7 @@ class _Checker:
         if mf.outputs is not None and mf.inputs is None:
             self.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
 
-    def shared_declarations(self, mf: "ModelFile", data: dict) -> dict[str, ComponentUse | None]:
+    def shared_declarations(self, mf: ModelFile, data: dict) -> dict[str, ComponentUse | None]:
         decls: dict[str, ComponentUse | None] = {}
         for sname, decl in mf.shared.items():
             dpath = ("shared", sname)
@@ -349,7 +349,7 @@ class _Checker:
             decls[sname] = self.component(data["shared"][sname][kind], kind, dpath + (kind,), None)
         return decls
 
-    def wiring(self, mf: "ModelFile", nodes: list[LayerNode]) -> None:
+    def wiring(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
         known = set(mf.inputs or {})
         for node in nodes:
             for j, ref in enumerate(node.inputs or []):
@@ -361,7 +361,7 @@ class _Checker:
             if ref not in known:
                 self.err(("outputs", j), "unknown-reference", f"output '{ref}' names no layer{did_you_mean(ref, sorted(known))}")
 
-    def allows(self, mf: "ModelFile") -> tuple[Allow, ...]:
+    def allows(self, mf: ModelFile) -> tuple[Allow, ...]:
         out = []
         for i, a in enumerate(mf.allow):
             line, col = self.loaded.mark(("allow", i))

@@ -32,9 +32,10 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .catalog import LayerType, catalog
 from .findings import Finding
@@ -168,7 +169,7 @@ class Plan:
             })
         return out
 
-    def bind_seeds(self, base: int) -> "Plan":
+    def bind_seeds(self, base: int) -> Plan:
         """The same plan with every derived seed bound from `base` (the build of a file without `seed:`).
 
         Replays the planner's seed requests in their order, so a plan made with
@@ -259,6 +260,7 @@ class Planner:
         ct = catalog().component(kind, class_name)
         config = dict(config)
         explicit = config.get("seed")
+        seed: int | None
         if isinstance(explicit, int) and not isinstance(explicit, bool):
             seed, source = self.binder.explicit(explicit), "explicit"
         elif ct is not None and ct.random:

@@ -20,7 +20,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .catalog import KINDS, ROLES, article, catalog, did_you_mean
+from .catalog import KINDS, ROLES, LayerType, catalog, did_you_mean
 from .findings import Finding, InvalidInput
 from .resolve import unknown_component, unknown_layer
 from .schema import StrictModel, validate_as
@@ -95,7 +95,7 @@ def resolve_reference(ref: str, base_dir: str) -> str:
     return ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
 
 
-def load_policy(name_or_path: "str | os.PathLike | Policy" = "strict", limits: Limits = DEFAULT_LIMITS) -> Policy:
+def load_policy(name_or_path: str | os.PathLike | Policy = "strict", limits: Limits = DEFAULT_LIMITS) -> Policy:
     """Load a built-in policy (`strict`, `recurrent`, `stateless`) or a policy YAML file.
 
     Raises `InvalidInput` (a `ValueError`) with findings when it is not valid.
@@ -126,7 +126,8 @@ def check_policy_path(path: str, limits: Limits = DEFAULT_LIMITS, _chain: tuple 
     return check_policy_loaded(loaded, limits, _chain)
 
 
-def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
+def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS,
+                        _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
     data = loaded.value
     if not isinstance(data, dict):
         return None, [loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: policy'")]
@@ -153,7 +154,7 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, _chain:
             return None, [where] + pfindings
 
     findings = semantic_findings(pf, loaded, parent)
-    defaults = dict(parent.defaults) if parent else {k: "deny" for k in KINDS}
+    defaults = dict(parent.defaults) if parent else dict.fromkeys(KINDS, "deny")
     if pf.defaults is not None:
         for k in pf.defaults.model_fields_set:
             defaults[k] = getattr(pf.defaults, k)
@@ -170,10 +171,8 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, _chain:
 
 def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> list[Finding]:
     """Findings a schema cannot see: unknown names, duplicate ids, rules that never match."""
-    cat = catalog()
     out: list[Finding] = []
     seen_ids = {r.id: "the extended policy" for r in (parent.rules if parent else [])}
-    all_roles = set(ROLES) | {s.role for lt in cat.layers.values() for s in lt.slots.values()}
     for i, rule in enumerate(pf.rules):
         base = ("rules", i)
         if rule.id in seen_ids:
@@ -184,53 +183,65 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
         if rule.share == "allow" and not (rule.reason and rule.reason.strip()):
             out.append(loaded.finding(base + ("share",), "policy-missing-reason",
                                       f"rule '{rule.id}' allows sharing but gives no 'reason:' (deliberate sharing says why)"))
-
-        layer_types = []
-        for j, name in enumerate(rule.layers):
-            if name == "*":
-                continue
-            lt = cat.layer(name)
-            if lt is None:
-                problem = unknown_layer(name)
-                out.append(loaded.finding(base + ("layers", j), problem.rule, problem.message))
-            else:
-                layer_types.append(lt)
-        if "*" in rule.layers:
-            layer_types = list(cat.layers.values())
-
-        for j, role in enumerate(rule.roles):
-            if role == "*":
-                continue
-            if role not in all_roles:
-                out.append(loaded.finding(base + ("roles", j), "unknown-role",
-                                          f"unknown role '{role}'{did_you_mean(role, sorted(all_roles))}"))
-                continue
-            if layer_types and not any(
-                s.role == role and s.kind == rule.component for lt in layer_types for s in lt.slots.values()
-            ):
-                names = ", ".join(sorted({lt.name for lt in layer_types}))
-                out.append(loaded.finding(base + ("roles", j), "policy-role-not-in-layer",
-                                          f"no {rule.component} slot has role '{role}' in layer type(s) {names}: "
-                                          f"rule '{rule.id}' can never match it"))
-
-        for j, cname in enumerate(rule.classes):
-            if cname == "*":
-                continue
-            if cat.component(rule.component, cname) is None:
-                problem = unknown_component(rule.component, cname)
-                out.append(loaded.finding(base + ("classes", j), problem.rule,
-                                          f"{problem.message}: rule '{rule.id}' can never match it"))
-
-        if layer_types and not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
-            out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",
-                                      f"rule '{rule.id}' can never match: its layer types have no {rule.component} slots"))
-        elif layer_types and rule.scope == "within-layer":
-            roles = None if "*" in rule.roles else set(rule.roles)
-            if not any(
-                sum(1 for s in lt.slots.values() if s.kind == rule.component and (roles is None or s.role in roles)) >= 2
-                for lt in layer_types
-            ):
-                out.append(loaded.finding(base + ("scope",), "policy-rule-never-matches",
-                                          f"rule '{rule.id}' can never match: scope within-layer needs two "
-                                          f"{rule.component} slots with its roles in one layer, and no listed layer type has them"))
+        layer_types = _rule_layer_types(rule, base, loaded, out)
+        _check_roles(rule, base, layer_types, loaded, out)
+        _check_classes(rule, base, loaded, out)
+        _check_reachable(rule, base, layer_types, loaded, out)
     return out
+
+
+def _rule_layer_types(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding]) -> list[LayerType]:
+    cat = catalog()
+    if "*" in rule.layers:
+        return list(cat.layers.values())
+    found = []
+    for j, name in enumerate(rule.layers):
+        lt = cat.layer(name)
+        if lt is None:
+            problem = unknown_layer(name)
+            out.append(loaded.finding(base + ("layers", j), problem.rule, problem.message))
+        else:
+            found.append(lt)
+    return found
+
+
+def _check_roles(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: Loaded, out: list[Finding]) -> None:
+    cat = catalog()
+    all_roles = set(ROLES) | {s.role for lt in cat.layers.values() for s in lt.slots.values()}
+    for j, role in enumerate(rule.roles):
+        if role == "*":
+            continue
+        if role not in all_roles:
+            out.append(loaded.finding(base + ("roles", j), "unknown-role",
+                                      f"unknown role '{role}'{did_you_mean(role, sorted(all_roles))}"))
+        elif layer_types and not any(s.role == role and s.kind == rule.component
+                                     for lt in layer_types for s in lt.slots.values()):
+            names = ", ".join(sorted({lt.name for lt in layer_types}))
+            out.append(loaded.finding(base + ("roles", j), "policy-role-not-in-layer",
+                                      f"no {rule.component} slot has role '{role}' in layer type(s) {names}: "
+                                      f"rule '{rule.id}' can never match it"))
+
+
+def _check_classes(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding]) -> None:
+    for j, cname in enumerate(rule.classes):
+        if cname != "*" and catalog().component(rule.component, cname) is None:
+            problem = unknown_component(rule.component, cname)
+            out.append(loaded.finding(base + ("classes", j), problem.rule,
+                                      f"{problem.message}: rule '{rule.id}' can never match it"))
+
+
+def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: Loaded, out: list[Finding]) -> None:
+    if not layer_types:
+        return
+    if not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
+        out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",
+                                  f"rule '{rule.id}' can never match: its layer types have no {rule.component} slots"))
+        return
+    if rule.scope != "within-layer":
+        return
+    roles = None if "*" in rule.roles else set(rule.roles)
+    if not any(sum(1 for s in lt.slots.values() if s.kind == rule.component and (roles is None or s.role in roles)) >= 2
+               for lt in layer_types):
+        out.append(loaded.finding(base + ("scope",), "policy-rule-never-matches",
+                                  f"rule '{rule.id}' can never match: scope within-layer needs two {rule.component} "
+                                  f"slots with its roles in one layer, and no listed layer type has them"))

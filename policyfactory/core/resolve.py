@@ -114,4 +114,5 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
                               f"{article(kind)} is a name (e.g. '{_EXAMPLES[kind]}'), a mapping with class_name and "
                               f"config, or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")]
     return None, [Problem((), "component-value",
-                          f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; got {describe(value)}")]
+                          f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; "
+                          f"got {describe(value)}")]

@@ -82,12 +82,16 @@ def _inner_model(ann):
     return None
 
 
+# Pydantic inserts these into an error's location for union members and validators; they are not keys.
+_UNION_TAGS = ("str", "int", "float", "function-after", "list", "dict", "union")
+
+
 def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseModel],
                       prefix: tuple = ()) -> list[Finding]:
     out: list[Finding] = []
     seen: set = set()
     for e in err.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "int", "float", "function-after", "list", "dict", "union"))))
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
         path = prefix + loc
         etype = e["type"]
         value = e.get("input")
@@ -112,9 +116,9 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
             f = loaded.finding(path, "schema-value", f"{where}{msg}")
-        key = (f.line, f.column, f.message)
-        if key not in seen:
-            seen.add(key)
+        where_what = (f.line, f.column, f.message)
+        if where_what not in seen:
+            seen.add(where_what)
             out.append(f)
     return out
 

@@ -89,15 +89,18 @@ class Group:
         return ", ".join(s.label() for s in self.slots)
 
 
+def _fits_class(policy: Policy, rule: Rule, class_name: str) -> bool:
+    classes = policy.rule_classes.get(rule.id)
+    return classes is None or class_name in classes
+
+
 def _rule_covers_group(policy: Policy, rule: Rule, kind: str, class_name: str, slots: list[SlotRef]) -> bool:
     if rule.component != kind:
         return False
     classes = policy.rule_classes.get(rule.id)
     if classes is not None and class_name not in classes:
         return False
-    if rule.scope == "within-layer" and len({s.scope_owner for s in slots}) > 1:
-        return False
-    return True
+    return not (rule.scope == "within-layer" and len({s.scope_owner for s in slots}) > 1)
 
 
 def _rule_covers_slot(policy: Policy, rule: Rule, slot: SlotRef) -> bool:
@@ -145,8 +148,7 @@ class SharingLedger:
         if group is None:
             group = self.groups[key] = Group(key, label, kind, class_name)
             policy = self.policy
-            group.rules = [r for r in policy.rules if r.component == kind and (
-                policy.rule_classes.get(r.id) is None or class_name in policy.rule_classes[r.id])]
+            group.rules = [r for r in policy.rules if r.component == kind and _fits_class(policy, r, class_name)]
         self._count(group, slot)
         group.verdict = self._verdict(group)
         if not group.verdict.allowed and group.denied_at is None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, check_model
-from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
 from .plan import Plan
+from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
 KIND_CHOICES = ("policy", "model")
@@ -45,7 +45,7 @@ def _policy_loader(override: str | Policy | None, limits: Limits):
         if override is not None:
             path = resolve_reference(override, os.getcwd())
             origin = Finding(override, 1, 1, "policy-unknown", f"--policy '{override}': no built-in policy and no such file")
-            tail_path = ()
+            tail_path: tuple = ()
         else:
             path = resolve_reference(ref, loaded.base_dir)
             origin = loaded.finding(("policy",), "policy-unknown",

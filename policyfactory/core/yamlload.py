@@ -28,16 +28,13 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
 from .findings import Finding, InvalidInput
 
-try:  # libyaml's C parser where installed
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _Loader = yaml.SafeLoader
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser where installed
 
 Path = tuple  # a tuple of str keys and int indexes
 
@@ -122,7 +119,7 @@ class Loaded:
         return Finding(self.file, line, col, rule, message, **kw)
 
 
-def _fail(file: str, line: int, col: int, rule: str, message: str):
+def _fail(file: str, line: int, col: int, rule: str, message: str) -> NoReturn:
     raise InvalidInput(Finding(file, line, col, rule, message))
 
 
@@ -324,75 +321,81 @@ class _Builder:
 
     # -- events --------------------------------------------------------------
     def feed(self, event) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                line, col = _pos(event.start_mark)
-                _fail(self.name, line, col, "yaml-multiple-documents",
-                      "several YAML documents in one file: expected exactly one")
-            return
-        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-            return
+        handler = self._HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
 
+    def _document_start(self, event) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            line, col = _pos(event.start_mark)
+            _fail(self.name, line, col, "yaml-multiple-documents", "several YAML documents in one file: expected exactly one")
+
+    def _is_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
+
+    def _alias(self, event) -> None:
         mark = event.start_mark
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor in self.open_anchors:
-                line, col = _pos(mark)
-                _fail(self.name, line, col, "yaml-alias", f"alias *{event.anchor} refers to a node that contains it")
-            if event.anchor not in self.anchors:
-                line, col = _pos(mark)
-                _fail(self.name, line, col, "yaml-alias", f"unknown alias *{event.anchor}")
-            value, size = self.anchors[event.anchor]
-            self._count(size, mark)
-            path = self._child_path()
-            is_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
-            if not is_key:
-                self.marks[path] = _pos(mark)
-            self._attach(_copy(value), mark, size)
-            return
+        if event.anchor in self.open_anchors:
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "yaml-alias", f"alias *{event.anchor} refers to a node that contains it")
+        if event.anchor not in self.anchors:
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "yaml-alias", f"unknown alias *{event.anchor}")
+        value, size = self.anchors[event.anchor]
+        self._count(size, mark)
+        if not self._is_key():
+            self.marks[self._child_path()] = _pos(mark)
+        self._attach(_copy(value), mark, size)
 
-        if isinstance(event, yaml.ScalarEvent):
-            self._count(1, mark)
-            value = self._scalar_value(event)
-            is_key = bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
-            if not is_key:
-                self.marks[self._child_path()] = _pos(mark)
-            if event.anchor:
-                self.anchors[event.anchor] = (value, 1)
-            self._attach(value, mark, 1)
-            return
+    def _scalar(self, event) -> None:
+        mark = event.start_mark
+        self._count(1, mark)
+        value = self._scalar_value(event)
+        if not self._is_key():
+            self.marks[self._child_path()] = _pos(mark)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self._attach(value, mark, 1)
 
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            is_map = isinstance(event, yaml.MappingStartEvent)
-            self._check_tag(event.tag, mark, "map" if is_map else "seq")
-            self._count(1, mark)
-            if self.stack and self.stack[-1].is_map and self.stack[-1].key is _NOKEY:
-                line, col = _pos(mark)
-                _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
-            if len(self.stack) >= self.limits.max_depth:
-                line, col = _pos(mark)
-                _fail(self.name, line, col, "limit-depth",
-                      f"nesting deeper than {self.limits.max_depth} levels")
-            path = self._child_path()
-            self.marks[path] = _pos(mark)
-            frame = _Frame({} if is_map else [], path, mark, is_map, event.anchor)
-            if event.anchor:
-                self.open_anchors.add(event.anchor)
-            self.stack.append(frame)
-            return
+    def _collection_start(self, event) -> None:
+        mark = event.start_mark
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        self._check_tag(event.tag, mark, "map" if is_map else "seq")
+        self._count(1, mark)
+        if self._is_key():
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+        if len(self.stack) >= self.limits.max_depth:
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "limit-depth", f"nesting deeper than {self.limits.max_depth} levels")
+        path = self._child_path()
+        self.marks[path] = _pos(mark)
+        if event.anchor:
+            self.open_anchors.add(event.anchor)
+        self.stack.append(_Frame({} if is_map else [], path, mark, is_map, event.anchor))
 
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = self.stack.pop()
-            value = frame.value
-            if frame.is_map and frame.merges:
-                merged: dict = {}
-                for source in frame.merges:
-                    for k, v in source.items():
-                        merged.setdefault(k, v)
-                merged.update(value)
-                value = merged
-            if frame.anchor:
-                self.open_anchors.discard(frame.anchor)
-                self.anchors[frame.anchor] = (value, frame.size)
-            self._attach(value, frame.mark, frame.size)
-            return
+    def _collection_end(self, event) -> None:
+        frame = self.stack.pop()
+        value = frame.value
+        if frame.is_map and frame.merges:
+            merged: dict = {}
+            for source in frame.merges:
+                for k, v in source.items():
+                    merged.setdefault(k, v)
+            merged.update(value)
+            value = merged
+        if frame.anchor:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = (value, frame.size)
+        self._attach(value, frame.mark, frame.size)
+
+    _HANDLERS = {
+        yaml.DocumentStartEvent: _document_start,
+        yaml.AliasEvent: _alias,
+        yaml.ScalarEvent: _scalar,
+        yaml.MappingStartEvent: _collection_start,
+        yaml.SequenceStartEvent: _collection_start,
+        yaml.MappingEndEvent: _collection_end,
+        yaml.SequenceEndEvent: _collection_end,
+    }

@@ -27,8 +27,9 @@ verdict from the file's plan, the same one `validate` and `build` read.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -101,9 +102,10 @@ def _slots(model):
         if lt is None:
             continue
         for arg, slot in lt.slots.items():
-            holder, attr = slot_holder(layer, arg)
-            if holder is None or (id(holder), attr) in seen_slots:
+            found = slot_holder(layer, arg)
+            if found is None or (id(found[0]), found[1]) in seen_slots:
                 continue
+            holder, attr = found
             seen_slots.add((id(holder), attr))
             comp = getattr(holder, attr)
             if comp is not None:
@@ -269,7 +271,7 @@ def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
     return AuditResult(list(plan.findings) + weights, allowed)
 
 
-def audit(model, *, policy: "str | Policy | None" = None, file: str = "<model>") -> list[Finding]:
+def audit(model, *, policy: str | Policy | None = None, file: str = "<model>") -> list[Finding]:
     """Findings for a live `keras.Model`: sharing groups the policy denies, and correlated weights.
 
     `policy` defaults to `strict`. Identity sharing is visible only in a live

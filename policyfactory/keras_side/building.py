@@ -32,7 +32,7 @@ LIST_INPUT_TYPES = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum"
                     "Attention", "AdditiveAttention"}
 
 
-def checked(path_or_mapping: Any, policy: "str | Policy | None" = None) -> ValidationResult:
+def checked(path_or_mapping: Any, policy: str | Policy | None = None) -> ValidationResult:
     """Check a model file (path or mapping); raise what stops it from being built."""
     if isinstance(path_or_mapping, dict):
         result = validate_mapping(path_or_mapping, policy=policy, expect="model")
@@ -54,7 +54,7 @@ def raise_for(findings: list[Finding]) -> None:
         raise PolicyViolation(errors)
 
 
-def build_model(path_or_mapping: Any, *, policy: "str | Policy | None" = None, strategy=None) -> keras.Model:
+def build_model(path_or_mapping: Any, *, policy: str | Policy | None = None, strategy=None) -> keras.Model:
     """Validate a model file (path or mapping) and build its plan with Keras.
 
     Raises `PolicyViolation` when the model breaks its policy and `InvalidInput`
@@ -127,7 +127,7 @@ class _Builder:
             elif last is not None:
                 ins = [last]
             else:
-                raise InvalidInput(Finding(spec.file, *node.mark, "unknown-reference",
+                raise InvalidInput(Finding(spec.file, node.mark[0], node.mark[1], "unknown-reference",
                                            f"layer '{node.name}' needs 'inputs:' (the model has several inputs)"))
             last = tensors[node.name] = self.call(node, self.make(node), ins)
         outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]

@@ -36,5 +36,6 @@ def use_from_value(kind: str, value: Any) -> ComponentUse:
             "unknown-component-class",
             f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
             f"register the class with policyfactory.register_component('{kind}', cls)"))
-    config = value.get_config()
+    component: Any = value  # a Keras component object whose class the catalog knows
+    config = component.get_config()
     return ComponentUse(ct.name, {k: v for k, v in config.items() if k in ct.params}, kind=kind)

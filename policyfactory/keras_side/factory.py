@@ -95,7 +95,7 @@ class LayerFactory:
         'dense'
     """
 
-    def __init__(self, policy: "str | Policy | None" = None, *, seed: int | None = None):
+    def __init__(self, policy: str | Policy | None = None, *, seed: int | None = None):
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
         self.policy = load_policy(policy if policy is not None else "strict")
@@ -108,7 +108,7 @@ class LayerFactory:
         self._made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @classmethod
-    def _replaying(cls, plan: Plan) -> "LayerFactory":
+    def _replaying(cls, plan: Plan) -> LayerFactory:
         """A factory that instantiates a finished plan (seeds bound) instead of planning: `build_model`."""
         f = cls.__new__(cls)
         f.policy, f.seed, f._replay = plan.policy, plan.base_seed, plan
@@ -317,9 +317,9 @@ class LayerFactory:
         if made is None:
             return
         for arg, instance in made.shared_args.items():
-            holder, attr = slot_holder(copy, arg)
-            if holder is not None:
-                setattr(holder, attr, instance)
+            found = slot_holder(copy, arg)
+            if found is not None:
+                setattr(found[0], found[1], instance)
         for arg, sub in made.sublayers.items():
             copies = getattr(copy, arg, None)
             if isinstance(sub, list) and isinstance(copies, (list, tuple)):
@@ -336,7 +336,10 @@ class LayerFactory:
         (query, key, value, output), so one seed would give identical kernels;
         projection i gets `derive_seed(slot_seed, "projection", i)` instead.
         """
-        seeded = {s.slot.arg: s for s in slots if s.random and isinstance(s.seed, int)}
+        seeded: dict[str, int] = {}
+        for s in slots:
+            if s.random and s.seed is not None:
+                seeded[s.slot.arg] = s.seed
         if not seeded:
             return
         original = layer._get_common_kwargs_for_sublayer
@@ -346,10 +349,10 @@ class LayerFactory:
             kw = original()
             i = counter["n"]
             counter["n"] += 1
-            for arg, s in seeded.items():
+            for arg, seed in seeded.items():
                 if arg in kw:
                     cls = type(kw[arg])
-                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(s.seed, "projection", i)})
+                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(seed, "projection", i)})
             return kw
 
         object.__setattr__(layer, "_get_common_kwargs_for_sublayer", types.MethodType(per_projection, layer))

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def slot_holder(layer: Any, arg: str) -> tuple[Any, str | None]:
-    """(object, attribute) that holds slot `arg` of `layer`, or (None, None)."""
+def slot_holder(layer: Any, arg: str) -> tuple[Any, str] | None:
+    """(object, attribute) that holds slot `arg` of `layer`, or None."""
     cell = getattr(layer, "cell", None)
     for obj in ((cell, layer) if cell is not None else (layer,)):
         d = getattr(obj, "__dict__", {})
         for attr in (arg, "_" + arg):
             if attr in d:
                 return obj, attr
-    return None, None
+    return None

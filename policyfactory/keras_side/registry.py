@@ -48,7 +48,11 @@ _MODULES = {
 _SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 # (kind or "layer", name) -> class, for entries registered from Python; one mapping per context.
-_CLASSES: ContextVar[dict[tuple[str, str], type]] = ContextVar("policyfactory_classes", default={})
+_CLASSES: ContextVar[dict[tuple[str, str], type] | None] = ContextVar("policyfactory_classes", default=None)
+
+
+def _classes() -> dict[tuple[str, str], type]:
+    return _CLASSES.get() or {}
 
 
 class Registration:
@@ -58,7 +62,7 @@ class Registration:
         self.entry = entry
         self._token = activate(catalog().with_layer(entry) if isinstance(entry, LayerType)
                                else catalog().with_component(entry))
-        self._classes_token = _CLASSES.set({**_CLASSES.get(), key: cls})
+        self._classes_token = _CLASSES.set({**_classes(), key: cls})
 
     @property
     def name(self) -> str:
@@ -139,17 +143,17 @@ def register_layer(cls: type) -> Registration:
 def layer_class(lt: LayerType) -> type:
     """The Keras class of a catalog layer type (registered ones from the registration in force)."""
     if lt.registered:
-        return _CLASSES.get()[("layer", lt.name)]
+        return _classes()[("layer", lt.name)]
     return getattr(keras.layers, lt.name)
 
 
 def component_class(ct: ComponentType) -> type:
     """The Keras class of a catalog component."""
     if ct.registered:
-        return _CLASSES.get()[(ct.kind, ct.name)]
+        return _classes()[(ct.kind, ct.name)]
     return getattr(_MODULES[ct.kind], ct.name)
 
 
 def registered_layer_types() -> dict[type, str]:
     """Registered layer classes in force -> their catalog names (for the audit)."""
-    return {cls: name for (kind, name), cls in _CLASSES.get().items() if kind == "layer"}
+    return {cls: name for (kind, name), cls in _classes().items() if kind == "layer"}

@@ -11,6 +11,7 @@ from conftest import ROOT
 
 import policyfactory as pf
 from policyfactory.core.catalog import catalog
+from policyfactory.keras_side.introspect import slot_holder
 
 
 def corr(a, b):
@@ -255,6 +256,11 @@ def test_every_catalog_layer_type_builds_through_the_factory(type_name):
     layer = f.layer(type_name, **sample_args(f, lt))
     assert isinstance(layer, keras.layers.Layer)
     assert type(layer) is getattr(keras.layers, type_name)
-    for plan in f.report():
-        if plan["layer"] == layer.name and plan["class_name"] and plan["kind"] == "initializer":
-            assert plan["seed_source"] in ("derived", "none")
+    # the plan's seeds are the seeds of the component objects the layer holds, and no two repeat
+    planned = [r for r in f.report() if r["layer"] == layer.name and r["kind"] == "initializer" and r["random"]]
+    seeds = [r["seed"] for r in planned]
+    assert all(isinstance(s, int) for s in seeds) and len(set(seeds)) == len(seeds)
+    for r in planned:
+        found = slot_holder(layer, r["arg"])
+        if found is not None:
+            assert getattr(*found).seed == r["seed"], r

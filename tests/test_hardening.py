@@ -51,6 +51,7 @@ def test_each_bad_input_gives_its_finding(name):
 @pytest.mark.parametrize("command", ["validate", "build"])
 def test_payloads_exit_2_and_never_run(name, command, tmp_path):
     src = open(os.path.join(CORPUS, name), encoding="utf-8").read()
+    assert "touch PAYLOAD_MARKER" in src  # each file carries a payload that would create the marker if it ran
     marker = tmp_path / "PAYLOAD_MARKER"
     path = tmp_path / name
     path.write_text(src.replace("PAYLOAD_MARKER", str(marker)), encoding="utf-8")

@@ -4,9 +4,11 @@ Read from the one `Plan` that `validate` judges and `build` instantiates, so
 the seeds shown are the seeds the build uses: numbers when the file sets
 `seed:`, "random" (drawn once per build) when it does not.
 
+    >>> import json
     >>> findings, text = explain_path("examples/forecaster.yaml", fmt="json")
-    >>> import json; json.loads(text)["slots"][0]["seed"] is None   # no seed: in that file
-    True
+    >>> doc = json.loads(text)
+    >>> doc["seed"], doc["slots"][0]["arg"], doc["slots"][0]["seed_source"]
+    (7, 'kernel_initializer', 'derived')
 """
 
 from __future__ import annotations

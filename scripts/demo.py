@@ -64,7 +64,11 @@ def main():
     picture = os.path.join(os.path.dirname(out), "forecaster-sharing.svg")
     codes.append(run("graph", "examples/forecaster.yaml", "-o", picture))
 
-    step("7. A broken file gets one line per problem, never a traceback")
+    step("7. One verdict: the audit of the file agrees with validate and build, and names the allowed group")
+    codes.append(run("audit", "examples/forecaster.yaml"))
+    run("rules", "sharing-violation")
+
+    step("8. A broken file gets one line per problem, never a traceback")
     bad = os.path.join(os.path.dirname(out), "broken.yaml")
     with open(bad, "w") as fh:
         fh.write("kind: model\nversion: 1\ninput: {shape: [8]}\nlayers:\n"

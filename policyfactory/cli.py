@@ -20,7 +20,22 @@ from contextlib import contextmanager
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
 from .core.formats import FORMATS, render
+from .core.text import shown
 from .core.yamlload import DEFAULT_LIMITS, Limits
+
+MAX_BYTES_CEILING = 1 << 30  # 1 GiB: the loader holds a file in memory
+
+
+def _bounded(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a number from {low} to {high}, got {value}")
+        return value
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,8 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         if policy:
             sp.add_argument("--policy", metavar="NAME_OR_PATH",
                             help="judge models against this policy instead of the one they name")
-        sp.add_argument("--max-bytes", type=int, default=DEFAULT_LIMITS.max_bytes, metavar="N",
-                        help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes})")
+        sp.add_argument("--max-bytes", type=_bounded(1, MAX_BYTES_CEILING), default=DEFAULT_LIMITS.max_bytes, metavar="N",
+                        help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
+                             f"at most {MAX_BYTES_CEILING})")
+        sp.add_argument("--max-params", type=_bounded(1, 10**15), default=DEFAULT_LIMITS.max_params, metavar="N",
+                        help=f"refuse layers estimated to hold more than N weights (default: {DEFAULT_LIMITS.max_params})")
+        sp.add_argument("--allow-outside", action="store_true",
+                        help="let policy: and extends: paths written in files point outside the file's project")
 
     v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
     v.add_argument("paths", nargs="+", metavar="PATH")
@@ -94,8 +114,13 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) 
         print(line)
 
 
+def _check_args(args) -> dict:
+    """The keyword arguments of `check_path` that come from the command line."""
+    return {"policy": args.policy, "limits": _limits(args), "allow_outside": args.allow_outside}
+
+
 def _limits(args) -> Limits:
-    return Limits(max_bytes=args.max_bytes)
+    return Limits(max_bytes=args.max_bytes, max_params=args.max_params)
 
 
 _DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$", re.MULTILINE)
@@ -118,7 +143,7 @@ def cmd_validate(args) -> int:
     for path in args.paths:
         if args.only_declared and not _declares_kind(path):
             continue
-        result = check_path(path, policy=args.policy, limits=_limits(args))
+        result = check_path(path, **_check_args(args))
         findings.extend(result.findings)
         if not any(f.severity == "error" for f in result.findings) and result.summary:
             ok_lines.append(f"{path}: ok, {result.summary}")
@@ -139,9 +164,9 @@ def cmd_rules(args) -> int:
     if args.rule is not None:
         info = RULES.get(args.rule)
         if info is None:
-            from .core.catalog import did_you_mean
+            from .core.text import did_you_mean
 
-            print(f"policyfactory: error: no rule '{args.rule}'{did_you_mean(args.rule, RULES)}; "
+            print(f"policyfactory: error: no rule {shown(args.rule)}{did_you_mean(args.rule, RULES)}; "
                   f"'policyfactory rules' lists them all", file=sys.stderr)
             return EXIT_INVALID
         if args.format == "json":
@@ -165,7 +190,7 @@ def cmd_rules(args) -> int:
 def cmd_explain(args) -> int:
     from .core.explain import explain_path
 
-    findings, text = explain_path(args.path, policy=args.policy, fmt=args.format, limits=_limits(args))
+    findings, text = explain_path(args.path, fmt=args.format, **_check_args(args))
     if text:
         print(text)
     if findings and args.format == "text":
@@ -174,13 +199,13 @@ def cmd_explain(args) -> int:
 
 
 def cmd_graph(args) -> int:
-    from .core.atomic import atomic_output
+    from .core.atomic import atomic_output, check_output
     from .core.explain import rows_for
     from .core.graph import render as render_graph
     from .core.graph import to_dot
     from .core.validate import check_path
 
-    result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    result = check_path(args.path, **_check_args(args), expect="model")
     if result.plan is None or result.spec is None:  # invalid input: nothing to draw
         _emit(result.findings, args.format)
         return exit_code(result.findings)
@@ -188,16 +213,15 @@ def cmd_graph(args) -> int:
     out = args.output
     stem, ext = os.path.splitext(out)
     data = dot_text.encode("utf-8")
+    check_output(out, inputs=(args.path,))
     if ext.lower() != ".dot":
-        rendered = render_graph(dot_text, ext.lstrip(".").lower() or "svg")
+        rendered = render_graph(dot_text, ext.lstrip(".").lower() or "svg", out)
         if rendered is None:
             out = stem + ".dot"
             print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
         else:
             data = rendered
-    if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
-        raise InvalidInput(Finding(out, 1, 1, "output-path", "no such folder"))
-    with atomic_output(out) as tmp, open(tmp, "wb") as fh:
+    with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
     _emit(result.findings, args.format, [f"{args.path}: wrote {out}"])
     return exit_code(result.findings)
@@ -206,7 +230,7 @@ def cmd_graph(args) -> int:
 def cmd_build(args) -> int:
     from .core.validate import check_path
 
-    result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+    result = check_path(args.path, **_check_args(args), expect="model")
     if exit_code(result.findings) != EXIT_OK or result.plan is None or result.spec is None:
         _emit(result.findings, args.format)
         print(f"{args.path}: not built, nothing written", file=sys.stderr)
@@ -221,7 +245,7 @@ def cmd_build(args) -> int:
         return exit_code(exc.findings) or EXIT_INVALID
     if args.summary:
         model.summary()
-    ok = [f"{args.path}: built model '{model.name}' ({model.count_params()} parameters) -> {out}"]
+    ok = [f"{args.path}: built model {shown(model.name)} ({model.count_params()} parameters) -> {out}"]
     _emit(result.findings, args.format, ok if args.format == "text" else None)
     return EXIT_OK
 
@@ -233,7 +257,7 @@ def cmd_audit(args) -> int:
     if args.path.endswith((".yaml", ".yml")):
         from .core.validate import check_path
 
-        result = check_path(args.path, policy=args.policy, limits=_limits(args), expect="model")
+        result = check_path(args.path, **_check_args(args), expect="model")
         if result.plan is None or result.spec is None:
             _emit(result.findings, args.format)
             return exit_code(result.findings)

@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Iterator
@@ -32,7 +31,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
 
 KINDS = ("initializer", "regularizer", "constraint")
 ROLES = (
@@ -138,21 +136,6 @@ class Catalog:
 def article(word: str) -> str:
     """'an initializer', 'a constraint'."""
     return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
-
-
-def did_you_mean(word: Any, choices) -> str:
-    """' (did you mean 'X'?)' for the closest choice, or ''."""
-    if not isinstance(word, str):
-        return ""
-    choices = list(choices)
-    lowered = {c.lower(): c for c in choices}
-    if word.lower() in lowered and lowered[word.lower()] != word:
-        return f" (did you mean '{lowered[word.lower()]}'?)"
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-        close = [lowered[c] for c in close]
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _from_json(data: dict) -> Catalog:

@@ -18,6 +18,7 @@ from typing import Any
 
 from .findings import Finding, sorted_findings
 from .plan import Plan
+from .text import shown
 from .validate import check_path
 from .yamlload import DEFAULT_LIMITS, Limits
 
@@ -62,14 +63,14 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS
-                 ) -> tuple[list[Finding], str]:
+def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS,
+                 allow_outside: bool = False) -> tuple[list[Finding], str]:
     """(findings, output): the table (text) or document (JSON) of a model file's plan.
 
     An invalid file has no plan: text output is empty (the caller prints the
     findings), JSON output is `{"findings": [...]}`.
     """
-    result = check_path(path, policy=policy, limits=limits, expect="model")
+    result = check_path(path, policy=policy, limits=limits, expect="model", allow_outside=allow_outside)
     findings = sorted_findings(result.findings)
     if result.plan is None or result.spec is None:
         if fmt == "json":
@@ -86,7 +87,7 @@ def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = 
                           for g in result.plan.sharing_groups()],
                "findings": [f.as_json() for f in findings]}
         return findings, json.dumps(out, indent=2)
-    head = f"model '{result.spec.name}' under policy '{result.plan.policy.name}'"
+    head = f"model {shown(result.spec.name)} under policy {shown(result.plan.policy.name)}"
     if result.spec.seed is None:
         head += " (no seed: derived seeds are drawn once per build)"
     return findings, head + "\n" + render_table(rows)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .rules import INVALID, POLICY, WARNING, rule_info
+from .text import escape, safe_message
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -59,6 +60,9 @@ class Finding:
 
     def __post_init__(self) -> None:
         info = rule_info(self.rule)  # KeyError for an id the registry does not know
+        # one safe line whatever the input held: control characters and escape sequences shown as codes
+        object.__setattr__(self, "message", safe_message(self.message))
+        object.__setattr__(self, "file", escape(self.file))
         if not self.category:
             object.__setattr__(self, "category", info.category)
         if not self.severity:

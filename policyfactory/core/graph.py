@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from .findings import Finding, InvalidInput
+
 ALLOWED, DENIED, FRESH = "#2e7d32", "#c62828", "#9e9e9e"
 
 
@@ -58,9 +60,17 @@ def to_dot(rows: list[dict], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(dot_text: str, fmt: str) -> bytes | None:
-    """Rendered bytes from Graphviz, or None when `dot` is not on the PATH."""
+def render(dot_text: str, fmt: str, output: str = "<graph>") -> bytes | None:
+    """Rendered bytes from Graphviz, or None when `dot` is not on the PATH; `InvalidInput` when it fails."""
     exe = shutil.which("dot")
     if exe is None:
         return None
-    return subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=True).stdout
+    try:
+        done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InvalidInput(Finding(output, 1, 1, "output-path", f"Graphviz 'dot' did not run: {exc}")) from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InvalidInput(Finding(output, 1, 1, "output-path",
+                                   f"Graphviz 'dot -T{fmt}' failed: {err[0] if err else f'exit {done.returncode}'}"))
+    return done.stdout

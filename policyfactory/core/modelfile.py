@@ -15,13 +15,14 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from .catalog import KINDS, LayerType, article, catalog, did_you_mean
+from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .naming import Namer
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
 from .schema import StrictModel, describe, validate_as
+from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
@@ -142,6 +143,7 @@ class _Checker:
         self.cat = catalog()
         self.findings: list[Finding] = []
         self.layer_count = 0
+        self._shared_names: Suggester | None = None
 
     def err(self, path, rule, message, at_key=False):
         self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
@@ -184,21 +186,24 @@ class _Checker:
             return None
         extra = [k for k in value if k != "shared"]
         if extra:
-            self.err(path + (extra[0],), "schema-unknown-key", f"unknown key '{extra[0]}' beside 'shared:'", at_key=True)
+            self.err(path + (extra[0],), "schema-unknown-key", f"unknown key {shown(extra[0])} beside 'shared:'",
+                     at_key=True)
             return None
         name = value["shared"]
         if not isinstance(name, str) or name not in shared_decls:
-            choices = list(shared_decls)
+            if self._shared_names is None:
+                self._shared_names = Suggester(shared_decls)
             self.err(path + ("shared",), "shared-unknown",
-                     f"no shared component named {describe(name) if not isinstance(name, str) else repr(name)}"
-                     f"{did_you_mean(name, choices)}" + ("" if choices else " (the file declares none under 'shared:')"))
+                     f"no shared component named {describe(name) if not isinstance(name, str) else shown(name)}"
+                     f"{self._shared_names.suggest(name)}"
+                     + ("" if shared_decls else " (the file declares none under 'shared:')"))
             return None
         decl = shared_decls[name]
         if decl is None:
             return None  # its own finding was reported at the declaration
         if decl.kind != kind:
             self.err(path + ("shared",), "shared-wrong-kind",
-                     f"shared '{name}' is {article(decl.kind)}, but this slot takes {article(kind)}")
+                     f"shared {shown(name)} is {article(decl.kind)}, but this slot takes {article(kind)}")
             return None
         return self._located(replace(decl, shared=name), path)
 
@@ -230,7 +235,7 @@ class _Checker:
             kpath = path + (key,)
             if not isinstance(key, str) or key not in lt.params:
                 self.err(kpath, "unknown-argument",
-                         f"{lt.name} takes no argument '{key}'{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
+                         f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
                          at_key=True)
             elif key in lt.slots:
                 comp = None if value is None else self.component(value, lt.slots[key].kind, kpath, shared_decls)
@@ -244,7 +249,7 @@ class _Checker:
                 args[key] = value
         for req in lt.required:
             if req not in raw:
-                self.err(path, "missing-argument", f"{lt.name} needs argument '{req}'")
+                self.err(path, "missing-argument", f"{lt.name} needs argument {shown(req)}")
         self.check_wrapper(lt, sublayers, path)
         if len(self.findings) > n_before:
             return None
@@ -277,7 +282,7 @@ class _Checker:
             name = namer.next(lt.name)
             namer.take(name)
         elif not namer.take(name):
-            self.err(path + ("name",), "duplicate-layer-name", f"layer name '{name}' is already used")
+            self.err(path + ("name",), "duplicate-layer-name", f"layer name {shown(name)} is already used")
         return name
 
     def layer_inputs(self, raw: dict, path, functional: bool, nested: bool):
@@ -305,15 +310,15 @@ class _Checker:
     def plain_argument(self, lt: LayerType, key: str, value, kpath) -> bool:
         if isinstance(value, dict) and "class_name" in value:
             self.err(kpath, "config-object-not-allowed",
-                     f"'{key}' takes plain data here; Keras object configs are read only in component slots")
+                     f"{shown(key)} takes plain data here; Keras object configs are read only in component slots")
             return False
         if key in ACTIVATION_PARAMS and value is not None:
             if not isinstance(value, str):
-                self.err(kpath, "schema-type", f"'{key}': expected an activation name, got {describe(value)}")
+                self.err(kpath, "schema-type", f"{shown(key)}: expected an activation name, got {describe(value)}")
                 return False
             if value not in self.cat.activations:
                 self.err(kpath, "unknown-activation",
-                         f"unknown activation '{value}'{did_you_mean(value, self.cat.activations)}")
+                         f"unknown activation {shown(value)}{did_you_mean(value, self.cat.activations)}")
                 return False
         return self._type_ok(lt.params[key], value, kpath, key)
 
@@ -341,7 +346,7 @@ class _Checker:
             given = [k for k in KINDS if getattr(decl, k) is not None]
             if len(given) != 1:
                 self.err(dpath, "shared-declaration",
-                         f"shared '{sname}' must name exactly one of initializer, regularizer, constraint"
+                         f"shared {shown(sname)} must name exactly one of initializer, regularizer, constraint"
                          + (f" (it names {', '.join(given)})" if given else ""))
                 decls[sname] = None
                 continue
@@ -351,15 +356,17 @@ class _Checker:
 
     def wiring(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
         known = set(mf.inputs or {})
+        names = Suggester(known)  # bounded did-you-mean over a growing set: N unknown names cost O(N)
         for node in nodes:
             for j, ref in enumerate(node.inputs or []):
                 if ref not in known:
                     self.err(node.path + ("inputs", j), "unknown-reference",
-                             f"'{ref}' is neither a model input nor an earlier layer{did_you_mean(ref, sorted(known))}")
+                             f"{shown(ref)} is neither a model input nor an earlier layer{names.suggest(ref)}")
             known.add(node.name)
+            names.add(node.name)
         for j, ref in enumerate(mf.outputs or []):
             if ref not in known:
-                self.err(("outputs", j), "unknown-reference", f"output '{ref}' names no layer{did_you_mean(ref, sorted(known))}")
+                self.err(("outputs", j), "unknown-reference", f"output {shown(ref)} names no layer{names.suggest(ref)}")
 
     def allows(self, mf: ModelFile) -> tuple[Allow, ...]:
         out = []

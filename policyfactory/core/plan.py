@@ -43,6 +43,7 @@ from .naming import SeedBinder, derive_seed
 from .policy import Policy
 from .resolve import ComponentUse
 from .sharing import Group, SharingLedger, SlotRef, Verdict
+from .text import shown
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def group_label(class_name: str, config: dict, shared: str | None) -> str:
     seed = config.get("seed")
     parts = []
     if shared is not None:
-        parts.append(f"shared '{shared}'")
+        parts.append(f"shared {shown(shared)}")
     if isinstance(seed, int) and not isinstance(seed, bool):
         parts.append(f"{class_name}(seed={seed})")
     return " = ".join(parts) or class_name
@@ -362,7 +363,13 @@ class Planner:
     def freeze(self, allows: Sequence[Allow] = ()) -> Plan:
         """The immutable plan, with `allows` applied to the violations."""
         violations = self.ledger.violations()
-        kept, suppressed, reasons = apply_allows(violations, allows)
+        if allows and not self.policy.allow_suppressions:
+            refused = [Finding(a.file or "<python>", a.line or 1, a.column or 1, "allow-not-permitted",
+                               f"policy {shown(self.policy.name)} forbids allow: entries (allow_suppressions: false); "
+                               f"this one (rule {shown(a.rule)}) suppresses nothing") for a in allows]
+            kept, suppressed, reasons = violations + refused, list[Finding](), dict[str, str]()
+        else:
+            kept, suppressed, reasons = apply_allows(violations, allows)
         groups = {}
         for key, g in self.ledger.groups.items():
             groups[key] = PlannedGroup(key, g.label, g.kind, g.class_name, tuple(g.slots), g.verdict,
@@ -396,7 +403,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
     for a, was_used in zip(allows, used):
         if not was_used:
             kept.append(Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
-                                f"allow for rule '{a.rule}'"
+                                f"allow for rule {shown(a.rule)}"
                                 + (f" and slots {', '.join(a.slots)}" if a.slots else "")
                                 + " suppresses nothing: remove it, or correct its rule or slots"))
     return kept, suppressed, reasons

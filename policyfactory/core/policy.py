@@ -20,14 +20,13 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .catalog import KINDS, ROLES, LayerType, catalog, did_you_mean
+from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
+from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
 from .resolve import unknown_component, unknown_layer
 from .schema import StrictModel, validate_as
+from .text import did_you_mean, shorten, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
-
-BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
-BUILTIN_POLICIES = ("strict", "recurrent", "stateless")
 
 Kind = Literal["initializer", "regularizer", "constraint"]
 Share = Literal["allow", "deny"]
@@ -65,6 +64,9 @@ class PolicyFile(StrictModel):
     description: Optional[str] = None
     defaults: Optional[Defaults] = None
     rules: list[Rule] = Field(default_factory=list)
+    allow_suppressions: Optional[bool] = Field(
+        None, description="false: model files may not silence this policy's findings with allow: entries "
+                          "(also for policies that extend this one).")
 
 
 @dataclass
@@ -79,6 +81,9 @@ class Policy:
     # rule id -> resolved canonical class names (None for '*')
     rule_classes: dict[str, frozenset | None] = field(default_factory=dict)
     rule_layers: dict[str, frozenset | None] = field(default_factory=dict)
+    allow_suppressions: bool = True
+    # (kind, class, layer type, role) -> the deciding rules for such a slot (filled by sharing.slot_cover)
+    covers: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"<Policy {self.name!r}: {len(self.rules)} rules, defaults {self.defaults}>"
@@ -88,85 +93,133 @@ def _is_path(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name
 
 
-def resolve_reference(ref: str, base_dir: str) -> str:
-    """A built-in policy name, or a path relative to `base_dir`, as a file path."""
-    if ref in BUILTIN_POLICIES:
-        return os.path.join(BUILTIN_DIR, f"{ref}.yaml")
-    return ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
-
-
-def load_policy(name_or_path: str | os.PathLike | Policy = "strict", limits: Limits = DEFAULT_LIMITS) -> Policy:
+def load_policy(name_or_path: str | os.PathLike | Policy = "strict", limits: Limits = DEFAULT_LIMITS, *,
+                allow_outside: bool = False) -> Policy:
     """Load a built-in policy (`strict`, `recurrent`, `stateless`) or a policy YAML file.
 
-    Raises `InvalidInput` (a `ValueError`) with findings when it is not valid.
+    The path given here is the caller's choice; `extends:` paths written inside
+    the file stay inside its project unless `allow_outside=True`. Raises
+    `InvalidInput` (a `ValueError`) with findings when it is not valid.
 
         >>> load_policy("strict").defaults["initializer"]
         'deny'
     """
     if isinstance(name_or_path, Policy):
         return name_or_path
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(f"load_policy takes a name, a path or a Policy, got {type(name_or_path).__name__}")
     ref = os.fspath(name_or_path)
+    if not isinstance(ref, str):
+        raise TypeError("load_policy takes a str path")
     if ref not in BUILTIN_POLICIES and not _is_path(ref) and not os.path.exists(ref):
         raise InvalidInput(Finding(ref, 1, 1, "policy-unknown",
-                                   f"unknown policy '{ref}': a built-in name ({', '.join(BUILTIN_POLICIES)}) "
+                                   f"unknown policy {shown(ref)}: a built-in name ({', '.join(BUILTIN_POLICIES)}) "
                                    f"or a YAML path{did_you_mean(ref, BUILTIN_POLICIES)}"))
-    path = resolve_reference(ref, os.getcwd())
-    policy, findings = check_policy_path(path, limits)
+    policy, findings = check_policy_path(builtin_path(ref) or ref, limits, allow_outside=allow_outside)
     if findings or policy is None:
         raise InvalidInput(findings)
     return policy
 
 
-def check_policy_path(path: str, limits: Limits = DEFAULT_LIMITS, _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
+def check_policy_path(path: str, limits: Limits = DEFAULT_LIMITS, *,
+                      allow_outside: bool = False) -> tuple[Policy | None, list[Finding]]:
     """Load, validate and resolve one policy file: (policy, findings)."""
     try:
         loaded = load_file(path, limits)
     except InvalidInput as exc:
         return None, exc.findings
-    return check_policy_loaded(loaded, limits, _chain)
+    return check_policy_loaded(loaded, limits, allow_outside=allow_outside)
 
 
-def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS,
-                        _chain: tuple = ()) -> tuple[Policy | None, list[Finding]]:
-    data = loaded.value
-    if not isinstance(data, dict):
+MAX_EXTENDS = 16  # policies in one extends chain
+
+
+def _extends_target(pf: PolicyFile, loaded: Loaded, seen: set[str], limits: Limits, allow_outside: bool
+                    ) -> tuple[Loaded | None, list[Finding]]:
+    """The policy file `extends:` names, loaded, or the findings that stop the chain there."""
+    ref = pf.extends or ""
+    target, outside = resolve_in_project(ref, loaded, ("extends",), allow_outside=allow_outside)
+    if outside is not None or target is None:
+        return None, [outside] if outside else []
+    if os.path.realpath(target) in seen:
+        return None, [loaded.finding(("extends",), "policy-extends-cycle",
+                                     f"'extends: {shorten(ref)}' makes a cycle back to {os.path.basename(target)}")]
+    if not os.path.isfile(target):
+        return None, [loaded.finding(("extends",), "policy-extends-missing",
+                                     f"'extends: {shorten(ref)}' names no built-in policy and no file "
+                                     f"(looked for {target}){did_you_mean(ref, BUILTIN_POLICIES)}")]
+    if declares_kind(target, limits) != "policy":
+        return None, [loaded.finding(("extends",), "policy-extends-invalid",
+                                     f"'extends: {shorten(ref)}' is not a policy file (no top-level 'kind: policy')")]
+    try:
+        return load_file(target, limits), []
+    except InvalidInput as exc:
+        where = loaded.finding(("extends",), "policy-extends-invalid",
+                               f"'extends: {shorten(ref)}' is not a valid policy (see the findings in {target})")
+        return None, [where] + exc.findings
+
+
+def _parse(loaded: Loaded) -> tuple[PolicyFile | None, list[Finding]]:
+    if not isinstance(loaded.value, dict):
         return None, [loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: policy'")]
-    pf, findings = validate_as(PolicyFile, data, loaded)
-    if pf is None:
-        return None, findings
+    return validate_as(PolicyFile, loaded.value, loaded)
 
-    real = os.path.realpath(loaded.file)
+
+def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
+                        allow_outside: bool = False) -> tuple[Policy | None, list[Finding]]:
+    """Validate a loaded policy and the chain it extends (iteratively, at most MAX_EXTENDS deep)."""
+    chain: list[tuple[PolicyFile, Loaded]] = []
+    seen: set[str] = set()
+    current: Loaded | None = loaded
+    while current is not None:
+        pf, findings = _parse(current)
+        if pf is None:
+            return None, _blame(loaded, chain, findings)
+        chain.append((pf, current))
+        seen.add(os.path.realpath(current.file))
+        if pf.extends is None:
+            break
+        if len(chain) >= MAX_EXTENDS:
+            return None, _blame(loaded, chain[:-1], [current.finding(
+                ("extends",), "policy-extends-invalid", f"more than {MAX_EXTENDS} policies in one extends chain")])
+        current, findings = _extends_target(pf, current, seen, limits, allow_outside)
+        if current is None:
+            return None, _blame(loaded, chain[:-1], findings)
     parent: Policy | None = None
-    if pf.extends is not None:
-        target = resolve_reference(pf.extends, loaded.base_dir)
-        if os.path.realpath(target) in _chain + (real,):
-            return None, [loaded.finding(("extends",), "policy-extends-cycle",
-                                         f"'extends: {pf.extends}' makes a cycle: "
-                                         + " -> ".join(os.path.basename(p) for p in _chain + (real, os.path.realpath(target))))]
-        if pf.extends not in BUILTIN_POLICIES and not os.path.isfile(target):
-            return None, [loaded.finding(("extends",), "policy-extends-missing",
-                                         f"'extends: {pf.extends}' names no built-in policy and no file"
-                                         f"{did_you_mean(pf.extends, BUILTIN_POLICIES)}")]
-        parent, pfindings = check_policy_path(target, limits, _chain + (real,))
-        if parent is None:
-            where = loaded.finding(("extends",), "policy-extends-invalid",
-                                   f"'extends: {pf.extends}' is not a valid policy (see findings in {target})")
-            return None, [where] + pfindings
+    findings = []
+    for pf, ld in reversed(chain):
+        findings.extend(semantic_findings(pf, ld, parent))
+        parent = _resolved(pf, ld, parent)
+    if findings and len(chain) > 1 and any(f.file != loaded.file for f in findings):
+        findings = _blame(loaded, chain[:1], findings)
+    return (None if findings else parent), findings
 
-    findings = semantic_findings(pf, loaded, parent)
+
+def _blame(top: Loaded, chain: list[tuple[PolicyFile, Loaded]], findings: list[Finding]) -> list[Finding]:
+    """Findings in an extended policy also get one finding at the top file's `extends:` key."""
+    if not chain or all(f.file == top.file for f in findings):
+        return findings
+    ref = chain[0][0].extends or ""
+    return [top.finding(("extends",), "policy-extends-invalid",
+                        f"'extends: {shorten(ref)}' is not a valid policy (see the findings below)")] + findings
+
+
+def _resolved(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> Policy:
     defaults = dict(parent.defaults) if parent else dict.fromkeys(KINDS, "deny")
     if pf.defaults is not None:
         for k in pf.defaults.model_fields_set:
             defaults[k] = getattr(pf.defaults, k)
     rules = (list(parent.rules) if parent else []) + list(pf.rules)
-    policy = Policy(pf.name, pf.description, defaults, rules, loaded.file)
+    # a policy cannot re-allow suppressions that a policy it extends forbids
+    allow = (parent.allow_suppressions if parent else True) and pf.allow_suppressions is not False
+    policy = Policy(pf.name, pf.description, defaults, rules, loaded.file, allow_suppressions=allow)
     cat = catalog()
     for r in rules:
         policy.rule_classes[r.id] = None if "*" in r.classes else frozenset(
             c.name for c in (cat.component(r.component, n) for n in r.classes) if c is not None)
         policy.rule_layers[r.id] = None if "*" in r.layers else frozenset(
             lt.name for lt in (cat.layer(n) for n in r.layers) if lt is not None)
-    return (None if findings else policy), findings
+    return policy
 
 
 def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> list[Finding]:
@@ -177,12 +230,13 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
         base = ("rules", i)
         if rule.id in seen_ids:
             out.append(loaded.finding(base + ("id",), "policy-duplicate-rule-id",
-                                      f"duplicate rule id '{rule.id}' (also in {seen_ids[rule.id]})"))
+                                      f"duplicate rule id {shown(rule.id)} (also in {seen_ids[rule.id]})"))
         else:
             seen_ids[rule.id] = f"rule {i + 1}"
         if rule.share == "allow" and not (rule.reason and rule.reason.strip()):
             out.append(loaded.finding(base + ("share",), "policy-missing-reason",
-                                      f"rule '{rule.id}' allows sharing but gives no 'reason:' (deliberate sharing says why)"))
+                                      f"rule {shown(rule.id)} allows sharing but gives no 'reason:' "
+                                      f"(deliberate sharing says why)"))
         layer_types = _rule_layer_types(rule, base, loaded, out)
         _check_roles(rule, base, layer_types, loaded, out)
         _check_classes(rule, base, loaded, out)
@@ -213,13 +267,13 @@ def _check_roles(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: 
             continue
         if role not in all_roles:
             out.append(loaded.finding(base + ("roles", j), "unknown-role",
-                                      f"unknown role '{role}'{did_you_mean(role, sorted(all_roles))}"))
+                                      f"unknown role {shown(role)}{did_you_mean(role, sorted(all_roles))}"))
         elif layer_types and not any(s.role == role and s.kind == rule.component
                                      for lt in layer_types for s in lt.slots.values()):
             names = ", ".join(sorted({lt.name for lt in layer_types}))
             out.append(loaded.finding(base + ("roles", j), "policy-role-not-in-layer",
-                                      f"no {rule.component} slot has role '{role}' in layer type(s) {names}: "
-                                      f"rule '{rule.id}' can never match it"))
+                                      f"no {rule.component} slot has role {shown(role)} in layer type(s) {names}: "
+                                      f"rule {shown(rule.id)} can never match it"))
 
 
 def _check_classes(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding]) -> None:
@@ -227,7 +281,7 @@ def _check_classes(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding]) 
         if cname != "*" and catalog().component(rule.component, cname) is None:
             problem = unknown_component(rule.component, cname)
             out.append(loaded.finding(base + ("classes", j), problem.rule,
-                                      f"{problem.message}: rule '{rule.id}' can never match it"))
+                                      f"{problem.message}: rule {shown(rule.id)} can never match it"))
 
 
 def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: Loaded, out: list[Finding]) -> None:
@@ -235,7 +289,7 @@ def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], load
         return
     if not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
         out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",
-                                  f"rule '{rule.id}' can never match: its layer types have no {rule.component} slots"))
+                                  f"rule {shown(rule.id)} can never match: its layer types have no {rule.component} slots"))
         return
     if rule.scope != "within-layer":
         return
@@ -243,5 +297,5 @@ def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], load
     if not any(sum(1 for s in lt.slots.values() if s.kind == rule.component and (roles is None or s.role in roles)) >= 2
                for lt in layer_types):
         out.append(loaded.finding(base + ("scope",), "policy-rule-never-matches",
-                                  f"rule '{rule.id}' can never match: scope within-layer needs two {rule.component} "
+                                  f"rule {shown(rule.id)} can never match: scope within-layer needs two {rule.component} "
                                   f"slots with its roles in one layer, and no listed layer type has them"))

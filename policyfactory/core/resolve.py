@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import article, catalog, did_you_mean
+from .catalog import article, catalog
 from .schema import describe
+from .text import did_you_mean, shown
 
 FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
 _EXAMPLES = {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}
@@ -53,23 +54,24 @@ def type_problem(info: dict, value: Any, path: tuple, name: str) -> Problem | No
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
     }[t]
-    return None if good else Problem(path, "schema-type", f"'{name}': expected {_TYPE_WORDS[t]}, got {describe(value)}")
+    return None if good else Problem(path, "schema-type", f"{shown(name)}: expected {_TYPE_WORDS[t]}, got {describe(value)}")
 
 
 def unknown_layer(name: str, path: tuple = ()) -> Problem:
     """Why a layer type name is refused: excluded (runs code given as data) or unknown, with did-you-mean."""
     cat = catalog()
     if name in cat.excluded_layers:
-        return Problem(path, "layer-not-allowed", f"layer type '{name}' is not allowed: {cat.excluded_layers[name]}")
-    return Problem(path, "unknown-layer-type", f"unknown layer type '{name}'{did_you_mean(name, cat.layer_names())}")
+        return Problem(path, "layer-not-allowed", f"layer type {shown(name)} is not allowed: {cat.excluded_layers[name]}")
+    return Problem(path, "unknown-layer-type", f"unknown layer type {shown(name)}{did_you_mean(name, cat.layer_names())}")
 
 
 def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
     other = catalog().component_any_kind(name)
     if other is not None:
-        return Problem(path, "component-wrong-kind", f"'{name}' is {article(other.kind)}, but this slot takes {article(kind)}")
+        return Problem(path, "component-wrong-kind",
+                       f"{shown(name)} is {article(other.kind)}, but this slot takes {article(kind)}")
     return Problem(path, "unknown-component-class",
-                   f"unknown {kind} '{name}'{did_you_mean(name, catalog().component_names(kind))}")
+                   f"unknown {kind} {shown(name)}{did_you_mean(name, catalog().component_names(kind))}")
 
 
 def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[Problem]]:
@@ -86,7 +88,7 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
                                       f"and classes registered from Python", True)]
             if k not in ("class_name", "config"):
                 return None, [Problem((k,), "schema-unknown-key",
-                                      f"unknown key '{k}' in a component config (expected class_name and config)", True)]
+                                      f"unknown key {shown(k)} in a component config (expected class_name and config)", True)]
         cname = value["class_name"]
         if not isinstance(cname, str):
             return None, [Problem(("class_name",), "schema-type", f"'class_name': expected a string, got {describe(cname)}")]
@@ -101,7 +103,7 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
             info = ct.params.get(k)
             if info is None:
                 problems.append(Problem(("config", k), "unknown-argument",
-                                        f"{ct.name} takes no argument '{k}'{did_you_mean(k, list(ct.params))}", True))
+                                        f"{ct.name} takes no argument {shown(k)}{did_you_mean(k, list(ct.params))}", True))
             elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
                 problems.append(Problem(("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}"))
             else:
@@ -111,7 +113,7 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
         return (None, problems) if problems else (ComponentUse(ct.name, dict(config), kind=kind), [])
     if isinstance(value, dict):
         return None, [Problem((), "component-value",
-                              f"{article(kind)} is a name (e.g. '{_EXAMPLES[kind]}'), a mapping with class_name and "
+                              f"{article(kind)} is a name (e.g. {shown(_EXAMPLES[kind])}), a mapping with class_name and "
                               f"config, or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")]
     return None, [Problem((), "component-value",
                           f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; "

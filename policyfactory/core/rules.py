@@ -30,7 +30,7 @@ Example::
     >>> sorted(rule_info("limit-nodes").as_json())
     ['bad', 'category', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
     >>> [r.id for r in RULES.values() if r.category == POLICY]
-    ['sharing-violation', 'correlated-weights']
+    ['sharing-violation', 'correlated-weights', 'allow-not-permitted']
     >>> rule_info("no-such-rule")
     Traceback (most recent call last):
     ...
@@ -208,6 +208,26 @@ _ENTRIES = (
         "layer over the limit.",
         fix="Split the model into several files, or generate it from Python with LayerFactory.",
     ),
+    RuleInfo(
+        "limit-number", INVALID,
+        "An integer with more digits than any argument needs (over 40).",
+        "Python refuses to convert integers of more than 4,300 digits and a seed or a layer size "
+        "never needs more than a handful, so the loader refuses long integers (decimal, hex or octal) "
+        "where they stand, instead of spending time on them or failing later.",
+        bad="seed: 123456789012345678901234567890123456789012345678901234567890\n",
+        good="seed: 1234\n",
+        fix="Write a smaller number.",
+    ),
+    RuleInfo(
+        "limit-params", INVALID,
+        "A layer would hold more parameters than the budget (`--max-params`, default 1,000,000,000).",
+        "`validate` estimates each layer's weights from its arguments (units, filters, kernel size, "
+        "embedding sizes, the previous layer's width where it is known), so a typo such as "
+        "`units: 10000000000` is a finding before `build` tries to allocate 40 GB.",
+        bad="layers:\n  - {type: Dense, units: 10000000000}\n",
+        good="layers:\n  - {type: Dense, units: 1000}\n",
+        fix="Fix the size, or raise the budget with --max-params if the model really is that large.",
+    ),
     # -- files -------------------------------------------------------------------------------------
     RuleInfo(
         "file-unreadable", INVALID,
@@ -217,6 +237,27 @@ _ENTRIES = (
         bad="policyfactory validate models/\n",
         good="policyfactory validate models/*.yaml\n",
         fix="Check the path (and its permissions); pass files, not directories.",
+    ),
+    RuleInfo(
+        "path-outside-project", INVALID,
+        "A path written in a file (`policy:`, `extends:`) is absolute or leaves the project.",
+        "A file may refer only to files inside the project that holds it: the nearest folder above "
+        "it with `.git` or `pyproject.toml`, else its own folder. Symbolic links are resolved first. "
+        "The target is not read, so a model file cannot make the tool read (and echo) `/etc/shadow` "
+        "or a secret next to the repository. Pass --allow-outside to accept such paths on purpose.",
+        bad="policy: ../../../etc/passwd\n",
+        good="policy: policies/team.yaml\n",
+        fix="Move the policy into the project and refer to it by a relative path, or pass --allow-outside.",
+    ),
+    RuleInfo(
+        "file-path-argument", INVALID,
+        "A layer argument that Keras would read as a file path is given as a string.",
+        "Lookup and vectorization layers (`StringLookup`, `IntegerLookup`, `TextVectorization`) read "
+        "`vocabulary` and `idf_weights` from a file when they are strings, and `build` would copy that "
+        "file into the saved model. Model files accept them only as inline lists.",
+        bad="layers:\n  - {type: StringLookup, vocabulary: /etc/shadow}\n",
+        good="layers:\n  - {type: StringLookup, vocabulary: [cat, dog, bird]}\n",
+        fix="Write the vocabulary inline as a list.",
     ),
     # -- schema (policyfactory/core/schema.py, validate.py) -----------------------------------------
     RuleInfo(
@@ -302,6 +343,26 @@ _ENTRIES = (
         fix="Use one of the values listed in the message.",
     ),
     # -- names and components ------------------------------------------------------------------------
+    RuleInfo(
+        "argument-value", INVALID,
+        "An argument value that Keras would refuse: out of range, not one of its choices, or not finite.",
+        "`validate` knows the ranges and choices of common arguments without Keras (sizes and "
+        "strides at least 1, rates in [0, 1), `padding`, `data_format`, `VarianceScaling` mode and "
+        "distribution, dtypes, shape dimensions) and refuses NaN and infinite numbers anywhere, so "
+        "whatever `validate` passes, `build` builds.",
+        bad="layers:\n  - {type: Dropout, rate: 5}\n",
+        good="layers:\n  - {type: Dropout, rate: 0.5}\n",
+        fix="Use a value in the range or one of the choices the message lists.",
+    ),
+    RuleInfo(
+        "name-invalid", INVALID,
+        "A model, input or layer name that Keras does not accept.",
+        "Keras refuses names with `/` (it separates weight paths), and empty names. Names with "
+        "control characters would corrupt saved weight paths too.",
+        bad="layers:\n  - {type: Dense, name: enc/dense, units: 4}\n",
+        good="layers:\n  - {type: Dense, name: enc_dense, units: 4}\n",
+        fix="Use letters, digits, `_`, `-` and `.` in names.",
+    ),
     RuleInfo(
         "unknown-layer-type", INVALID,
         "A layer type that is not in the catalog.",
@@ -791,6 +852,16 @@ _ENTRIES = (
             "or allow the group in the policy.",
     ),
     # -- warnings (exit 0) --------------------------------------------------------------------------
+    RuleInfo(
+        "allow-not-permitted", POLICY,
+        "A model file's `allow:` entry under a policy that forbids suppressions.",
+        "A policy with `allow_suppressions: false` (or one that extends such a policy) does not let "
+        "model files silence its findings: every `allow:` entry is a finding, and the violations it "
+        "would have suppressed are reported as well.",
+        bad="# the policy says: allow_suppressions: false\nallow:\n  - {rule: sharing-violation, reason: tied on purpose}\n",
+        good="# ask the policy owner for a rule that allows the sharing, with its reason\n",
+        fix="Remove the allow: entry and fix the sharing, or change the policy (its owner decides).",
+    ),
     RuleInfo(
         "unused-allow", WARNING,
         "An `allow:` entry in a model file that suppresses no finding.",

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .catalog import did_you_mean
 from .findings import Finding
+from .text import did_you_mean, shown
 from .yamlload import Loaded
 
 
@@ -48,8 +48,7 @@ def describe(value: Any) -> str:
     if isinstance(value, float):
         return f"number {value}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string '{shown}'"
+        return f"string {shown(value, 40)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -98,10 +97,11 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
         if etype == "extra_forbidden":
             key = loc[-1] if loc else "?"
             hint = did_you_mean(key, _fields_at(model, loc[:-1]))
-            f = loaded.finding(path, "schema-unknown-key", f"unknown key '{key}'{hint}", at_key=True)
+            what = shown(key) if isinstance(key, str) else f"{describe(key)} (keys are strings)"
+            f = loaded.finding(path, "schema-unknown-key", f"unknown key {what}{hint}", at_key=True)
         elif etype == "missing":
             key = loc[-1] if loc else "?"
-            f = loaded.finding(path[:-1], "schema-missing-key", f"missing required key '{key}'")
+            f = loaded.finding(path[:-1], "schema-missing-key", f"missing required key {shown(key)}")
         elif etype in _TYPE_WORDS:
             where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
             f = loaded.finding(path, "schema-type",

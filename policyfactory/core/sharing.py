@@ -34,6 +34,7 @@ from typing import Any
 
 from .findings import Finding
 from .policy import Policy, Rule
+from .text import shown
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,40 @@ class Verdict:
         return "allowed" if self.allowed else "denied"
 
 
+@dataclass(frozen=True)
+class SlotCover:
+    """The rules that decide for one slot of a group: the first (in policy order) of each sort that covers it.
+
+    Found once per (kind, class, layer type, role) and cached on the policy, so a
+    growing group costs O(1) per slot, however many rules the policy has.
+    """
+
+    deny_any: int | None  # index in policy.rules
+    deny_across: int | None
+    allow_any: int | None
+    allow_across: int | None
+
+
+def slot_cover(policy: Policy, kind: str, class_name: str, slot: SlotRef) -> SlotCover:
+    key = (kind, class_name, slot.layer_type, slot.role)
+    cover = policy.covers.get(key)
+    if cover is None:
+        found: dict[str, int | None] = {"deny_any": None, "deny_across": None, "allow_any": None, "allow_across": None}
+        for i, r in enumerate(policy.rules):
+            if r.component != kind or not _fits_class(policy, r, class_name) or not _rule_covers_slot(policy, r, slot):
+                continue
+            for scope in ("any", "across") if r.scope == "across-layers" else ("any",):
+                name = f"{r.share}_{scope}"
+                if found[name] is None:
+                    found[name] = i
+        cover = policy.covers[key] = SlotCover(**found)
+    return cover
+
+
+def _first(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 @dataclass
 class Group:
     key: str
@@ -77,16 +112,18 @@ class Group:
     slots: list[SlotRef] = field(default_factory=list)
     verdict: Verdict = Verdict(True, "single slot")
     denied_at: int | None = None  # index of the slot whose joining first broke the policy
-    # Running counts, so that judging a growing group costs O(rules) per slot, not O(slots).
-    rules: list = field(default_factory=list)  # rules whose kind and classes fit this group
+    # Running state, so that judging a growing group costs O(1) per slot, not O(rules) or O(slots).
     owners: set = field(default_factory=set)
-    deny_counts: dict = field(default_factory=dict)  # rule id -> slots it covers
+    deny_any: int | None = None  # first deny rule (policy order) covering some slot
+    deny_across: int | None = None  # the same among across-layers rules
     n_any_allow: int = 0  # slots covered by some allow rule of any scope
     n_across_allow: int = 0  # slots covered by some across-layers allow rule
-    first_allows: list = field(default_factory=list)  # allow rules covering the first slot
+    first: SlotCover | None = None  # the first slot's cover
 
-    def slot_labels(self) -> str:
-        return ", ".join(s.label() for s in self.slots)
+    def slot_labels(self, most: int = 6) -> str:
+        labels = [s.label() for s in self.slots[:most]]
+        more = len(self.slots) - most
+        return ", ".join(labels) + (f" and {more} more" if more > 0 else "")
 
 
 def _fits_class(policy: Policy, rule: Rule, class_name: str) -> bool:
@@ -120,7 +157,7 @@ def judge(policy: Policy, kind: str, class_name: str, slots: list[SlotRef]) -> V
     covering = [r for r in policy.rules if _rule_covers_group(policy, r, kind, class_name, slots)]
     for rule in covering:
         if rule.share == "deny" and any(_rule_covers_slot(policy, rule, s) for s in slots):
-            return Verdict(False, f"rule '{rule.id}'", rule.id)
+            return Verdict(False, f"rule {shown(rule.id)}", rule.id)
     allows = [r for r in covering if r.share == "allow"]
     deciding = None
     if allows:
@@ -131,7 +168,7 @@ def judge(policy: Policy, kind: str, class_name: str, slots: list[SlotRef]) -> V
                 break
             deciding = deciding or match
         if deciding is not None:
-            return Verdict(True, f"rule '{deciding.id}'", deciding.id)
+            return Verdict(True, f"rule {shown(deciding.id)}", deciding.id)
     default = policy.defaults.get(kind, "deny")
     return Verdict(default == "allow", f"default ({kind}: {default})")
 
@@ -147,8 +184,6 @@ class SharingLedger:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(key, label, kind, class_name)
-            policy = self.policy
-            group.rules = [r for r in policy.rules if r.component == kind and _fits_class(policy, r, class_name)]
         self._count(group, slot)
         group.verdict = self._verdict(group)
         if not group.verdict.allowed and group.denied_at is None:
@@ -156,29 +191,29 @@ class SharingLedger:
         return group
 
     def _count(self, group: Group, slot: SlotRef) -> None:
+        cover = slot_cover(self.policy, group.kind, group.class_name, slot)
         group.slots.append(slot)
         group.owners.add(slot.scope_owner)
-        covering = [r for r in group.rules if _rule_covers_slot(self.policy, r, slot)]
-        allows = [r for r in covering if r.share == "allow"]
-        for r in covering:
-            if r.share == "deny":
-                group.deny_counts[r.id] = group.deny_counts.get(r.id, 0) + 1
-        group.n_any_allow += bool(allows)
-        group.n_across_allow += any(r.scope == "across-layers" for r in allows)
-        if len(group.slots) == 1:
-            group.first_allows = allows
+        group.deny_any = _first(group.deny_any, cover.deny_any)
+        group.deny_across = _first(group.deny_across, cover.deny_across)
+        group.n_any_allow += cover.allow_any is not None
+        group.n_across_allow += cover.allow_across is not None
+        if group.first is None:
+            group.first = cover
 
     def _verdict(self, group: Group) -> Verdict:
         if len(group.slots) < 2:
             return Verdict(True, "single slot")
         single = len(group.owners) == 1
-        for r in group.rules:
-            if r.share == "deny" and group.deny_counts.get(r.id) and (single or r.scope == "across-layers"):
-                return Verdict(False, f"rule '{r.id}'", r.id)
+        deny = group.deny_any if single else group.deny_across
+        if deny is not None:
+            rule = self.policy.rules[deny]
+            return Verdict(False, f"rule {shown(rule.id)}", rule.id)
         covered = group.n_any_allow if single else group.n_across_allow
-        if covered == len(group.slots):
-            rule = next(r for r in group.first_allows if single or r.scope == "across-layers")
-            return Verdict(True, f"rule '{rule.id}'", rule.id)
+        allow = None if group.first is None else group.first.allow_any if single else group.first.allow_across
+        if covered == len(group.slots) and allow is not None:
+            rule = self.policy.rules[allow]
+            return Verdict(True, f"rule {shown(rule.id)}", rule.id)
         default = self.policy.defaults.get(group.kind, "deny")
         return Verdict(default == "allow", f"default ({group.kind}: {default})")
 
@@ -186,7 +221,8 @@ class SharingLedger:
         """Forget the slots that joined a group after it had `size` slots."""
         group = self.groups[key]
         slots = group.slots[:size]
-        group.slots, group.owners, group.deny_counts = [], set(), {}
+        group.slots, group.owners, group.first = [], set(), None
+        group.deny_any = group.deny_across = None
         group.n_any_allow = group.n_across_allow = 0
         for s in slots:
             self._count(group, s)
@@ -206,7 +242,7 @@ class SharingLedger:
 def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
     msg = (f"{group.kind} {group.class_name} ({group.label}) is shared by "
            f"{len(group.slots)} slots: {group.slot_labels()}; "
-           f"denied by {group.verdict.decided_by} of policy '{policy.name}'")
+           f"denied by {group.verdict.decided_by} of policy {shown(policy.name)}")
     data: dict[str, Any] = {
         "group": group.label,
         "kind": group.kind,

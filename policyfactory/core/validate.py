@@ -20,8 +20,10 @@ from typing import Any
 from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, check_model
 from .plan import Plan
-from .policy import BUILTIN_POLICIES, Policy, check_policy_loaded, check_policy_path, resolve_reference
-from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
+from .policy import Policy, check_policy_loaded, check_policy_path
+from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
+from .text import shown
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file, plain_copy
 
 KIND_CHOICES = ("policy", "model")
 
@@ -36,34 +38,41 @@ class ValidationResult:
     plan: Plan | None = None
 
 
-def _policy_loader(override: str | Policy | None, limits: Limits):
-    """Resolve a model's policy: the override (from the CLI or caller) or the file's own `policy:`."""
+def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside: bool):
+    """Resolve a model's policy: the override (the caller's own choice) or the file's `policy:` (confined)."""
 
-    def load(ref: str, loaded: Loaded):
+    def load(ref: str, loaded: Loaded) -> tuple[Policy | None, list[Finding]]:
         if isinstance(override, Policy):
             return override, []
         if override is not None:
-            path = resolve_reference(override, os.getcwd())
-            origin = Finding(override, 1, 1, "policy-unknown", f"--policy '{override}': no built-in policy and no such file")
-            tail_path: tuple = ()
-        else:
-            path = resolve_reference(ref, loaded.base_dir)
-            origin = loaded.finding(("policy",), "policy-unknown",
-                                    f"policy '{ref}' names no built-in policy ({', '.join(BUILTIN_POLICIES)}) and no file")
-            tail_path = ("policy",)
+            given = os.fspath(override)
+            chosen = builtin_path(given) or given
+            if not os.path.isfile(chosen):
+                return None, [Finding(given, 1, 1, "policy-unknown",
+                                      f"--policy {shown(given)}: no built-in policy "
+                                      f"({', '.join(BUILTIN_POLICIES)}) and no file at {os.path.abspath(chosen)}")]
+            return check_policy_path(chosen, limits, allow_outside=allow_outside)
+        path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)
+        if outside is not None or path is None:
+            return None, [outside] if outside else []
         if not os.path.isfile(path):
-            return None, [origin]
-        policy, findings = check_policy_path(path, limits)
-        if policy is None and override is None:
-            findings = [loaded.finding(tail_path, "policy-invalid",
-                                       f"policy '{ref}' is not valid (see the findings in {path})")] + findings
+            return None, [loaded.finding(("policy",), "policy-unknown",
+                                         f"policy {shown(ref)} names no built-in policy ({', '.join(BUILTIN_POLICIES)}) "
+                                         f"and no file (looked for {path})")]
+        if builtin_path(ref) is None and declares_kind(path, limits) != "policy":
+            return None, [loaded.finding(("policy",), "policy-invalid",
+                                         f"policy {shown(ref)} is not a policy file (no top-level 'kind: policy')")]
+        policy, findings = check_policy_path(path, limits, allow_outside=allow_outside)
+        if policy is None:
+            findings = [loaded.finding(("policy",), "policy-invalid",
+                                       f"policy {shown(ref)} is not valid (see the findings in {path})")] + findings
         return policy, findings
 
     return load
 
 
 def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIMITS,
-                    expect: str | None = None) -> ValidationResult:
+                    expect: str | None = None, allow_outside: bool = False) -> ValidationResult:
     data = loaded.value
     kind = data.get("kind") if isinstance(data, dict) else None
     if not isinstance(data, dict):
@@ -77,10 +86,10 @@ def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIM
     if expect is not None and kind != expect:
         return ValidationResult([loaded.finding(("kind",), "schema-kind", f"expected a {expect} file, got kind: {kind}")])
     if kind == "policy":
-        pol, findings = check_policy_loaded(loaded, limits)
-        summary = f"policy '{pol.name}' ({plural(len(pol.rules), 'rule')})" if pol else ""
+        pol, findings = check_policy_loaded(loaded, limits, allow_outside=allow_outside)
+        summary = f"policy {shown(pol.name)} ({plural(len(pol.rules), 'rule')})" if pol else ""
         return ValidationResult(findings, kind, summary, policy=pol)
-    check = check_model(loaded, _policy_loader(policy, limits), limits)
+    check = check_model(loaded, _policy_loader(policy, limits, allow_outside), limits)
     summary = ""
     if check.spec is not None and check.plan is not None and check.policy is not None:
         summary = model_summary(check.spec.name, len(check.spec.layers), check.plan)
@@ -94,8 +103,8 @@ def plural(n: int, word: str) -> str:
 def model_summary(name: str, n_layers: int, plan: Plan) -> str:
     """'model 'x' (3 layers, 1 sharing group, policy 'recurrent')' and what the groups are."""
     groups = plan.sharing_groups()
-    text = (f"model '{name}' ({plural(n_layers, 'layer')}, {plural(len(groups), 'sharing group')}, "
-            f"policy '{plan.policy.name}')")
+    text = (f"model {shown(name)} ({plural(n_layers, 'layer')}, {plural(len(groups), 'sharing group')}, "
+            f"policy {shown(plan.policy.name)})")
     allowed = [g for g in groups if g.allowed]
     if allowed:
         text += "; " + "; ".join(
@@ -105,20 +114,31 @@ def model_summary(name: str, n_layers: int, plan: Plan) -> str:
     return text
 
 
-def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None) -> ValidationResult:
+def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
+               allow_outside: bool = False) -> ValidationResult:
     """Load and check one file: findings, and for a model its spec, policy and plan."""
     try:
         loaded = load_file(os.fspath(path), limits)
     except InvalidInput as exc:
         return ValidationResult(exc.findings)
-    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
+    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect, allow_outside=allow_outside)
 
 
 
 def validate_mapping(mapping: dict, *, policy=None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
                      base_dir: str | None = None, expect: str | None = None) -> ValidationResult:
-    loaded = Loaded(name, mapping, {}, {}, base_dir or os.getcwd())
+    """Check an already-parsed mapping: copied as plain data first, under the loader's limits (cycles refused)."""
+    try:
+        value = plain_copy(mapping, name, limits)
+    except InvalidInput as exc:
+        return ValidationResult(exc.findings)
+    loaded = Loaded(name, value, {}, {}, base_dir or os.getcwd())
     return validate_loaded(loaded, policy=policy, limits=limits, expect=expect)
+
+
+def check_policy_argument(policy: object) -> None:
+    if policy is not None and not isinstance(policy, (str, os.PathLike, Policy)):
+        raise TypeError(f"policy= takes a built-in name, a path or a Policy, got {type(policy).__name__}")
 
 
 def validate(path_or_mapping: Any, *, policy=None) -> list[Finding]:
@@ -130,6 +150,9 @@ def validate(path_or_mapping: Any, *, policy=None) -> list[Finding]:
         >>> validate("policies/strict.yaml")
         []
     """
+    check_policy_argument(policy)
     if isinstance(path_or_mapping, dict):
         return validate_mapping(path_or_mapping, policy=policy).findings
+    if not isinstance(path_or_mapping, (str, os.PathLike)):
+        raise TypeError(f"validate takes a path or a mapping, got {type(path_or_mapping).__name__}")
     return check_path(os.fspath(path_or_mapping), policy=policy).findings

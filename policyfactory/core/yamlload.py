@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 import yaml
 
 from .findings import Finding, InvalidInput
+from .text import escape, shown
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser where installed
 
@@ -47,6 +48,8 @@ class Limits:
     max_depth: int = 64
     max_nodes: int = 1_000_000
     max_layers: int = 50_000
+    max_expanded: int = 20 * 1024 * 1024  # characters of scalar text after alias expansion
+    max_params: int = 1_000_000_000  # weights one layer may hold (validate's estimate)
 
 
 DEFAULT_LIMITS = Limits()
@@ -63,8 +66,17 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)$")
 _NAN = re.compile(r"\.(nan|NaN|NAN)$")
 
 
+MAX_DIGITS = 40  # longer integers are refused (no argument needs them; Python refuses 4,300+ digits)
+
+
+class NumberTooLong(ValueError):
+    """An integer literal with more than MAX_DIGITS digits."""
+
+
 def resolve_plain(text: str) -> Any:
     """Resolve an untagged plain scalar by the YAML 1.2 core schema (stricter on leading zeros)."""
+    if len(text) > MAX_DIGITS + 3 and (_INT.match(text) or _INT_OCT.match(text) or _INT_HEX.match(text)):
+        raise NumberTooLong(text)
     if text in _NULL:
         return None
     if text in _TRUE:
@@ -151,6 +163,8 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
 def load_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:
     if len(data) > limits.max_bytes:
         _fail(name, 1, 1, "limit-file-size", f"file is over the limit of {limits.max_bytes} bytes")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and (data[0] == 0) != (data[1] == 0)):
+        _fail(name, 1, 1, "yaml-encoding", "file is UTF-16 or UTF-32 encoded: save it as UTF-8")
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -175,6 +189,13 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
     try:
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        _fail(name, line, col, "yaml-syntax",
+              f"control character {escape(char)} (U+{ord(char):04X}) is not allowed in YAML: remove it "
+              f"or write it as an escape inside double quotes")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark) if mark is not None else (1, 1)
@@ -190,7 +211,8 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
 
 
 class _Frame:
-    __slots__ = ("value", "path", "mark", "is_map", "key", "key_mark", "merges", "explicit", "anchor", "size")
+    __slots__ = ("value", "path", "mark", "is_map", "key", "key_mark", "merges", "explicit", "anchor", "size", "chars",
+                 "merged")
 
     def __init__(self, value, path, mark, is_map, anchor):
         self.value = value
@@ -203,10 +225,57 @@ class _Frame:
         self.explicit: set = set()
         self.anchor = anchor
         self.size = 1
+        self.chars = 0
+        self.merged = False  # a '<<' key was seen
 
 
 _NOKEY = object()
 _MERGE = object()
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain_copy(value: Any, name: str = "<mapping>", limits: Limits = DEFAULT_LIMITS) -> Any:
+    """A copy of Python data as the loader would build it, under the same limits.
+
+    Refuses what a YAML file could not hold: objects other than dict, list,
+    tuple, str, int, float, bool and None, mappings that contain themselves,
+    nesting and sizes past the limits. Iterative (no recursion).
+    """
+    nodes = 0
+    root: list = [None]
+    stack: list[tuple[Any, Any, Any, int, frozenset]] = [(value, root, 0, 0, frozenset())]
+    while stack:
+        v, parent, key, depth, ancestors = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            _fail(name, 1, 1, "limit-nodes", f"more than {limits.max_nodes} values in the mapping")
+        if depth > limits.max_depth:
+            _fail(name, 1, 1, "limit-depth", f"nesting deeper than {limits.max_depth} levels")
+        if isinstance(v, _PLAIN_SCALARS):
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** MAX_DIGITS:
+                _fail(name, 1, 1, "limit-number", f"an integer of more than {MAX_DIGITS} digits")
+            parent[key] = v
+            continue
+        if not isinstance(v, (dict, list, tuple)):
+            _fail(name, 1, 1, "schema-type", f"a {type(v).__name__} object: only plain data (mappings, lists, "
+                                             f"strings, numbers, booleans, null) can be checked")
+        if id(v) in ancestors:
+            _fail(name, 1, 1, "schema-value", "the mapping contains itself (a cycle): only tree-shaped data can be checked")
+        inner = ancestors | {id(v)}
+        if isinstance(v, dict):
+            out: Any = {}
+            parent[key] = out
+            for k, sub in v.items():
+                if not isinstance(k, _PLAIN_SCALARS):
+                    _fail(name, 1, 1, "yaml-key", "mapping keys must be plain scalars")
+                stack.append((sub, out, k, depth + 1, inner))
+        else:
+            out = [None] * len(v)
+            parent[key] = out
+            stack.extend((sub, out, i, depth + 1, inner) for i, sub in enumerate(v))
+    return root[0]
 
 
 def _copy(value):
@@ -224,22 +293,30 @@ class _Builder:
         self.name = name
         self.limits = limits
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, nodes, characters)
         self.open_anchors: set[str] = set()
         self.nodes = 0
+        self.chars = 0
         self.documents = 0
         self.root: Any = None
         self.marks: dict = {}
         self.key_marks: dict = {}
 
     # -- helpers -------------------------------------------------------------
-    def _count(self, n: int, mark) -> None:
+    def _count(self, n: int, mark, chars: int = 0) -> None:
+        """Count nodes and characters as if aliases were expanded; refuse past the limits before expanding."""
         self.nodes += n
+        self.chars += chars
         if self.nodes > self.limits.max_nodes:
             line, col = _pos(mark)
             _fail(self.name, line, col, "limit-nodes",
                   f"more than {self.limits.max_nodes} YAML nodes after alias expansion "
                   f"(alias expansion limit; a billion-laughs file?)")
+        if self.chars > self.limits.max_expanded:
+            line, col = _pos(mark)
+            _fail(self.name, line, col, "limit-nodes",
+                  f"more than {self.limits.max_expanded} characters of text after alias expansion "
+                  f"(alias expansion limit: aliases count by the size of what they copy)")
 
     def _child_path(self) -> Path:
         if not self.stack:
@@ -260,16 +337,21 @@ class _Builder:
                 return kind
         line, col = _pos(mark)
         _fail(self.name, line, col, "yaml-tag",
-              f"tag '{tag}' is not allowed: only plain YAML data is read (no Python objects, no custom tags)")
+              f"tag {shown(tag)} is not allowed: only plain YAML data is read (no Python objects, no custom tags)")
 
     def _scalar_value(self, event) -> Any:
         kind = self._check_tag(event.tag, event.start_mark, "scalar")
         text = event.value
-        if kind is None:
-            return resolve_plain(text) if not event.style else text
-        if kind == "str":
+        if kind == "str" or (kind is None and event.style):
             return text
-        value = resolve_plain(text)
+        try:
+            value = resolve_plain(text)
+        except NumberTooLong:
+            line, col = _pos(event.start_mark)
+            _fail(self.name, line, col, "limit-number",
+                  f"integer of {len(text)} characters: more than {MAX_DIGITS} digits is not a size, rate or seed")
+        if kind is None:
+            return value
         ok = {
             "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
             "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
@@ -278,16 +360,17 @@ class _Builder:
         }[kind](value)
         if not ok:
             line, col = _pos(event.start_mark)
-            _fail(self.name, line, col, "yaml-tag", f"'{text}' is not a valid !!{kind}")
+            _fail(self.name, line, col, "yaml-tag", f"{shown(text)} is not a valid !!{kind}")
         return float(value) if kind == "float" else value
 
-    def _attach(self, value, mark, size: int, key_event_mark=None) -> None:
+    def _attach(self, value, mark, size: int, chars: int = 0) -> None:
         """Put a finished node into its parent (or make it the root)."""
         if not self.stack:
             self.root = value
             return
         top = self.stack[-1]
         top.size += size
+        top.chars += chars
         if not top.is_map:
             top.value.append(value)
             return
@@ -309,12 +392,16 @@ class _Builder:
         if isinstance(key, (dict, list)):
             _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
         if key == "<<" and key not in top.explicit:
+            if top.merged:
+                _fail(self.name, line, col, "yaml-duplicate-key",
+                      "a second '<<' merge key in one mapping: list the mappings in one '<<: [*a, *b]'")
+            top.merged = True
             top.key = _MERGE
             return
         if key in top.explicit:
             first = self.key_marks.get(top.path + (key,))
             where = f" (first at line {first[0]})" if first else ""
-            _fail(self.name, line, col, "yaml-duplicate-key", f"duplicate key '{key}'{where}")
+            _fail(self.name, line, col, "yaml-duplicate-key", f"duplicate key {shown(key)}{where}")
         top.explicit.add(key)
         top.key = key
         self.key_marks[top.path + (key,)] = (line, col)
@@ -342,21 +429,22 @@ class _Builder:
         if event.anchor not in self.anchors:
             line, col = _pos(mark)
             _fail(self.name, line, col, "yaml-alias", f"unknown alias *{event.anchor}")
-        value, size = self.anchors[event.anchor]
-        self._count(size, mark)
+        value, size, chars = self.anchors[event.anchor]
+        self._count(size, mark, chars)
         if not self._is_key():
             self.marks[self._child_path()] = _pos(mark)
-        self._attach(_copy(value), mark, size)
+        self._attach(_copy(value), mark, size, chars)
 
     def _scalar(self, event) -> None:
         mark = event.start_mark
-        self._count(1, mark)
+        chars = len(event.value)
+        self._count(1, mark, chars)
         value = self._scalar_value(event)
         if not self._is_key():
             self.marks[self._child_path()] = _pos(mark)
         if event.anchor:
-            self.anchors[event.anchor] = (value, 1)
-        self._attach(value, mark, 1)
+            self.anchors[event.anchor] = (value, 1, chars)
+        self._attach(value, mark, 1, chars)
 
     def _collection_start(self, event) -> None:
         mark = event.start_mark
@@ -387,8 +475,8 @@ class _Builder:
             value = merged
         if frame.anchor:
             self.open_anchors.discard(frame.anchor)
-            self.anchors[frame.anchor] = (value, frame.size)
-        self._attach(value, frame.mark, frame.size)
+            self.anchors[frame.anchor] = (value, frame.size, frame.chars)
+        self._attach(value, frame.mark, frame.size, frame.chars)
 
     _HANDLERS = {
         yaml.DocumentStartEvent: _document_start,

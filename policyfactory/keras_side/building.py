@@ -20,11 +20,12 @@ from typing import Any
 
 import keras
 
-from ..core.atomic import atomic_output
+from ..core.atomic import atomic_output, check_output
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
 from ..core.modelfile import LayerNode, ModelSpec
 from ..core.plan import Plan
 from ..core.policy import Policy
+from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
 
@@ -93,7 +94,7 @@ class _Builder:
         except PolicyfactoryError as exc:
             raise type(exc)([_at(f, self.spec, node) for f in exc.findings]) from None
         except Exception as exc:  # Keras refusing an argument value
-            raise _keras_error(self.spec, node, f"Keras refused layer '{node.name}' ({node.type})", exc) from None
+            raise _keras_error(self.spec, node, f"Keras refused layer {shown(node.name)} ({node.type})", exc) from None
 
     def call(self, node: LayerNode, layer, ins: list):
         try:
@@ -103,7 +104,7 @@ class _Builder:
                 return layer(ins[0], ins[0])
             return layer(*ins)
         except Exception as exc:
-            raise _keras_error(self.spec, node, f"Keras could not connect layer '{node.name}' ({node.type})",
+            raise _keras_error(self.spec, node, f"Keras could not connect layer {shown(node.name)} ({node.type})",
                                exc) from None
 
     def sequential(self) -> keras.Model:
@@ -128,7 +129,7 @@ class _Builder:
                 ins = [last]
             else:
                 raise InvalidInput(Finding(spec.file, node.mark[0], node.mark[1], "unknown-reference",
-                                           f"layer '{node.name}' needs 'inputs:' (the model has several inputs)"))
+                                           f"layer {shown(node.name)} needs 'inputs:' (the model has several inputs)"))
             last = tensors[node.name] = self.call(node, self.make(node), ins)
         outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]
         return keras.Model(model_inputs if len(model_inputs) > 1 else model_inputs[0],
@@ -164,13 +165,11 @@ def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str
         output = os.path.join(os.path.dirname(spec.file), stem + ".keras")
     if not output.endswith(".keras"):
         raise InvalidInput(Finding(output, 1, 1, "output-path", "the output file name must end in .keras"))
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise InvalidInput(Finding(output, 1, 1, "output-path", f"no such folder: {folder}"))
+    check_output(output, inputs=(spec.file,))  # before building: never overwrite the model file itself
     model = build_from_plan(spec, plan)
-    try:
-        with atomic_output(output, suffix=".keras") as tmp:  # Keras insists on the .keras suffix
+    with atomic_output(output, suffix=".keras", inputs=(spec.file,)) as tmp:  # Keras insists on the .keras suffix
+        try:
             model.save(tmp)
-    except OSError as exc:
-        raise InvalidInput(Finding(output, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
+        except Exception as exc:  # Keras refusing to save (an unserializable argument, a full disk ...)
+            raise _keras_error(spec, None, "Keras could not save the model", exc) from None
     return output, model

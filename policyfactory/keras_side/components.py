@@ -12,6 +12,7 @@ from typing import Any
 from ..core.catalog import catalog
 from ..core.findings import InvalidInput, python_finding
 from ..core.resolve import ComponentUse, resolve_component
+from ..core.text import shown
 from .registry import component_class
 
 
@@ -19,7 +20,7 @@ def instantiate(kind: str, class_name: str, config: dict) -> Any:
     """A new component object of a planned class and config."""
     ct = catalog().component(kind, class_name)
     if ct is None:  # pragma: no cover - plans only name catalog classes
-        raise InvalidInput(python_finding("unknown-component-class", f"unknown {kind} '{class_name}'"))
+        raise InvalidInput(python_finding("unknown-component-class", f"unknown {kind} {shown(class_name)}"))
     return component_class(ct)(**config)
 
 
@@ -35,7 +36,7 @@ def use_from_value(kind: str, value: Any) -> ComponentUse:
         raise InvalidInput(python_finding(
             "unknown-component-class",
             f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
-            f"register the class with policyfactory.register_component('{kind}', cls)"))
+            f"register the class with policyfactory.register_component({shown(kind)}, cls)"))
     component: Any = value  # a Keras component object whose class the catalog knows
     config = component.get_config()
     return ComponentUse(ct.name, {k: v for k, v in config.items() if k in ct.params}, kind=kind)

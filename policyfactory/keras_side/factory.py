@@ -31,12 +31,13 @@ from typing import Any
 
 import keras
 
-from ..core.catalog import KINDS, LayerType, article, catalog, did_you_mean
+from ..core.catalog import KINDS, LayerType, article, catalog
 from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
 from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
 from ..core.resolve import ComponentUse, unknown_layer
+from ..core.text import did_you_mean, shown
 from .components import instantiate, use_from_value
 from .introspect import slot_holder
 from .registry import layer_class
@@ -128,12 +129,12 @@ class LayerFactory:
         if not isinstance(name, str) or not name:
             raise TypeError(f"shared(): name must be a non-empty string, got {name!r}")
         if name in self._shared:
-            raise InvalidInput(python_finding("shared-duplicate", f"shared component '{name}' is already declared"))
+            raise InvalidInput(python_finding("shared-duplicate", f"shared component {shown(name)} is already declared"))
         kinds = [kind] if kind else self._kinds_of(component)
         if len(kinds) != 1 or kinds[0] not in KINDS:
             raise InvalidInput(python_finding(
                 "component-value",
-                f"cannot tell the kind of shared '{name}': pass kind='initializer'|'regularizer'|'constraint'"))
+                f"cannot tell the kind of shared {shown(name)}: pass kind='initializer'|'regularizer'|'constraint'"))
         use = use_from_value(kinds[0], component)
         planned = self._planner.declare_shared(name, kinds[0], use.class_name, use.config)
         instance = instantiate(kinds[0], use.class_name, planned.config)
@@ -211,7 +212,7 @@ class LayerFactory:
                 raise TypeError(f"{lt.name} takes at most {len(order)} positional arguments")
             for pname, value in zip(order, args):
                 if pname in kwargs:
-                    raise TypeError(f"{lt.name} got multiple values for argument '{pname}'")
+                    raise TypeError(f"{lt.name} got multiple values for argument {shown(pname)}")
                 kwargs[pname] = value
         return kwargs
 
@@ -225,11 +226,11 @@ class LayerFactory:
             if isinstance(value, SharedComponent):
                 if value.factory_id != id(self):
                     raise InvalidInput(python_finding("shared-unknown",
-                                                      f"shared '{value.name}' was declared by another LayerFactory"))
+                                                      f"shared {shown(value.name)} was declared by another LayerFactory"))
                 if value.kind != slot.kind:
                     raise InvalidInput(python_finding(
                         "shared-wrong-kind",
-                        f"shared '{value.name}' is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
+                        f"shared {shown(value.name)} is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
                 uses[arg] = ComponentUse(value.class_name, value.user_config, value.name, file, line, 1, slot.kind)
             else:
                 use = use_from_value(slot.kind, value)
@@ -246,8 +247,8 @@ class LayerFactory:
                                                  where=(file, line, 1))
         if denied is not None:
             finding = self._planner.ledger.violation(denied)
-            raise PolicyViolation([finding], f"layer '{name}' would join a sharing group "
-                                             f"that policy '{self.policy.name}' denies:")
+            raise PolicyViolation([finding], f"layer {shown(name)} would join a sharing group "
+                                             f"that policy {shown(self.policy.name)} denies:")
         return slots
 
     def _make(self, lt: LayerType, name: str, kwargs: dict, owner: str, backward: bool = False):
@@ -258,7 +259,7 @@ class LayerFactory:
                 for sub in (kwargs[arg] if isinstance(kwargs[arg], list) else [kwargs[arg]]):
                     if not isinstance(sub, keras.layers.Layer):
                         raise InvalidInput(python_finding(
-                            "schema-type", f"{lt.name} argument '{arg}' takes a layer made by this factory"))
+                            "schema-type", f"{lt.name} argument {shown(arg)} takes a layer made by this factory"))
         slots = self._slots(lt, name, kwargs, owner, backward)
         kwargs = {k: v for k, v in kwargs.items() if k not in lt.slots}
         shared_args = {}

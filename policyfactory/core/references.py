@@ -1,0 +1,79 @@
+"""Paths written inside files (`policy:`, `extends:`): resolved inside the project, read only when they are policies.
+
+Why: a model file is data someone else may have written (a pull request). If
+`policy: /etc/shadow` were read, the lines of that file would come back as
+"unknown key" findings -- in CI logs. So a path written in a file resolves
+(symbolic links included) inside the project that holds the referring file:
+the nearest folder above it with `.git` or `pyproject.toml`, else the file's
+own folder. Anything else is a finding and is not read, unless the user says
+`--allow-outside`. A target inside the project that does not declare
+`kind: policy` is reported as "not a policy file", without echoing any of it.
+
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp(); open(os.path.join(root, "pyproject.toml"), "w").close()
+    >>> os.makedirs(os.path.join(root, "models"))
+    >>> project_root(os.path.join(root, "models")) == os.path.realpath(root)
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+from .findings import Finding
+from .text import shown
+from .yamlload import Limits, Loaded
+
+BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
+BUILTIN_POLICIES = ("strict", "recurrent", "stateless")
+PROJECT_MARKERS = (".git", "pyproject.toml")
+_DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$", re.MULTILINE)
+
+
+@lru_cache(maxsize=256)
+def project_root(folder: str) -> str:
+    """The nearest folder at or above `folder` holding `.git` or `pyproject.toml`, else `folder` itself."""
+    start = os.path.realpath(folder)
+    current = start
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in PROJECT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return start
+        current = parent
+
+
+def builtin_path(ref: str) -> str | None:
+    return os.path.join(BUILTIN_DIR, f"{ref}.yaml") if ref in BUILTIN_POLICIES else None
+
+
+def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: bool = False
+                       ) -> tuple[str | None, Finding | None]:
+    """(path, None) for a built-in name or a path inside the referring file's project, else (None, finding)."""
+    builtin = builtin_path(ref)
+    if builtin is not None:
+        return builtin, None
+    path = os.path.join(loaded.base_dir, ref)
+    if allow_outside:
+        return path, None
+    root = project_root(loaded.base_dir)
+    real = os.path.realpath(path)
+    if os.path.isabs(ref) or not (real == root or real.startswith(root.rstrip(os.sep) + os.sep)):
+        where = "an absolute path" if os.path.isabs(ref) else "a path that leaves the project"
+        return None, loaded.finding(key, "path-outside-project",
+                                    f"{key[-1]}: {shown(ref)} is {where} ({root}); it was not read "
+                                    f"(refer to files inside the project, or pass --allow-outside)")
+    return path, None
+
+
+def declares_kind(path: str, limits: Limits) -> str | None:
+    """'policy' or 'model' when the file says so at its top level (read as bytes, nothing parsed), else None."""
+    try:
+        with open(path, "rb") as fh:
+            m = _DECLARED.search(fh.read(limits.max_bytes))
+    except OSError:
+        return None
+    return m.group(1).decode() if m else None

@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 fuzz: $(STAMP)
-	PF_FUZZ_LONG=1 $(PY) -m pytest -q tests/test_fuzz.py
+	PF_FUZZ_LONG=1 $(PY) -m pytest -q tests/test_fuzz.py tests/test_differential.py
 
 demo: $(STAMP)
 	@$(PY) scripts/demo.py

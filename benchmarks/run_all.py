@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ["bench_validate_startup.py", "bench_validate_scale.py", "bench_build.py", "bench_audit.py"]
+SCRIPTS = ["bench_validate_startup.py", "bench_validate_scale.py", "bench_hardening.py", "bench_build.py", "bench_audit.py"]
 
 
 def fmt(fig):

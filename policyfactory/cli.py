@@ -235,7 +235,7 @@ def cmd_build(args) -> int:
         _emit(result.findings, args.format)
         print(f"{args.path}: not built, nothing written", file=sys.stderr)
         return exit_code(result.findings) or EXIT_INVALID
-    from .keras_side.building import build_and_save  # imports Keras
+    build_and_save = _keras_side("building", "build_and_save", args.path)
 
     try:
         out, model = build_and_save(result.spec, result.plan, args.output)
@@ -261,15 +261,12 @@ def cmd_audit(args) -> int:
         if result.plan is None or result.spec is None:
             _emit(result.findings, args.format)
             return exit_code(result.findings)
-        from .keras_side.audit import audit_planned
-
-        report = audit_planned(result.spec, result.plan)
+        report = _keras_side("audit", "audit_planned", args.path)(result.spec, result.plan)
     else:
         from .core.policy import load_policy
-        from .keras_side.audit import audit_live, load_keras_file
 
-        model = load_keras_file(args.path)
-        report = audit_live(model, load_policy(args.policy or "strict"), args.path)
+        model = _keras_side("audit", "load_keras_file", args.path)(args.path)
+        report = _keras_side("audit", "audit_live", args.path)(model, load_policy(args.policy or "strict"), args.path)
     ok_lines = []
     if exit_code(report.findings) == EXIT_OK:
         if report.allowed:
@@ -279,6 +276,18 @@ def cmd_audit(args) -> int:
             ok_lines.append(f"{args.path}: ok, no shared components or correlated weights found")
     _emit(report.findings, args.format, ok_lines)
     return exit_code(report.findings)
+
+
+def _keras_side(module: str, name: str, path: str):
+    """A Keras-side function, or a finding (exit 2) that says how to install Keras when it is missing."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(f".keras_side.{module}", __package__), name)
+    except ImportError as exc:
+        raise InvalidInput(Finding(path, 1, 1, "keras-error",
+                                   f"this command needs TensorFlow and Keras ({exc.name or exc} is not installed): "
+                                   f"pip install 'policyfactory[tensorflow]'")) from None
 
 
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
@@ -313,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
+        if os.environ.get("POLICYFACTORY_DEBUG"):
+            raise
+        print(f"policyfactory: internal error: {type(exc).__name__}: {str(exc)[:300]} "
+              f"(please report it; POLICYFACTORY_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK if getattr(args, "exit_zero", False) else code
 
 

@@ -8,6 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
 POLICIES = os.path.join(ROOT, "policies")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["POLICYFACTORY_DEBUG"] = "1"  # a bug of ours shows its traceback in tests instead of the one-line internal error
 
 
 def run_cli(*args, cwd=None, env=None):

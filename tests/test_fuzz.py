@@ -55,6 +55,9 @@ def test_random_unicode_text(text):
 
 
 LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False),
+                   # the Hardening II families: huge numbers, non-finite, names Keras refuses, paths, controls
+                   st.sampled_from([10**60, 10**10, -1, 0, float("inf"), float("nan"), "a/b", "", "x\x1b[31m",
+                                    "/etc/passwd", "../../etc/passwd", "input", "notadtype", "causal"]),
                    st.text(max_size=12), st.sampled_from(["Dense", "he_normal", "UnitNorm", "l2", "LSTM", "strict",
                                                           "Lambda", "os", "relu", "initializer", "constraint"]))
 VALUES = st.recursive(LEAVES, lambda inner: st.one_of(

@@ -32,6 +32,14 @@ EXPECTED = {
     "invalid_utf8.yaml": ("yaml-encoding", 3),
     "nul_byte.yaml": ("yaml-encoding", 2),
     "deep_nesting.yaml": ("limit-depth", 5),
+    "dropout_rate.yaml": ("argument-value", 6),
+    "units_zero.yaml": ("argument-value", 6),
+    "name_slash.yaml": ("name-invalid", 6),
+    "non_finite.yaml": ("argument-value", 8),
+    "long_integer.yaml": ("limit-number", 4),
+    "vocabulary_path.yaml": ("file-path-argument", 6),
+    "policy_outside.yaml": ("path-outside-project", 4),
+    "huge_layer.yaml": ("limit-params", 6),
 }
 
 

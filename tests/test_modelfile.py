@@ -156,7 +156,7 @@ def test_refused_build_writes_nothing_and_leaves_an_existing_file_untouched(tmp_
 
 def test_keras_refusing_a_value_is_a_finding_not_a_traceback(write, tmp_path):
     path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n"
-                           "  - {type: Dense, units: 4, activation: relu}\n  - {type: Dropout, rate: 7.0}\n")
+                           "  - {type: Dense, units: 4, activation: relu}\n  - {type: Reshape, target_shape: [3]}\n")
     out = tmp_path / "x.keras"
     r = run_cli("build", path, "-o", str(out))
     assert r.returncode == 2 and "Traceback" not in r.stderr

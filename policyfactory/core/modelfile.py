@@ -15,9 +15,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, name_problem, shape_problem
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .naming import Namer
+from .params import layer_params, output_width
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
@@ -26,6 +28,7 @@ from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
+FILE_PATH_ARGS = ("vocabulary", "idf_weights")  # Keras reads a string here as a file path
 ACTIVATION_PARAMS = ("activation", "recurrent_activation")
 
 
@@ -144,6 +147,7 @@ class _Checker:
         self.findings: list[Finding] = []
         self.layer_count = 0
         self._shared_names: Suggester | None = None
+        self.input_names: set[str] = set()
 
     def err(self, path, rule, message, at_key=False):
         self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
@@ -278,11 +282,15 @@ class _Checker:
         if name is not None and not isinstance(name, str):
             self.err(path + ("name",), "schema-type", f"'name': expected a string, got {describe(name)}")
             name = None
+        problem = name_problem(name)
+        if problem is not None:
+            self.err(path + ("name",), "name-invalid", problem)
         if name is None:
             name = namer.next(lt.name)
             namer.take(name)
         elif not namer.take(name):
-            self.err(path + ("name",), "duplicate-layer-name", f"layer name {shown(name)} is already used")
+            what = "an input of the model" if name in self.input_names else "already used"
+            self.err(path + ("name",), "duplicate-layer-name", f"layer name {shown(name)} is {what}")
         return name
 
     def layer_inputs(self, raw: dict, path, functional: bool, nested: bool):
@@ -308,6 +316,10 @@ class _Checker:
         return self.layer(value, kpath, namer, shared_decls, functional, True)
 
     def plain_argument(self, lt: LayerType, key: str, value, kpath) -> bool:
+        if key in FILE_PATH_ARGS and isinstance(value, str):
+            self.err(kpath, "file-path-argument",
+                     f"{shown(key)} is read as a file path by Keras: give it inline, as a list of values")
+            return False
         if isinstance(value, dict) and "class_name" in value:
             self.err(kpath, "config-object-not-allowed",
                      f"{shown(key)} takes plain data here; Keras object configs are read only in component slots")
@@ -320,7 +332,14 @@ class _Checker:
                 self.err(kpath, "unknown-activation",
                          f"unknown activation {shown(value)}{did_you_mean(value, self.cat.activations)}")
                 return False
-        return self._type_ok(lt.params[key], value, kpath, key)
+        if not self._type_ok(lt.params[key], value, kpath, key):
+            return False
+        problem = argument_problem(lt.name, key, value)
+        if value is None and key in SIZE_ARGS and lt.params[key].get("default", 1) is not None:
+            problem = f"{shown(key)} cannot be null for {lt.name}: give a whole number (at least 1)"
+        if problem is not None:
+            self.err(kpath, "argument-value", problem)
+        return problem is None
 
     def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
         if lt.name == "Bidirectional" and "layer" in sublayers:
@@ -330,6 +349,37 @@ class _Checker:
                          f"Bidirectional wraps a recurrent layer; {sublayers['layer'].type} is not one")
 
     # the model as a whole -------------------------------------------------------
+    def inputs_checked(self, mf: ModelFile, namer: Namer) -> None:
+        """Names and shapes of the model and its inputs; input names are taken before any layer's."""
+        problem = name_problem(mf.name)
+        if problem is not None:
+            self.err(("name",), "name-invalid", problem)
+        specs = {"input": (("input",), mf.input)} if mf.input is not None else {
+            n: (("inputs", n), spec) for n, spec in (mf.inputs or {}).items()}
+        for name, (path, spec) in specs.items():
+            problem = name_problem(name)
+            if problem is not None:
+                self.err(path, "name-invalid", problem, at_key=True)
+            for p in (shape_problem(spec.shape), dtype_problem("dtype", spec.dtype)):
+                if p is not None:
+                    self.err(path, "argument-value", p)
+            self.input_names.add(name)
+            namer.take(name)
+
+    def budget(self, nodes: list[LayerNode], mf: ModelFile) -> None:
+        """A finding for every layer whose weights would pass the budget (estimated from the file, a lower bound)."""
+        first = mf.input.shape[-1] if mf.input is not None and mf.input.shape else None
+        widths: dict[str, int | None] = {n: (s.shape[-1] if s.shape else None) for n, s in (mf.inputs or {}).items()}
+        last = first if mf.input is not None else (next(iter(widths.values())) if len(widths) == 1 else None)
+        for node in nodes:
+            n_in = widths.get(node.inputs[0]) if node.inputs else last
+            count, width = _estimate(node, n_in)
+            if count > self.limits.max_params:
+                self.err(node.path, "limit-params",
+                         f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
+                         f"of {self.limits.max_params:,} (raise it with --max-params)")
+            widths[node.name] = last = None if count > self.limits.max_params else width  # no cascade
+
     def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
             self.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both",
@@ -379,6 +429,18 @@ class _Checker:
 PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
 
+def _estimate(node: LayerNode, n_in: int | None) -> tuple[int, int | None]:
+    """(lower bound on the node's weights, its output width or None), wrappers included."""
+    inner = node.sublayers.get("layer") or node.sublayers.get("cell")
+    if isinstance(inner, LayerNode):
+        count, width = _estimate(inner, n_in)
+        if node.type == "Bidirectional":
+            merge = node.args.get("merge_mode", "concat")
+            return 2 * count, (2 * width if width is not None and merge == "concat" else width)
+        return count, width
+    return layer_params(node.type, node.args, n_in), output_width(node.type, node.args, n_in)
+
+
 def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DEFAULT_LIMITS) -> ModelCheck:
     """Validate a loaded model file, load its policy and plan it: findings, spec and the one plan.
 
@@ -399,13 +461,15 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
         result.findings = findings
         return result
     ck.io(mf)
-    shared_decls = ck.shared_declarations(mf, data)
     namer = Namer()
+    ck.inputs_checked(mf, namer)
+    shared_decls = ck.shared_declarations(mf, data)
     functional = mf.inputs is not None
     nodes = [n for i, raw in enumerate(data["layers"])
              if (n := ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)) is not None]
     if functional and not ck.findings:
         ck.wiring(mf, nodes)
+    ck.budget(nodes, mf)
     result.findings = findings + ck.findings
     if result.findings:
         return result

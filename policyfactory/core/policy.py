@@ -226,6 +226,8 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
     """Findings a schema cannot see: unknown names, duplicate ids, rules that never match."""
     out: list[Finding] = []
     seen_ids = {r.id: "the extended policy" for r in (parent.rules if parent else [])}
+    cat = catalog()
+    all_roles = set(ROLES) | {s.role for lt in cat.layers.values() for s in lt.slots.values()}
     for i, rule in enumerate(pf.rules):
         base = ("rules", i)
         if rule.id in seen_ids:
@@ -238,7 +240,7 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
                                       f"rule {shown(rule.id)} allows sharing but gives no 'reason:' "
                                       f"(deliberate sharing says why)"))
         layer_types = _rule_layer_types(rule, base, loaded, out)
-        _check_roles(rule, base, layer_types, loaded, out)
+        _check_roles(rule, base, layer_types, all_roles, loaded, out)
         _check_classes(rule, base, loaded, out)
         _check_reachable(rule, base, layer_types, loaded, out)
     return out
@@ -259,9 +261,8 @@ def _rule_layer_types(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding
     return found
 
 
-def _check_roles(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: Loaded, out: list[Finding]) -> None:
-    cat = catalog()
-    all_roles = set(ROLES) | {s.role for lt in cat.layers.values() for s in lt.slots.values()}
+def _check_roles(rule: Rule, base: tuple, layer_types: list[LayerType], all_roles: set[str], loaded: Loaded,
+                 out: list[Finding]) -> None:
     for j, role in enumerate(rule.roles):
         if role == "*":
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .argcheck import argument_problem
 from .catalog import article, catalog
 from .schema import describe
 from .text import did_you_mean, shown
@@ -108,6 +109,9 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
                 problems.append(Problem(("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}"))
             else:
                 p = type_problem(info, v, ("config", k), k)
+                message = argument_problem(ct.name, k, v) if p is None else None
+                if message is not None:
+                    p = Problem(("config", k), "argument-value", message)
                 if p is not None:
                     problems.append(p)
         return (None, problems) if problems else (ComponentUse(ct.name, dict(config), kind=kind), [])

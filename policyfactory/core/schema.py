@@ -9,6 +9,7 @@ string '64'").
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -82,7 +83,8 @@ def _inner_model(ann):
 
 
 # Pydantic inserts these into an error's location for union members and validators; they are not keys.
-_UNION_TAGS = ("str", "int", "float", "function-after", "list", "dict", "union")
+_UNION_TAGS = ("str", "int", "float", "function-after", "list", "dict", "union", "[key]")
+_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")  # e.g. function-after[check(), list[int]]
 
 
 def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseModel],
@@ -90,7 +92,7 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
     out: list[Finding] = []
     seen: set = set()
     for e in err.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (_TAG.match(p) or p in _UNION_TAGS)))
         path = prefix + loc
         etype = e["type"]
         value = e.get("input")

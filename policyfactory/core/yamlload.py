@@ -73,6 +73,13 @@ class NumberTooLong(ValueError):
     """An integer literal with more than MAX_DIGITS digits."""
 
 
+def describe_scalar(value: Any) -> str:
+    """'null', 'true', 'integer 5' ... for a scalar that is not a string."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return f"{type(value).__name__.replace('int', 'integer').replace('float', 'number')} {value}"
+
+
 def resolve_plain(text: str) -> Any:
     """Resolve an untagged plain scalar by the YAML 1.2 core schema (stricter on leading zeros)."""
     if len(text) > MAX_DIGITS + 3 and (_INT.match(text) or _INT_OCT.match(text) or _INT_HEX.match(text)):
@@ -268,8 +275,8 @@ def plain_copy(value: Any, name: str = "<mapping>", limits: Limits = DEFAULT_LIM
             out: Any = {}
             parent[key] = out
             for k, sub in v.items():
-                if not isinstance(k, _PLAIN_SCALARS):
-                    _fail(name, 1, 1, "yaml-key", "mapping keys must be plain scalars")
+                if not isinstance(k, str):
+                    _fail(name, 1, 1, "yaml-key", f"mapping keys must be strings, got {describe_scalar(k)}")
                 stack.append((sub, out, k, depth + 1, inner))
         else:
             out = [None] * len(v)
@@ -391,6 +398,9 @@ class _Builder:
         line, col = _pos(mark)
         if isinstance(key, (dict, list)):
             _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+        if not isinstance(key, str):
+            _fail(self.name, line, col, "yaml-key",
+                  f"mapping keys must be strings, got {describe_scalar(key)} (quote it to make it a string)")
         if key == "<<" and key not in top.explicit:
             if top.merged:
                 _fail(self.name, line, col, "yaml-duplicate-key",

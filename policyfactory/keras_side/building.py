@@ -146,7 +146,12 @@ def build_from_plan(spec: ModelSpec, plan: Plan, base_seed: int | None = None,
     if not plan.seeds_known:
         plan = plan.bind_seeds(base_seed if base_seed is not None else secrets.randbits(62))
     builder = _Builder(spec, plan)
-    model = builder.sequential() if spec.input is not None else builder.functional()
+    try:
+        model = builder.sequential() if spec.input is not None else builder.functional()
+    except PolicyfactoryError:
+        raise
+    except Exception as exc:  # keras.Input / keras.Model refusing the whole: still a finding, never a traceback
+        raise _keras_error(spec, None, "Keras could not build the model", exc) from None
     if shared_out is not None:
         shared_out.update(builder.factory._instances)
     return model

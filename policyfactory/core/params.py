@@ -1,0 +1,84 @@
+"""A lower bound on each layer's weights, from its arguments and the widths that can be known without Keras.
+
+Why: `units: 10000000000` is a valid integer, and `build` would try to allocate
+40 GB before Keras could refuse it. `validate` estimates what the common
+weight-holding layers need -- from their own sizes and the width of their
+input where the file states it (the model input, or a previous layer's units)
+-- and reports a layer over the budget (`--max-params`) before anything is
+built. Unknown widths count as 1, so the estimate never exceeds the truth.
+
+    >>> layer_params("Dense", {"units": 10}, 4)
+    50
+    >>> output_width("Dense", {"units": 10}, 4)
+    10
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _int(args: dict, name: str, default: int = 1) -> int:
+    v = args.get(name, default)
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else default
+
+
+def _kernel(args: dict) -> int:
+    k = args.get("kernel_size", 1)
+    items = k if isinstance(k, list) else [k]
+    return math.prod(v for v in items if isinstance(v, int) and not isinstance(v, bool) and v > 0) or 1
+
+
+def _recurrent(gates: int):
+    def count(args: dict, n_in: int) -> int:
+        units = _int(args, "units")
+        return gates * units * (n_in + units + 1)
+    return count
+
+
+_ESTIMATES: dict[str, Any] = {
+    "Dense": lambda a, n: n * _int(a, "units") + _int(a, "units"),
+    "Embedding": lambda a, n: _int(a, "input_dim") * _int(a, "output_dim"),
+    "LSTM": _recurrent(4), "LSTMCell": _recurrent(4),
+    "GRU": _recurrent(3), "GRUCell": _recurrent(3),
+    "SimpleRNN": _recurrent(1), "SimpleRNNCell": _recurrent(1),
+    "MultiHeadAttention": lambda a, n: 4 * _int(a, "num_heads") * _int(a, "key_dim") * n,
+    "DepthwiseConv1D": lambda a, n: _kernel(a) * n * _int(a, "depth_multiplier"),
+    "DepthwiseConv2D": lambda a, n: _kernel(a) * n * _int(a, "depth_multiplier"),
+}
+for _conv in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):
+    _ESTIMATES[_conv] = lambda a, n: _kernel(a) * n * _int(a, "filters") + _int(a, "filters")
+for _conv in ("SeparableConv1D", "SeparableConv2D"):
+    _ESTIMATES[_conv] = lambda a, n: _kernel(a) * n * _int(a, "depth_multiplier") \
+        + n * _int(a, "depth_multiplier") * _int(a, "filters")
+for _conv in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
+    _ESTIMATES[_conv] = lambda a, n: 4 * _kernel(a) * (n + _int(a, "filters")) * _int(a, "filters")
+
+# Layers whose output width is their own size argument; others keep their input's width or lose it.
+_WIDTH_ARG = {"Dense": "units", "LSTM": "units", "GRU": "units", "SimpleRNN": "units", "Embedding": "output_dim",
+              "Conv1D": "filters", "Conv2D": "filters", "Conv3D": "filters", "SeparableConv1D": "filters",
+              "SeparableConv2D": "filters", "Conv1DTranspose": "filters", "Conv2DTranspose": "filters",
+              "Conv3DTranspose": "filters", "ConvLSTM1D": "filters", "ConvLSTM2D": "filters", "ConvLSTM3D": "filters"}
+_KEEPS_WIDTH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                "GaussianNoise", "AlphaDropout", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+                "BatchNormalization", "LayerNormalization", "UnitNormalization", "GroupNormalization",
+                "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+                "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+                "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "ZeroPadding1D", "ZeroPadding2D",
+                "ZeroPadding3D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Masking",
+                "DepthwiseConv1D", "DepthwiseConv2D", "Rescaling", "Identity"}
+
+
+def layer_params(layer_type: str, args: dict, n_in: int | None) -> int:
+    """A lower bound on the weights of one layer (0 for layers not estimated)."""
+    estimate = _ESTIMATES.get(layer_type)
+    return int(estimate(args, n_in or 1)) if estimate else 0
+
+
+def output_width(layer_type: str, args: dict, n_in: int | None) -> int | None:
+    """The size of the last axis of the layer's output where it can be known from the file, else None."""
+    if layer_type in _WIDTH_ARG:
+        width = args.get(_WIDTH_ARG[layer_type])
+        return width if isinstance(width, int) and not isinstance(width, bool) else None
+    return n_in if layer_type in _KEEPS_WIDTH else None

@@ -10,6 +10,7 @@ Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -22,6 +23,7 @@ from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, Policyf
 from .core.formats import FORMATS, render
 from .core.text import shown
 from .core.yamlload import DEFAULT_LIMITS, Limits
+from .tfquiet import quiet_tensorflow
 
 MAX_BYTES_CEILING = 1 << 30  # 1 GiB: the loader holds a file in memory
 
@@ -290,6 +292,7 @@ def _keras_side(module: str, name: str, path: str):
                                    f"pip install 'policyfactory[tensorflow]'")) from None
 
 
+KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
             "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules}
 
@@ -315,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INVALID
     try:
-        with _gc_paused():
+        quiet = quiet_tensorflow() if args.command in KERAS_COMMANDS else contextlib.nullcontext()
+        with _gc_paused(), quiet:
             code = COMMANDS[args.command](args)
     except PolicyfactoryError as exc:  # InvalidInput, or a PolicyViolation raised while building
         _emit(exc.findings, getattr(args, "format", "text"))

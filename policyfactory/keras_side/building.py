@@ -15,6 +15,7 @@ no second planning and no second resolution.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 LIST_INPUT_TYPES = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
                     "Attention", "AdditiveAttention"}
 
@@ -72,7 +74,7 @@ def build_model(path_or_mapping: Any, *, policy: str | Policy | None = None, str
 
 def _keras_error(spec: ModelSpec, node: LayerNode | None, what: str, exc: Exception) -> InvalidInput:
     line, col = node.mark if node is not None else (1, 1)
-    msg = " ".join(str(exc).split())
+    msg = " ".join(_ANSI.sub("", str(exc)).split())  # Keras colours its messages for terminals
     if len(msg) > 300:
         msg = msg[:297] + "..."
     return InvalidInput(Finding(spec.file, line, col, "keras-error", f"{what}: {msg}"))

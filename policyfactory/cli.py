@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
-    s.add_argument("what", choices=("policy", "model"))
+    s.add_argument("what", choices=("policy", "model"), metavar="policy|model", help="which file format")
     return p
 
 

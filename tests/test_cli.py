@@ -17,3 +17,43 @@ def test_build_prints_no_tensorflow_start_up_lines(tmp_path):
     assert r.returncode == 2 and "not built, nothing written" in r.stderr
     assert "absl" not in r.stderr and "cuda" not in r.stderr.lower()
     assert "keras-error" in r.stdout and "\\x1b" not in r.stdout  # Keras's terminal colours are stripped
+
+
+def test_every_sharing_violation_says_how_to_fix_it(write):
+    import json
+    r = run_cli("validate", "--format", "json", os.path.join(EXAMPLES, "shared_he_normal.yaml"))
+    (f,) = json.loads(r.stdout)["findings"]
+    assert f["rule"] == "sharing-violation" and "inline" in f["help"] and "allow:" in f["help"]
+    r = run_cli("validate", "--policy", "strict", "--format", "json", os.path.join(EXAMPLES, "forecaster.yaml"))
+    (f,) = json.loads(r.stdout)["findings"]
+    assert "use policy 'stateless', which allows it" in f["help"]  # the shipped policy that would allow it
+    text = run_cli("validate", os.path.join(EXAMPLES, "shared_he_normal.yaml")).stdout
+    assert "\n    help: give each slot its own component" in text
+
+
+def test_typos_in_allow_and_unused_shared_are_named(write):
+    import json
+    src = open(os.path.join(EXAMPLES, "shared_he_normal.yaml")).read()
+    typo = write("t.yaml", src + "allow:\n  - {rule: sharing-violaton, reason: tied}\n"
+                                 "  - {rule: sharing-violation, slots: [dense_a.kernel_initialiser], reason: tied}\n")
+    fs = {f["message"] for f in json.loads(run_cli("validate", "--format", "json", typo).stdout)["findings"]}
+    assert any("did you mean 'sharing-violation'" in m for m in fs)
+    assert any("no slot 'dense_a.kernel_initialiser' (did you mean 'dense_a.kernel_initializer'?)" in m for m in fs)
+    unused = write("u.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nshared:\n  he: {initializer: HeNormal}\n"
+                             "layers: [{type: Dense, units: 2}]\n")
+    r = run_cli("validate", "--format", "json", unused)
+    (f,) = json.loads(r.stdout)["findings"]
+    assert (r.returncode, f["rule"], f["severity"], f["line"]) == (0, "unused-shared", "warning", 5)
+
+
+def test_friendly_texts_for_tabs_empty_lists_and_factory_typos(write):
+    r = run_cli("validate", write("tab.yaml", "kind: model\nversion: 1\n\tinput: {shape: [4]}\n"))
+    assert ":3:1: error yaml-syntax: invalid YAML: a tab character: YAML indents with spaces only" in r.stdout
+    r = run_cli("validate", write("e.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers: []\n"))
+    assert "'layers' needs at least 1 item" in r.stdout and "after validation" not in r.stdout
+    import keras
+    import pytest
+
+    import policyfactory as pf
+    with pytest.raises(pf.InvalidInput, match="did you mean 'kernel_initializer'"):
+        pf.LayerFactory().Dense(3, kernel_initialiser=keras.initializers.HeNormal())

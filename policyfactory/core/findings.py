@@ -57,6 +57,7 @@ class Finding:
     category: str = ""
     # Structured details (slots of a sharing group, the deciding rule, weight paths ...).
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    help: str = field(default="", compare=False)  # how to fix it; the rule's fix hint unless the finding knows better
 
     def __post_init__(self) -> None:
         info = rule_info(self.rule)  # KeyError for an id the registry does not know
@@ -67,9 +68,16 @@ class Finding:
             object.__setattr__(self, "category", info.category)
         if not self.severity:
             object.__setattr__(self, "severity", info.severity)
+        object.__setattr__(self, "help", safe_message(self.help or info.fix))
 
     def text(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.severity} {self.rule}: {self.message}"
+
+    def text_with_help(self) -> str:
+        """The text line, and for policy findings an indented help line (invalid input stays one line)."""
+        if self.category == POLICY and self.help:
+            return f"{self.text()}\n    help: {self.help}"
+        return self.text()
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -80,6 +88,7 @@ class Finding:
             "severity": self.severity,
             "category": self.category,
             "message": self.message,
+            "help": self.help,
         }
         for key in ("slots", "weights", "group", "decided_by", "policy"):
             if key in self.data:

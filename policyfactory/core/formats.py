@@ -28,7 +28,7 @@ def _rule_descriptor(rule_id: str) -> dict:
 
 
 def format_text(findings: Iterable[Finding]) -> str:
-    return "\n".join(f.text() for f in sorted_findings(findings))
+    return "\n".join(f.text_with_help() for f in sorted_findings(findings))
 
 
 def format_json(findings: Iterable[Finding]) -> str:
@@ -52,6 +52,7 @@ def format_sarif(findings: Iterable[Finding], version: str = "0.1.0") -> str:
             "artifactLocation": {"uri": f.file.replace("\\", "/")},
             "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
         }}],
+        "properties": {"help": f.help, "category": f.category},
     } for f in fs]
     log = {
         "$schema": SARIF_SCHEMA,

@@ -500,7 +500,12 @@ def plan_model(spec: ModelSpec, policy: Policy) -> Plan:
         planner.declare_shared(name, c.kind, c.class_name, c.config)
     for node in spec.layers:
         _plan_node(planner, spec, node, owner="", prefix="", backward=False)
-    return planner.freeze(spec.allows)
+    plan = planner.freeze(spec.allows)
+    used = {s.shared for s in plan.slots if s.shared is not None}
+    unused = [Finding(c.file, c.line, c.column, "unused-shared",
+                      f"shared {shown(name)} is declared but no slot refers to it with {{shared: {name}}}")
+              for name, c in spec.shared.items() if name not in used]
+    return replace(plan, findings=plan.findings + tuple(unused)) if unused else plan
 
 
 def _plan_node(planner: Planner, spec: ModelSpec, node: LayerNode, owner: str, prefix: str, backward: bool) -> None:

@@ -43,7 +43,7 @@ from .naming import SeedBinder, derive_seed
 from .policy import Policy
 from .resolve import ComponentUse
 from .sharing import Group, SharingLedger, SlotRef, Verdict
-from .text import shown
+from .text import Suggester, shown
 
 
 @dataclass(frozen=True)
@@ -369,7 +369,8 @@ class Planner:
                                f"this one (rule {shown(a.rule)}) suppresses nothing") for a in allows]
             kept, suppressed, reasons = violations + refused, list[Finding](), dict[str, str]()
         else:
-            kept, suppressed, reasons = apply_allows(violations, allows)
+            rules = Suggester(["sharing-violation", "correlated-weights"] + [r.id for r in self.policy.rules])
+            kept, suppressed, reasons = apply_allows(violations, allows, rules, {s.slot.label() for s in self.slots})
         groups = {}
         for key, g in self.ledger.groups.items():
             groups[key] = PlannedGroup(key, g.label, g.kind, g.class_name, tuple(g.slots), g.verdict,
@@ -378,8 +379,8 @@ class Planner:
                     tuple(self.slots), groups, tuple(kept), tuple(suppressed))
 
 
-def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
-                 ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
+def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rules: Suggester | None = None,
+                 known_slots: set[str] | None = None) -> tuple[list[Finding], list[Finding], dict[str, str]]:
     """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -405,6 +406,17 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
             kept.append(Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
                                 f"allow for rule {shown(a.rule)}"
                                 + (f" and slots {', '.join(a.slots)}" if a.slots else "")
-                                + " suppresses nothing: remove it, or correct its rule or slots"))
+                                + " suppresses nothing" + _why_unused(a, known_rules, known_slots)))
     return kept, suppressed, reasons
+
+
+def _why_unused(a: Allow, known_rules: Suggester | None, known_slots: set[str] | None) -> str:
+    """What is wrong with an allow entry that matched nothing: a misspelt rule id or slot, with did-you-mean."""
+    if known_rules is not None and not known_rules.knows(a.rule):
+        return f": no finding or policy rule is called {shown(a.rule)}{known_rules.suggest(a.rule)}"
+    missing = [s for s in a.slots if known_slots is not None and s not in known_slots]
+    if missing:
+        return (f": this model has no slot {shown(missing[0])}"
+                f"{Suggester(known_slots or ()).suggest(missing[0])} (slots are LAYER.ARGUMENT)")
+    return ": remove it, or correct its rule or slots"
 

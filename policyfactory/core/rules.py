@@ -863,6 +863,15 @@ _ENTRIES = (
         fix="Remove the allow: entry and fix the sharing, or change the policy (its owner decides).",
     ),
     RuleInfo(
+        "unused-shared", WARNING,
+        "A component declared under `shared:` that no slot refers to.",
+        "A `shared:` entry exists to be referenced with `{shared: NAME}`; one that nothing refers to "
+        "is dead configuration, often a typo in the reference or a leftover after a refactoring.",
+        bad="shared:\n  he: {initializer: HeNormal}\nlayers:\n  - {type: Dense, units: 4}\n",
+        good="layers:\n  - {type: Dense, units: 4}\n",
+        fix="Remove the entry, or refer to it with {shared: NAME} where it was meant to be used.",
+    ),
+    RuleInfo(
         "unused-allow", WARNING,
         "An `allow:` entry in a model file that suppresses no finding.",
         "An `allow:` entry names a finding's rule (or the policy rule id that decided it) and, "

@@ -87,6 +87,20 @@ _UNION_TAGS = ("str", "int", "float", "function-after", "list", "dict", "union",
 _TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")  # e.g. function-after[check(), list[int]]
 
 
+# Pydantic's messages, said for people (the schema can emit these besides the ones handled above).
+_FRIENDLY = {
+    "too_short": "{where} needs at least {min_length} item(s)",
+    "too_long": "{where} takes at most {max_length} item(s)",
+    "string_too_short": "{where} cannot be empty",
+    "string_too_long": "{where} is too long (at most {max_length} characters)",
+    "greater_than_equal": "{where} must be at least {ge}",
+    "greater_than": "{where} must be above {gt}",
+    "less_than_equal": "{where} must be at most {le}",
+    "int_from_float": "{where} must be a whole number",
+    "finite_number": "{where} must be a finite number",
+}
+
+
 def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseModel],
                       prefix: tuple = ()) -> list[Finding]:
     out: list[Finding] = []
@@ -101,6 +115,10 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
             hint = did_you_mean(key, _fields_at(model, loc[:-1]))
             what = shown(key) if isinstance(key, str) else f"{describe(key)} (keys are strings)"
             f = loaded.finding(path, "schema-unknown-key", f"unknown key {what}{hint}", at_key=True)
+        elif etype in _FRIENDLY:
+            where = shown(loc[-1]) if loc and isinstance(loc[-1], str) else "the value"
+            text = _FRIENDLY[etype].format(where=where, **e.get("ctx", {}))
+            f = loaded.finding(path, "schema-value", re.sub(r"\b1 item\(s\)", "1 item", text).replace("(s)", "s"))
         elif etype == "missing":
             key = loc[-1] if loc else "?"
             f = loaded.finding(path[:-1], "schema-missing-key", f"missing required key {shown(key)}")

@@ -253,4 +253,33 @@ def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
         "policy": policy.name,
         "group_key": group.key,
     }
-    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg, data=data)
+    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg, data=data,
+                   help=sharing_help(policy, group))
+
+
+def sharing_help(policy: Policy, group: Group) -> str:
+    """The three ways out of a denied group: fresh components, a policy that allows it, or an allow: entry."""
+    from .policy import load_policy  # the shipped policies, loaded once and cached
+
+    own = "seed" if group.kind == "initializer" else "instance"
+    fresh = ("give each slot its own component: write it inline (e.g. "
+             f"{group.slots[0].arg}: {group.class_name}) instead of {group.label}, so every slot gets its own {own}")
+    allowing = [name for name in _BUILTIN_ORDER if name != policy.name
+                and judge(_builtin(load_policy, name), group.kind, group.class_name, group.slots).allowed]
+    layer_types = ", ".join(sorted({s.layer_type for s in group.slots}))
+    roles = ", ".join(sorted({s.role for s in group.slots}))
+    other = (f"or use policy '{allowing[0]}', which allows it" if allowing
+             else f"or add a rule to policy {shown(policy.name)} that allows {group.kind} sharing for {layer_types} ({roles})")
+    labels = ", ".join(s.label() for s in group.slots[:4]) + (", ..." if len(group.slots) > 4 else "")
+    stanza = f"or suppress it on purpose: allow: [{{rule: sharing-violation, slots: [{labels}], reason: ...}}]"
+    return "; ".join((fresh, other, stanza))
+
+
+_BUILTIN_ORDER = ("stateless", "recurrent", "strict")
+_BUILTINS: dict[str, Policy] = {}
+
+
+def _builtin(load, name: str) -> Policy:
+    if name not in _BUILTINS:
+        _BUILTINS[name] = load(name)
+    return _BUILTINS[name]

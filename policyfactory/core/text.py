@@ -73,6 +73,9 @@ class Suggester:
         self._lower.setdefault(choice.lower(), choice)
         self._by_len.setdefault(len(choice), []).append(choice)
 
+    def knows(self, word: Any) -> bool:
+        return word in self._known
+
     def suggest(self, word: Any) -> str:
         """' (did you mean 'X'?)' for the closest known name, or ''."""
         if not isinstance(word, str) or not word or len(word) > MAX_WORD:

@@ -207,6 +207,8 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if "tab" in problem or "'\\t'" in problem:
+            problem = "a tab character: YAML indents with spaces only (replace the tab here with spaces)"
         _fail(name, line, col, "yaml-syntax", f"invalid YAML: {problem}")
     except yaml.YAMLError as exc:
         _fail(name, 1, 1, "yaml-syntax", f"invalid YAML: {exc}")

@@ -147,6 +147,11 @@ class LayerFactory:
         """A Keras layer of any catalog type, with Keras's own arguments."""
         lt = self._layer_type(type_name)
         kwargs = self._bind_positional(lt, args, kwargs)
+        for key in kwargs:
+            if key not in lt.params and key != "name":
+                raise InvalidInput(python_finding(
+                    "unknown-argument",
+                    f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params))}"))
         name = kwargs.pop("name", None)
         if name is None:
             name = self.namer.next(lt.name)

@@ -57,3 +57,17 @@ def test_friendly_texts_for_tabs_empty_lists_and_factory_typos(write):
     import policyfactory as pf
     with pytest.raises(pf.InvalidInput, match="did you mean 'kernel_initializer'"):
         pf.LayerFactory().Dense(3, kernel_initialiser=keras.initializers.HeNormal())
+
+
+def test_one_pass_reports_top_level_and_layer_errors_together(write):
+    path = write("m.yaml", "kind: model\nversion: 1\nseed: \"7\"\ninput: {shape: [4]}\nlayers:\n"
+                           "  - {type: Densee, units: 3}\n  - {type: Dense, unit: 3}\n")
+    r = run_cli("validate", path)
+    rules = [line.split(": error ")[1].split(":")[0] for line in r.stdout.splitlines() if ": error " in line]
+    assert r.returncode == 2 and rules == ["schema-type", "unknown-layer-type", "missing-argument", "unknown-argument"]
+    policy = write("p.yaml", "kind: policy\nversion: 1\nname: p\nfoo: 1\nrules:\n"
+                             "  - {id: a, component: initializer, layers: [LSTMM], share: deny}\n"
+                             "  - {id: b, component: bogus, share: deny}\n")
+    r = run_cli("validate", policy)
+    assert ":4:1: error schema-unknown-key" in r.stdout and ":6:46: error unknown-layer-type" in r.stdout
+    assert ":7:24: error schema-value" in r.stdout

@@ -163,7 +163,7 @@ def test_cli_shipped_policies_exit_0_and_json_shape(write):
     import json
     data = json.loads(r.stdout)
     (f,) = data["findings"]
-    assert set(f) == {"file", "line", "column", "rule", "severity", "category", "message"}
+    assert set(f) == {"file", "line", "column", "rule", "severity", "category", "message", "help"}
     assert f["line"] >= 1 and f["column"] >= 1 and r.returncode == 2
 
 

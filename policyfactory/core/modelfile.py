@@ -404,6 +404,19 @@ class _Checker:
             decls[sname] = self.component(data["shared"][sname][kind], kind, dpath + (kind,), None)
         return decls
 
+    def layers_best_effort(self, data: dict) -> None:
+        """Check every layer of a file whose top level has errors, with what can be read of its context."""
+        decls: dict[str, ComponentUse | None] = {}
+        shared = data.get("shared")
+        for name, decl in (shared.items() if isinstance(shared, dict) else ()):
+            kinds = [k for k in KINDS if isinstance(decl, dict) and decl.get(k) is not None]
+            decls[name] = self.component(decl[kinds[0]], kinds[0], ("shared", name, kinds[0]), None) \
+                if len(kinds) == 1 and isinstance(decl, dict) else None
+        namer = Namer()
+        functional = isinstance(data.get("inputs"), dict)
+        for i, raw in enumerate(data["layers"]):
+            self.layer(raw, ("layers", i), namer, decls, functional, False)
+
     def wiring(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
         known = set(mf.inputs or {})
         names = Suggester(known)  # bounded did-you-mean over a growing set: N unknown names cost O(N)
@@ -456,9 +469,14 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
     if ck.forbidden_keys(data, ()):
         result.findings = ck.findings
         return result
-    mf, findings = validate_as(ModelFile, data, loaded)
+    layers_raw = data.get("layers")
+    own_layers = isinstance(layers_raw, list) and bool(layers_raw)
+    # Layers are checked by our own checker below, in the same pass: the schema sees a stand-in list.
+    mf, findings = validate_as(ModelFile, {**data, "layers": [{"type": "Dense"}]} if own_layers else data, loaded)
     if mf is None:
-        result.findings = findings
+        if own_layers:  # one pass: a top-level error does not hide the layers' own problems
+            ck.layers_best_effort(data)
+        result.findings = findings + ck.findings
         return result
     ck.io(mf)
     namer = Namer()

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
@@ -173,8 +173,8 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
     current: Loaded | None = loaded
     while current is not None:
         pf, findings = _parse(current)
-        if pf is None:
-            return None, _blame(loaded, chain, findings)
+        if pf is None:  # one pass: the rules that are well-formed still get their semantic checks
+            return None, _blame(loaded, chain, findings + _semantic_of_valid_rules(current, findings))
         chain.append((pf, current))
         seen.add(os.path.realpath(current.file))
         if pf.extends is None:
@@ -193,6 +193,41 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
     if findings and len(chain) > 1 and any(f.file != loaded.file for f in findings):
         findings = _blame(loaded, chain[:1], findings)
     return (None if findings else parent), findings
+
+
+def _semantic_of_valid_rules(loaded: Loaded, schema_findings: list[Finding]) -> list[Finding]:
+    """Semantic findings of the well-formed rules of a policy whose schema check failed elsewhere."""
+    data = loaded.value
+    raw_rules = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(raw_rules, list):
+        return []
+    rules: list[Rule | None] = []
+    for raw in raw_rules:
+        try:
+            rules.append(Rule.model_validate(raw))
+        except ValidationError:
+            rules.append(None)
+    stand_in = PolicyFile.model_construct(kind="policy", version=1, name="?", extends=None, description=None,
+                                          defaults=None, rules=[r for r in rules if r is not None])
+    positions = [i for i, r in enumerate(rules) if r is not None]
+    seen = {(f.line, f.column, f.rule) for f in schema_findings}
+    out = []
+    for f in semantic_findings(stand_in, _Renumbered(loaded, positions), None):  # type: ignore[arg-type]
+        if (f.line, f.column, f.rule) not in seen:
+            out.append(f)
+    return out
+
+
+class _Renumbered:
+    """A `Loaded` view whose rule indexes map to the original file's (rules that failed the schema are left out)."""
+
+    def __init__(self, loaded: Loaded, positions: list[int]):
+        self._loaded, self._positions = loaded, positions
+
+    def finding(self, path: tuple, rule: str, message: str, **kw) -> Finding:
+        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+            path = ("rules", self._positions[path[1]]) + tuple(path[2:])
+        return self._loaded.finding(path, rule, message, **kw)
 
 
 def _blame(top: Loaded, chain: list[tuple[PolicyFile, Loaded]], findings: list[Finding]) -> list[Finding]:

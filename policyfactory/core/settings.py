@@ -1,0 +1,166 @@
+"""Project configuration: `[tool.policyfactory]` in the nearest `pyproject.toml`, or a `policyfactory.toml`.
+
+Why: a team states its defaults once (which policy, which files to skip, the
+output format, limits, rule severities) instead of repeating flags in every
+hook and CI job. Command-line flags win over the file, the file over the
+built-in defaults; `policyfactory config` prints the effective settings and
+where each came from.
+
+    [tool.policyfactory]
+    policy = "policies/team.yaml"      # default policy for model files that name none on the command line
+    exclude = ["experiments/*"]       # globs, for folders walked by every command
+    format = "text"                    # text | json | sarif | github
+    max-bytes = 5242880
+    max-params = 1000000000
+    allow-outside = false
+    [tool.policyfactory.severity]      # per rule: error | warning | off (policy and warning rules only)
+    unused-allow = "error"
+
+    >>> s = Settings.defaults()
+    >>> s.values["format"], s.origins["format"]
+    ('text', 'default')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Finding
+from .rules import INVALID, RULES
+from .text import did_you_mean, shown
+from .yamlload import DEFAULT_LIMITS
+
+DEFAULTS: dict[str, Any] = {
+    "policy": None,
+    "exclude": [],
+    "format": "text",
+    "max-bytes": DEFAULT_LIMITS.max_bytes,
+    "max-params": DEFAULT_LIMITS.max_params,
+    "allow-outside": False,
+    "severity": {},
+}
+_TYPES: dict[str, Any] = {"policy": str, "exclude": list, "format": str, "max-bytes": int, "max-params": int,
+                          "allow-outside": bool, "severity": dict}
+FORMATS = ("text", "json", "sarif", "github")
+SEVERITIES = ("error", "warning", "off")
+
+
+@dataclass
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        return cls(dict(DEFAULTS), dict.fromkeys(DEFAULTS, "default"))
+
+    def override(self, key: str, value: Any, origin: str = "command line") -> None:
+        if value is not None:
+            self.values[key] = value
+            self.origins[key] = origin
+
+
+def find_config(start: str) -> str | None:
+    """The nearest `policyfactory.toml`, or `pyproject.toml` with a [tool.policyfactory] table, at or above `start`."""
+    current = os.path.abspath(start)
+    while True:
+        own = os.path.join(current, "policyfactory.toml")
+        if os.path.isfile(own):
+            return own
+        pyproject = os.path.join(current, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            try:
+                with open(pyproject, "rb") as fh:
+                    if re.search(rb"^\[tool\.policyfactory[\].]", fh.read(1 << 20), re.MULTILINE):
+                        return pyproject
+            except OSError:
+                return None
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _toml():
+    if sys.version_info >= (3, 11):
+        import tomllib
+        return tomllib
+    import tomli  # the tomllib backport, a dependency on Python 3.10
+
+    return tomli
+
+
+def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, list[Finding]]:
+    """The settings in force for a command run in `start` (or read from `path`), and findings for a bad file."""
+    settings = Settings.defaults()
+    path = path or find_config(start)
+    if path is None:
+        return settings, []
+    toml = _toml()
+    try:
+        with open(path, "rb") as fh:
+            doc = toml.load(fh)
+    except OSError as exc:
+        return settings, [Finding(path, 1, 1, "file-unreadable", f"cannot read: {exc.strerror or exc}")]
+    except toml.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        return settings, [Finding(path, line, col, "yaml-syntax", f"invalid TOML: {str(exc).split(' (at')[0]}")]
+    table = doc.get("tool", {}).get("policyfactory", {}) if path.endswith("pyproject.toml") else doc
+    where = f"{os.path.relpath(path)}" + (" [tool.policyfactory]" if path.endswith("pyproject.toml") else "")
+    settings.file = path
+    return settings, _apply(settings, table, path, where)
+
+
+def _apply(settings: Settings, table: dict, path: str, where: str) -> list[Finding]:
+    findings = []
+    for key, value in table.items():
+        if key not in _TYPES:
+            findings.append(Finding(path, 1, 1, "schema-unknown-key",
+                                    f"{where}: unknown setting {shown(key)}{did_you_mean(key, _TYPES)}"))
+        elif not isinstance(value, _TYPES[key]) or (isinstance(value, bool) and _TYPES[key] is int):
+            findings.append(Finding(path, 1, 1, "schema-type",
+                                    f"{where}: {shown(key)} must be a {_TYPES[key].__name__}, got {shown(value)}"))
+        else:
+            problem = _problem(key, value)
+            if problem:
+                findings.append(Finding(path, 1, 1, "schema-value", f"{where}: {problem}"))
+            else:
+                settings.override(key, value, where)
+    return findings
+
+
+def _problem(key: str, value: Any) -> str | None:
+    if key == "format" and value not in FORMATS:
+        return f"'format' must be one of {', '.join(FORMATS)}, got {shown(value)}"
+    if key in ("max-bytes", "max-params") and value < 1:
+        return f"{shown(key)} must be at least 1"
+    if key == "severity":
+        for rule, level in value.items():
+            if rule not in RULES:
+                return f"severity: no rule {shown(rule)}{did_you_mean(rule, RULES)}"
+            if level not in SEVERITIES:
+                return f"severity of {shown(rule)} must be one of {', '.join(SEVERITIES)}, got {shown(level)}"
+            if RULES[rule].category == INVALID:
+                return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
+    return None
+
+
+def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
+    """Findings with the project's per-rule severities: 'off' drops a rule, 'warning'/'error' changes its level."""
+    if not overrides:
+        return findings
+    out = []
+    for f in findings:
+        level = overrides.get(f.rule)
+        if level == "off":
+            continue
+        if level is not None and level != f.severity:
+            f = Finding(f.file, f.line, f.column, f.rule, f.message, level, f.category, f.data, f.help)
+        out.append(f)
+    return out

@@ -41,6 +41,10 @@ REQUIRED_TYPES = {
     "num_query_heads": "int", "num_key_value_heads": "int", "num_bins": "int",
     "max_number": "int", "rate": "float", "stddev": "float",
 }
+# Arguments whose default is an int but that Keras documents as "an int or a list/tuple of ints" (and writes
+# as a list in configs, e.g. EfficientNet's Normalization(axis=[3])): typed "int-list".
+INT_OR_LIST = {("Normalization", "axis"), ("LayerNormalization", "axis"), ("RMSNormalization", "axis"),
+               ("Softmax", "axis"), ("UnitNormalization", "axis")}
 SLOT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 ABSTRACT_COMPONENTS = {"Initializer", "Regularizer", "Constraint"}
 
@@ -138,6 +142,8 @@ def _layer_entry(cls, base_params: dict, components: dict) -> dict:
         params[n] = _param_info(p)
         if n in REQUIRED_TYPES and params[n].get("required"):
             params[n]["type"] = REQUIRED_TYPES[n]
+        if (cls.__name__, n) in INT_OR_LIST:
+            params[n]["type"] = "int-list"
     if has_kwargs:
         for n, info in base_params.items():
             params.setdefault(n, info)

@@ -44,6 +44,7 @@ import json
 import math
 import os
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -631,17 +632,28 @@ def _is_history(v: Any) -> bool:
 
 
 def _same(default: Any, value: Any) -> bool:
-    """Whether a config value is the default, also as Keras normalizes it (1 -> [1, 1], (1, 1) -> ((1, 1), (1, 1)))."""
+    """Whether a config value is the default, also as Keras normalizes it (1 -> [1, 1], (1, 1) -> ((1, 1), (1, 1))).
+
+        >>> _same(1, [1, 1]), _same([1, 1], [[1, 1], [1, 1]]), _same(0.01, 0.009999999776482582), _same(1, [1, 2])
+        (True, True, True, False)
+    """
     if type(default) is type(value) and default == value:
         return True
     if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
-        return default == value
+        return default == value or _float32(default) == _float32(value)  # Keras keeps some factors as float32
     if isinstance(value, list) and value:
         if isinstance(default, list):
             return len(default) == len(value) and all(_same(d, v) for d, v in zip(default, value))
         return not isinstance(default, (str, dict)) and default is not None and all(_same(default, v) for v in value)
     return False
+
+
+def _float32(x: float) -> float:
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except (OverflowError, struct.error):
+        return x
 
 
 def _same_backward(forward: Any, backward: Any) -> bool:
@@ -705,11 +717,18 @@ def scalar(value: Any) -> str:
     for ch in text:
         if ch in '"\\':
             out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ch in "\x7f\x85\u2028\u2029\ufeff" or 0xD800 <= ord(ch) <= 0xDFFF:
+        elif not _printable(ch) or ch in "\x85\u2028\u2029\ufeff":  # line breaks and a BOM would change the text
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     return "".join(out) + '"'
+
+
+def _printable(ch: str) -> bool:
+    """YAML 1.2's printable characters; any other must be escaped in a double-quoted scalar."""
+    c = ord(ch)
+    return (0x20 <= c <= 0x7E or c == 0x85 or 0xA0 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD
+            or 0x10000 <= c <= 0x10FFFF)
 
 
 def flow(value: Any) -> str:

@@ -189,6 +189,15 @@ def test_classes_outside_the_catalog_are_refused_one_finding_per_class_and_regis
         assert signature(pf.build_model(str(out))) == signature(model)
 
 
+def test_dict_inputs_and_outputs_are_listed_in_the_order_keras_flattens_them(tmp_path):
+    inp = keras.Input((3,), name="x")
+    model = keras.Model({"x": inp}, {"out": L.Dense(2, name="out")(inp), "aux": L.Dense(1, name="aux")(inp)})
+    out = tmp_path / "dict.yaml"
+    out.write_text(pf.export(model), encoding="utf-8")
+    assert "were a dict" in out.read_text(encoding="utf-8")
+    assert signature(pf.build_model(str(out))) == signature(model)
+
+
 def shared_layer():
     dense, inp = L.Dense(4), keras.Input((4,))
     return keras.Model(inp, dense(dense(inp)))

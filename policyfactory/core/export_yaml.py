@@ -323,10 +323,11 @@ class _Export:
 
     def refs(self, struct: Any, what: str) -> list[str] | None:
         """Names of the model's input or output layers, in order."""
-        if isinstance(struct, dict):
-            self.notes.append(f"The model's {what} were a dict ({', '.join(map(str, struct))}); "
-                              f"the model file lists them in that order.")
-            items = list(struct.values())
+        if isinstance(struct, dict):  # Keras flattens a dict in the order of its sorted keys
+            keys = sorted(struct, key=str)
+            self.notes.append(f"The model's {what} were a dict; the model file lists them in the order Keras "
+                              f"flattens it (sorted keys: {', '.join(map(str, keys))}).")
+            items = [struct[k] for k in keys]
         elif _is_history(struct):
             items = [struct]
         elif isinstance(struct, list):

@@ -341,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # stdout closed early (`policyfactory export m.keras | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush of stdout cannot fail again
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
     return EXIT_OK if getattr(args, "exit_zero", False) else code
 
 

@@ -3,11 +3,13 @@
 import copy
 import json
 import os
+import subprocess
+import sys
 import zipfile
 
 import keras
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -303,6 +305,16 @@ def test_the_output_is_checked_and_the_input_never_overwritten(tmp_path):
     assert r.returncode == 0
     data = load_text(r.stdout).value
     assert (data["policy"], data["seed"]) == ("stateless", 7)
+
+
+def test_a_closed_stdout_stops_export_quietly(tmp_path):
+    saved = tmp_path / "seq.keras"
+    small_sequential().save(saved)
+    p = subprocess.Popen([sys.executable, "-m", "policyfactory", "export", str(saved)], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # like `policyfactory export m.keras | head -0`
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and "Traceback" not in err, err
 
 
 # -- the YAML written reads back exactly; malformed configs give findings, never tracebacks ------------------

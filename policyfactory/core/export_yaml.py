@@ -171,7 +171,7 @@ def export_config(serialized: Mapping, *, source: str, file: str = "<model>", li
     data = ex.model(serialized, policy, seed)
     if ex.findings() or data is None:
         raise InvalidInput(ex.findings() or [ex.fail("export-unsupported", "nothing to export")])
-    header = _header(source, serialized, data, ex, keras_version)
+    header = _header(source, data, ex, keras_version)
     text = to_yaml(data, header)
     findings = _self_check(text, data, ex, base_dir)
     return Exported(text, data, findings, len(data["layers"]), len(data.get("shared", {})))
@@ -258,16 +258,13 @@ class _Export:
         return data
 
     def sequential(self, cfg: dict, layers: list) -> dict | None:
-        first = layers[0] if isinstance(layers[0], dict) else {}
-        shape: Any = None
+        first = _dict(layers[0])
         spec: dict[str, Any] = {}
         if first.get("class_name") == "InputLayer":
             spec = self.input_spec(first) or {}
             layers = layers[1:]
-        else:
-            shape = cfg.get("build_input_shape")
-            if isinstance(shape, list) and shape:
-                spec = {"shape": shape[1:]}
+        elif isinstance(cfg.get("build_input_shape"), list) and cfg["build_input_shape"]:
+            spec = {"shape": cfg["build_input_shape"][1:]}  # built with model.build(shape), no keras.Input
         if not spec:
             self.unsupported(f"Sequential model '{cfg.get('name')}'", "has no input shape: start it with "
                              "keras.Input(shape) or build it before exporting")
@@ -789,7 +786,7 @@ def _wrap(text: str, width: int = 100) -> list[str]:
     return out + ([line] if line else [])
 
 
-def _header(source: str, serialized: Mapping, data: dict, ex: _Export, keras_version: str | None) -> list[str]:
+def _header(source: str, data: dict, ex: _Export, keras_version: str | None) -> list[str]:
     n_layers = len(data["layers"])
     kv = f"Keras {keras_version}" if keras_version else "Keras (version not recorded)"
     text = [f"Exported by policyfactory from {source} ({ex.model_class} model '{data['name']}', {n_layers} layers, "

@@ -20,13 +20,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Finding", "InvalidInput", "LayerFactory", "Policy", "PolicyViolation", "PolicyfactoryError",
-    "SharedComponent", "audit", "build_model", "load_policy", "register_component", "register_layer",
+    "SharedComponent", "audit", "build_model", "export", "load_policy", "register_component", "register_layer",
     "validate",
 ]
 
 
 _KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_model": "building",
-               "register_component": "registry", "register_layer": "registry", "audit": "audit"}
+               "register_component": "registry", "register_layer": "registry", "audit": "audit", "export": "export"}
 
 
 def __getattr__(name: str):

@@ -1,8 +1,8 @@
 """The `policyfactory` command line: the composition root above the core and the Keras side.
 
 Only what a command uses is imported, lazily: `validate`, `explain`, `graph`,
-`rules`, `schema` and `--help` import neither TensorFlow nor Keras; `build` and
-`audit` import the Keras side when they run.
+`export`, `rules`, `schema` and `--help` import neither TensorFlow nor Keras;
+`build` and `audit` import the Keras side when they run.
 
 Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 """
@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="OUT.dot, or OUT.svg/.png/.pdf (rendered when Graphviz's dot is on the PATH, else DOT is written)")
     common(g, formats=("text", "json"))
 
+    x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
+    x.add_argument("path", metavar="MODEL.keras")
+    x.add_argument("-o", "--output", metavar="OUT.yaml", help="where to write the model file (default: stdout)")
+    x.add_argument("--policy", metavar="NAME_OR_PATH", default="strict",
+                   help="the policy the exported file names (default: strict)")
+    x.add_argument("--seed", type=int, metavar="N", help="write seed: N (reproducible, distinct seeds per slot)")
+    x.add_argument("--format", choices=FORMATS, default="text", help="format of the findings, on stderr (default: text)")
+
     r = sub.add_parser("rules", help="list every rule (finding id), or explain one: policyfactory rules ID")
     r.add_argument("rule", nargs="?", metavar="ID", help="one rule id to explain")
     r.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -99,13 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) -> None:
+def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, out=None) -> None:
     findings = sorted_findings(findings)
     if fmt != "text":
-        print(render(findings, fmt))
+        print(render(findings, fmt), file=out)
         return
     if findings:
-        print(render(findings, "text"))
+        print(render(findings, "text"), file=out)
         counts = {c: sum(1 for f in findings if f.category == c) for c in ("invalid", "policy", "warning")}
         parts = [f"{n} {word}" for c, word in (("invalid", "invalid input"), ("policy", "policy"),
                                                 ("warning", "warning")) if (n := counts[c])]
@@ -113,7 +121,7 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None) 
         print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
               f"in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
     for line in ok_lines or []:
-        print(line)
+        print(line, file=out)
 
 
 def _check_args(args) -> dict:
@@ -293,8 +301,52 @@ def _keras_side(module: str, name: str, path: str):
 
 
 KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
+
+
+def _export_output(source: str, out: str) -> None:
+    """Refuse an output path that cannot be written, or that is the input file itself."""
+    from .core.atomic import check_output
+
+    if not out.endswith((".yaml", ".yml")):
+        raise InvalidInput(Finding(out, 1, 1, "output-path", "the output file name must end in .yaml or .yml"))
+    check_output(out, inputs=(source,))  # not the input, a symlink or a directory
+
+
+def cmd_export(args) -> int:
+    """YAML on stdout (or -o); findings and notes on stderr, so that stdout stays a model file."""
+    from .core.atomic import atomic_output
+    from .core.export_yaml import export_file
+
+    out = args.output
+    try:
+        if out is not None:
+            _export_output(args.path, out)
+        result = export_file(args.path, policy=args.policy, seed=args.seed,
+                             base_dir=os.path.dirname(os.path.abspath(out)) if out else os.getcwd())
+    except InvalidInput as exc:
+        _emit(exc.findings, args.format, out=sys.stderr)
+        print(f"{args.path}: not exported, nothing written", file=sys.stderr)
+        return EXIT_INVALID
+    if out is None:
+        sys.stdout.write(result.text)
+    else:
+        try:
+            with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(result.text)
+        except OSError as exc:
+            raise InvalidInput(Finding(out, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
+    policy_findings = [f for f in result.findings if f.severity == "error"]
+    print(f"{args.path}: exported model '{result.data['name']}' ({result.layers} layers, "
+          f"{result.shared} shared components) -> {out or 'stdout'}", file=sys.stderr)
+    if policy_findings:
+        print(f"note: validate will report {len(policy_findings)} policy finding(s) in it "
+              f"({', '.join(sorted({f.rule for f in policy_findings}))}): "
+              f"policyfactory validate {out or 'OUT.yaml'}", file=sys.stderr)
+    return EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
-            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules}
+            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules, "export": cmd_export}
 
 
 @contextmanager
@@ -326,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # stdout closed early (`policyfactory export m.keras | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush of stdout cannot fail again
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
     except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
         if os.environ.get("POLICYFACTORY_DEBUG"):
             raise

@@ -29,6 +29,18 @@ def run(*args):
     return r.returncode
 
 
+def python(title, code):
+    """Run a Python snippet as a new user would (in its own process), showing the code and its output."""
+    print(f"$ python  # {title}\n" + "\n".join("    " + line for line in code.strip().splitlines()), flush=True)
+    r = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True)
+    out = "\n".join(line for line in (r.stdout + r.stderr).rstrip().splitlines()
+                    if "absl::InitializeLog" not in line and not line.startswith(("I0000", "W0000", "E0000")))
+    if out:
+        print(out)
+    print(f"(exit {r.returncode})", flush=True)
+    return r.returncode
+
+
 def main():
     step("1. The shipped policies (validate needs no TensorFlow)")
     for path in sorted(glob.glob("policies/*.yaml")):
@@ -75,6 +87,30 @@ def main():
                  "  - {type: Dense, unit: 4, kernel_initializer: he_normall}\n"
                  "  - {type: Lambda, function: 'lambda x: x'}\n")
     run("validate", bad)
+
+    step("9. Adopt an existing model: export keras.applications.MobileNetV2 (weights=None, 32x32) to model YAML")
+    folder = os.path.dirname(out)
+    keras_file, exported = os.path.join(folder, "mobilenetv2.keras"), os.path.join(folder, "mobilenetv2.yaml")
+    codes.append(python("save a Keras model", "import keras\n"
+                        "keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3))"
+                        f".save({keras_file!r})"))
+    codes.append(run("export", keras_file, "-o", exported))
+    with open(exported, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    print("\n".join(lines[:18]) + f"\n  ... ({len(lines)} lines in all)")
+    codes.append(run("validate", exported))
+
+    step("10. Sharing made visible: one HeNormal object in two layers of a live model becomes a shared: entry")
+    tied = os.path.join(folder, "tied.yaml")
+    codes.append(python("export a live model", "import keras, policyfactory as pf\n"
+                        "he = keras.initializers.HeNormal()\n"
+                        "model = keras.Sequential([keras.Input((16,)),\n"
+                        "                          keras.layers.Dense(8, kernel_initializer=he, name='dense_a'),\n"
+                        "                          keras.layers.Dense(8, kernel_initializer=he, name='dense_b')])\n"
+                        "text = pf.export(model)\n"
+                        f"open({tied!r}, 'w').write(text)\n"
+                        "print(text)"))
+    codes.append(0 if run("validate", tied) == 1 else 1)
 
     if any(c != 0 for c in codes):
         print("\ndemo: an example did not behave as expected", file=sys.stderr)

@@ -41,6 +41,14 @@ REQUIRED_TYPES = {
     "num_query_heads": "int", "num_key_value_heads": "int", "num_bins": "int",
     "max_number": "int", "rate": "float", "stddev": "float",
 }
+# Types inferred from an int default that Keras does not mean (class, argument) -> type: axes that Keras
+# documents as "an int or a list/tuple of ints" (and writes as a list in configs, e.g. EfficientNet's
+# Normalization(axis=[3]), MaxNorm(axis=[0, 1, 2]) for a conv kernel), and MaxNorm's norm, any number.
+TYPE_OVERRIDES = {("Normalization", "axis"): "int-list", ("LayerNormalization", "axis"): "int-list",
+                  ("RMSNormalization", "axis"): "int-list", ("Softmax", "axis"): "int-list",
+                  ("UnitNormalization", "axis"): "int-list", ("MaxNorm", "axis"): "int-list",
+                  ("MinMaxNorm", "axis"): "int-list", ("UnitNorm", "axis"): "int-list",
+                  ("MaxNorm", "max_value"): "float"}
 SLOT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 ABSTRACT_COMPONENTS = {"Initializer", "Regularizer", "Constraint"}
 
@@ -104,9 +112,13 @@ def _components() -> dict:
             if cls.__name__ in ABSTRACT_COMPONENTS:
                 continue
             random = kind == "initializer" and issubclass(cls, RandomInitializer)
+            params = _signature_params(cls)
+            for n in params:
+                if (cls.__name__, n) in TYPE_OVERRIDES:
+                    params[n]["type"] = TYPE_OVERRIDES[cls.__name__, n]
             entries[cls.__name__] = {
                 "aliases": sorted(n for n in names if n != cls.__name__),
-                "params": _signature_params(cls),
+                "params": params,
                 "random": random,
                 "stateless": not random,
             }
@@ -138,6 +150,8 @@ def _layer_entry(cls, base_params: dict, components: dict) -> dict:
         params[n] = _param_info(p)
         if n in REQUIRED_TYPES and params[n].get("required"):
             params[n]["type"] = REQUIRED_TYPES[n]
+        if (cls.__name__, n) in TYPE_OVERRIDES:
+            params[n]["type"] = TYPE_OVERRIDES[cls.__name__, n]
     if has_kwargs:
         for n, info in base_params.items():
             params.setdefault(n, info)

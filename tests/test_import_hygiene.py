@@ -1,9 +1,11 @@
-"""validate, schema and --help never import TensorFlow or Keras."""
+"""validate, export, schema and --help never import TensorFlow or Keras."""
 
+import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from conftest import EXAMPLES, POLICIES, ROOT
@@ -31,6 +33,18 @@ print('IMPORTED', bad)
 def test_command_imports_no_tensorflow_or_keras(args):
     r = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, cwd=ROOT)
     assert "IMPORTED []" in r.stdout, r.stdout + r.stderr
+
+
+def test_export_reads_a_keras_file_without_tensorflow_or_keras(tmp_path):
+    dense = {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 2}}
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "tiny", "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 4]}}, dense]}}
+    path = tmp_path / "tiny.keras"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("config.json", json.dumps(config))
+    r = subprocess.run([sys.executable, "-c", PROBE.format(args=["export", str(path)])], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert "IMPORTED []" in r.stdout and "type: Dense" in r.stdout, r.stdout + r.stderr
 
 
 def test_import_policyfactory_is_tensorflow_free():

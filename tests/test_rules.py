@@ -14,8 +14,9 @@ from policyfactory.core.findings import Finding
 from policyfactory.core.rules import RULES
 
 # Calls whose string arguments are rule ids: Finding(file, line, col, RULE, ...), loaded.finding(path, RULE, ...),
-# Problem(path, RULE, ...), _fail(file, line, col, RULE, ...), python_finding(RULE, ...), self.err(path, RULE, ...).
-EMITTERS = {"Finding": 3, "finding": 1, "Problem": 1, "_fail": 3, "python_finding": 0, "err": 1}
+# Problem(path, RULE, ...), _fail(file, line, col, RULE, ...), python_finding(RULE, ...), self.err(path, RULE, ...),
+# the exporter's self.fail(RULE, ...) and self.refuse(key, RULE, ...).
+EMITTERS = {"Finding": 3, "finding": 1, "Problem": 1, "_fail": 3, "python_finding": 0, "err": 1, "fail": 0, "refuse": 1}
 
 
 def emitted_rule_ids():

@@ -30,6 +30,9 @@ from .yamlload import DEFAULT_LIMITS, Limits, Loaded
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
 FILE_PATH_ARGS = ("vocabulary", "idf_weights")  # Keras reads a string here as a file path
 ACTIVATION_PARAMS = ("activation", "recurrent_activation")
+# Layers called on a list of their inputs (`Add()([a, b])`); every other layer gets them as positional arguments.
+LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+                              "Attention", "AdditiveAttention"})
 
 
 # -- schema (Pydantic) -------------------------------------------------------------

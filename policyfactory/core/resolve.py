@@ -21,7 +21,8 @@ from .text import did_you_mean, shown
 
 FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
 _EXAMPLES = {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}
-_TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false"}
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false",
+               "int-list": "an integer or a list of integers"}
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,20 @@ class Problem:
     at_key: bool = False
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def type_problem(info: dict, value: Any, path: tuple, name: str) -> Problem | None:
     """A problem if `value` does not have the type the catalog infers for an argument."""
     t = info.get("type")
     if t is None or value is None:
         return None
     good = {
-        "int": isinstance(value, int) and not isinstance(value, bool),
+        "int": _is_int(value),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
+        "int-list": _is_int(value) or (isinstance(value, list) and all(_is_int(v) for v in value)),
     }[t]
     return None if good else Problem(path, "schema-type", f"{shown(name)}: expected {_TYPE_WORDS[t]}, got {describe(value)}")
 

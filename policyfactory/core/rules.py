@@ -369,7 +369,8 @@ _ENTRIES = (
         "Layer types resolve only through the catalog (every public Keras 3 layer and its "
         "aliases) and classes registered from Python with `register_layer`. In a model file an "
         "unknown type cannot be built; in a policy's `layers:` it would make the rule match "
-        "nothing. The message suggests the closest name.",
+        "nothing; in a model being exported it is a custom class, refused by name. The message "
+        "suggests the closest name.",
         bad="layers:\n  - {type: LSTMM, units: 32}\n",
         good="layers:\n  - {type: LSTM, units: 32}\n",
         fix="Correct the type name, or register the class from Python with `register_layer`.",
@@ -808,6 +809,30 @@ _ENTRIES = (
         bad="pf.register_component(\"initialiser\", MyInitializer)\n",
         good="pf.register_component(\"initializer\", MyInitializer)\n",
         fix="Pass an argument of the type and value the message names.",
+    ),
+    # -- export ----------------------------------------------------------------------------------------
+    RuleInfo(
+        "export-input", INVALID,
+        "`export` was given a file it cannot read as a `.keras` model.",
+        "`export` reads the `config.json` member of a `.keras` file (a zip archive) as data: it "
+        "never loads weights, deserializes objects or runs code. A missing file, a file that is "
+        "not a zip (a legacy `.h5` file, a SavedModel folder), a missing or oversized "
+        "`config.json` (over 64 MB) or one that is not JSON is refused.",
+        bad="policyfactory export model.h5\n",
+        good="policyfactory export model.keras -o model.yaml\n",
+        fix="Save the model as `.keras` (`model.save(\"model.keras\")`), or export the live model with `pf.export(model)`.",
+    ),
+    RuleInfo(
+        "export-unsupported", INVALID,
+        "A part of a Keras model that the model file format cannot express.",
+        "The model file describes layers from the catalog, each called once on earlier layers or "
+        "model inputs. A layer called on several inputs (a shared layer), a nested or subclassed "
+        "model, a Keras operation applied to symbolic tensors (`x * 2`, `keras.ops.concatenate`), "
+        "a layer with several outputs, call arguments other than its inputs, and configuration "
+        "values that are Keras objects rather than data cannot be written. Nothing is exported.",
+        bad="shared = keras.layers.Dense(8)\nmodel = keras.Model(inp, shared(shared(inp)))\npf.export(model)\n",
+        good="model = keras.Model(inp, keras.layers.Dense(8)(keras.layers.Dense(8)(inp)))\npf.export(model)\n",
+        fix="Rewrite that part of the model with catalog layers called once each, then export again.",
     ),
     # -- policy findings (exit 1) ---------------------------------------------------------------------
     RuleInfo(

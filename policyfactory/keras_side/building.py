@@ -23,7 +23,7 @@ import keras
 
 from ..core.atomic import atomic_output, check_output
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
-from ..core.modelfile import LayerNode, ModelSpec
+from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
 from ..core.plan import Plan
 from ..core.policy import Policy
 from ..core.text import shown
@@ -31,8 +31,6 @@ from ..core.validate import ValidationResult, check_path, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-LIST_INPUT_TYPES = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
-                    "Attention", "AdditiveAttention"}
 
 
 def checked(path_or_mapping: Any, policy: str | Policy | None = None) -> ValidationResult:

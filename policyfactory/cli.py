@@ -223,7 +223,7 @@ def cmd_graph(args) -> int:
     out = args.output
     stem, ext = os.path.splitext(out)
     data = dot_text.encode("utf-8")
-    check_output(out, inputs=(args.path,))
+    check_output(out, inputs=(args.path, *result.plan.policy.sources))
     if ext.lower() != ".dot":
         rendered = render_graph(dot_text, ext.lstrip(".").lower() or "svg", out)
         if rendered is None:
@@ -231,7 +231,7 @@ def cmd_graph(args) -> int:
             print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
         else:
             data = rendered
-    with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "wb") as fh:
+    with atomic_output(out, inputs=(args.path, *result.plan.policy.sources)) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
     _emit(result.findings, args.format, [f"{args.path}: wrote {out}"])
     return exit_code(result.findings)

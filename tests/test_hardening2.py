@@ -293,3 +293,85 @@ def test_build_and_audit_without_keras_say_how_to_install_it(tmp_path):
         r = run_cli(*args, env=env)
         assert r.returncode == 2 and "pip install 'policyfactory[tensorflow]'" in r.stdout, r.stdout + r.stderr
         assert "Traceback" not in r.stderr
+
+
+# -- the attack pass's findings, each kept fixed ------------------------------------------------------
+
+def test_the_weight_budget_follows_flatten_and_reshape(write):
+    path = write("m.yaml", MODEL_HEAD + "input: {shape: [1000, 100]}\nlayers: [{type: Flatten}, {type: Dense, units: 1000}]\n")
+    r = run_cli("validate", "--max-params", "1000000", path)
+    assert r.returncode == 2 and "limit-params" in r.stdout and "100,001,000 weights" in r.stdout
+    reshaped = write("r.yaml", MODEL_HEAD + "input: {shape: [10]}\n"
+                                "layers: [{type: Reshape, target_shape: [2, 5000000]}, {type: Dense, units: 1000}]\n")
+    assert "limit-params" in run_cli("validate", reshaped).stdout
+
+
+def test_wiring_mistakes_are_findings(write):
+    empty = write("e.yaml", MODEL_HEAD + "inputs: {}\nlayers: [{type: Dense, units: 1}]\noutputs: [dense]\n")
+    r = run_cli("validate", empty)
+    assert r.returncode == 2 and "names no input" in r.stdout
+    dropped = write("d.yaml", MODEL_HEAD + "inputs: {dense: {shape: [4]}}\nlayers: [{type: Dense, units: 1}]\n"
+                               "outputs: [dense]\n")
+    r = run_cli("validate", "--format", "json", dropped)
+    (f,) = json.loads(r.stdout)["findings"]
+    assert (r.returncode, f["rule"], f["severity"]) == (0, "unreachable-layer", "warning")
+
+
+@pytest.mark.parametrize("layer", [
+    "{type: Dense, units: 2, kernel_regularizer: {class_name: L2, config: {l2: -1}}}",
+    "{type: LeakyReLU, negative_slope: -1}",
+    "{type: RepeatVector, n: 0}",
+    "{type: Dense, units: 2, dtype: int8}",
+    "{type: Dense, units: 2, kernel_initializer: {class_name: Orthogonal, config: {gain: 1.0e308}}}",
+    "{type: Dense, units: 2, kernel_initializer: {class_name: GlorotUniform, config: {seed: 9223372036854775808}}}",
+    "{type: Permute, dims: [1, 1]}",
+    "{type: Conv1D, filters: 3, kernel_size: 1, groups: 2}",
+])
+def test_values_keras_would_refuse_are_findings_before_build(write, tmp_path, layer):
+    path = write("m.yaml", MODEL_HEAD + f"input: {{shape: [4, 4]}}\nlayers:\n  - {layer}\n")
+    r = run_cli("build", path, "-o", str(tmp_path / "o.keras"))
+    assert r.returncode == 2 and "argument-value" in r.stdout and "keras-error" not in r.stdout, r.stdout
+
+
+def test_a_registration_cannot_replace_a_built_in():
+    import keras
+
+    class UnitNorm(keras.constraints.Constraint):
+        def __call__(self, w):
+            return w
+
+    with pytest.raises(ValueError, match="already in the catalog"):
+        pf.register_component("constraint", UnitNorm)
+
+    class Dense(keras.layers.Layer):
+        pass
+
+    with pytest.raises(ValueError, match="already in the catalog"):
+        pf.register_layer(Dense)
+
+
+def test_outputs_never_replace_a_policy_file_the_model_reads(tmp_path):
+    proj = project(tmp_path)
+    (proj / "tied.keras").write_text("kind: policy\nversion: 1\nname: tied\n")  # a policy file with an odd name
+    model = proj / "m.yaml"
+    model.write_text(MODEL_HEAD + "policy: tied.keras\ninput: {shape: [4]}\nlayers: [{type: Dense, units: 2}]\n")
+    before = md5(proj / "tied.keras")
+    r = run_cli("build", str(model), "-o", str(proj / "tied.keras"))
+    assert r.returncode == 2 and "refusing to overwrite it" in r.stdout and md5(proj / "tied.keras") == before
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    r = run_cli("validate", str(fifo))
+    assert r.returncode == 2 and "is not a regular file" in r.stdout
+
+
+def test_build_model_checks_strategy_and_policy_types():
+    path = os.path.join(EXAMPLES, "forecaster.yaml")
+    with pytest.raises(TypeError, match="strategy= takes"):
+        pf.build_model(path, strategy=5)
+    with pytest.raises(TypeError, match="policy= takes"):
+        pf.build_model(path, policy=5)
+    with pytest.raises(TypeError, match="name= takes a string"):
+        pf.LayerFactory().Dense(2, name=5)

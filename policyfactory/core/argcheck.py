@@ -24,17 +24,24 @@ from .text import shown
 
 # Sizes and counts: a whole number of at least 1 (null where Keras has a null default).
 _AT_LEAST_ONE = {"units", "filters", "output_dim", "input_dim", "num_heads", "key_dim", "value_dim", "depth_multiplier",
-                 "groups", "num_key_value_heads", "head_dim"}
+                 "groups", "num_key_value_heads", "head_dim", "n", "num_bins", "num_tokens", "max_tokens",
+                 "power_iterations", "lora_rank"}
+_NOT_NEGATIVE = {"l1", "l2", "factor", "negative_slope", "max_value", "stddev"}
+_INITIALIZER_NUMBERS = {"gain", "mean", "stddev", "scale", "value", "minval", "maxval"}
+NUMBER_LIMIT = 1e30  # initializer numbers beyond this overflow float32 weights into inf
+SEED_LIMIT = 2**31 - 1
 # A whole number or a list of them, each at least 1.
 _SIZES_AT_LEAST_ONE = {"kernel_size", "strides", "pool_size", "dilation_rate", "dilation", "size"}
 SIZE_ARGS = _AT_LEAST_ONE | _SIZES_AT_LEAST_ONE  # null only where Keras's own default is null
 _RATES = {"rate", "dropout", "recurrent_dropout"}  # in [0, 1)
 _ONE_D_CAUSAL = {"Conv1D", "SeparableConv1D", "DepthwiseConv1D", "SeparableConvolution1D", "Convolution1D"}
 _CHOICES = {
-    "data_format": ("channels_last", "channels_first"),
-    "merge_mode": ("sum", "mul", "concat", "ave"),
-    "mode": ("fan_in", "fan_out", "fan_avg"),  # VarianceScaling
-    "distribution": ("truncated_normal", "untruncated_normal", "uniform", "normal"),  # VarianceScaling
+    ("*", "data_format"): ("channels_last", "channels_first"),
+    ("*", "merge_mode"): ("sum", "mul", "concat", "ave"),
+    ("VarianceScaling", "mode"): ("fan_in", "fan_out", "fan_avg"),
+    ("VarianceScaling", "distribution"): ("truncated_normal", "untruncated_normal", "uniform", "normal"),
+    ("OrthogonalRegularizer", "mode"): ("rows", "columns"),
+    ("TextVectorization", "split"): ("whitespace", "character"),
 }
 DTYPES = ("float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
           "uint32", "uint64", "bool", "string", "complex64", "complex128")
@@ -110,6 +117,12 @@ def argument_problem(owner: str, name: str, value: Any) -> str | None:
         return f"{shown(name)} must be a finite number, got {value}"
     if name in _AT_LEAST_ONE and _whole(value) and value < 1:
         return f"{shown(name)} must be at least 1, got {value}"
+    if name in _NOT_NEGATIVE and _number(value) and value < 0:
+        return f"{shown(name)} must be at least 0, got {value}"
+    if name in _INITIALIZER_NUMBERS and _number(value) and abs(value) > NUMBER_LIMIT:
+        return f"{shown(name)} must be at most {NUMBER_LIMIT:g} in size (larger values overflow float32 weights)"
+    if name == "seed" and _whole(value) and not 0 <= value <= SEED_LIMIT:
+        return f"'seed' must be from 0 to {SEED_LIMIT} (Keras keeps seeds in 32 bits), got {value}"
     if name in _SIZES_AT_LEAST_ONE:
         return _sizes(owner, name, value)
     if name in _RATES:
@@ -122,9 +135,50 @@ def argument_problem(owner: str, name: str, value: Any) -> str | None:
         return _choice(name, value, ("valid", "same", "causal") if owner in _ONE_D_CAUSAL else ("valid", "same"))
     if name == "dtype":
         return dtype_problem(name, value, policies=True)
-    if name in _CHOICES and (name not in ("mode", "distribution") or owner == "VarianceScaling"):
-        return _choice(name, value, _CHOICES[name])
+    choices = _CHOICES.get((owner, name)) or _CHOICES.get(("*", name))
+    if choices is not None:
+        return _choice(name, value, choices)
+    return _structure_problem(owner, name, value)
+
+
+def _structure_problem(owner: str, name: str, value: Any) -> str | None:
+    """Arguments whose parts must fit together: permutations, reshapes, vocabularies."""
+    if name == "dims" and owner == "Permute" and isinstance(value, list) and sorted(value) != list(range(1, len(value) + 1)):
+        return f"'dims' must be a permutation of 1..{len(value)}, got {value}"
+    if name == "target_shape" and isinstance(value, list) and value.count(-1) > 1:
+        return f"'target_shape' may hold -1 at most once, got {value}"
+    if name in ("vocabulary", "idf_weights") and value is not None:
+        if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
+            return f"{shown(name)} must be a list of values"
+        if name == "vocabulary" and len({repr(v) for v in value}) != len(value):
+            return "'vocabulary' holds a value twice"
     return None
+
+
+def layer_problems(layer_type: str, args: dict, has_weights: bool) -> list[tuple[str, str]]:
+    """(argument, problem) for combinations of a layer's arguments that Keras refuses."""
+    out = []
+    groups, filters = args.get("groups"), args.get("filters")
+    if isinstance(groups, int) and isinstance(filters, int) and groups > 0 and filters % groups:
+        out.append(("groups", f"'groups' ({groups}) must divide 'filters' ({filters})"))
+    strides, dilation = args.get("strides"), args.get("dilation_rate")
+    if _beyond_one(strides) and _beyond_one(dilation):
+        out.append(("dilation_rate", "'strides' and 'dilation_rate' cannot both be above 1"))
+    dtype = args.get("dtype")
+    if has_weights and isinstance(dtype, str) and dtype not in ("float16", "float32", "float64", "bfloat16") \
+            and dtype not in DTYPE_POLICIES:
+        out.append(("dtype", f"a layer with weights computes in a float dtype (float32, float16, bfloat16, "
+                             f"mixed_float16 ...), got {shown(dtype)}"))
+    heads, kv_heads = args.get("num_query_heads"), args.get("num_key_value_heads")
+    if isinstance(heads, int) and isinstance(kv_heads, int) and kv_heads > 0 and heads % kv_heads:
+        out.append(("num_key_value_heads", f"'num_query_heads' ({heads}) must be a multiple of "
+                                           f"'num_key_value_heads' ({kv_heads})"))
+    return out
+
+
+def _beyond_one(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return any(_whole(v) and v > 1 for v in items)
 
 
 def name_problem(name: Any) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from .findings import Finding, sorted_findings
 from .rules import rule_info
@@ -49,7 +50,7 @@ def format_sarif(findings: Iterable[Finding], version: str = "0.1.0") -> str:
         "level": _level(f),
         "message": {"text": f.message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": f.file.replace("\\", "/")},
+            "artifactLocation": {"uri": quote(f.file.replace("\\", "/"), safe="/:")},
             "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
         }}],
         "properties": {"help": f.help, "category": f.category},

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, name_problem, shape_problem
+from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .naming import Namer
-from .params import layer_params, output_width
+from .params import layer_params, output_shape
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
@@ -254,9 +254,7 @@ class _Checker:
                     sublayers[key] = sub
             elif self.plain_argument(lt, key, value, kpath):
                 args[key] = value
-        for req in lt.required:
-            if req not in raw:
-                self.err(path, "missing-argument", f"{lt.name} needs argument {shown(req)}")
+        self.whole_layer(lt, raw, args, path)
         self.check_wrapper(lt, sublayers, path)
         if len(self.findings) > n_before:
             return None
@@ -344,6 +342,15 @@ class _Checker:
             self.err(kpath, "argument-value", problem)
         return problem is None
 
+    def whole_layer(self, lt: LayerType, raw: dict, args: dict, path) -> None:
+        """Required arguments, and combinations of arguments Keras refuses."""
+        for req in lt.required:
+            if req not in raw:
+                self.err(path, "missing-argument", f"{lt.name} needs argument {shown(req)}")
+        has_weights = any(s.kind == "initializer" for s in lt.slots.values())
+        for key, problem in layer_problems(lt.name, args, has_weights):
+            self.err(path + (key,), "argument-value", problem)
+
     def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
         if lt.name == "Bidirectional" and "layer" in sublayers:
             inner_lt = self.cat.layer(sublayers["layer"].type)
@@ -371,17 +378,17 @@ class _Checker:
 
     def budget(self, nodes: list[LayerNode], mf: ModelFile) -> None:
         """A finding for every layer whose weights would pass the budget (estimated from the file, a lower bound)."""
-        first = mf.input.shape[-1] if mf.input is not None and mf.input.shape else None
-        widths: dict[str, int | None] = {n: (s.shape[-1] if s.shape else None) for n, s in (mf.inputs or {}).items()}
-        last = first if mf.input is not None else (next(iter(widths.values())) if len(widths) == 1 else None)
+        shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
+        first = list(mf.input.shape) or None if mf.input is not None else None
+        last = first if mf.input is not None else (next(iter(shapes.values())) if len(shapes) == 1 else None)
         for node in nodes:
-            n_in = widths.get(node.inputs[0]) if node.inputs else last
-            count, width = _estimate(node, n_in)
+            shape_in = shapes.get(node.inputs[0]) if node.inputs else last
+            count, shape = _estimate(node, shape_in)
             if count > self.limits.max_params:
                 self.err(node.path, "limit-params",
                          f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
                          f"of {self.limits.max_params:,} (raise it with --max-params)")
-            widths[node.name] = last = None if count > self.limits.max_params else width  # no cascade
+            shapes[node.name] = last = None if count > self.limits.max_params else shape  # no cascade
 
     def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
@@ -389,6 +396,8 @@ class _Checker:
                      at_key=True)
         if mf.input is None and mf.inputs is None:
             self.err((), "model-inputs", "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
+        if mf.inputs is not None and not mf.inputs:
+            self.err(("inputs",), "model-inputs", "'inputs:' names no input: a functional model needs at least one")
         if mf.outputs is not None and mf.inputs is None:
             self.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
 
@@ -406,6 +415,27 @@ class _Checker:
             kind = given[0]
             decls[sname] = self.component(data["shared"][sname][kind], kind, dpath + (kind,), None)
         return decls
+
+    def reachable(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
+        """A warning for every layer no model output depends on (Keras would silently leave it out)."""
+        inputs = list(mf.inputs or {})
+        deps: dict[str, list[str]] = {}
+        last = inputs[0] if len(inputs) == 1 else None
+        for node in nodes:
+            deps[node.name] = node.inputs or ([last] if last else [])
+            last = node.name
+        stack = list(mf.outputs or ([last] if last else []))
+        seen: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.add(name)
+                stack.extend(deps.get(name, ()))
+        for node in nodes:
+            if node.name not in seen:
+                self.err(node.path, "unreachable-layer",
+                         f"layer {shown(node.name)} feeds no model output, so Keras would leave it out of the model "
+                         f"(list it under 'outputs:' or feed it to a layer that is)")
 
     def layers_best_effort(self, data: dict) -> None:
         """Check every layer of a file whose top level has errors, with what can be read of its context."""
@@ -445,16 +475,18 @@ class _Checker:
 PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
 
-def _estimate(node: LayerNode, n_in: int | None) -> tuple[int, int | None]:
-    """(lower bound on the node's weights, its output width or None), wrappers included."""
+def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]:
+    """(lower bound on the node's weights, its output shape or None), wrappers included."""
+    n_in = shape_in[-1] if shape_in and isinstance(shape_in[-1], int) else None
     inner = node.sublayers.get("layer") or node.sublayers.get("cell")
     if isinstance(inner, LayerNode):
-        count, width = _estimate(inner, n_in)
+        count, shape = _estimate(inner, shape_in)
+        width = shape[-1] if shape else None
         if node.type == "Bidirectional":
             merge = node.args.get("merge_mode", "concat")
-            return 2 * count, (2 * width if width is not None and merge == "concat" else width)
-        return count, width
-    return layer_params(node.type, node.args, n_in), output_width(node.type, node.args, n_in)
+            return 2 * count, [2 * width if width is not None and merge == "concat" else width]
+        return count, shape
+    return layer_params(node.type, node.args, n_in), output_shape(node.type, node.args, shape_in)
 
 
 def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DEFAULT_LIMITS) -> ModelCheck:
@@ -490,10 +522,13 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
              if (n := ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)) is not None]
     if functional and not ck.findings:
         ck.wiring(mf, nodes)
+        if not ck.findings:
+            ck.reachable(mf, nodes)
     ck.budget(nodes, mf)
     result.findings = findings + ck.findings
-    if result.findings:
+    if any(f.severity == "error" for f in result.findings):
         return result
+    warnings, result.findings = tuple(result.findings), []
     result.spec = ModelSpec(
         loaded.file, mf.name or "model", mf.seed, mf.policy, mf.input, mf.inputs, mf.outputs,
         {k: v for k, v in shared_decls.items() if v is not None}, nodes, loaded.base_dir, ck.allows(mf),
@@ -503,12 +538,12 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
     if policy is None:
         result.findings.extend(pfindings)
         return result
-    result.plan = plan_model(result.spec, policy)
+    result.plan = plan_model(result.spec, policy, warnings)
     result.findings.extend(result.plan.findings)
     return result
 
 
-def plan_model(spec: ModelSpec, policy: Policy) -> Plan:
+def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = ()) -> Plan:
     """The plan of a validated model, slots in the order the factory builds them.
 
     Order: shared declarations, then each layer after the layers it wraps; a
@@ -526,7 +561,8 @@ def plan_model(spec: ModelSpec, policy: Policy) -> Plan:
     unused = [Finding(c.file, c.line, c.column, "unused-shared",
                       f"shared {shown(name)} is declared but no slot refers to it with {{shared: {name}}}")
               for name, c in spec.shared.items() if name not in used]
-    return replace(plan, findings=plan.findings + tuple(unused)) if unused else plan
+    extra = warnings + tuple(unused)  # the file's warnings travel with the plan, so every command reports them
+    return replace(plan, findings=plan.findings + extra) if extra else plan
 
 
 def _plan_node(planner: Planner, spec: ModelSpec, node: LayerNode, owner: str, prefix: str, backward: bool) -> None:

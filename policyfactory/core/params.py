@@ -78,7 +78,48 @@ def layer_params(layer_type: str, args: dict, n_in: int | None) -> int:
 
 def output_width(layer_type: str, args: dict, n_in: int | None) -> int | None:
     """The size of the last axis of the layer's output where it can be known from the file, else None."""
+    shape = output_shape(layer_type, args, [n_in])
+    return shape[-1] if shape else None
+
+
+Shape = list  # dimensions without the batch axis; None where unknown
+
+
+def _known(shape: Shape | None) -> bool:
+    return bool(shape) and all(isinstance(d, int) and d > 0 for d in shape or ())
+
+
+def _pooled(shape: Shape, args: dict) -> Shape:
+    """Spatial dimensions after a pooling or convolution window (None where they cannot be known)."""
+    if args.get("padding", "valid") == "same" and args.get("strides", 1) in (1, None, [1], [1, 1], [1, 1, 1]):
+        return list(shape[:-1])
+    return [None] * (len(shape) - 1)
+
+
+def output_shape(layer_type: str, args: dict, shape: Shape | None) -> Shape | None:
+    """The layer's output shape (without the batch axis) as far as the file states it, else None."""
+    if layer_type == "Flatten":
+        return [math.prod(shape)] if shape is not None and _known(shape) else None
+    if layer_type == "Reshape":
+        target = args.get("target_shape")
+        ok = isinstance(target, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in target)
+        return list(target) if ok and isinstance(target, list) else None
+    if layer_type == "Embedding":
+        return (list(shape) if shape else [None]) + [args.get("output_dim")]
+    if layer_type.startswith("Global") and "Pooling" in layer_type:
+        return [shape[-1]] if shape else None
     if layer_type in _WIDTH_ARG:
         width = args.get(_WIDTH_ARG[layer_type])
-        return width if isinstance(width, int) and not isinstance(width, bool) else None
-    return n_in if layer_type in _KEEPS_WIDTH else None
+        width = width if isinstance(width, int) and not isinstance(width, bool) else None
+        if shape is None:
+            return [width]
+        if layer_type == "Dense":
+            return list(shape[:-1]) + [width]
+        if layer_type.startswith("Conv") or layer_type.startswith("Separable"):
+            return _pooled(shape, args) + [width]
+        return [width]
+    if layer_type in _KEEPS_WIDTH:
+        if shape is not None and "Pooling" in layer_type:
+            return _pooled(shape, args) + [shape[-1]]
+        return list(shape) if shape is not None else None
+    return None

@@ -365,8 +365,8 @@ class Planner:
         violations = self.ledger.violations()
         if allows and not self.policy.allow_suppressions:
             refused = [Finding(a.file or "<python>", a.line or 1, a.column or 1, "allow-not-permitted",
-                               f"policy {shown(self.policy.name)} forbids allow: entries (allow_suppressions: false); "
-                               f"this one (rule {shown(a.rule)}) suppresses nothing") for a in allows]
+                               f"policy {shown(self.policy.name)} forbids allow: entries (allow_suppressions: false), "
+                               f"so this one (rule {shown(a.rule)}) is not applied") for a in allows]
             kept, suppressed, reasons = violations + refused, list[Finding](), dict[str, str]()
         else:
             rules = Suggester(["sharing-violation", "correlated-weights"] + [r.id for r in self.policy.rules])

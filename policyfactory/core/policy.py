@@ -82,6 +82,7 @@ class Policy:
     rule_classes: dict[str, frozenset | None] = field(default_factory=dict)
     rule_layers: dict[str, frozenset | None] = field(default_factory=dict)
     allow_suppressions: bool = True
+    sources: tuple[str, ...] = ()  # every file this policy was read from (extends included)
     # (kind, class, layer type, role) -> the deciding rules for such a slot (filled by sharing.slot_cover)
     covers: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -247,7 +248,8 @@ def _resolved(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> Policy:
     rules = (list(parent.rules) if parent else []) + list(pf.rules)
     # a policy cannot re-allow suppressions that a policy it extends forbids
     allow = (parent.allow_suppressions if parent else True) and pf.allow_suppressions is not False
-    policy = Policy(pf.name, pf.description, defaults, rules, loaded.file, allow_suppressions=allow)
+    policy = Policy(pf.name, pf.description, defaults, rules, loaded.file, allow_suppressions=allow,
+                    sources=(parent.sources if parent else ()) + (loaded.file,))
     cat = catalog()
     for r in rules:
         policy.rule_classes[r.id] = None if "*" in r.classes else frozenset(

@@ -888,6 +888,17 @@ _ENTRIES = (
         fix="Remove the allow: entry and fix the sharing, or change the policy (its owner decides).",
     ),
     RuleInfo(
+        "unreachable-layer", WARNING,
+        "A layer of a functional model that no output depends on.",
+        "Keras builds a functional model from its outputs back to its inputs, so a layer that feeds "
+        "no output is silently left out of the built model, with its weights. That is usually a "
+        "wiring mistake: a misspelt `inputs:` reference, or an output that names an input instead "
+        "of the last layer.",
+        bad="inputs: {x: {shape: [4]}}\nlayers:\n  - {type: Dense, name: a, units: 2}\noutputs: [x]\n",
+        good="inputs: {x: {shape: [4]}}\nlayers:\n  - {type: Dense, name: a, units: 2}\noutputs: [a]\n",
+        fix="List the layer under outputs:, feed it to a layer that is, or remove it.",
+    ),
+    RuleInfo(
         "unused-shared", WARNING,
         "A component declared under `shared:` that no slot refers to.",
         "A `shared:` entry exists to be referenced with `{shared: NAME}`; one that nothing refers to "

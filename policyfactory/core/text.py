@@ -24,7 +24,8 @@ from typing import Any
 SHOWN_LIMIT = 80  # characters of a user value shown in a message
 MESSAGE_LIMIT = 1000  # characters of a whole message
 MAX_WORD = 64  # longer words get no suggestion
-MAX_CANDIDATES = 200  # candidates compared for one suggestion
+MAX_CANDIDATES = 64  # candidates compared for one suggestion
+MAX_SUGGESTIONS = 500  # suggestions one Suggester makes; past that, unknown names get none (bounded total cost)
 
 # C0/C1 controls, DEL, line/paragraph separators, bidirectional overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -62,6 +63,7 @@ class Suggester:
     def __init__(self, choices: Iterable[Any] = ()):
         self._lower: dict[str, str] = {}
         self._known: set[str] = set()
+        self._made = 0
         self._by_len: dict[int, list[str]] = {}
         for c in choices:
             self.add(c)
@@ -78,8 +80,9 @@ class Suggester:
 
     def suggest(self, word: Any) -> str:
         """' (did you mean 'X'?)' for the closest known name, or ''."""
-        if not isinstance(word, str) or not word or len(word) > MAX_WORD:
+        if not isinstance(word, str) or not word or len(word) > MAX_WORD or self._made >= MAX_SUGGESTIONS:
             return ""
+        self._made += 1
         same = self._lower.get(word.lower())
         if same is not None and same != word:
             return f" (did you mean {shown(same)}?)"

@@ -47,8 +47,8 @@ def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside:
         if override is not None:
             given = os.fspath(override)
             chosen = builtin_path(given) or given
-            if not os.path.isfile(chosen):
-                return None, [Finding(given, 1, 1, "policy-unknown",
+            if not given or not os.path.isfile(chosen):
+                return None, [Finding(loaded.file, 1, 1, "policy-unknown",
                                       f"--policy {shown(given)}: no built-in policy "
                                       f"({', '.join(BUILTIN_POLICIES)}) and no file at {os.path.abspath(chosen)}")]
             return check_policy_path(chosen, limits, allow_outside=allow_outside)

@@ -153,6 +153,8 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         _fail(name, 1, 1, "file-unreadable", "no such file")
     if os.path.isdir(name):
         _fail(name, 1, 1, "file-unreadable", "is a directory, not a YAML file")
+    if not os.path.isfile(name):  # a FIFO, a device, a socket: reading could block or never end
+        _fail(name, 1, 1, "file-unreadable", "is not a regular file")
     try:
         size = os.path.getsize(name)
         if size > limits.max_bytes:

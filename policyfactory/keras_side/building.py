@@ -27,7 +27,7 @@ from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
 from ..core.plan import Plan
 from ..core.policy import Policy
 from ..core.text import shown
-from ..core.validate import ValidationResult, check_path, validate_mapping
+from ..core.validate import ValidationResult, check_path, check_policy_argument, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -55,13 +55,16 @@ def raise_for(findings: list[Finding]) -> None:
         raise PolicyViolation(errors)
 
 
-def build_model(path_or_mapping: Any, *, policy: str | Policy | None = None, strategy=None) -> keras.Model:
+def build_model(path_or_mapping: Any, *, policy: str | Policy | None = None, strategy: Any = None) -> keras.Model:
     """Validate a model file (path or mapping) and build its plan with Keras.
 
     Raises `PolicyViolation` when the model breaks its policy and `InvalidInput`
     (a `ValueError`) when the file is not valid. With `strategy=`
     (a `tf.distribute` strategy), variables are created in its scope.
     """
+    if strategy is not None and not callable(getattr(strategy, "scope", None)):
+        raise TypeError(f"strategy= takes a tf.distribute strategy, got {type(strategy).__name__}")
+    check_policy_argument(policy)
     result = checked(path_or_mapping, policy)
     assert result.spec is not None and result.plan is not None
     if strategy is not None:
@@ -170,9 +173,10 @@ def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str
         output = os.path.join(os.path.dirname(spec.file), stem + ".keras")
     if not output.endswith(".keras"):
         raise InvalidInput(Finding(output, 1, 1, "output-path", "the output file name must end in .keras"))
-    check_output(output, inputs=(spec.file,))  # before building: never overwrite the model file itself
+    inputs = (spec.file, *plan.policy.sources)  # never overwrite the model file or a policy it reads
+    check_output(output, inputs=inputs)  # before building
     model = build_from_plan(spec, plan)
-    with atomic_output(output, suffix=".keras", inputs=(spec.file,)) as tmp:  # Keras insists on the .keras suffix
+    with atomic_output(output, suffix=".keras", inputs=inputs) as tmp:  # Keras insists on the .keras suffix
         try:
             model.save(tmp)
         except Exception as exc:  # Keras refusing to save (an unserializable argument, a full disk ...)

@@ -153,6 +153,8 @@ class LayerFactory:
                     "unknown-argument",
                     f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params))}"))
         name = kwargs.pop("name", None)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name= takes a string, got {type(name).__name__}")
         if name is None:
             name = self.namer.next(lt.name)
         elif not isinstance(name, str) or name in self.namer.used:

@@ -108,6 +108,9 @@ def register_component(kind: str, cls: type) -> Registration:
         raise TypeError(f"{cls!r} is not a subclass of keras {kind} base class {_BASES[kind].__name__}")
     from keras.src.initializers.random_initializers import RandomInitializer
 
+    if catalog().component(kind, cls.__name__) is not None or catalog().component(kind, snake_case(cls.__name__)):
+        raise ValueError(f"{kind} name {cls.__name__!r} is already in the catalog: a registered class cannot replace "
+                         f"a built-in or an earlier registration; give the class another name")
     random = kind == "initializer" and issubclass(cls, RandomInitializer)
     entry = ComponentType(kind, cls.__name__, [snake_case(cls.__name__)], _params(cls), random,
                           stateless=not random, registered=True)
@@ -123,6 +126,9 @@ def register_layer(cls: type) -> Registration:
     """
     if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)):
         raise TypeError(f"{cls!r} is not a keras.layers.Layer subclass")
+    if catalog().layer(cls.__name__) is not None or cls.__name__ in catalog().excluded_layers:
+        raise ValueError(f"layer type {cls.__name__!r} is already in the catalog: a registered class cannot replace "
+                         f"a built-in or an earlier registration; give the class another name")
     params = _params(cls)
     sig = inspect.signature(cls.__init__)
     if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):

@@ -102,7 +102,8 @@ class PlannedGroup:
 
 @dataclass(frozen=True)
 class Allow:
-    """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots, a reason."""
+    """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots
+    or weight paths, a reason."""
 
     rule: str
     slots: tuple[str, ...]
@@ -110,6 +111,20 @@ class Allow:
     file: str = ""
     line: int = 0
     column: int = 0
+    weights: tuple[str, ...] = ()
+
+    def covers(self, f: Finding) -> bool:
+        """Whether this entry suppresses finding `f`: its rule, and every slot and weight it names."""
+        if self.rule != f.rule and self.rule != f.data.get("rule_id"):
+            return False
+        if self.slots and not set(self.slots) <= set(f.data.get("slots", [])):
+            return False
+        return not (self.weights and not set(self.weights) <= set(f.data.get("weights", [])))
+
+    def describe(self) -> str:
+        named = [f"slots {', '.join(self.slots)}"] if self.slots else []
+        named += [f"weights {', '.join(self.weights)}"] if self.weights else []
+        return f"allow for rule '{self.rule}'" + (f" and {' and '.join(named)}" if named else "")
 
 
 @dataclass(frozen=True)
@@ -371,7 +386,7 @@ class Planner:
                     tuple(self.slots), groups, tuple(kept), tuple(suppressed))
 
 
-def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
+def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], report_unused: bool = True,
                  ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
     """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
     kept: list[Finding] = []
@@ -381,9 +396,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
     for f in findings:
         hit = None
         for i, a in enumerate(allows):
-            if a.rule != f.rule and a.rule != f.data.get("rule_id"):
-                continue
-            if a.slots and not set(a.slots) <= set(f.data.get("slots", [])):
+            if not a.covers(f):
                 continue
             used[i] = True
             hit = hit if hit is not None else a
@@ -393,11 +406,12 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow],
             suppressed.append(f)
             if "group_key" in f.data:
                 reasons[f.data["group_key"]] = hit.reason
-    for a, was_used in zip(allows, used):
-        if not was_used:
-            kept.append(Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
-                                f"allow for rule '{a.rule}'"
-                                + (f" and slots {', '.join(a.slots)}" if a.slots else "")
-                                + " suppresses nothing: remove it, or correct its rule or slots"))
+    if report_unused:
+        kept += [unused_allow(a) for a, was_used in zip(allows, used) if not was_used]
     return kept, suppressed, reasons
 
+
+def unused_allow(a: Allow) -> Finding:
+    """The warning for an allow entry that suppressed nothing."""
+    return Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
+                   f"{a.describe()} suppresses nothing: remove it, or correct its rule, slots or weights")

@@ -77,7 +77,7 @@ class Finding:
             "category": self.category,
             "message": self.message,
         }
-        for key in ("slots", "weights", "group", "decided_by", "policy"):
+        for key in ("slots", "weights", "evidence", "group", "decided_by", "policy"):
             if key in self.data:
                 out[key] = self.data[key]
         return out

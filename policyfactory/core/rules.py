@@ -794,12 +794,13 @@ _ENTRIES = (
     ),
     RuleInfo(
         "correlated-weights", POLICY,
-        "Two weights hold identical or exactly proportional values: one random stream drew both.",
-        "`audit` compares the leading values of every pair of weights with the same sign "
-        "fingerprint, in live and saved models alike. Identical values, or a correlation above "
-        "0.999, mean one initializer stream was drawn twice (a shared or identically seeded "
-        "initializer), which makes units learn the same thing. Constant and tiny weights are "
-        "skipped, and training moves the weights apart, so audit freshly built models.",
+        "Weights hold identical or exactly proportional values: one random stream drew them all.",
+        "`audit` compares the leading values of every pair of weights, in live and saved models "
+        "alike, and joins pairs into groups: one finding per group names every weight. Identical "
+        "values, or a correlation above 0.999, mean one initializer stream was drawn several times "
+        "(a shared or identically seeded initializer), which makes units learn the same thing. "
+        "Weights initialized deterministically (zeros, ones, normalization statistics) are skipped, "
+        "and training moves the weights apart, so audit freshly built models.",
         bad="init = keras.initializers.HeNormal(seed=1)\n"
             "model = keras.Sequential([keras.Input((32,)),\n"
             "                          keras.layers.Dense(64, kernel_initializer=init),\n"
@@ -811,12 +812,12 @@ _ENTRIES = (
              "                          f.Dense(64, kernel_initializer=\"he_normal\")])\n"
              "pf.audit(model)\n",
         fix="Give each slot its own initializer (LayerFactory, or a model YAML without `shared:`), "
-            "or allow the group in the policy.",
+            "allow the group in the policy, or name its weights in an `audit --allow FILE` entry.",
     ),
     # -- warnings (exit 0) --------------------------------------------------------------------------
     RuleInfo(
         "unused-allow", WARNING,
-        "An `allow:` entry in a model file that suppresses no finding.",
+        "An `allow:` entry (in a model file or an `audit --allow` file) that suppresses no finding.",
         "An `allow:` entry names a finding's rule (or the policy rule id that decided it) and, "
         "optionally, the slots of the group. One that matches nothing is stale or mistyped, and "
         "would hide a future finding it was never meant for.",

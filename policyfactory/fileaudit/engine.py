@@ -144,8 +144,8 @@ def leading_values(array: Any, shape: Sequence[int], n: int = SAMPLE,
 
 
 def constant_like(values: np.ndarray) -> bool:
-    """Too few distinct values to carry a random stream (zeros, ones, identity, a constant)."""
-    if values.size < MIN_SIZE:
+    """Too few distinct values to carry a random stream (zeros, ones, identity, a constant), or not finite."""
+    if values.size < MIN_SIZE or not np.isfinite(values).all():
         return True
     return np.unique(values[:256]).size < MIN_DISTINCT and np.unique(values).size < MIN_DISTINCT
 
@@ -286,8 +286,8 @@ def stream_finding(group: StreamGroup, file: str) -> Finding:
            else f"identical or correlated (lowest r = {group.lowest_r:.5f})")
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
-    data = {"weights": group.paths, "values": group.values,
-            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8)}}
+    data = {"weights": group.paths,
+            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values}}
     return Finding(file, 1, 1, "correlated-weights", message, data=data)
 
 

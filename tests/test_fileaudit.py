@@ -140,8 +140,8 @@ def test_json_findings_carry_weight_and_slot_paths(tmp_path):
     encoder = keras.Model(inner_in, k, name="encoder")
     inp = keras.Input((4, 16))
     x = keras.layers.TimeDistributed(encoder, name="steps")(inp)
-    x = keras.layers.Bidirectional(keras.layers.LSTM(8, kernel_initializer=keras.initializers.Orthogonal(seed=2)),
-                                   name="bi")(x)
+    lstm = keras.layers.LSTM(8, name="lstm", kernel_initializer=keras.initializers.Orthogonal(seed=2))
+    x = keras.layers.Bidirectional(lstm, name="bi")(x)
     path = str(tmp_path / "m.keras")
     keras.Model(inp, x).save(path)
     r = run_cli("audit", "--format", "json", path)

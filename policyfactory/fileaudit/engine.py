@@ -29,7 +29,7 @@ is audited.
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> a = rng.normal(size=300)
-    >>> b = a.copy(); b[7] = -b[7]                     # one sign flipped
+    >>> b = a.copy(); b[3] = -b[3]                     # one sign flipped (a small value: r = 0.99993)
     >>> c = rng.normal(size=300)
     >>> ws = [WeightSample(p, v, v.size) for p, v in (("a/kernel", a), ("b/kernel", b), ("c/kernel", c))]
     >>> [(g.paths, g.identical) for g in stream_groups(ws)]
@@ -119,7 +119,7 @@ def leading_index(shape: Sequence[int], n: int) -> tuple:
     Works on numpy arrays, h5py datasets and tensors alike, so only that slice is read.
 
         >>> leading_index((512, 512, 3, 3), 100)
-        (0, 0, slice(None, 34, None))
+        (0, slice(None, 12, None))
         >>> leading_index((10, 4), 100)
         (slice(None, 10, None),)
     """
@@ -129,7 +129,7 @@ def leading_index(shape: Sequence[int], n: int) -> tuple:
         if rest >= n and axis < len(shape) - 1:
             index.append(0)
             continue
-        index.append(slice(None, -(-n // max(rest, 1))))
+        index.append(slice(None, min(shape[axis], -(-n // max(rest, 1)))))
         break
     return tuple(index)
 
@@ -280,10 +280,15 @@ def _listing(paths: list[str]) -> str:
     return paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
 
 
+def _r(r: float) -> str:
+    """|r| truncated (never rounded up to 1 when the values differ)."""
+    return f"{math.floor(r * 1e6) / 1e6:.6f}"
+
+
 def stream_finding(group: StreamGroup, file: str) -> Finding:
     how = ("identical" if group.identical
-           else f"correlated (r = {group.lowest_r:.5f})" if len(group.paths) == 2
-           else f"identical or correlated (lowest r = {group.lowest_r:.5f})")
+           else f"correlated (r = {_r(group.lowest_r)})" if len(group.paths) == 2
+           else f"identical or correlated (lowest r = {_r(group.lowest_r)})")
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
     data = {"weights": group.paths,

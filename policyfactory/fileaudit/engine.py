@@ -57,7 +57,7 @@ MIN_SIZE = 16  # smaller weights are not compared (chance correlations)
 MIN_DISTINCT = 8  # fewer distinct leading values: piecewise-constant (zeros, ones, constant, identity ...)
 THRESHOLD = 0.999
 _BLOCK = 512  # rows of the pair bound computed at once (bounds memory: _BLOCK x weights)
-_MARGIN = 1e-4  # float32 rounding in the bound is below 1e-5
+_MARGIN = 1e-6  # rounding in the float64 bound is far below this
 
 
 @dataclass(frozen=True)
@@ -187,16 +187,6 @@ class _Union:
             self.parent[max(a, b)] = min(a, b)
 
 
-def _standardized(rows: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the first n values, centred and scaled to unit norm (float32); and which rows vary at all."""
-    z = np.stack([r[:n] for r in rows]).astype(np.float32)
-    z -= z.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(z, axis=1)
-    ok = norms > 0
-    z[ok] /= norms[ok, None]
-    return z, ok
-
-
 def correlation(x: np.ndarray, y: np.ndarray) -> float:
     """Pearson's r of two equally long vectors, in float64 (0 when one is constant)."""
     x = x.astype(np.float64) - x.mean(dtype=np.float64)
@@ -205,18 +195,57 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float(x @ y) / den if den > 0 else 0.0
 
 
-def _pairs_at_length(samples: list[np.ndarray], rows: list[int], cols: list[int], n: int
+class _Prefixes:
+    """The samples as one matrix, with every weight's sum and sum of squares over its first n values.
+
+    Lengths are visited in ascending order and the sums grow with them (`advance`), so all of
+    them together cost one pass over the samples. With them, a weight's first values
+    standardized over its first n values (mean 0, norm 1) cost O(PREFIX) for any n, and the
+    pair bound at every length is one matrix product of heads.
+    """
+
+    def __init__(self, samples: list[np.ndarray]):
+        m, width = len(samples), max((x.size for x in samples), default=0)
+        self.x = np.zeros((m, width), dtype=np.float32)
+        for i, x in enumerate(samples):
+            self.x[i, : x.size] = x
+        # sums of values shifted by each weight's first value: r is shift-invariant, and the shift keeps
+        # sum(x^2) - n mean^2 from cancelling when a weight's mean is large against its spread
+        self.shift = self.x[:, :1].astype(np.float64)
+        self.head = self.x[:, :PREFIX].astype(np.float64) - self.shift
+        self.sum = np.zeros(m)
+        self.sq = np.zeros(m)
+        self.at = 0
+
+    def advance(self, n: int, members: np.ndarray) -> None:
+        """Extend the sums of `members` (every weight at least n long) to their first n values."""
+        part = self.x[members, self.at:n].astype(np.float64) - self.shift[members]
+        self.sum[members] += part.sum(axis=1)
+        self.sq[members] += np.einsum("ij,ij->i", part, part)
+        self.at = n
+
+    def standardized_heads(self, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(heads, tail norms, which vary) of `members` standardized over their first n values."""
+        mean = self.sum[members] / n
+        norm = np.sqrt(np.clip(self.sq[members] - n * mean * mean, 0.0, None))
+        ok = norm > 1e-9 * np.sqrt(self.sq[members] + 1e-300)
+        p = min(PREFIX, n)
+        head = (self.head[members, :p] - mean[:, None]) / np.where(ok, norm, 1.0)[:, None]
+        tail = np.sqrt(np.clip(1.0 - np.einsum("ij,ij->i", head, head), 0.0, None))
+        return head, tail, ok
+
+
+def _pairs_at_length(prefixes: _Prefixes, rows: np.ndarray, cols: np.ndarray, n: int
                      ) -> Iterable[tuple[int, int, float]]:
     """(i, j, r) for pairs of rows and (row, col) pairs with |r| > THRESHOLD over their first n values.
 
     The bound |r| <= |head_i . head_j| + |tail_i| |tail_j| (Cauchy-Schwarz on the values after the
-    first PREFIX) is exact, so no pair above the threshold is pruned; float32 rounding is covered
-    by a margin far larger than its error.
+    first PREFIX, on vectors standardized over n values) is exact, so no pair above the threshold
+    is pruned; rounding is covered by a margin far larger than its error. Only pairs the bound
+    cannot rule out are computed in full.
     """
-    members = rows + cols
-    z, ok = _standardized([samples[i] for i in members], n)
-    head = z[:, :min(PREFIX, n)]
-    tail = np.sqrt(np.clip(1.0 - np.einsum("ij,ij->i", head, head), 0.0, None))
+    members = np.concatenate([rows, cols])
+    head, tail, ok = prefixes.standardized_heads(members, n)
     n_rows = len(rows)
     for start in range(0, n_rows, _BLOCK):
         stop = min(start + _BLOCK, n_rows)
@@ -227,21 +256,29 @@ def _pairs_at_length(samples: list[np.ndarray], rows: list[int], cols: list[int]
             i, j = start + int(a), int(b)
             if j < n_rows and j <= i:  # each pair of rows once; never a weight with itself
                 continue
-            r = correlation(samples[members[i]][:n], samples[members[j]][:n])
+            r = correlation(prefixes.x[members[i], :n], prefixes.x[members[j], :n])
             if abs(r) > THRESHOLD:
-                yield members[i], members[j], r
+                yield int(members[i]), int(members[j]), r
 
 
 def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float, int]]:
-    """Every pair (i, j, r, n) of compared weights whose first n common values have |r| > THRESHOLD."""
+    """Every pair (i, j, r, n) of compared weights whose first n common values have |r| > THRESHOLD.
+
+    A pair is compared on its common length n (the shorter sample); weights are taken
+    length by length, each against itself and every longer one.
+    """
     live = [i for i, w in enumerate(weights) if w.skip is None]
     samples = [weights[i].values for i in live]
-    lengths = [s.size for s in samples]
+    sizes = np.array([s.size for s in samples], dtype=np.int64)
+    lengths = sorted(set(sizes.tolist()))
+    prefixes = _Prefixes(samples)
+    order = np.argsort(sizes, kind="stable")
     out = []
-    for n in sorted(set(lengths)):
-        rows = [k for k, length in enumerate(lengths) if length == n]
-        cols = [k for k, length in enumerate(lengths) if length > n]
-        for a, b, r in _pairs_at_length(samples, rows, cols, n):
+    for n in lengths:
+        lo, hi = np.searchsorted(sizes[order], [n, n + 1])
+        rows, cols = order[lo:hi], order[hi:]
+        prefixes.advance(n, order[lo:])
+        for a, b, r in _pairs_at_length(prefixes, rows, cols, n):
             i, j = sorted((live[a], live[b]))
             out.append((i, j, r, n))
     return sorted(out)

@@ -255,6 +255,24 @@ def test_links_out_of_the_file_are_refused(tmp_path, files):
     assert r.returncode == 2 and "h5-refused" in r.stdout and "ExternalLink" in r.stdout
 
 
+def test_a_recompressed_archive_is_read_and_foreign_files_are_named_as_such(files, tmp_path):
+    src = zipfile.ZipFile(files["shared.keras"])
+    deflated = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(deflated, "w", compression=zipfile.ZIP_DEFLATED) as out:  # e.g. zipped again by a tool
+        for info in src.infolist():
+            out.writestr(info.filename, src.read(info.filename))
+    foreign = tmp_path / "data.h5"
+    with h5py.File(foreign, "w") as h:
+        h["x"] = np.arange(100.0)
+    no_config = tmp_path / "weights_only.keras"
+    with zipfile.ZipFile(no_config, "w") as z:
+        z.writestr("model.weights.h5", src.read("model.weights.h5"))
+    r = run_cli("audit", "--format", "json", str(deflated), str(foreign), str(no_config))
+    got = sorted((f["file"], f["rule"]) for f in json.loads(r.stdout)["findings"])
+    assert got == sorted([(str(deflated), "correlated-weights"), (str(foreign), "audit-input"),
+                          (str(no_config), "audit-load")]), r.stdout
+
+
 def mutations(data: bytes):
     """Truncations and byte flips spread over a small .keras file (deterministic)."""
     rng = np.random.default_rng(7)

@@ -38,6 +38,7 @@ from .layout import STATISTICS, slot_of, variable_names
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+_KERAS3_TOP = ("vars", "layers", "_layer_checkpoint_dependencies")  # top-level groups of a Keras 3 weights file
 # What a hostile or corrupt file can make h5py, json or numpy raise while it is read.
 _READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, RecursionError, IndexError, AttributeError)
 
@@ -154,6 +155,9 @@ def audit_file(path: str, policy: Policy, allows: Sequence[Allow] = (),
                 return audit_config_and_weights(path, config, variables, policy, allows, limits)
         with _hdf5(path, path) as h5:
             root = legacy_root(h5)
+            if root is None and not any(k in h5 for k in _KERAS3_TOP):
+                raise refuse(path, "audit-input", "an HDF5 file that holds no Keras model or weights (no "
+                                                  "model_weights, layer_names, layers or vars)")
             if root is None:  # a Keras 3 weights file: names, no config
                 return audit_config_and_weights(path, None, keras3_variables(h5, path, limits), policy, allows, limits)
             return audit_config_and_weights(path, legacy_config(h5, path, limits), legacy_variables(root, path, limits),

@@ -14,7 +14,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[tensorflow,test]'
+	$(PY) -m pip install --quiet -e '.[tensorflow,audit,test]'
 	touch $(STAMP)
 
 test: lint

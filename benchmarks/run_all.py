@@ -10,11 +10,14 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ["bench_validate_startup.py", "bench_validate_scale.py", "bench_hardening.py", "bench_build.py", "bench_audit.py"]
+SCRIPTS = ["bench_validate_startup.py", "bench_validate_scale.py", "bench_hardening.py", "bench_build.py",
+           "bench_audit.py", "bench_audit_file.py"]
 
 
 def fmt(fig):
-    return f"{fig['median']:.3f}s" + (f" [{fig['min']:.3f}-{fig['max']:.3f}]" if "min" in fig else "")
+    unit = fig.get("unit", "s")
+    sep = " " if unit != "s" else ""
+    return f"{fig['median']:.3f}{sep}{unit}" + (f" [{fig['min']:.3f}-{fig['max']:.3f}]" if "min" in fig else "")
 
 
 def main():

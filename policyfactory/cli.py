@@ -1,8 +1,9 @@
 """The `policyfactory` command line: the composition root above the core and the Keras side.
 
 Only what a command uses is imported, lazily: `validate`, `explain`, `graph`,
-`export`, `rules`, `schema` and `--help` import neither TensorFlow nor Keras;
-`build` and `audit` import the Keras side when they run.
+`export`, `rules`, `schema`, `--help` and `audit` of saved `.keras`/`.h5` files
+import neither TensorFlow nor Keras (the file audit needs numpy and h5py);
+`build` and `audit` of a model YAML import the Keras side when they run.
 
 Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.
 """
@@ -79,9 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("path", metavar="MODEL.yaml")
     common(e, formats=("text", "json"))
 
-    a = sub.add_parser("audit", help="find shared components and correlated initial weights in a .keras file or model YAML")
-    a.add_argument("path", metavar="PATH",
-                   help="a .keras file (loaded with safe_mode=True) or a model YAML (built, then audited)")
+    a = sub.add_parser("audit", help="find shared components and weights drawn from one random stream in saved "
+                                     "models (.keras, .h5: no TensorFlow needed) or model YAML files")
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a .keras or .h5 file (read as data: nothing is deserialized or run), or a model YAML "
+                        "(built with Keras, then audited)")
+    a.add_argument("--allow", metavar="FILE",
+                   help="YAML file of allow entries ({rule, weights or slots, reason}) that accept named groups")
     common(a)
 
     g = sub.add_parser("graph", help="draw the sharing groups of a model file (DOT, or SVG/PNG/PDF with Graphviz)")
@@ -260,32 +265,69 @@ def cmd_build(args) -> int:
     return EXIT_OK
 
 
-def cmd_audit(args) -> int:
-    if not os.path.isfile(args.path):
-        raise InvalidInput(Finding(args.path, 1, 1, "file-unreadable",
-                                   "is a directory, not a model file" if os.path.isdir(args.path) else "no such file"))
-    if args.path.endswith((".yaml", ".yml")):
-        from .core.validate import check_path
+def _audit_yaml(path: str, args, allows):
+    """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
+    from .core.plan import apply_allows
+    from .core.validate import check_path
+    from .fileaudit.engine import AuditResult
 
-        result = check_path(args.path, **_check_args(args), expect="model")
-        if result.plan is None or result.spec is None:
-            _emit(result.findings, args.format)
-            return exit_code(result.findings)
-        report = _keras_side("audit", "audit_planned", args.path)(result.spec, result.plan)
-    else:
+    result = check_path(path, **_check_args(args), expect="model")
+    if result.plan is None or result.spec is None:
+        return AuditResult(list(result.findings)), [False] * len(allows)
+    report = _keras_side("audit", "audit_planned", path)(result.spec, result.plan)  # imports Keras
+    kept, _, _ = apply_allows(report.findings, allows, report_unused=False)
+    used = [any(a.covers(f) for f in report.findings) for a in allows]
+    report.findings = kept
+    return report, used
+
+
+def _ok_line(path: str, report) -> str:
+    counts = f"{report.compared} weights compared; {report.skipped} skipped: deterministic, constant or tiny"
+    if report.allowed:
+        n = len(report.allowed)
+        return f"{path}: ok, {n} allowed sharing group{'s' if n != 1 else ''}: " + "; ".join(report.allowed) \
+            + f" ({counts})"
+    return f"{path}: ok, no shared components or correlated weights found ({counts})"
+
+
+def cmd_audit(args) -> int:
+    from .core.plan import unused_allow
+
+    allows: tuple = ()
+    if args.allow:
+        from .core.allowfile import load_allow_file
+
+        allows = load_allow_file(args.allow, _limits(args))
+    saved = [p for p in args.paths if not p.endswith((".yaml", ".yml"))]
+    policy = None
+    if saved:
         from .core.policy import load_policy
 
-        model = _keras_side("audit", "load_keras_file", args.path)(args.path)
-        report = _keras_side("audit", "audit_live", args.path)(model, load_policy(args.policy or "strict"), args.path)
+        policy = load_policy(args.policy or "strict", _limits(args), allow_outside=args.allow_outside)
+    used = [False] * len(allows)
+    findings: list[Finding] = []
     ok_lines = []
-    if exit_code(report.findings) == EXIT_OK:
-        if report.allowed:
-            ok_lines.append(f"{args.path}: ok, {len(report.allowed)} allowed sharing "
-                            f"group{'s' if len(report.allowed) != 1 else ''}: " + "; ".join(report.allowed))
-        else:
-            ok_lines.append(f"{args.path}: ok, no shared components or correlated weights found")
-    _emit(report.findings, args.format, ok_lines)
-    return exit_code(report.findings)
+    for path in args.paths:
+        try:
+            if not os.path.isfile(path):
+                raise InvalidInput(Finding(path, 1, 1, "file-unreadable",
+                                           "is a directory, not a model file" if os.path.isdir(path) else "no such file"))
+            if policy is not None and path in saved:
+                from .fileaudit.files import audit_file  # numpy and h5py, never Keras
+
+                report, file_used = audit_file(path, policy, allows)
+            else:
+                report, file_used = _audit_yaml(path, args, allows)
+        except PolicyfactoryError as exc:
+            findings.extend(exc.findings)
+            continue
+        used = [a or b for a, b in zip(used, file_used)]
+        findings.extend(report.findings)
+        if exit_code(report.findings) == EXIT_OK:
+            ok_lines.append(_ok_line(path, report))
+    findings += [unused_allow(a) for a, was_used in zip(allows, used) if not was_used]
+    _emit(findings, args.format, ok_lines)
+    return exit_code(findings)
 
 
 def _keras_side(module: str, name: str, path: str):

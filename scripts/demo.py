@@ -80,7 +80,10 @@ def main():
     codes.append(run("audit", "examples/forecaster.yaml"))
     run("rules", "sharing-violation")
 
-    step("8. A broken file gets one line per problem, never a traceback")
+    step("8. The saved .keras file, audited as data: no TensorFlow, nothing deserialized")
+    codes.append(run("audit", out))
+
+    step("9. A broken file gets one line per problem, never a traceback")
     bad = os.path.join(os.path.dirname(out), "broken.yaml")
     with open(bad, "w") as fh:
         fh.write("kind: model\nversion: 1\ninput: {shape: [8]}\nlayers:\n"

@@ -1,9 +1,13 @@
 """Audit real Keras models: live sharing, saved-file correlation, and clean factory builds."""
 
 import glob
+import json
 import os
+import subprocess
+import sys
 
 import keras
+import numpy as np
 import pytest
 from conftest import EXAMPLES, run_cli
 
@@ -86,13 +90,15 @@ def test_factory_builds_of_every_example_audit_clean_under_their_own_policy(path
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_unsafe_keras_file_is_refused_with_exit_2(tmp_path):
+def test_a_lambda_file_is_audited_as_data_and_its_code_never_runs(tmp_path):
+    marker = tmp_path / "ran"
     inp = keras.Input((4,))
     out = keras.layers.Lambda(lambda x: x * 2)(inp)
     path = str(tmp_path / "lambda.keras")
     keras.Model(inp, out).save(path)
     r = run_cli("audit", path)
-    assert r.returncode == 2 and "safe_mode" in r.stdout and "Traceback" not in r.stderr
+    assert r.returncode == 0 and "ok" in r.stdout and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert not marker.exists()
 
 
 def test_audit_of_a_missing_or_non_model_file_exits_2(tmp_path):
@@ -100,4 +106,144 @@ def test_audit_of_a_missing_or_non_model_file_exits_2(tmp_path):
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"not a zip")
     r = run_cli("audit", str(junk))
-    assert r.returncode == 2 and "cannot load" in r.stdout
+    assert r.returncode == 2 and "audit-input" in r.stdout and "Traceback" not in r.stderr
+
+
+def dense_stack(inits, units=32, names=None):
+    inp = keras.Input((units,))
+    x = inp
+    for i, init in enumerate(inits):
+        x = keras.layers.Dense(units, name=(names or [f"dense_{k}" for k in range(len(inits))])[i],
+                               kernel_initializer=init)(x)
+    return keras.Model(inp, x)
+
+
+def test_one_shared_he_normal_on_three_dense_layers_is_one_finding_naming_all_three(tmp_path):
+    init = keras.initializers.HeNormal()
+    model = dense_stack([init, init, init], names=["a", "b", "c"])
+    live = [f for f in pf.audit(model) if f.rule == "correlated-weights"]
+    assert len(live) == 1 and live[0].data["weights"] == ["a/kernel", "b/kernel", "c/kernel"]
+    assert "identical" in live[0].message
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    r = run_cli("audit", "--format", "json", path)
+    corr = [f for f in json.loads(r.stdout)["findings"] if f["rule"] == "correlated-weights"]
+    assert r.returncode == 1 and len(corr) == 1 and corr[0]["weights"] == ["a/kernel", "b/kernel", "c/kernel"]
+
+
+def test_a_pair_differing_in_one_sign_is_found_live_and_in_the_file(tmp_path):
+    model = dense_stack(["he_normal", "he_normal", "he_normal"], units=64, names=["a", "b", "c"])
+    kernel = model.get_layer("a").kernel.numpy()
+    flipped = kernel.copy()
+    at = int(np.argmin(np.abs(flipped.flat[:8])))  # among the first values: a sign fingerprint would differ at once
+    flipped.flat[at] = -flipped.flat[at]
+    model.get_layer("b").kernel.assign(flipped)
+    (f,) = pf.audit(model)
+    assert f.rule == "correlated-weights" and f.data["weights"] == ["a/kernel", "b/kernel"]
+    assert "are correlated (r = 0.99" in f.message and f.data["evidence"]["identical"] is False
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    r = run_cli("audit", path)
+    assert r.returncode == 1 and "a/kernel and b/kernel are correlated (r = 0.99" in r.stdout
+
+
+def test_shared_zeros_is_allowed_under_stateless_and_denied_under_strict():
+    zeros = keras.initializers.Zeros()
+    inp = keras.Input((8,))
+    x = keras.layers.Dense(8, name="a", bias_initializer=zeros)(inp)
+    model = keras.Model(inp, keras.layers.Dense(8, name="b", bias_initializer=zeros)(x))
+    assert pf.audit(model, policy="stateless") == []
+    (f,) = pf.audit(model, policy="strict")
+    assert f.rule == "sharing-violation" and f.data["slots"] == ["a.bias_initializer", "b.bias_initializer"]
+
+
+class MyDense(keras.layers.Dense):
+    """A subclass of a catalog layer: audited as a Dense."""
+
+
+class Twin(keras.layers.Layer):
+    """A custom layer no catalog knows, whose two weights come from one initializer object."""
+
+    def build(self, input_shape):
+        init = keras.initializers.GlorotUniform()
+        self.left = self.add_weight(shape=(input_shape[-1], 16), initializer=init, name="left")
+        self.right = self.add_weight(shape=(input_shape[-1], 16), initializer=init, name="right")
+
+    def call(self, x):
+        return x @ self.left + x @ self.right
+
+
+def test_subclasses_are_matched_by_their_catalog_ancestor_and_custom_layers_by_their_weights():
+    init = keras.initializers.HeNormal()
+    inp = keras.Input((16,))
+    x = MyDense(16, name="mine", kernel_initializer=init)(inp)
+    x = keras.layers.Dense(16, name="plain", kernel_initializer=init)(x)
+    out = Twin(name="twin")(x)
+    fs = pf.audit(keras.Model(inp, out))
+    share = [f for f in fs if f.rule == "sharing-violation"]
+    assert len(share) == 1 and share[0].data["slots"] == ["mine.kernel_initializer", "plain.kernel_initializer"]
+    streams = sorted(f.data["weights"] for f in fs if f.rule == "correlated-weights")
+    assert streams == [["mine/kernel", "plain/kernel"], ["twin/left", "twin/right"]]
+
+
+def test_two_sub_models_with_the_same_layer_names_get_distinct_paths_live_and_in_the_file(tmp_path):
+    init = keras.initializers.HeNormal()
+
+    def encoder(name):
+        i = keras.Input((16,))
+        return keras.Model(i, keras.layers.Dense(16, name="proj", kernel_initializer=init)(i), name=name)
+
+    inp = keras.Input((16,))
+    model = keras.Model(inp, encoder("enc_b")(encoder("enc_a")(inp)))
+    live = {f.rule: f for f in pf.audit(model)}
+    assert live["sharing-violation"].data["slots"] == ["enc_a/proj.kernel_initializer", "enc_b/proj.kernel_initializer"]
+    assert live["correlated-weights"].data["weights"] == ["enc_a/proj/kernel", "enc_b/proj/kernel"]
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    r = run_cli("audit", "--format", "json", path)
+    (saved,) = json.loads(r.stdout)["findings"]  # identity sharing does not survive saving; the stream does
+    assert saved["rule"] == "correlated-weights" and saved["weights"] == ["enc_a/proj/kernel", "enc_b/proj/kernel"]
+
+
+def test_a_live_audit_reads_leading_slices_not_whole_variables(tmp_path):
+    """Peak memory while auditing a 256 MB model grows by far less than one copy of its weights."""
+    probe = """
+import os, resource
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, policyfactory as pf
+inp = keras.Input((4096,))
+x = inp
+for _ in range(4):
+    x = keras.layers.Dense(4096)(x)
+model = keras.Model(inp, x)
+pf.audit(model)  # warm up: imports, first slices
+
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) // 1024
+
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the peak to the current resident size
+before = rss("VmRSS")
+assert pf.audit(model) == []
+print("GROWTH", rss("VmHWM") - before)
+"""
+    if not os.access("/proc/self/clear_refs", os.W_OK):
+        pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak resident size")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600)
+    growth = int(r.stdout.split("GROWTH")[1])
+    assert growth < 50, r.stdout + r.stderr  # the weights are 256 MB; one full copy would show
+
+
+def test_tf_keras_models_are_scanned_too():
+    tf_keras = pytest.importorskip("tf_keras")
+    init = tf_keras.initializers.HeNormal(seed=3)
+    inp = tf_keras.Input((16,))
+    x = tf_keras.layers.Dense(16, name="a", kernel_initializer=init)(inp)
+    x = tf_keras.layers.BatchNormalization(name="bn")(x)
+    out = tf_keras.layers.Dense(16, name="b", kernel_initializer=init)(x)
+    fs = pf.audit(tf_keras.Model(inp, out))
+    assert sorted(f.rule for f in fs) == ["correlated-weights", "sharing-violation"]
+    corr = next(f for f in fs if f.rule == "correlated-weights")
+    assert corr.data["weights"] == ["a/kernel", "b/kernel"]

@@ -79,10 +79,11 @@ def test_keras_side_never_uses_tf_keras():
                 assert not re.search(r"tf\.keras\.|import tensorflow\.keras|from tensorflow import keras", text), name
 
 
-def core_imports():
-    """Every import anywhere in a core module (top level, inside functions, importlib calls): (file, line, module)."""
+def core_imports(package="core"):
+    """Every import anywhere in a module of the package (top level, inside functions, importlib calls):
+    (file, line, module)."""
     import ast
-    core = os.path.join(ROOT, "policyfactory", "core")
+    core = os.path.join(ROOT, "policyfactory", package)
     for name in sorted(os.listdir(core)):
         if not name.endswith(".py"):
             continue
@@ -92,8 +93,8 @@ def core_imports():
                 for alias in node.names:
                     yield name, node.lineno, alias.name
             elif isinstance(node, ast.ImportFrom):
-                # resolve relative imports against policyfactory.core
-                base = ["policyfactory", "core"][: max(0, 2 - (node.level - 1))] if node.level else []
+                # resolve relative imports against policyfactory.<package>
+                base = ["policyfactory", package][: max(0, 2 - (node.level - 1))] if node.level else []
                 yield name, node.lineno, ".".join(base + ([node.module] if node.module else []))
             elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
                     "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
@@ -104,6 +105,16 @@ def test_core_never_imports_the_keras_side_keras_or_tensorflow():
     seen = list(core_imports())
     assert any(mod == "policyfactory.core.findings" for _, _, mod in seen)  # relative imports are resolved
     bad = [(f, line, mod) for f, line, mod in seen
-           if mod.split(".")[0] in ("keras", "tensorflow", "tf_keras")
-           or mod.startswith("policyfactory.keras_side") or mod == "policyfactory.cli"]
+           if mod.split(".")[0] in ("keras", "tensorflow", "tf_keras", "numpy", "h5py")
+           or mod.startswith(("policyfactory.keras_side", "policyfactory.fileaudit")) or mod == "policyfactory.cli"]
     assert bad == []
+
+
+def test_the_file_audit_imports_only_the_standard_library_numpy_h5py_and_the_core():
+    seen = list(core_imports("fileaudit"))
+    assert any(mod == "policyfactory.core.findings" for _, _, mod in seen)
+    third_party = {mod.split(".")[0] for _, _, mod in seen
+                   if mod.split(".")[0] not in sys.stdlib_module_names and not mod.startswith("policyfactory")}
+    assert third_party == {"numpy", "h5py"}
+    assert [m for _, _, m in seen if m.startswith("policyfactory.") and not m.startswith(
+        ("policyfactory.core", "policyfactory.fileaudit"))] == []

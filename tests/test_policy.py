@@ -30,9 +30,12 @@ def test_builtin_policies_load_by_name_and_path(name):
 def test_stateless_policy_lists_exactly_the_builtin_stateless_classes():
     from policyfactory.core.catalog import catalog
     p = load_policy("stateless")
-    for kind in ("regularizer", "constraint"):
+    for kind in ("initializer", "regularizer", "constraint"):
         listed = set().union(*(p.rule_classes[r.id] for r in p.rules if r.component == kind and r.share == "allow"))
         assert listed == {n for n, c in catalog().components[kind].items() if c.stateless and not c.registered}
+    # every built-in random initializer stays denied by name, and none of the deterministic ones is
+    denied = set().union(*(p.rule_classes[r.id] for r in p.rules if r.component == "initializer" and r.share == "deny"))
+    assert denied == {n for n, c in catalog().components["initializer"].items() if c.random and not c.registered}
 
 
 def test_misspelt_layer_type_suggests_the_right_one(write):

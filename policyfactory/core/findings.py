@@ -90,7 +90,7 @@ class Finding:
             "message": self.message,
             "help": self.help,
         }
-        for key in ("slots", "weights", "group", "decided_by", "policy"):
+        for key in ("slots", "weights", "evidence", "group", "decided_by", "policy"):
             if key in self.data:
                 out[key] = self.data[key]
         return out

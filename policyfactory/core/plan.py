@@ -103,7 +103,8 @@ class PlannedGroup:
 
 @dataclass(frozen=True)
 class Allow:
-    """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots, a reason."""
+    """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots
+    or weight paths, a reason."""
 
     rule: str
     slots: tuple[str, ...]
@@ -111,6 +112,21 @@ class Allow:
     file: str = ""
     line: int = 0
     column: int = 0
+    weights: tuple[str, ...] = ()
+
+    def covers(self, f: Finding) -> bool:
+        """Whether this entry suppresses finding `f`: its rule, and every slot and weight it names."""
+        if self.rule != f.rule and self.rule != f.data.get("rule_id"):
+            return False
+        if self.slots and not set(self.slots) <= set(f.data.get("slots", [])):
+            return False
+        return not (self.weights and not set(self.weights) <= set(f.data.get("weights", [])))
+
+    def describe(self) -> str:
+        """How a message names this entry: its rule, and the slots or weights it is limited to."""
+        named = [f"slots {', '.join(shown(s) for s in self.slots)}"] if self.slots else []
+        named += [f"weights {', '.join(shown(w) for w in self.weights)}"] if self.weights else []
+        return f"allow for rule {shown(self.rule)}" + (f" and {' and '.join(named)}" if named else "")
 
 
 @dataclass(frozen=True)
@@ -380,7 +396,8 @@ class Planner:
 
 
 def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rules: Suggester | None = None,
-                 known_slots: set[str] | None = None) -> tuple[list[Finding], list[Finding], dict[str, str]]:
+                 known_slots: set[str] | None = None, report_unused: bool = True,
+                 ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
     """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -389,9 +406,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rul
     for f in findings:
         hit = None
         for i, a in enumerate(allows):
-            if a.rule != f.rule and a.rule != f.data.get("rule_id"):
-                continue
-            if a.slots and not set(a.slots) <= set(f.data.get("slots", [])):
+            if not a.covers(f):
                 continue
             used[i] = True
             hit = hit if hit is not None else a
@@ -401,13 +416,15 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rul
             suppressed.append(f)
             if "group_key" in f.data:
                 reasons[f.data["group_key"]] = hit.reason
-    for a, was_used in zip(allows, used):
-        if not was_used:
-            kept.append(Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
-                                f"allow for rule {shown(a.rule)}"
-                                + (f" and slots {', '.join(a.slots)}" if a.slots else "")
-                                + " suppresses nothing" + _why_unused(a, known_rules, known_slots)))
+    if report_unused:
+        kept += [unused_allow(a, known_rules, known_slots) for a, was_used in zip(allows, used) if not was_used]
     return kept, suppressed, reasons
+
+
+def unused_allow(a: Allow, known_rules: Suggester | None = None, known_slots: set[str] | None = None) -> Finding:
+    """The warning for an allow entry that suppressed nothing, with what is wrong with it when we can tell."""
+    return Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
+                   f"{a.describe()} suppresses nothing" + _why_unused(a, known_rules, known_slots))
 
 
 def _why_unused(a: Allow, known_rules: Suggester | None, known_slots: set[str] | None) -> str:
@@ -418,5 +435,4 @@ def _why_unused(a: Allow, known_rules: Suggester | None, known_slots: set[str] |
     if missing:
         return (f": this model has no slot {shown(missing[0])}"
                 f"{Suggester(known_slots or ()).suggest(missing[0])} (slots are LAYER.ARGUMENT)")
-    return ": remove it, or correct its rule or slots"
-
+    return ": remove it, or correct its rule, slots or weights"

@@ -784,21 +784,44 @@ _ENTRIES = (
     ),
     RuleInfo(
         "audit-input", INVALID,
-        "`audit` was given a file that is neither a `.keras` file nor a model YAML.",
-        "`audit` loads a saved `.keras` file (with `safe_mode=True`) or builds a model YAML and "
-        "then audits it. Legacy formats such as `.h5` or SavedModel folders are not read.",
-        bad="policyfactory audit model.h5\n",
-        good="policyfactory audit model.keras\n",
-        fix="Save the model as `.keras` (`model.save(\"model.keras\")`), or audit its model YAML.",
+        "`audit` was given a file that is neither a saved Keras model nor a model YAML.",
+        "`audit` reads `.keras` archives, Keras 3 and Keras 2 `.h5` files (recognised by their "
+        "content, not their name) and model YAML files. Other files, such as a SavedModel folder or "
+        "a checkpoint, are not read.",
+        bad="policyfactory audit saved_model.pb\n",
+        good="policyfactory audit model.keras model.h5\n",
+        fix="Save the model as `.keras` (`model.save(\"model.keras\")`) or `.h5`, or audit its model YAML.",
     ),
     RuleInfo(
         "audit-load", INVALID,
-        "A `.keras` file that cannot be loaded safely.",
-        "`.keras` files are loaded with `safe_mode=True` and `compile=False`. A file that needs "
-        "unsafe deserialization (a `Lambda` layer, custom code) is refused, as is a corrupt "
-        "file or one that names classes Keras cannot find.",
-        bad="policyfactory audit lambda_model.keras   # saved with a Lambda layer\n",
-        fix="Audit a model without code layers, or audit the live model with `pf.audit(model)`.",
+        "A saved model file that cannot be read: a corrupt archive, a missing member, bad JSON.",
+        "The audit reads a `.keras` file's `config.json` as JSON data and its `model.weights.h5` "
+        "with h5py, and a `.h5` file's `model_config` attribute and weights; it never deserializes "
+        "or runs anything. A truncated or corrupt file, an archive without those members, or weights "
+        "saved as `.npz` cannot be judged.",
+        bad="policyfactory audit truncated.keras   # a download that stopped half-way\n",
+        fix="Save the model again, or audit the live model with `pf.audit(model)`.",
+    ),
+    RuleInfo(
+        "limit-archive", INVALID,
+        "An archive member over the size limit, or compressed beyond the ratio limit (a zip bomb).",
+        "Keras stores the members of a `.keras` archive uncompressed. Before reading anything, the "
+        "audit refuses a `config.json` declared larger than the limit (32 MiB), and any member over "
+        "1 MiB whose declared size is more than 100 times what the archive stores: a few megabytes "
+        "that would expand to gigabytes in memory. The same size limit applies to a `.h5` file's "
+        "`model_config` attribute.",
+        bad="bomb.keras   # config.json: 2 GB declared, 2 MB stored\n",
+        fix="Do not open the file with Keras either; re-save the model from its source with `model.save()`.",
+    ),
+    RuleInfo(
+        "h5-refused", INVALID,
+        "An HDF5 weights file uses a feature the audit does not follow (links, plugins, huge chunks).",
+        "Keras writes plain HDF5: groups, and unfiltered datasets in the same file. The audit follows "
+        "no external or soft links (they could open other files), reads no virtual or external "
+        "datasets, loads no filter plugins, refuses compressed chunks over 64 MiB (each is "
+        "decompressed whole) and bounds the nesting and the number of objects.",
+        bad="weights.h5   # a dataset that is an external link to /etc/passwd\n",
+        fix="Save the weights again with Keras (`model.save()` or `model.save_weights()`).",
     ),
     RuleInfo(
         "argument-invalid", INVALID,
@@ -857,12 +880,13 @@ _ENTRIES = (
     ),
     RuleInfo(
         "correlated-weights", POLICY,
-        "Two weights hold identical or exactly proportional values: one random stream drew both.",
-        "`audit` compares the leading values of every pair of weights with the same sign "
-        "fingerprint, in live and saved models alike. Identical values, or a correlation above "
-        "0.999, mean one initializer stream was drawn twice (a shared or identically seeded "
-        "initializer), which makes units learn the same thing. Constant and tiny weights are "
-        "skipped, and training moves the weights apart, so audit freshly built models.",
+        "Weights hold identical or exactly proportional values: one random stream drew them all.",
+        "`audit` compares the leading values of every pair of weights, in live and saved models "
+        "alike, and joins pairs into groups: one finding per group names every weight. Identical "
+        "values, or a correlation above 0.999, mean one initializer stream was drawn several times "
+        "(a shared or identically seeded initializer), which makes units learn the same thing. "
+        "Weights initialized deterministically (zeros, ones, normalization statistics) are skipped, "
+        "and training moves the weights apart, so audit freshly built models.",
         bad="init = keras.initializers.HeNormal(seed=1)\n"
             "model = keras.Sequential([keras.Input((32,)),\n"
             "                          keras.layers.Dense(64, kernel_initializer=init),\n"
@@ -874,7 +898,7 @@ _ENTRIES = (
              "                          f.Dense(64, kernel_initializer=\"he_normal\")])\n"
              "pf.audit(model)\n",
         fix="Give each slot its own initializer (LayerFactory, or a model YAML without `shared:`), "
-            "or allow the group in the policy.",
+            "allow the group in the policy, or name its weights in an `audit --allow FILE` entry.",
     ),
     # -- warnings (exit 0) --------------------------------------------------------------------------
     RuleInfo(
@@ -909,7 +933,7 @@ _ENTRIES = (
     ),
     RuleInfo(
         "unused-allow", WARNING,
-        "An `allow:` entry in a model file that suppresses no finding.",
+        "An `allow:` entry (in a model file or an `audit --allow` file) that suppresses no finding.",
         "An `allow:` entry names a finding's rule (or the policy rule id that decided it) and, "
         "optionally, the slots of the group. One that matches nothing is stale or mistyped, and "
         "would hide a future finding it was never meant for.",

@@ -1,15 +1,20 @@
-"""Audit a Keras model built anywhere: shared components, and weights drawn from one random stream.
+"""Audit a live Keras model: adapt it into the engine's records, and let the one engine judge.
 
-Two views, because Keras keeps instance sharing only in a live model:
+The engine (`policyfactory/fileaudit/engine.py`, TensorFlow-free) is the same one
+the file audit uses; this module only reads a live model into its records:
 
-* **components** -- every slot of every layer (nested models, wrappers, RNN
-  cells, attention sub-layers) and its component object, grouped by object
-  identity and by same-class-same-explicit-seed, judged by the policy;
-* **weights** -- layers that drew from one stream hold identical or exactly
-  proportional values, which survive save and load (until training moves
-  them apart). Each weight gets a fingerprint from a bounded sample (the signs
-  of its first values), so the scan is linear in the number of weights; only
-  weights with the same fingerprint are compared, on the shorter length.
+* **slots** -- every slot of every layer (nested models, wrappers, RNN cells,
+  attention projections), found through the layer's catalog type; a subclass
+  of a catalog layer (`class MyDense(Dense)`) is matched by its catalog
+  ancestor (the first class in its MRO the catalog knows). The sharing-group
+  key is the component object (identity sharing is visible only in a live
+  model) or, for initializers, the class with its explicit seed;
+* **weights** -- every variable of every layer, custom layers included, with
+  its path (layer names from the model down, the same paths an audit of the
+  saved file gives) and only its leading values: a slice of the variable is
+  read, never a full copy.
+
+`tf_keras` (Keras 2) models are read the same way when `tf_keras` is installed.
 
 A correlated pair whose two weights were initialized by one sharing group that
 the verdict allows is not reported: the policy (or an `allow:` entry) already
@@ -26,217 +31,233 @@ verdict from the file's plan, the same one `validate` and `build` read.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import keras
 import numpy as np
 
-from ..core.catalog import catalog
-from ..core.findings import Finding, InvalidInput
+from ..core.catalog import LayerType, Slot, catalog
+from ..core.findings import Finding
 from ..core.modelfile import ModelSpec
 from ..core.plan import Plan, group_key
 from ..core.policy import Policy, load_policy
-from ..core.sharing import SharingLedger, SlotRef
+from ..fileaudit.engine import (
+    MIN_SIZE,
+    SAMPLE,
+    AuditResult,
+    SlotUse,
+    WeightSample,
+    audit_records,
+    constant_like,
+    deterministic_class,
+    leading_values,
+    stream_findings,
+)
+from ..fileaudit.layout import STATISTICS, slot_of
 from .introspect import slot_holder
 from .registry import registered_layer_types
 
-FINGERPRINT = 64  # leading values whose signs make a weight's fingerprint
-SAMPLE = 65536  # values compared per pair at most
-MIN_SIZE = 16  # smaller weights are not compared (chance correlations)
-MIN_DISTINCT = 8  # fewer distinct values in the sample: piecewise-constant (zeros, ones, constant, identity ...)
-THRESHOLD = 0.999
-# The variable each slot role initializes, where it differs from the role's name.
-ROLE_VARIABLES = {"recurrent": "recurrent_kernel", "depthwise": "depthwise_kernel", "pointwise": "pointwise_kernel"}
+__all__ = ["AuditResult", "audit", "audit_live", "audit_planned", "live_key"]
+
+KeyOf = Callable[[str, Any], "str | None"]
 
 
 @dataclass
-class AuditResult:
-    """Findings, and the sharing groups the verdict allows (reported as allowed, not as 'none')."""
+class LiveLayer:
+    layer: Any
+    path: tuple[str, ...]  # layer names from the model down (the model itself is not named)
+    owner: tuple[str, ...]  # the layer that counts as one layer for within-layer rules
+    layer_type: LayerType | None  # its catalog type, or that of its first catalog ancestor
 
-    findings: list[Finding] = field(default_factory=list)
-    allowed: list[str] = field(default_factory=list)
+    @property
+    def name(self) -> str:
+        return "/".join(self.path)
 
 
-def _type_index() -> dict[type, str]:
+def is_tf_keras(obj: Any) -> bool:
+    """Whether `obj` is a tf_keras (Keras 2) object, without importing tf_keras."""
+    return any(c.__module__.split(".")[0] == "tf_keras" for c in type(obj).__mro__)
+
+
+@lru_cache(maxsize=2)
+def _catalog_classes(module_name: str) -> dict[type, str]:
+    module = importlib.import_module(module_name)
     index: dict[type, str] = {}
     for name in catalog().layers:
-        cls = getattr(keras.layers, name, None)
+        cls = getattr(module, name, None)
         if isinstance(cls, type):
-            index[cls] = name
-    index.update(registered_layer_types())
+            index.setdefault(cls, name)
     return index
 
 
-def _walk(layer, owner: str, out: list, seen: set) -> None:
-    if id(layer) in seen:
-        return
-    seen.add(id(layer))
-    out.append((layer, owner))
-    children = []
-    if hasattr(layer, "_flatten_layers"):
-        children = list(layer._flatten_layers(include_self=False, recursive=False))
-    for child in children:
-        _walk(child, owner, out, seen)
+def _type_index(tf_keras: bool) -> dict[type, str]:
+    index = dict(_catalog_classes("tf_keras.layers" if tf_keras else "keras.layers"))
+    if not tf_keras:
+        index.update(registered_layer_types())
+    return index
 
 
-def _layers(model) -> list[tuple[Any, str]]:
-    out: list = []
-    seen: set = set()
-    top = model.layers if isinstance(model, keras.Model) else [model]
-    for layer in top:
-        _walk(layer, layer.name, out, seen)
+def _catalog_type(layer: Any, index: dict[type, str]) -> LayerType | None:
+    """The catalog type of a layer, or of its nearest catalog ancestor (a subclass of Dense is a Dense)."""
+    for cls in type(layer).__mro__:
+        name = index.get(cls)
+        if name is not None:
+            return catalog().layer(name)
+    return None
+
+
+def _is_model(layer: Any) -> bool:
+    return any(c.__name__ in ("Model", "Functional", "Sequential") for c in type(layer).__mro__)
+
+
+def _children(layer: Any) -> list:
+    if not hasattr(layer, "_flatten_layers"):
+        return []
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
+def _tree(model: Any) -> list[LiveLayer]:
+    """Every layer under `model`, once each, depth first in model order, with its path."""
+    index = _type_index(is_tf_keras(model))
+    out: list[LiveLayer] = []
+    seen: set[int] = set()
+    start = [(c, (), None) for c in _children(model)] if _is_model(model) else [(model, (), None)]
+    stack: list[tuple[Any, tuple[str, ...], tuple[str, ...] | None]] = list(reversed(start))
+    while stack:
+        layer, parent, owner = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        path = parent + (layer.name,)
+        mine = owner if owner is not None else (None if _is_model(layer) else path)
+        out.append(LiveLayer(layer, path, mine or path, _catalog_type(layer, index)))
+        stack.extend((c, path, mine) for c in reversed(_children(layer)))
     return out
 
 
-def _slots(model):
-    """(layer, owner, catalog layer type, slot, holder, component) for every filled slot, once each."""
-    cat = catalog()
-    types = _type_index()
-    seen_slots: set = set()
-    for layer, owner in _layers(model):
-        tname = types.get(type(layer))
-        lt = cat.layer(tname) if tname else None
-        if lt is None:
-            continue
-        for arg, slot in lt.slots.items():
-            found = slot_holder(layer, arg)
-            if found is None or (id(found[0]), found[1]) in seen_slots:
-                continue
-            holder, attr = found
-            seen_slots.add((id(holder), attr))
-            comp = getattr(holder, attr)
-            if comp is not None:
-                yield layer, owner, lt, slot, holder, comp
+def _layers(model: Any) -> list[tuple[Any, str]]:
+    """(layer, owner) for every layer under `model` (kept for callers that walk a model's layers)."""
+    return [(node.layer, "/".join(node.owner)) for node in _tree(model)]
 
 
-def _explicit_seed(comp) -> int | None:
+def _class_name(kind: str, comp: Any) -> str:
+    name = type(comp).__name__
+    entry = catalog().component(kind, name)
+    return entry.name if entry is not None else name
+
+
+def _explicit_seed(comp: Any) -> int | None:
     seed = getattr(comp, "seed", None)
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def live_key(kind: str, comp) -> str:
+def _written_seed(comp: Any) -> bool:
+    """Whether the seed was given by the caller (Keras 3 draws one, kept as `.seed`, for an unseeded initializer)."""
+    return getattr(comp, "_init_seed", comp.seed if hasattr(comp, "seed") else None) is not None
+
+
+def live_key(kind: str, comp: Any) -> str:
     """The sharing-group key of a live component: its explicit seed (initializers), else its identity."""
     seed = _explicit_seed(comp) if kind == "initializer" else None
-    key = group_key(kind, type(comp).__name__, {"seed": seed} if seed is not None else {}, f"object {id(comp)}")
+    key = group_key(kind, _class_name(kind, comp), {"seed": seed} if seed is not None else {}, f"object {id(comp)}")
     assert key is not None
     return key
 
 
-def audit_components(model, policy: Policy, file: str) -> tuple[list[Finding], SharingLedger]:
-    ledger = SharingLedger(policy)
-    for layer, owner, lt, slot, _holder, comp in _slots(model):
-        cname = type(comp).__name__
-        seed = _explicit_seed(comp) if slot.kind == "initializer" else None
-        label = f"{cname}(seed={seed})" if seed is not None else f"one {cname} object"
-        ref = SlotRef(layer.name, lt.name, slot.arg, slot.kind, slot.role, owner, file, 1, 1)
-        ledger.join(live_key(slot.kind, comp), slot.kind, cname, ref, label)
-    return ledger.violations(), ledger
+def _filled_slots(node: LiveLayer) -> Iterator[tuple[Slot, Any, str, Any]]:
+    """(slot, holder, attribute, component) for every filled slot of a layer."""
+    if node.layer_type is None:
+        return
+    for arg, slot in node.layer_type.slots.items():
+        found = slot_holder(node.layer, arg)
+        if found is not None and getattr(*found) is not None:
+            yield slot, found[0], found[1], getattr(*found)
 
 
-def _own_variables(holder) -> list:
-    return list(getattr(holder, "_trainable_variables", [])) + list(getattr(holder, "_non_trainable_variables", []))
-
-
-def weight_groups(model, key_of: Callable[[str, Any], str | None]) -> dict[int, str]:
-    """id(variable) -> the sharing-group key of the initializer that made it."""
-    out: dict[int, str] = {}
-    for _layer, _owner, _lt, slot, holder, comp in _slots(model):
-        if slot.kind != "initializer":
-            continue
-        key = key_of(slot.kind, comp)
-        if key is None:
-            continue
-        name = ROLE_VARIABLES.get(slot.role, slot.role)
-        for v in _own_variables(holder):
-            if v.name == name:
-                out[id(v)] = key
+def live_slots(tree: list[LiveLayer], key_of: KeyOf = live_key) -> list[SlotUse]:
+    """Every filled slot once (a cell's slots belong to its RNN layer), with its sharing-group key."""
+    out = []
+    seen: set[tuple[int, str]] = set()
+    for node in tree:
+        for slot, holder, attr, comp in _filled_slots(node):
+            if (id(holder), attr) in seen:
+                continue
+            seen.add((id(holder), attr))
+            cname = _class_name(slot.kind, comp)
+            key = key_of(slot.kind, comp)
+            seed = _explicit_seed(comp) if slot.kind == "initializer" and _written_seed(comp) else None
+            label = f"{cname}(seed={seed})" if seed is not None else f"one {cname} object"
+            assert node.layer_type is not None
+            out.append(SlotUse(node.name, node.layer_type.name, slot.arg, slot.kind, slot.role, cname, key, label,
+                               "/".join(node.owner)))
     return out
 
 
-def _fingerprint(sample: np.ndarray) -> bytes | None:
-    nz = sample[sample != 0][:FINGERPRINT]
-    if nz.size < MIN_SIZE:
-        return None
-    return np.packbits(nz > 0).tobytes() + bytes([nz.size])
+def _own_variables(layer: Any, tf_keras: bool) -> list:
+    if tf_keras:
+        return list(getattr(layer, "_trainable_weights", [])) + list(getattr(layer, "_non_trainable_weights", []))
+    return list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
 
 
-def audit_weights(model, file: str, allowed: Callable[[Any, Any], bool] = lambda a, b: False) -> list[Finding]:
-    """Pairs of weights drawn from one stream; `allowed(var_a, var_b)` drops pairs the verdict permits."""
-    buckets: dict[bytes, list] = defaultdict(list)
-    for var in model.weights:
-        values = np.asarray(keras.ops.convert_to_numpy(var.value)).ravel()
-        if values.size < MIN_SIZE:
-            continue
-        sample = values[:SAMPLE].astype(np.float64)
-        if np.unique(sample[: 4 * FINGERPRINT]).size < MIN_DISTINCT and np.unique(sample).size < MIN_DISTINCT:
-            continue
-        fp = _fingerprint(sample)
-        if fp is not None:
-            buckets[fp].append((var, sample))
-    findings = []
-    for members in buckets.values():
-        for i in range(len(members)):
-            for j in range(i + 1, len(members)):
-                (va, a), (vb, b) = members[i], members[j]
-                n = min(a.size, b.size)
-                how = _correlation(a[:n], b[:n])
-                if how is None or allowed(va, vb):
-                    continue
-                findings.append(Finding(
-                    file, 1, 1, "correlated-weights",
-                    f"weights {va.path} and {vb.path} are {how} over their first {n} values: they were drawn from "
-                    f"one random stream (a shared or identically seeded initializer)",
-                    data={"weights": [va.path, vb.path], "values": n}))
-    return findings
+def _variable_name(var: Any) -> str:
+    name = str(getattr(var, "name", "") or "variable")
+    head, sep, tail = name.rpartition(":")
+    name = head if sep and tail.isdigit() else name
+    return name.rsplit("/", 1)[-1]
 
 
-def _correlation(x: np.ndarray, y: np.ndarray) -> str | None:
-    if np.array_equal(x, y):
-        return "identical"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = float(np.corrcoef(x, y)[0, 1])
-    return f"correlated (r = {r:.5f})" if r > THRESHOLD else None
+def _to_numpy(tf_keras: bool) -> Callable[[Any], np.ndarray]:
+    return np.asarray if tf_keras else keras.ops.convert_to_numpy
 
 
-def _same_allowed_group(groups: dict[int, str], is_allowed: Callable[[str], bool]) -> Callable[[Any, Any], bool]:
-    def allowed(va, vb) -> bool:
-        key = groups.get(id(va))
-        return key is not None and key == groups.get(id(vb)) and is_allowed(key)
-    return allowed
+def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras: bool) -> WeightSample:
+    shape = tuple(int(d) for d in var.shape)
+    size = int(np.prod(shape)) if shape else 1
+    values = leading_values(var, shape, SAMPLE, _to_numpy(tf_keras))
+    name = _variable_name(var)
+    skip, group, arg = None, None, None
+    if node is not None and node.layer_type is not None:
+        arg = slot_of(name, {a for a, s in node.layer_type.slots.items() if s.kind == "initializer"})
+        found = slot_holder(node.layer, arg) if arg is not None else None
+        comp = getattr(*found) if found is not None else None
+        if comp is not None and deterministic_class("initializer", _class_name("initializer", comp)):
+            skip = f"deterministic initializer {_class_name('initializer', comp)}"
+        elif comp is not None:
+            group = key_of("initializer", comp)
+    if skip is None and name in STATISTICS and arg is None:
+        skip = "normalization statistic"
+    if skip is None and (size < MIN_SIZE or constant_like(values)):
+        skip = "constant or tiny"
+    return WeightSample(path, values, size, skip, group)
 
 
-def load_keras_file(path: str):
-    """Load a `.keras` file with `safe_mode=True`; a file that needs unsafe loading is refused (exit 2)."""
-    if not path.endswith(".keras"):
-        raise InvalidInput(Finding(path, 1, 1, "audit-input", "audit takes a .keras file or a model YAML"))
-    try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # Keras raises many types for bad files
-        text = " ".join(str(exc).split())
-        if "safe_mode" in text or "unsafe" in text.lower() or "lambda" in text.lower():
-            msg = ("refused: the file needs unsafe deserialization (it contains code, e.g. a Lambda layer); "
-                   "policyfactory loads models only with safe_mode=True")
-        else:
-            msg = f"cannot load the .keras file: {text[:300]}"
-        raise InvalidInput(Finding(path, 1, 1, "audit-load", msg)) from None
+def live_weights(model: Any, tree: list[LiveLayer], key_of: KeyOf = live_key) -> list[WeightSample]:
+    """Every variable of every layer (then any the walk missed), as leading values with its path."""
+    tf_keras = is_tf_keras(model)
+    out = []
+    seen: set[int] = set()
+    for node in tree:
+        for var in _own_variables(node.layer, tf_keras):
+            if id(var) not in seen:
+                seen.add(id(var))
+                out.append(_sample(f"{node.name}/{_variable_name(var)}", var, node, key_of, tf_keras))
+    for var in getattr(model, "weights", []):
+        if id(var) not in seen:
+            seen.add(id(var))
+            path = str(getattr(var, "path", None) or _variable_name(var))
+            out.append(_sample(path, var, None, key_of, tf_keras))
+    return out
 
 
-def audit_live(model, policy: Policy, file: str) -> AuditResult:
-    """Audit a live model: component groups judged by `policy`, then the weights."""
-    findings, ledger = audit_components(model, policy, file)
-    groups = weight_groups(model, live_key)
-
-    def is_allowed(key: str) -> bool:
-        g = ledger.groups.get(key)
-        return g is not None and g.verdict.allowed
-
-    findings += audit_weights(model, file, _same_allowed_group(groups, is_allowed))
-    allowed = [f"{g.label}: {len(g.slots)} slots, allowed by {g.verdict.decided_by}"
-               for g in ledger.groups.values() if len(g.slots) > 1 and g.verdict.allowed]
-    return AuditResult(findings, allowed)
+def audit_live(model: Any, policy: Policy, file: str) -> AuditResult:
+    """Audit a live model: component groups judged by `policy`, then the weights, by the one engine."""
+    tree = _tree(model)
+    result, _used = audit_records(live_slots(tree), live_weights(model, tree), policy, file)
+    return result
 
 
 def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
@@ -257,27 +278,29 @@ def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
     model = build_from_plan(spec, plan, shared_out=instances)
     names = {id(obj): name for name, obj in instances.items()}
 
-    def plan_key(kind: str, comp) -> str | None:
+    def plan_key(kind: str, comp: Any) -> str | None:
         if id(comp) in names:
             return f"shared:{names[id(comp)]}"
         seed = _explicit_seed(comp)
-        return group_key(kind, type(comp).__name__, {"seed": seed}, None) if seed is not None else None
+        return group_key(kind, _class_name(kind, comp), {"seed": seed}, None) if seed is not None else None
 
-    def is_allowed(key: str) -> bool:
+    def is_allowed(key: str) -> bool:  # a group of one slot is not sharing: its weights are still compared
         g = plan.groups.get(key)
-        return g is not None and g.allowed
+        return g is not None and g.shared and g.allowed
 
-    weights = audit_weights(model, spec.file, _same_allowed_group(weight_groups(model, plan_key), is_allowed))
-    return AuditResult(list(plan.findings) + weights, allowed)
+    weights = live_weights(model, _tree(model), plan_key)
+    findings: list[Finding] = list(plan.findings) + stream_findings(weights, spec.file, is_allowed)
+    return AuditResult(findings, allowed, sum(w.skip is None for w in weights), sum(w.skip is not None for w in weights))
 
 
-def audit(model, *, policy: str | Policy | None = None, file: str = "<model>") -> list[Finding]:
-    """Findings for a live `keras.Model`: sharing groups the policy denies, and correlated weights.
+def audit(model: Any, *, policy: str | Policy | None = None, file: str = "<model>") -> list[Finding]:
+    """Findings for a live `keras.Model` (or a `tf_keras` one): sharing groups the policy denies,
+    and weights drawn from one random stream.
 
     `policy` defaults to `strict`. Identity sharing is visible only in a live
     model; correlated weights are visible in a saved one too, until training
     moves the weights apart. Weights of a group the policy allows are not reported.
     """
-    if not isinstance(model, keras.layers.Layer):
+    if not (isinstance(model, keras.layers.Layer) or (is_tf_keras(model) and hasattr(model, "_flatten_layers"))):
         raise TypeError(f"audit takes a keras.Model or layer, got {type(model).__name__}")
     return audit_live(model, load_policy(policy if policy is not None else "strict"), file).findings

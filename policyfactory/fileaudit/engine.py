@@ -1,0 +1,382 @@
+"""The one audit engine: component groups judged by the policy, and weights drawn from one random stream.
+
+Both audits feed it the same plain records: the live audit (`pf.audit(model)`,
+`keras_side/audit.py`) adapts a live model, the file audit (`files.py`) reads a
+saved one. So a model gives the same findings, with the same paths, wherever it
+is audited.
+
+* **Components.** Every filled slot is a `SlotUse` with its sharing-group key
+  (one object in a live model, or one initializer class with one explicit seed).
+  Groups of two or more slots are judged by the policy (`SharingLedger`), and
+  a denied group is one `sharing-violation` naming every slot by its full path
+  (`encoder/self_attention/query.kernel_initializer`).
+* **Streams.** Every weight is a `WeightSample`: its path and its first values
+  (at most `SAMPLE`). Two weights are drawn from one stream when their common
+  leading values correlate with |r| > 0.999 (identical values are r = 1; the
+  same stream at another shape is the same values scaled). Every such pair is
+  found: each pair's correlation is bounded from above exactly (the dot product
+  of the first `PREFIX` standardized values plus a Cauchy-Schwarz bound on the
+  rest, computed for all pairs at once as one matrix product), and only pairs
+  the bound cannot rule out are computed in full. Pairs are joined into stream
+  groups (union of pairs), and each group is **one** `correlated-weights`
+  finding listing every weight and the evidence (identical values, or the
+  lowest correlation).
+* Weights whose initializer is deterministic (zeros, ones, constant, identity;
+  normalization statistics) carry no stream, and training can make them equal
+  (the two batch norms of a residual block get identical gradients), so they
+  are skipped, as are weights under `MIN_SIZE` values and piecewise-constant ones.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=300)
+    >>> b = a.copy(); b[3] = -b[3]                     # one sign flipped (a small value: r = 0.99993)
+    >>> c = rng.normal(size=300)
+    >>> ws = [WeightSample(p, v, v.size) for p, v in (("a/kernel", a), ("b/kernel", b), ("c/kernel", c))]
+    >>> [(g.paths, g.identical) for g in stream_groups(ws)]
+    [(['a/kernel', 'b/kernel'], False)]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.catalog import catalog
+from ..core.findings import Finding
+from ..core.plan import Allow, apply_allows
+from ..core.policy import Policy
+from ..core.sharing import SharingLedger, SlotRef
+
+SAMPLE = 4096  # leading values read and compared per weight
+PREFIX = 64  # standardized values in the exact upper bound that prunes pairs
+MIN_SIZE = 16  # smaller weights are not compared (chance correlations)
+MIN_DISTINCT = 8  # fewer distinct leading values: piecewise-constant (zeros, ones, constant, identity ...)
+THRESHOLD = 0.999
+_BLOCK = 512  # rows of the pair bound computed at once (bounds memory: _BLOCK x weights)
+_MARGIN = 1e-6  # rounding in the float64 bound is far below this
+
+
+@dataclass(frozen=True)
+class SlotUse:
+    """One filled slot of one layer, as the engine needs it."""
+
+    layer: str  # full layer path, e.g. "encoder/self_attention/query"
+    layer_type: str  # catalog name, or the class name of a layer the catalog does not know
+    arg: str  # e.g. "kernel_initializer"
+    kind: str
+    role: str
+    class_name: str  # the component's class (canonical catalog name where known)
+    key: str | None  # sharing-group key: one object or one explicit seed; None when fresh
+    label: str  # the group's label, e.g. "HeNormal(seed=1)" or "one HeNormal object"
+    owner: str  # the layer that counts as "one layer" for within-layer rules
+
+    @property
+    def path(self) -> str:
+        return f"{self.layer}.{self.arg}"
+
+
+@dataclass
+class WeightSample:
+    """One weight: its path, its leading values, and why it is not compared (None: it is)."""
+
+    path: str
+    values: np.ndarray  # the first min(size, SAMPLE) values, flattened in C order
+    size: int  # all values of the weight
+    skip: str | None = None
+    group: str | None = None  # sharing-group key of the initializer that made it, when known
+
+
+@dataclass
+class StreamGroup:
+    """Weights drawn from one random stream: every path, and the evidence."""
+
+    indexes: list[int]
+    paths: list[str]
+    identical: bool  # every found pair identical over its common values
+    lowest_r: float  # the lowest |r| among the found pairs
+    values: int  # the fewest common values any found pair was compared on
+
+
+@dataclass
+class AuditResult:
+    """Findings, the sharing groups the verdict allows, and what the stream check compared."""
+
+    findings: list[Finding] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+    compared: int = 0  # weights compared
+    skipped: int = 0  # weights skipped as deterministic, constant or tiny
+
+
+# -- reading leading values ------------------------------------------------------------
+
+def leading_index(shape: Sequence[int], n: int) -> tuple:
+    """An index that selects the first `n` values (C order) of an array of `shape`, and fewer than 2n + 1.
+
+    Works on numpy arrays, h5py datasets and tensors alike, so only that slice is read.
+
+        >>> leading_index((512, 512, 3, 3), 100)
+        (0, slice(None, 12, None))
+        >>> leading_index((10, 4), 100)
+        (slice(None, 10, None),)
+    """
+    index: list[Any] = []
+    for axis in range(len(shape)):
+        rest = math.prod(shape[axis + 1:])
+        if rest >= n and axis < len(shape) - 1:
+            index.append(0)
+            continue
+        index.append(slice(None, min(shape[axis], -(-n // max(rest, 1)))))
+        break
+    return tuple(index)
+
+
+def leading_values(array: Any, shape: Sequence[int], n: int = SAMPLE,
+                   to_numpy: Callable[[Any], np.ndarray] = np.asarray) -> np.ndarray:
+    """The first `n` values of `array` as float32, reading only a leading slice."""
+    if math.prod(shape) == 0:
+        return np.zeros(0)
+    part = array[leading_index(shape, n)] if shape else array
+    return np.asarray(to_numpy(part), dtype=np.float32).ravel()[:n]
+
+
+def constant_like(values: np.ndarray) -> bool:
+    """Too few distinct values to carry a random stream (zeros, ones, identity, a constant), or not finite."""
+    if values.size < MIN_SIZE or not np.isfinite(values).all():
+        return True
+    return np.unique(values[:256]).size < MIN_DISTINCT and np.unique(values).size < MIN_DISTINCT
+
+
+def deterministic_class(kind: str, class_name: str) -> bool:
+    """Whether a component class draws no random stream (zeros, ones, constant, identity ...)."""
+    comp = catalog().component(kind, class_name)
+    return comp is not None and kind == "initializer" and not comp.random
+
+
+# -- components ------------------------------------------------------------------------------
+
+def component_findings(slots: Iterable[SlotUse], policy: Policy, file: str) -> tuple[list[Finding], SharingLedger]:
+    """Sharing groups (two or more slots with one key) judged by the policy: one finding per denied group."""
+    ledger = SharingLedger(policy)
+    for s in slots:
+        if s.key is None:
+            continue
+        ref = SlotRef(s.layer, s.layer_type, s.arg, s.kind, s.role, s.owner, file, 1, 1)
+        ledger.join(s.key, s.kind, s.class_name, ref, s.label)
+    return ledger.violations(), ledger
+
+
+# -- streams ---------------------------------------------------------------------------------
+
+class _Union:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's r of two equally long vectors, in float64 (0 when one is constant)."""
+    x = x.astype(np.float64) - x.mean(dtype=np.float64)
+    y = y.astype(np.float64) - y.mean(dtype=np.float64)
+    den = float(np.linalg.norm(x) * np.linalg.norm(y))
+    return float(x @ y) / den if den > 0 else 0.0
+
+
+class _Prefixes:
+    """The samples as one matrix, with every weight's sum and sum of squares over its first n values.
+
+    Lengths are visited in ascending order and the sums grow with them (`advance`), so all of
+    them together cost one pass over the samples. With them, a weight's first values
+    standardized over its first n values (mean 0, norm 1) cost O(PREFIX) for any n, and the
+    pair bound at every length is one matrix product of heads.
+    """
+
+    def __init__(self, samples: list[np.ndarray]):
+        m, width = len(samples), max((x.size for x in samples), default=0)
+        self.x = np.zeros((m, width), dtype=np.float32)
+        for i, x in enumerate(samples):
+            self.x[i, : x.size] = x
+        # sums of values shifted by each weight's first value: r is shift-invariant, and the shift keeps
+        # sum(x^2) - n mean^2 from cancelling when a weight's mean is large against its spread
+        self.shift = self.x[:, :1].astype(np.float64)
+        self.head = self.x[:, :PREFIX].astype(np.float64) - self.shift
+        self.sum = np.zeros(m)
+        self.sq = np.zeros(m)
+        self.at = 0
+
+    def advance(self, n: int, members: np.ndarray) -> None:
+        """Extend the sums of `members` (every weight at least n long) to their first n values."""
+        part = self.x[members, self.at:n].astype(np.float64) - self.shift[members]
+        self.sum[members] += part.sum(axis=1)
+        self.sq[members] += np.einsum("ij,ij->i", part, part)
+        self.at = n
+
+    def standardized_heads(self, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(heads, tail norms, which vary) of `members` standardized over their first n values."""
+        mean = self.sum[members] / n
+        norm = np.sqrt(np.clip(self.sq[members] - n * mean * mean, 0.0, None))
+        ok = norm > 1e-9 * np.sqrt(self.sq[members] + 1e-300)
+        p = min(PREFIX, n)
+        head = (self.head[members, :p] - mean[:, None]) / np.where(ok, norm, 1.0)[:, None]
+        tail = np.sqrt(np.clip(1.0 - np.einsum("ij,ij->i", head, head), 0.0, None))
+        return head, tail, ok
+
+
+def _pairs_at_length(prefixes: _Prefixes, rows: np.ndarray, cols: np.ndarray, n: int
+                     ) -> Iterable[tuple[int, int, float]]:
+    """(i, j, r) for pairs of rows and (row, col) pairs with |r| > THRESHOLD over their first n values.
+
+    The bound |r| <= |head_i . head_j| + |tail_i| |tail_j| (Cauchy-Schwarz on the values after the
+    first PREFIX, on vectors standardized over n values) is exact, so no pair above the threshold
+    is pruned; rounding is covered by a margin far larger than its error. Only pairs the bound
+    cannot rule out are computed in full.
+    """
+    members = np.concatenate([rows, cols])
+    head, tail, ok = prefixes.standardized_heads(members, n)
+    n_rows = len(rows)
+    for start in range(0, n_rows, _BLOCK):
+        stop = min(start + _BLOCK, n_rows)
+        bound = np.abs(head[start:stop] @ head.T) + np.outer(tail[start:stop], tail)
+        bound[:, ~ok] = 0.0
+        bound[~ok[start:stop]] = 0.0
+        for a, b in zip(*np.nonzero(bound > THRESHOLD - _MARGIN)):
+            i, j = start + int(a), int(b)
+            if j < n_rows and j <= i:  # each pair of rows once; never a weight with itself
+                continue
+            r = correlation(prefixes.x[members[i], :n], prefixes.x[members[j], :n])
+            if abs(r) > THRESHOLD:
+                yield int(members[i]), int(members[j]), r
+
+
+def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float, int]]:
+    """Every pair (i, j, r, n) of compared weights whose first n common values have |r| > THRESHOLD.
+
+    A pair is compared on its common length n (the shorter sample); weights are taken
+    length by length, each against itself and every longer one.
+    """
+    live = [i for i, w in enumerate(weights) if w.skip is None]
+    samples = [weights[i].values for i in live]
+    sizes = np.array([s.size for s in samples], dtype=np.int64)
+    lengths = sorted(set(sizes.tolist()))
+    prefixes = _Prefixes(samples)
+    order = np.argsort(sizes, kind="stable")
+    out = []
+    for n in lengths:
+        lo, hi = np.searchsorted(sizes[order], [n, n + 1])
+        rows, cols = order[lo:hi], order[hi:]
+        prefixes.advance(n, order[lo:])
+        for a, b, r in _pairs_at_length(prefixes, rows, cols, n):
+            i, j = sorted((live[a], live[b]))
+            out.append((i, j, r, n))
+    return sorted(out)
+
+
+def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool] = lambda key: False
+                  ) -> list[StreamGroup]:
+    """Weights drawn from one stream, as groups (union of pairs); pairs from one allowed sharing group are dropped."""
+    union = _Union(len(weights))
+    found: dict[tuple[int, int], tuple[float, int, bool]] = {}
+    for i, j, r, n in stream_pairs(weights):
+        gi, gj = weights[i].group, weights[j].group
+        if gi is not None and gi == gj and allowed(gi):
+            continue
+        identical = bool(np.array_equal(weights[i].values[:n], weights[j].values[:n]))
+        found[(i, j)] = (abs(r), n, identical)
+        union.join(i, j)
+    members: dict[int, list[int]] = {}
+    for i, j in found:
+        for k in (i, j):
+            members.setdefault(union.find(k), [])
+    for k in range(len(weights)):
+        root = union.find(k)
+        if root in members:
+            members[root].append(k)
+    groups = []
+    for root in sorted(members):
+        idx = members[root]
+        evidence = [v for (i, _j), v in found.items() if union.find(i) == root]
+        groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in evidence),
+                                  min(e[0] for e in evidence), min(e[1] for e in evidence)))
+    return groups
+
+
+def _listing(paths: list[str]) -> str:
+    return paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
+
+
+def _r(r: float) -> str:
+    """|r| truncated (never rounded up to 1 when the values differ)."""
+    return f"{math.floor(r * 1e6) / 1e6:.6f}"
+
+
+def stream_finding(group: StreamGroup, file: str) -> Finding:
+    how = ("identical" if group.identical
+           else f"correlated (r = {_r(group.lowest_r)})" if len(group.paths) == 2
+           else f"identical or correlated (lowest r = {_r(group.lowest_r)})")
+    message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
+               f"they were drawn from one random stream (a shared or identically seeded initializer)")
+    data = {"weights": group.paths,
+            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values}}
+    return Finding(file, 1, 1, "correlated-weights", message, data=data)
+
+
+def stream_findings(weights: Sequence[WeightSample], file: str,
+                    allowed: Callable[[str], bool] = lambda key: False) -> list[Finding]:
+    """One `correlated-weights` finding per stream group."""
+    return [stream_finding(g, file) for g in stream_groups(weights, allowed)]
+
+
+# -- the whole audit ---------------------------------------------------------------------------
+
+def allowed_labels(ledger: SharingLedger, suppressed: dict[str, str]) -> list[str]:
+    out = []
+    for g in ledger.groups.values():
+        if len(g.slots) < 2:
+            continue
+        if g.verdict.allowed:
+            out.append(f"{g.label}: {len(g.slots)} slots, allowed by {g.verdict.decided_by}")
+        elif g.key in suppressed:
+            out.append(f"{g.label}: {len(g.slots)} slots, suppressed by allow ({suppressed[g.key]})")
+    return out
+
+
+def audit_records(slots: Sequence[SlotUse], weights: Sequence[WeightSample], policy: Policy, file: str,
+                  allows: Sequence[Allow] = ()) -> tuple[AuditResult, list[bool]]:
+    """Audit one model given as records: (result, which `allows` were used).
+
+    Component groups are judged by `policy`; `allows` suppress named groups
+    (by slots or weights); correlated pairs within one allowed or suppressed
+    component group are not reported. Unused allows are left to the caller,
+    which may audit several models with one list.
+    """
+    violations, ledger = component_findings(slots, policy, file)
+    kept, _suppressed, reasons = apply_allows(violations, allows, report_unused=False)
+    used = _used(violations, allows)
+
+    def allowed(key: str) -> bool:  # a group of one slot is not sharing: its weights are still compared
+        g = ledger.groups.get(key)
+        return g is not None and len(g.slots) > 1 and (g.verdict.allowed or key in reasons)
+
+    streams = stream_findings(weights, file, allowed)
+    kept_streams, _, _ = apply_allows(streams, allows, report_unused=False)
+    used = [a or b for a, b in zip(used, _used(streams, allows))]
+    result = AuditResult(kept + kept_streams, allowed_labels(ledger, reasons),
+                         sum(1 for w in weights if w.skip is None), sum(1 for w in weights if w.skip is not None))
+    return result, used
+
+
+def _used(findings: Sequence[Finding], allows: Sequence[Allow]) -> list[bool]:
+    return [any(a.covers(f) for f in findings) for a in allows]

@@ -1,0 +1,198 @@
+"""The weights of a saved model in HDF5, read as leading slices: Keras 3 and legacy (Keras 2) layouts.
+
+* **Keras 3** (`model.weights.h5` in a `.keras` file, or a `.weights.h5` file):
+  each saved object is a group with a `vars` group whose `name` attribute is the
+  object's name and whose datasets `0`, `1` ... are its variables in creation
+  order; containers (`layers`) are groups without `vars`. The optimizer's slots
+  (momenta, velocities) are not weights of the model and are not read.
+* **Legacy** (`model.save("m.h5")` in Keras 2 and 3): `model_weights/<layer>`
+  groups list their variables by name in a `weight_names` attribute; the model's
+  config is the `model_config` attribute.
+
+Only hard links are followed (an external link could open another file), no
+dataset needs a filter plugin, and a compressed chunk is bounded, so reading a
+leading slice never decompresses more than the limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .archive import AuditLimits, parse_config, refuse
+from .engine import SAMPLE, leading_values
+
+_BUILTIN_FILTERS = {1, 2, 3, 5, 6}  # deflate, shuffle, fletcher32, nbit, scaleoffset: built into HDF5
+_NOT_MODEL = {"optimizer"}  # top-level objects saved with the model that are not its weights
+
+
+@dataclass
+class SavedVariable:
+    """One saved variable: the layer it belongs to (names from the model down), its name if saved, its dataset."""
+
+    layer: tuple[str, ...]
+    name: str | None
+    index: int
+    dataset: h5py.Dataset
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, (bytes, str)):
+        return [_text(value)]
+    return [_text(v) for v in np.asarray(value).ravel()] if value is not None else []
+
+
+def child(group: h5py.Group, key: str, path: str) -> Any:
+    """The object under `key`, following hard links only."""
+    link = group.get(key, getlink=True)
+    if link is None:
+        raise refuse(path, "audit-load", f"'{group.name}/{key}' is listed but missing: the file is corrupt")
+    if not isinstance(link, h5py.HardLink):
+        raise refuse(path, "h5-refused", f"'{group.name}/{key}' is a {type(link).__name__}: the audit follows "
+                                         f"no links that point elsewhere (Keras writes none)")
+    return group[key]
+
+
+def _at(group: h5py.Group, relpath: str, path: str) -> Any:
+    obj: Any = group
+    for part in relpath.split("/"):
+        if not isinstance(obj, h5py.Group):
+            raise refuse(path, "audit-load", f"'{group.name}/{relpath}' is listed but missing: the file is corrupt")
+        obj = child(obj, part, path)
+    return obj
+
+
+def _name_of(group: h5py.Group, key: str) -> str | None:
+    """The saved object's name if `group` is a saved object (it has `vars`), else None (a container)."""
+    vars_link = group.get("vars", getlink=True)
+    if not isinstance(vars_link, h5py.HardLink) or not isinstance(group["vars"], h5py.Group):
+        return None
+    name = group["vars"].attrs.get("name")
+    return _text(name) if name is not None else key
+
+
+def _own_variables(vars_group: h5py.Group, names: tuple[str, ...], path: str) -> list[SavedVariable]:
+    keys = sorted((k for k in vars_group if k.isdigit()), key=int)
+    out = []
+    for i, k in enumerate(keys):
+        ds = child(vars_group, k, path)
+        if isinstance(ds, h5py.Dataset):
+            out.append(SavedVariable(names, None, i, ds))
+    return out
+
+
+def keras3_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[SavedVariable]:
+    """Every variable in a Keras 3 weights file, by the names of the objects that hold it."""
+    out: list[SavedVariable] = []
+    stack: list[tuple[h5py.Group, tuple[str, ...], int]] = [(root, (), 0)]
+    seen = 0
+    while stack:
+        group, names, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise refuse(path, "h5-refused", f"groups nested deeper than {limits.max_depth} levels at '{group.name}'")
+        keys = list(group.keys())
+        seen += len(keys)
+        if seen > limits.max_datasets:
+            raise refuse(path, "h5-refused", f"more than {limits.max_datasets:,} objects: not a Keras weights file")
+        if "vars" in keys:
+            vars_group = child(group, "vars", path)
+            if isinstance(vars_group, h5py.Group):
+                out.extend(_own_variables(vars_group, names, path))
+        children = []
+        for key in keys:
+            if key == "vars" or (depth == 0 and key in _NOT_MODEL):
+                continue
+            obj = child(group, key, path)
+            if isinstance(obj, h5py.Group):
+                name = _name_of(obj, key)
+                children.append((obj, names + (name,) if name is not None else names, depth + 1))
+        stack.extend(reversed(children))
+    return out
+
+
+def legacy_root(h5: h5py.File) -> h5py.Group | None:
+    """The group of a legacy (Keras 2 style) file that lists layers by name, or None."""
+    if "model_weights" in h5 and isinstance(h5.get("model_weights", getlink=True), h5py.HardLink):
+        return h5["model_weights"]
+    return h5 if "layer_names" in h5.attrs else None
+
+
+def _strip_index(name: str) -> str:
+    head, sep, tail = name.rpartition(":")
+    return head if sep and tail.isdigit() else name
+
+
+def legacy_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[SavedVariable]:
+    """Every variable of a legacy file, by its saved name (`dense/kernel:0` -> layer ('dense',), 'kernel')."""
+    out: list[SavedVariable] = []
+    for layer in _strings(root.attrs.get("layer_names")):
+        group = child(root, layer, path)
+        if not isinstance(group, h5py.Group):
+            continue
+        for i, weight in enumerate(_strings(group.attrs.get("weight_names"))):
+            ds = _at(group, weight, path)
+            parts = [p for p in _strip_index(weight).split("/") if p]
+            if not parts or not isinstance(ds, h5py.Dataset):
+                continue
+            if parts[0] != layer:
+                parts = [layer, *parts]
+            out.append(SavedVariable(tuple(parts[:-1]), parts[-1], i, ds))
+            if len(out) > limits.max_datasets:
+                raise refuse(path, "h5-refused", f"more than {limits.max_datasets:,} weights: not a Keras weights file")
+    return out
+
+
+def legacy_config(h5: h5py.File, path: str, limits: AuditLimits) -> Any:
+    """The `model_config` attribute of a legacy file as JSON data (None when it holds weights only)."""
+    if "model_config" not in h5.attrs:
+        return None
+    size = h5.attrs.get_id("model_config").get_storage_size()
+    if size > limits.max_config_bytes:
+        raise refuse(path, "limit-archive", f"refused: the model_config attribute holds {size:,} bytes, more than "
+                                            f"the limit ({limits.max_config_bytes:,})")
+    return parse_config(path, _text(h5.attrs["model_config"]), "the model_config attribute")
+
+
+def check_dataset(ds: h5py.Dataset, path: str, limits: AuditLimits) -> None:
+    """Refuse storage the audit does not read: virtual or external data, filter plugins, oversized chunks."""
+    dcpl = ds.id.get_create_plist()
+    if ds.is_virtual or dcpl.get_external_count():
+        raise refuse(path, "h5-refused", f"dataset '{ds.name}' keeps its data outside this file (virtual or "
+                                         f"external storage)")
+    filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+    plugins = [f for f in filters if f not in _BUILTIN_FILTERS]
+    if plugins:
+        raise refuse(path, "h5-refused", f"dataset '{ds.name}' needs HDF5 filter plugin(s) {plugins}: "
+                                         f"the audit loads no plugins (Keras writes unfiltered data)")
+    if filters and ds.chunks is not None and math.prod(ds.chunks) * ds.dtype.itemsize > limits.max_chunk_bytes:
+        raise refuse(path, "h5-refused", f"dataset '{ds.name}' has compressed chunks over "
+                                         f"{limits.max_chunk_bytes:,} bytes (each is decompressed whole)")
+
+
+def _bfloat16(ds: h5py.Dataset) -> bool:
+    return ds.dtype.kind == "V" and ds.dtype.itemsize == 2 and _text(ds.attrs.get("dtype", "")) == "bfloat16"
+
+
+def _from_bfloat16(part: Any) -> np.ndarray:
+    raw = np.ascontiguousarray(part).view(np.uint16)
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def sample(ds: h5py.Dataset, path: str, limits: AuditLimits, n: int = SAMPLE) -> np.ndarray | None:
+    """The first `n` values of a floating-point dataset (None for other data: counters, seeds, strings)."""
+    bf16 = _bfloat16(ds)
+    if ds.dtype.kind != "f" and not bf16:
+        return None
+    check_dataset(ds, path, limits)
+    try:
+        return leading_values(ds, ds.shape, n, _from_bfloat16 if bf16 else np.asarray)
+    except (OSError, ValueError, TypeError) as exc:
+        raise refuse(path, "audit-load", f"cannot read dataset '{ds.name}': {str(exc)[:200]}") from None

@@ -247,3 +247,27 @@ def test_tf_keras_models_are_scanned_too():
     assert sorted(f.rule for f in fs) == ["correlated-weights", "sharing-violation"]
     corr = next(f for f in fs if f.rule == "correlated-weights")
     assert corr.data["weights"] == ["a/kernel", "b/kernel"]
+
+
+def test_audit_of_a_model_file_links_attention_projections_to_the_allowed_group(tmp_path):
+    """Two attention layers with one explicit seed, allowed: their projections really are tied (same
+    derived seeds), and the audit of the file says the group is allowed instead of reporting them."""
+    path = tmp_path / "tied.yaml"
+    path.write_text(
+        "kind: model\nversion: 1\nname: tied\nseed: 7\ninputs:\n  x: {shape: [4, 8]}\nlayers:\n"
+        "  - {name: att1, type: MultiHeadAttention, num_heads: 2, key_dim: 4, inputs: [x, x],\n"
+        "     kernel_initializer: {class_name: GlorotUniform, config: {seed: 3}}}\n"
+        "  - {name: att2, type: MultiHeadAttention, num_heads: 2, key_dim: 4, inputs: [att1, att1],\n"
+        "     kernel_initializer: {class_name: GlorotUniform, config: {seed: 3}}}\n"
+        "outputs: [att2]\n"
+        "allow:\n  - {rule: sharing-violation, reason: tied on purpose}\n")
+    model = pf.build_model(str(path))
+    weights = {w.path: np.asarray(w) for w in model.weights}
+    assert np.array_equal(weights["att1/query/kernel"], weights["att2/query/kernel"])  # the group is real
+    assert not np.array_equal(weights["att1/query/kernel"], weights["att1/key/kernel"])  # projections differ
+    r = run_cli("audit", str(path))
+    assert r.returncode == 0, r.stdout
+    assert "correlated-weights" not in r.stdout and "1 allowed sharing group" in r.stdout
+    path.write_text(path.read_text().replace("seed: 3}}}\n  - {name: att2", "seed: 4}}}\n  - {name: att2")
+                    .replace("allow:\n  - {rule: sharing-violation, reason: tied on purpose}\n", ""))
+    assert run_cli("audit", str(path)).returncode == 0  # untied: nothing to allow, nothing found

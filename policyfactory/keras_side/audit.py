@@ -266,7 +266,7 @@ def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
     Correlated weights of a group the plan allows (by the policy or an `allow:`
     entry) are not reported; the allowed groups are listed instead.
     """
-    from .building import build_from_plan
+    from .building import build_traced
 
     allowed = [f"{g.label}: {len(g.slots)} slots, {g.word()} by "
                + (g.verdict.decided_by if g.verdict.allowed else f"allow ({g.suppressed_by})")
@@ -274,13 +274,14 @@ def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
     errors = [f for f in plan.findings if f.severity == "error"]
     if errors:
         return AuditResult(list(plan.findings), allowed)
-    instances: dict[str, Any] = {}
-    model = build_from_plan(spec, plan, shared_out=instances)
-    names = {id(obj): name for name, obj in instances.items()}
+    model, origin = build_traced(spec, plan)
 
     def plan_key(kind: str, comp: Any) -> str | None:
-        if id(comp) in names:
-            return f"shared:{names[id(comp)]}"
+        """The plan group that made `comp` (attention projections included); Keras's own copies
+        (Bidirectional's forward layer) by their explicit seed."""
+        key = origin(comp)
+        if key is not None:
+            return key
         seed = _explicit_seed(comp)
         return group_key(kind, _class_name(kind, comp), {"seed": seed}, None) if seed is not None else None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -139,13 +140,17 @@ class _Builder:
                            outputs if len(outputs) > 1 else outputs[0], name=spec.name)
 
 
-def build_from_plan(spec: ModelSpec, plan: Plan, base_seed: int | None = None,
-                    shared_out: dict[str, Any] | None = None) -> keras.Model:
+def build_from_plan(spec: ModelSpec, plan: Plan, base_seed: int | None = None) -> keras.Model:
     """Instantiate a checked model's plan. Without `seed:` the derived seeds are drawn now, once.
 
-    `base_seed` binds them to a given base instead (tests, reproducing one build);
-    `shared_out` receives each shared declaration's one instance (the audit names groups by it).
+    `base_seed` binds them to a given base instead (tests, reproducing one build).
     """
+    return build_traced(spec, plan, base_seed)[0]
+
+
+def build_traced(spec: ModelSpec, plan: Plan, base_seed: int | None = None
+                 ) -> tuple[keras.Model, Callable[[Any], str | None]]:
+    """`build_from_plan`, plus which plan group made each component (the audit of a model file reads it)."""
     if not plan.seeds_known:
         plan = plan.bind_seeds(base_seed if base_seed is not None else secrets.randbits(62))
     builder = _Builder(spec, plan)
@@ -155,9 +160,7 @@ def build_from_plan(spec: ModelSpec, plan: Plan, base_seed: int | None = None,
         raise
     except Exception as exc:  # keras.Input / keras.Model refusing the whole: still a finding, never a traceback
         raise _keras_error(spec, None, "Keras could not build the model", exc) from None
-    if shared_out is not None:
-        shared_out.update(builder.factory._instances)
-    return model
+    return model, builder.factory._origin
 
 
 def _at(f: Finding, spec: ModelSpec, node: LayerNode) -> Finding:

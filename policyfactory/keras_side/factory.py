@@ -23,9 +23,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import types
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +109,7 @@ class LayerFactory:
         self._shared: dict[str, SharedComponent] = {}
         self._instances: dict[str, Any] = {}  # shared name -> its one instance
         self._made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._origins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # component -> its group key
 
     @classmethod
     def _replaying(cls, plan: Plan) -> LayerFactory:
@@ -115,6 +118,7 @@ class LayerFactory:
         f.policy, f.seed, f._replay = plan.policy, plan.base_seed, plan
         f._planner = Planner(plan.policy, plan.base_seed)
         f.namer, f._shared, f._made = Namer(), {}, weakref.WeakKeyDictionary()
+        f._origins = weakref.WeakKeyDictionary()
         f._instances = {s.name: instantiate(s.kind, s.class_name, s.config) for s in plan.shared}
         return f
 
@@ -285,15 +289,28 @@ class LayerFactory:
         if backward_layer is not None:
             self._rebind(layer.forward_layer, kwargs["layer"])
         if lt.name in ATTENTION_TYPES:
-            self._fresh_projections(layer, slots)
+            self._fresh_projections(layer, slots, self._note_origin)
         self._made[layer] = _Made(lt.name, name, original, shared_args,
                                   {a: kwargs[a] for a in lt.layer_params if kwargs.get(a) is not None})
         return layer
 
     def _component_for(self, s: PlannedSlot):
-        if s.shared is not None:
-            return self._instances[s.shared]
-        return instantiate(s.slot.kind, s.class_name, s.config)
+        comp = self._instances[s.shared] if s.shared is not None else instantiate(s.slot.kind, s.class_name, s.config)
+        self._note_origin(comp, s)
+        return comp
+
+    def _note_origin(self, comp: Any, s: PlannedSlot) -> None:
+        """Remember which plan group made a component (the audit links weights to the plan's verdict by it)."""
+        if s.group is not None:
+            with contextlib.suppress(TypeError):  # no weak reference: the audit falls back to its seed
+                self._origins[comp] = s.group
+
+    def _origin(self, comp: Any) -> str | None:
+        """The sharing-group key of the plan slot that made `comp` (attention projections included), if any."""
+        try:
+            return self._origins.get(comp)
+        except TypeError:
+            return None
 
     def _rebuild_backward(self, inner, owner: str):
         """Build the backward copy of a wrapped recurrent layer from its own planned slots.
@@ -337,17 +354,17 @@ class LayerFactory:
                 self._rebind(copies, sub)
 
     @staticmethod
-    def _fresh_projections(layer, slots: list[PlannedSlot]) -> None:
+    def _fresh_projections(layer, slots: list[PlannedSlot], note: Callable[[Any, PlannedSlot], None]) -> None:
         """Give each attention projection its own seed.
 
         Keras clones the layer's initializer config into every projection
         (query, key, value, output), so one seed would give identical kernels;
         projection i gets `derive_seed(slot_seed, "projection", i)` instead.
         """
-        seeded: dict[str, int] = {}
+        seeded: dict[str, PlannedSlot] = {}
         for s in slots:
             if s.random and s.seed is not None:
-                seeded[s.slot.arg] = s.seed
+                seeded[s.slot.arg] = s
         if not seeded:
             return
         original = layer._get_common_kwargs_for_sublayer
@@ -357,10 +374,12 @@ class LayerFactory:
             kw = original()
             i = counter["n"]
             counter["n"] += 1
-            for arg, seed in seeded.items():
+            for arg, s in seeded.items():
                 if arg in kw:
                     cls = type(kw[arg])
-                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(seed, "projection", i)})
+                    assert s.seed is not None
+                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(s.seed, "projection", i)})
+                    note(kw[arg], s)
             return kw
 
         object.__setattr__(layer, "_get_common_kwargs_for_sublayer", types.MethodType(per_projection, layer))

@@ -280,7 +280,7 @@ def test_the_reader_takes_only_a_bounded_keras_archive(tmp_path):
         "is a directory": str(tmp_path),
         "no config.json": write_zip(tmp_path / "a.keras", {"metadata.json": "{}"}),
         "not valid JSON": write_zip(tmp_path / "b.keras", {"config.json": "{not json"}),
-        "over the limit": write_zip(tmp_path / "c.keras", {"config.json": json.dumps({"pad": "x" * 5000})}),
+        "more than the limit": write_zip(tmp_path / "c.keras", {"config.json": json.dumps({"pad": "x" * 5000})}),
     }
     for words, path in cases.items():
         with pytest.raises(InvalidInput) as ei:

@@ -57,8 +57,8 @@ from .modelfile import LIST_INPUT_TYPES
 from .naming import snake_case
 from .validate import validate_loaded
 from .yamlload import load_text, resolve_plain
+from .zipread import MAX_CONFIG_BYTES, parse_json, read_member
 
-MAX_CONFIG_BYTES = 64 * 1024 * 1024  # config.json larger than this is refused before it is read
 MAX_METADATA_BYTES = 1024 * 1024
 WIDTH = 120  # a layer fits on one line up to this width, else it is written as a block
 
@@ -108,35 +108,18 @@ def read_keras_config(path: str, max_bytes: int = MAX_CONFIG_BYTES) -> tuple[dic
             raise unreadable("not a .keras file (a zip archive with config.json); for a legacy .h5 file, "
                        "load it in Python and use pf.export(model)")
         with zipfile.ZipFile(path) as zf:
-            data = _member(zf, "config.json", max_bytes, unreadable)
+            data = read_member(zf, "config.json", max_bytes, unreadable)
             if data is None:
                 raise unreadable("the archive has no config.json: not a Keras 3 .keras file")
-            meta = _member(zf, "metadata.json", MAX_METADATA_BYTES, unreadable)
+            meta = read_member(zf, "metadata.json", MAX_METADATA_BYTES, unreadable)
     except InvalidInput:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         raise unreadable(f"cannot read the archive: {exc}") from None
-    try:
-        config = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise unreadable(f"config.json is not valid JSON: {str(exc)[:200]}") from None
+    config = parse_json(data, "config.json", unreadable)
     if not isinstance(config, dict):
         raise unreadable("config.json does not hold a model config (a JSON object)")
     return config, _keras_version(meta)
-
-
-def _member(zf: zipfile.ZipFile, name: str, limit: int, unreadable) -> bytes | None:
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        return None
-    if info.file_size > limit:
-        raise unreadable(f"{name} is {info.file_size} bytes uncompressed, over the limit of {limit} bytes")
-    with zf.open(info) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise unreadable(f"{name} is over the limit of {limit} bytes uncompressed")
-    return data
 
 
 def _keras_version(meta: bytes | None) -> str | None:

@@ -15,7 +15,6 @@ archive is an `InvalidInput` (exit 2), never an allocation.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import struct
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..core.findings import Finding, InvalidInput
+from ..core.zipread import MAX_CONFIG_BYTES, parse_json, read_member, size_text
 
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
@@ -40,7 +40,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, RuntimeError, EOFError, NotImplementedError, 
 class AuditLimits:
     """Bounds on what auditing one saved model may cost. Each breach is a finding (exit 2)."""
 
-    max_config_bytes: int = 32 * 1024 * 1024  # config.json (and a legacy .h5's model_config)
+    max_config_bytes: int = MAX_CONFIG_BYTES  # config.json (and a legacy .h5's model_config)
     max_ratio: float = 100.0  # declared / stored size of a compressed member (Keras stores, ratio 1)
     ratio_floor: int = 1024 * 1024  # members smaller than this cannot hurt, whatever their ratio
     max_members: int = 10_000
@@ -55,10 +55,6 @@ DEFAULT_AUDIT_LIMITS = AuditLimits()
 
 def refuse(path: str, rule: str, message: str) -> InvalidInput:
     return InvalidInput(Finding(path, 1, 1, rule, message))
-
-
-def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):,.1f} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 class Window(io.RawIOBase):
@@ -105,32 +101,21 @@ def check_members(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise refuse(path, "limit-archive",
-                         f"refused: member '{info.filename}' declares {_mib(info.file_size)} but stores "
-                         f"{_mib(info.compress_size)} (ratio {ratio:,.0f}, limit {limits.max_ratio:g}): "
+                         f"refused: member '{info.filename}' declares {size_text(info.file_size)} but stores "
+                         f"{size_text(info.compress_size)} (ratio {ratio:,.0f}, limit {limits.max_ratio:g}): "
                          f"a decompression bomb, or not a file Keras wrote")
 
 
 def read_config(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Any:
     """config.json as JSON data, its declared size checked before reading and the read bounded."""
-    try:
-        info = zf.getinfo(CONFIG)
-    except KeyError:
-        raise refuse(path, "audit-load", f"the archive has no {CONFIG}: not a Keras 3 .keras file") from None
-    if info.file_size > limits.max_config_bytes:
-        raise refuse(path, "limit-archive", f"refused: {CONFIG} declares {_mib(info.file_size)}, more than the "
-                                            f"limit ({_mib(limits.max_config_bytes)})")
-    with zf.open(info) as fh:
-        data = fh.read(limits.max_config_bytes + 1)
-    if len(data) > limits.max_config_bytes:
-        raise refuse(path, "limit-archive", f"refused: {CONFIG} is larger than declared and than the limit")
+    data = read_member(zf, CONFIG, limits.max_config_bytes, lambda text: refuse(path, "limit-archive", text))
+    if data is None:
+        raise refuse(path, "audit-load", f"the archive has no {CONFIG}: not a Keras 3 .keras file")
     return parse_config(path, data, CONFIG)
 
 
 def parse_config(path: str, data: bytes | str, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise refuse(path, "audit-load", f"{what} is not valid JSON: {str(exc)[:200]}") from None
+    return parse_json(data, what, lambda text: refuse(path, "audit-load", text))
 
 
 def _stored_window(path: str, fd: int, info: zipfile.ZipInfo) -> Window:
@@ -161,8 +146,8 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
             os.close(fd)
         return
     if info.file_size > limits.max_weights_bytes:
-        raise refuse(path, "limit-archive", f"refused: {WEIGHTS} declares {_mib(info.file_size)}, more than the "
-                                            f"limit ({_mib(limits.max_weights_bytes)})")
+        raise refuse(path, "limit-archive", f"refused: {WEIGHTS} declares {size_text(info.file_size)}, more than the "
+                                            f"limit ({size_text(limits.max_weights_bytes)})")
     with tempfile.TemporaryFile() as tmp:
         try:
             with zf.open(info) as src:  # zipfile stops at the declared size

@@ -15,8 +15,9 @@ import importlib
 from .core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation
 from .core.policy import Policy, load_policy
 from .core.validate import validate
+from .core.version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "Finding", "InvalidInput", "LayerFactory", "Policy", "PolicyViolation", "PolicyfactoryError",

@@ -15,18 +15,25 @@ import contextlib
 import gc
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
-from .core.formats import FORMATS, render
-from .core.text import shown
+from .core.formats import FORMATS, format_text, render
+from .core.text import plural, shown
+from .core.version import VERSION
 from .core.yamlload import DEFAULT_LIMITS, Limits
 from .tfquiet import quiet_tensorflow
 
 MAX_BYTES_CEILING = 1 << 30  # 1 GiB: the loader holds a file in memory
+GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
+PATH_COMMANDS = ("validate", "explain", "graph", "build", "audit")  # take several paths, folders and `-`
+MODEL_COMMANDS = ("explain", "graph", "build", "audit")  # read model files only (folders: kind: model)
+
+
+class UsageError(Exception):
+    """A bad command line that argparse cannot see (exit 2, one `policyfactory: error:` line)."""
 
 
 def _bounded(low: int, high: int):
@@ -45,55 +52,75 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="policyfactory",
         description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
-        epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input.",
+        epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input. Settings: [tool.policyfactory] "
+               "in the nearest pyproject.toml, or policyfactory.toml (policyfactory config shows them).",
     )
+    p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(sp, policy=True, formats=FORMATS):
-        sp.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
-        sp.add_argument("--exit-zero", action="store_true",
-                        help="report only: exit 0 even when there are findings (2 still for bad arguments)")
+    def common(sp, policy=True, formats=FORMATS, exit_zero=True, paths=False):
+        sp.add_argument("--format", choices=formats, default=None,
+                        help="output format (default: text, or the project's format setting)")
+        if exit_zero:
+            sp.add_argument("--exit-zero", action="store_true",
+                            help="report only: exit 0 even when there are findings (2 still for bad arguments)")
         if policy:
             sp.add_argument("--policy", metavar="NAME_OR_PATH",
                             help="judge models against this policy instead of the one they name")
-        sp.add_argument("--max-bytes", type=_bounded(1, MAX_BYTES_CEILING), default=DEFAULT_LIMITS.max_bytes, metavar="N",
+        sp.add_argument("--max-bytes", type=_bounded(1, MAX_BYTES_CEILING), default=None, metavar="N",
                         help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
                              f"at most {MAX_BYTES_CEILING})")
-        sp.add_argument("--max-params", type=_bounded(1, 10**15), default=DEFAULT_LIMITS.max_params, metavar="N",
+        sp.add_argument("--max-params", type=_bounded(1, 10**15), default=None, metavar="N",
                         help=f"refuse layers estimated to hold more than N weights (default: {DEFAULT_LIMITS.max_params})")
-        sp.add_argument("--allow-outside", action="store_true",
+        sp.add_argument("--allow-outside", action="store_true", default=None,
                         help="let policy: and extends: paths written in files point outside the file's project")
+        sp.add_argument("-q", "--quiet", action="store_true", help="print findings only (no 'ok' lines, no totals)")
+        sp.add_argument("--no-color", action="store_true",
+                        help="no colours in text output (colours are used only on a terminal, and never with NO_COLOR)")
+        sp.add_argument("--config", metavar="FILE",
+                        help="read settings from this pyproject.toml or policyfactory.toml instead of the nearest one")
+        if paths:
+            sp.add_argument("--exclude", action="append", default=None, metavar="GLOB",
+                            help="skip files and folders matching GLOB when walking folders (repeatable)")
+            sp.add_argument("--stdin-filename", metavar="NAME",
+                            help="the name of the file read from '-' (standard input): used in findings, and its "
+                                 "folder anchors relative policy: paths")
 
     v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
-    v.add_argument("paths", nargs="+", metavar="PATH")
+    v.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, folders (walked for YAML files that declare kind: policy|model) or - (stdin)")
     v.add_argument("--only-declared", action="store_true",
                    help="skip files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML)")
-    common(v)
+    common(v, paths=True)
 
-    b = sub.add_parser("build", help="validate a model file, then build it with Keras and save a .keras file")
-    b.add_argument("path", metavar="MODEL.yaml")
-    b.add_argument("-o", "--output", metavar="OUT.keras", help="where to write the model (default: NAME.keras beside the file)")
+    b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")
+    b.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
+    b.add_argument("-o", "--output", metavar="OUT.keras",
+                   help="where to write the model (one input), or an existing folder (default: NAME.keras beside "
+                        "each model file)")
     b.add_argument("--summary", action="store_true", help="print the Keras model summary")
-    common(b)
+    common(b, exit_zero=False, paths=True)
 
     e = sub.add_parser("explain", help="table of every slot, its component, seed and sharing group with the verdict")
-    e.add_argument("path", metavar="MODEL.yaml")
-    common(e, formats=("text", "json"))
+    e.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
+    common(e, formats=("text", "json"), paths=True)
 
     a = sub.add_parser("audit", help="find shared components and weights drawn from one random stream in saved "
                                      "models (.keras, .h5: no TensorFlow needed) or model YAML files")
     a.add_argument("paths", nargs="+", metavar="PATH",
-                   help="a .keras or .h5 file (read as data: nothing is deserialized or run), or a model YAML "
-                        "(built with Keras, then audited)")
+                   help="a .keras or .h5 file (read as data: nothing is deserialized or run), a model YAML "
+                        "(built with Keras, then audited), a folder of them, or - (a model YAML on stdin)")
     a.add_argument("--allow", metavar="FILE",
                    help="YAML file of allow entries ({rule, weights or slots, reason}) that accept named groups")
-    common(a)
+    common(a, paths=True)
 
-    g = sub.add_parser("graph", help="draw the sharing groups of a model file (DOT, or SVG/PNG/PDF with Graphviz)")
-    g.add_argument("path", metavar="MODEL.yaml")
-    g.add_argument("-o", "--output", metavar="OUT", required=True,
-                   help="OUT.dot, or OUT.svg/.png/.pdf (rendered when Graphviz's dot is on the PATH, else DOT is written)")
-    common(g, formats=("text", "json"))
+    g = sub.add_parser("graph", help="draw the sharing groups of model files (DOT, or SVG/PNG/PDF with Graphviz)")
+    g.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
+    g.add_argument("-o", "--output", metavar="OUT", default="-",
+                   help="OUT.dot or OUT.gv (DOT), OUT.svg/.png/.pdf (rendered with Graphviz's dot when it is on the "
+                        "PATH, else DOT is written beside), an existing folder (NAME.dot for each model), or - "
+                        "(DOT on stdout; the default)")
+    common(g, formats=("text", "json"), paths=True)
 
     x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
     x.add_argument("path", metavar="MODEL.keras")
@@ -102,31 +129,100 @@ def _parser() -> argparse.ArgumentParser:
                    help="the policy the exported file names (default: strict)")
     x.add_argument("--seed", type=int, metavar="N", help="write seed: N (reproducible, distinct seeds per slot)")
     x.add_argument("--format", choices=FORMATS, default="text", help="format of the findings, on stderr (default: text)")
+    x.add_argument("--no-color", action="store_true", help="no colours in text output")
 
     r = sub.add_parser("rules", help="list every rule (finding id), or explain one: policyfactory rules ID")
     r.add_argument("rule", nargs="?", metavar="ID", help="one rule id to explain")
     r.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    c = sub.add_parser("config", help="print the settings in force here and where each comes from")
+    c.add_argument("--config", metavar="FILE", help="read this pyproject.toml or policyfactory.toml instead")
+    c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
     s.add_argument("what", choices=("policy", "model"), metavar="policy|model", help="which file format")
     return p
 
 
-def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, out=None) -> None:
+# -- settings ----------------------------------------------------------------------------------
+
+def _settings(args):
+    """The effective settings: command-line flags over the project file over the defaults."""
+    from .core.settings import load_settings
+
+    config = getattr(args, "config", None)
+    if config is not None and not os.path.isfile(config):
+        raise InvalidInput(Finding(config, 1, 1, "file-unreadable", "no such settings file (--config)"))
+    settings, problems = load_settings(".", config)
+    if problems:
+        raise InvalidInput(problems)
+    for key, attr in (("policy", "policy"), ("max-bytes", "max_bytes"), ("max-params", "max_params"),
+                      ("allow-outside", "allow_outside")):
+        settings.override(key, getattr(args, attr, None))
+    if getattr(args, "exclude", None):
+        settings.override("exclude", list(settings.values["exclude"]) + args.exclude)
+    settings.override("format", getattr(args, "format", None))
+    return settings
+
+
+def _apply_settings(args) -> None:
+    """Fill the flags a user did not give from the settings, so every command reads `args` alone."""
+    settings = _settings(args)
+    args.settings = settings
+    if args.command == "config":
+        return
+    v = settings.values
+    if getattr(args, "policy", None) is None and args.command != "export":
+        args.policy = v["policy"]
+    args.max_bytes = v["max-bytes"]
+    args.max_params = v["max-params"]
+    args.allow_outside = bool(v["allow-outside"])
+    args.exclude = list(v["exclude"])
+    choices = {"explain": ("text", "json"), "graph": ("text", "json")}.get(args.command, FORMATS)
+    if args.format is None:
+        args.format = v["format"] if v["format"] in choices else "text"
+
+
+def _color(args, out=None) -> bool:
+    """Colours in text output: only on a terminal, never with --no-color or NO_COLOR set."""
+    stream = out or sys.stdout
+    return (not getattr(args, "no_color", False) and "NO_COLOR" not in os.environ
+            and hasattr(stream, "isatty") and stream.isatty())
+
+
+# -- output ------------------------------------------------------------------------------------
+
+def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, out=None, *,
+          quiet: bool = False, color: bool = False, extra: dict | None = None) -> None:
     findings = sorted_findings(findings)
+    if fmt == "json" and extra:
+        print(json.dumps({"findings": [f.as_json() for f in findings], **extra}, indent=2), file=out)
+        return
     if fmt != "text":
         print(render(findings, fmt), file=out)
         return
     if findings:
-        print(render(findings, "text"), file=out)
-        counts = {c: sum(1 for f in findings if f.category == c) for c in ("invalid", "policy", "warning")}
-        parts = [f"{n} {word}" for c, word in (("invalid", "invalid input"), ("policy", "policy"),
-                                                ("warning", "warning")) if (n := counts[c])]
-        files = len({f.file for f in findings})
-        print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
-              f"in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
-    for line in ok_lines or []:
-        print(line, file=out)
+        print(format_text(findings, color=color), file=out)
+        if not quiet:
+            counts = {c: sum(1 for f in findings if f.category == c) for c in ("invalid", "policy", "warning")}
+            parts = [plural(n, word) for c, word in (("invalid", "invalid input"), ("policy", "policy finding"),
+                                                     ("warning", "warning")) if (n := counts[c])]
+            files = len({f.file for f in findings})
+            print(f"{plural(len(findings), 'finding')} ({', '.join(parts)}) in {plural(files, 'file')}",
+                  file=sys.stderr)
+    if not quiet:
+        for line in ok_lines or []:
+            print(line, file=out)
+
+
+def _finish(args, findings: list[Finding], ok_lines: list[str] | None = None, out=None,
+            extra: dict | None = None) -> int:
+    """Apply the project's rule severities, print, and return the exit code: the end of every command."""
+    from .core.settings import apply_severity
+
+    findings = apply_severity(findings, args.settings.values["severity"])
+    _emit(findings, args.format, ok_lines, out, quiet=args.quiet, color=_color(args, out), extra=extra)
+    return exit_code(findings)
 
 
 def _check_args(args) -> dict:
@@ -138,38 +234,71 @@ def _limits(args) -> Limits:
     return Limits(max_bytes=args.max_bytes, max_params=args.max_params)
 
 
-_DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$", re.MULTILINE)
+def _sources(args):
+    """The files a command reads: its paths, folders walked, `-` from standard input."""
+    from .core.sources import SourceError, expand
 
-
-def _declares_kind(path: str) -> bool:
-    """Whether a file says `kind: policy` or `kind: model` at its top level (read as bytes, no YAML)."""
+    kinds = ("model",) if args.command in MODEL_COMMANDS else ("policy", "model")
     try:
-        with open(path, "rb") as fh:
-            return _DECLARED.search(fh.read(DEFAULT_LIMITS.max_bytes)) is not None
-    except OSError:
-        return True  # let validate report the unreadable file
+        sources = expand(args.paths, excludes=args.exclude, stdin_name=args.stdin_filename, limits=_limits(args),
+                         kinds=kinds, saved=args.command == "audit")
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    if args.stdin_filename is not None and "-" not in args.paths:
+        raise UsageError("--stdin-filename names standard input: give '-' among the paths")
+    what = {"audit": "saved models or model files", "validate": "policy or model files"}.get(args.command,
+                                                                                             "model files")
+    for p in args.paths:
+        if p != "-" and os.path.isdir(p) and not any(s.origin == p for s in sources):
+            print(f"policyfactory {args.command}: warning: no {what} found in {p}", file=sys.stderr)
+    return sources
 
+
+def _folder(out: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether `-o` names a folder to write into: an existing one whose name is not a file name of ours
+    (a folder called `model.keras` is refused as an output, never written into)."""
+    return os.path.isdir(out) and not out.lower().rstrip("/" + os.sep).endswith(suffixes)
+
+
+def _several(args) -> bool:
+    """Whether the command line names more than one file (several paths, or a folder)."""
+    return len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
+
+
+# -- commands ------------------------------------------------------------------------------------
 
 def cmd_validate(args) -> int:
+    from .core.references import declares_kind
     from .core.validate import check_path
 
     findings: list[Finding] = []
     ok_lines = []
-    for path in args.paths:
-        if args.only_declared and not _declares_kind(path):
+    for src in _sources(args):
+        if args.only_declared and src.data is None and declares_kind(src.path, _limits(args)) is None \
+                and os.path.isfile(src.path):
             continue
-        result = check_path(path, **_check_args(args))
+        result = check_path(src.path, **_check_args(args), data=src.data)
         findings.extend(result.findings)
         if not any(f.severity == "error" for f in result.findings) and result.summary:
-            ok_lines.append(f"{path}: ok, {result.summary}")
-    _emit(findings, args.format, ok_lines)
-    return exit_code(findings)
+            ok_lines.append(f"{src.path}: ok, {result.summary}")
+    return _finish(args, findings, ok_lines)
 
 
 def cmd_schema(args) -> int:
     from .core.jsonschema import schema_for
 
     print(json.dumps(schema_for(args.what), indent=2))
+    return EXIT_OK
+
+
+def cmd_config(args) -> int:
+    settings = args.settings
+    if args.format == "json":
+        print(json.dumps({"file": settings.file, "settings": settings.values, "origins": settings.origins}, indent=2))
+        return EXIT_OK
+    print(f"# settings file: {settings.file or 'none (defaults; no policyfactory.toml or [tool.policyfactory] found)'}")
+    for key, value in settings.values.items():
+        print(f"{key} = {json.dumps(value)}    # {settings.origins[key]}")
     return EXIT_OK
 
 
@@ -181,9 +310,8 @@ def cmd_rules(args) -> int:
         if info is None:
             from .core.text import did_you_mean
 
-            print(f"policyfactory: error: no rule {shown(args.rule)}{did_you_mean(args.rule, RULES)}; "
-                  f"'policyfactory rules' lists them all", file=sys.stderr)
-            return EXIT_INVALID
+            raise UsageError(f"no rule {shown(args.rule)}{did_you_mean(args.rule, RULES)}; "
+                             f"'policyfactory rules' lists them all")
         if args.format == "json":
             print(json.dumps(info.as_json(), indent=2))
             return EXIT_OK
@@ -203,14 +331,44 @@ def cmd_rules(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .core.explain import explain_path
+    from .core.explain import explain_document, explain_path
+    from .core.settings import apply_severity
+    from .core.validate import check_path
 
-    findings, text = explain_path(args.path, fmt=args.format, **_check_args(args))
-    if text:
-        print(text)
-    if findings and args.format == "text":
-        _emit(findings, "text")
-    return exit_code(findings)
+    findings: list[Finding] = []
+    if args.format == "json":
+        docs = []
+        for src in _sources(args):
+            result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
+            found = sorted_findings(apply_severity(result.findings, args.settings.values["severity"]))
+            docs.append(explain_document(src.path, result, found))
+            findings.extend(found)
+        print(json.dumps(docs if _several(args) else docs[0] if docs else [], indent=2))
+        return exit_code(findings)
+    tables = []
+    for src in _sources(args):
+        found, text = explain_path(src.path, fmt="text", **_check_args(args), data=src.data)
+        findings.extend(found)
+        if text:
+            tables.append(f"{src.path}: {text}" if _several(args) else text)
+    if tables:
+        print("\n\n".join(tables))
+    return _finish(args, findings)
+
+
+def _graph_target(args, sources) -> str | None:
+    """Where the graph of each model goes: None for stdout, a folder, or one file; refuses what cannot work."""
+    out = args.output
+    if out == "-":
+        return None
+    if _folder(out, GRAPH_SUFFIXES):
+        return out
+    if len(sources) > 1 or _several(args):
+        raise UsageError(f"with several model files, -o must be an existing folder or - (got {shown(out)})")
+    if not out.lower().endswith(GRAPH_SUFFIXES):
+        raise UsageError(f"-o {shown(out)}: the output name must end in {', '.join(GRAPH_SUFFIXES)}, "
+                         f"be an existing folder, or be - for DOT on stdout")
+    return out
 
 
 def cmd_graph(args) -> int:
@@ -220,61 +378,94 @@ def cmd_graph(args) -> int:
     from .core.graph import to_dot
     from .core.validate import check_path
 
-    result = check_path(args.path, **_check_args(args), expect="model")
-    if result.plan is None or result.spec is None:  # invalid input: nothing to draw
-        _emit(result.findings, args.format)
-        return exit_code(result.findings)
-    dot_text = to_dot(rows_for(result.plan), f"{result.spec.name} under policy {result.plan.policy.name}")
+    sources = _sources(args)
+    target = _graph_target(args, sources)
+    findings: list[Finding] = []
+    ok_lines = []
+    for src in sources:
+        result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
+        findings.extend(result.findings)
+        if result.plan is None or result.spec is None:  # invalid input: nothing to draw
+            continue
+        dot_text = to_dot(rows_for(result.plan), f"{result.spec.name} under policy {result.plan.policy.name}")
+        if target is None:
+            sys.stdout.write(dot_text if dot_text.endswith("\n") else dot_text + "\n")
+            continue
+        out = (os.path.join(target, os.path.splitext(os.path.basename(src.path))[0] + ".dot")
+               if _folder(target, GRAPH_SUFFIXES) else target)
+        protected = (src.path, *result.plan.policy.sources)
+        check_output(out, inputs=protected)
+        stem, ext = os.path.splitext(out)
+        data = dot_text.encode("utf-8")
+        if ext.lower() not in (".dot", ".gv"):
+            rendered = render_graph(dot_text, ext.lstrip(".").lower(), out)
+            if rendered is None:
+                out = stem + ".dot"
+                check_output(out, inputs=protected)
+                print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
+            else:
+                data = rendered
+        with atomic_output(out, inputs=protected) as tmp, open(tmp, "wb") as fh:
+            fh.write(data)
+        ok_lines.append(f"{src.path}: wrote {out}")
+    return _finish(args, findings, ok_lines, out=sys.stderr if target is None else None)
+
+
+def _build_output(args, src, several: bool) -> str | None:
     out = args.output
-    stem, ext = os.path.splitext(out)
-    data = dot_text.encode("utf-8")
-    check_output(out, inputs=(args.path, *result.plan.policy.sources))
-    if ext.lower() != ".dot":
-        rendered = render_graph(dot_text, ext.lstrip(".").lower() or "svg", out)
-        if rendered is None:
-            out = stem + ".dot"
-            print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
-        else:
-            data = rendered
-    with atomic_output(out, inputs=(args.path, *result.plan.policy.sources)) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-    _emit(result.findings, args.format, [f"{args.path}: wrote {out}"])
-    return exit_code(result.findings)
+    if out is None:
+        return None
+    if _folder(out, (".keras",)):
+        return os.path.join(out, os.path.splitext(os.path.basename(src.path))[0] + ".keras")
+    if several:
+        raise UsageError(f"with several model files, -o must be an existing folder (got {shown(out)})")
+    return out
 
 
 def cmd_build(args) -> int:
     from .core.validate import check_path
 
-    result = check_path(args.path, **_check_args(args), expect="model")
-    if exit_code(result.findings) != EXIT_OK or result.plan is None or result.spec is None:
-        _emit(result.findings, args.format)
-        print(f"{args.path}: not built, nothing written", file=sys.stderr)
-        return exit_code(result.findings) or EXIT_INVALID
-    build_and_save = _keras_side("building", "build_and_save", args.path)
+    sources = _sources(args)
+    several = len(sources) > 1 or _several(args)
+    findings: list[Finding] = []
+    ok_lines: list[str] = []
+    built: list[dict] = []
+    for src in sources:
+        out = _build_output(args, src, several)
+        result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
+        findings.extend(result.findings)
+        if exit_code(result.findings) != EXIT_OK or result.plan is None or result.spec is None:
+            print(f"{src.path}: not built, nothing written", file=sys.stderr)
+            continue
+        build_and_save = _keras_side("building", "build_and_save", src.path)
+        try:
+            written, model = build_and_save(result.spec, result.plan, out)
+        except PolicyfactoryError as exc:
+            findings.extend(exc.findings)
+            print(f"{src.path}: not built, nothing written", file=sys.stderr)
+            continue
+        if args.summary:
+            model.summary()
+        params = int(model.count_params())
+        built.append({"file": src.path, "output": written, "model": model.name, "parameters": params})
+        ok_lines.append(f"{src.path}: built model {shown(model.name)} ({plural(params, 'parameter')}) -> {written} "
+                        f"(uncompiled: compile it before training)")
+    code = _finish(args, findings, ok_lines, extra={"built": built})
+    if code == EXIT_OK and len(built) < len(sources):
+        return EXIT_INVALID  # nothing found, yet a model was not built: never report success
+    return code
 
-    try:
-        out, model = build_and_save(result.spec, result.plan, args.output)
-    except PolicyfactoryError as exc:
-        _emit(exc.findings, args.format)
-        print(f"{args.path}: not built, nothing written", file=sys.stderr)
-        return exit_code(exc.findings) or EXIT_INVALID
-    if args.summary:
-        model.summary()
-    ok = [f"{args.path}: built model {shown(model.name)} ({model.count_params()} parameters) -> {out}"]
-    _emit(result.findings, args.format, ok if args.format == "text" else None)
-    return EXIT_OK
 
-
-def _audit_yaml(path: str, args, allows):
+def _audit_yaml(src, args, allows):
     """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
     from .core.plan import apply_allows
     from .core.validate import check_path
     from .fileaudit.engine import AuditResult
 
-    result = check_path(path, **_check_args(args), expect="model")
+    result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
     if result.plan is None or result.spec is None:
         return AuditResult(list(result.findings)), [False] * len(allows)
-    report = _keras_side("audit", "audit_planned", path)(result.spec, result.plan)  # imports Keras
+    report = _keras_side("audit", "audit_planned", src.path)(result.spec, result.plan)  # imports Keras
     kept, _, _ = apply_allows(report.findings, allows, report_unused=False)
     used = [any(a.covers(f) for f in report.findings) for a in allows]
     report.findings = kept
@@ -298,7 +489,8 @@ def cmd_audit(args) -> int:
         from .core.allowfile import load_allow_file
 
         allows = load_allow_file(args.allow, _limits(args))
-    saved = [p for p in args.paths if not p.endswith((".yaml", ".yml"))]
+    sources = _sources(args)
+    saved = [src.path for src in sources if src.data is None and not src.path.endswith((".yaml", ".yml"))]
     policy = None
     if saved:
         from .core.policy import load_policy
@@ -307,17 +499,18 @@ def cmd_audit(args) -> int:
     used = [False] * len(allows)
     findings: list[Finding] = []
     ok_lines = []
-    for path in args.paths:
+    for src in sources:
+        path = src.path
         try:
-            if not os.path.isfile(path):
+            if src.data is None and not os.path.isfile(path):
                 raise InvalidInput(Finding(path, 1, 1, "file-unreadable",
                                            "is a directory, not a model file" if os.path.isdir(path) else "no such file"))
-            if policy is not None and path in saved:
+            if policy is not None and src.data is None and path in saved:
                 from .fileaudit.files import audit_file  # numpy and h5py, never Keras
 
                 report, file_used = audit_file(path, policy, allows)
             else:
-                report, file_used = _audit_yaml(path, args, allows)
+                report, file_used = _audit_yaml(src, args, allows)
         except PolicyfactoryError as exc:
             findings.extend(exc.findings)
             continue
@@ -326,8 +519,7 @@ def cmd_audit(args) -> int:
         if exit_code(report.findings) == EXIT_OK:
             ok_lines.append(_ok_line(path, report))
     findings += [unused_allow(a) for a, was_used in zip(allows, used) if not was_used]
-    _emit(findings, args.format, ok_lines)
-    return exit_code(findings)
+    return _finish(args, findings, ok_lines)
 
 
 def _keras_side(module: str, name: str, path: str):
@@ -388,7 +580,8 @@ def cmd_export(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
-            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules, "export": cmd_export}
+            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules, "export": cmd_export, "config": cmd_config}
+SETTINGS_COMMANDS = (*PATH_COMMANDS, "config")  # read the project's settings
 
 
 @contextmanager
@@ -412,11 +605,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INVALID
     try:
+        if args.command in SETTINGS_COMMANDS:
+            _apply_settings(args)
         quiet = quiet_tensorflow() if args.command in KERAS_COMMANDS else contextlib.nullcontext()
         with _gc_paused(), quiet:
             code = COMMANDS[args.command](args)
+    except UsageError as exc:  # as argparse reports a bad command line
+        print(f"policyfactory {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except PolicyfactoryError as exc:  # InvalidInput, or a PolicyViolation raised while building
-        _emit(exc.findings, getattr(args, "format", "text"))
+        _emit(exc.findings, getattr(args, "format", None) or "text")
         code = exit_code(exc.findings) or EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -71,3 +71,150 @@ def test_one_pass_reports_top_level_and_layer_errors_together(write):
     r = run_cli("validate", policy)
     assert ":4:1: error schema-unknown-key" in r.stdout and ":6:46: error unknown-layer-type" in r.stdout
     assert ":7:24: error schema-value" in r.stdout
+
+
+# -- issue 14: inputs like a linter, project settings, quiet, colours, small UX ------------------
+
+def _stdin(args, data, cwd):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "policyfactory", *args], input=data, capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+MODEL = "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, units: 2}\n"
+
+
+def test_a_folder_is_walked_like_a_linter(tmp_path):
+    import shutil
+    import subprocess
+    (tmp_path / "models" / "deep").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "models" / "ok.yaml").write_text(MODEL)
+    shutil.copy(os.path.join(EXAMPLES, "shared_he_normal.yaml"), tmp_path / "models" / "deep" / "bad.yml")
+    (tmp_path / "models" / "workflow.yaml").write_text("name: ci\non: push\n")  # declares no kind: skipped
+    (tmp_path / ".hidden" / "x.yaml").write_text("kind: model\nbroken: [\n")  # hidden folder: skipped
+    (tmp_path / "models" / "ignored.yaml").write_text("kind: model\nbroken: [\n")
+    (tmp_path / "models" / "scratch.yaml").write_text("kind: model\nbroken: [\n")
+    (tmp_path / ".gitignore").write_text("ignored.yaml\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    r = run_cli("validate", "models", "--exclude", "scratch.yaml", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "models/ok.yaml: ok" in r.stdout and "models/deep/bad.yml:" in r.stdout and "sharing-violation" in r.stdout
+    for skipped in ("workflow", "x.yaml", "ignored", "scratch"):
+        assert skipped not in r.stdout + r.stderr
+    r = run_cli("validate", "models", cwd=tmp_path)  # without --exclude the broken scratch file is read
+    assert r.returncode == 2 and "models/scratch.yaml:3:1: error yaml-syntax" in r.stdout
+
+
+def test_stdin_is_named_by_stdin_filename_and_anchors_relative_policies(tmp_path):
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "p.yaml").write_text(open(os.path.join(EXAMPLES, "..", "policies", "stateless.yaml")).read()
+                                              .replace("name: stateless", "name: team"))
+    text = MODEL.replace("kind: model\n", "kind: model\npolicy: p.yaml\n").replace("units: 2}", "units: 2, unit: 1}")
+    r = _stdin(["validate", "-", "--stdin-filename", "team/m.yaml"], text, tmp_path)
+    assert r.returncode == 2 and r.stdout.startswith("team/m.yaml:6:29: error unknown-argument"), r.stdout
+    r = _stdin(["validate", "-", "--stdin-filename", "team/m.yaml"], text.replace(", unit: 1", ""), tmp_path)
+    assert r.returncode == 0 and "team/m.yaml: ok, model" in r.stdout and "policy 'team'" in r.stdout
+    r = _stdin(["validate", "-"], "kind: model\n", tmp_path)
+    assert r.returncode == 2 and r.stdout.startswith("<stdin>:")
+    r = _stdin(["validate", "-", "-"], MODEL, tmp_path)
+    assert r.returncode == 2 and "'-' (standard input) can be given once" in r.stderr
+    assert run_cli("validate", "x.yaml", "--stdin-filename", "y.yaml", cwd=tmp_path).returncode == 2
+
+
+def test_explain_graph_and_build_take_several_files(tmp_path):
+    import json
+    a, b = os.path.join(EXAMPLES, "forecaster.yaml"), os.path.join(EXAMPLES, "regularized.yaml")
+    r = run_cli("explain", a, b)
+    assert r.returncode == 0 and f"{a}: model 'forecaster'" in r.stdout and f"{b}: model " in r.stdout
+    docs = json.loads(run_cli("explain", "--format", "json", a, b).stdout)
+    assert [d["file"] for d in docs] == [a, b] and all(d["slots"] for d in docs)
+    assert json.loads(run_cli("explain", "--format", "json", a).stdout)["model"] == "forecaster"  # one file: one object
+    out = tmp_path / "graphs"
+    out.mkdir()
+    r = run_cli("graph", a, b, "-o", str(out))
+    assert r.returncode == 0 and sorted(os.listdir(out)) == ["forecaster.dot", "regularized.dot"]
+    r = run_cli("build", a, b, "-o", str(out), "--format", "json")
+    built = json.loads(r.stdout)["built"]
+    assert r.returncode == 0 and [os.path.basename(x["output"]) for x in built] == ["forecaster.keras",
+                                                                                   "regularized.keras"]
+    assert all(os.path.getsize(x["output"]) > 0 and x["parameters"] > 0 for x in built)
+    r = run_cli("build", a, b, "-o", str(tmp_path / "one.keras"))
+    assert r.returncode == 2 and "must be an existing folder" in r.stderr and not (tmp_path / "one.keras").exists()
+
+
+def test_graph_to_stdout_and_unknown_extensions(tmp_path):
+    a = os.path.join(EXAMPLES, "shared_he_normal.yaml")
+    r = run_cli("graph", a, "-o", "-")
+    assert r.stdout.startswith("digraph") and "sharing-violation" in r.stderr and r.returncode == 1
+    r = run_cli("graph", a, "-o", str(tmp_path / "g.txt"))
+    assert r.returncode == 2 and "must end in .dot" in r.stderr and not os.listdir(tmp_path)
+
+
+def test_version_quiet_and_colours(tmp_path):
+    import pty
+    import subprocess
+    import sys
+
+    import policyfactory as pf
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"policyfactory {pf.__version__}"
+    ok = os.path.join(EXAMPLES, "forecaster.yaml")
+    bad = os.path.join(EXAMPLES, "shared_he_normal.yaml")
+    r = run_cli("validate", "--quiet", ok, bad)
+    assert r.returncode == 1 and "ok," not in r.stdout and r.stderr == "" and "sharing-violation" in r.stdout
+    assert run_cli("validate", "-q", ok).stdout == ""
+
+    def on_a_terminal(*extra):
+        leader, follower = pty.openpty()
+        done = subprocess.run([sys.executable, "-m", "policyfactory", "validate", bad, *extra], stdout=follower,
+                              stderr=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+                              timeout=600)
+        os.close(follower)
+        text = os.read(leader, 1 << 16).decode()
+        os.close(leader)
+        return done.returncode, text
+    code, text = on_a_terminal()
+    assert code == 1 and "\x1b[1;31merror\x1b[0m sharing-violation" in text
+    assert "\x1b[" not in on_a_terminal("--no-color")[1]
+    assert "\x1b[" not in run_cli("validate", bad).stdout  # a pipe is not a terminal
+
+
+def test_project_settings_in_pyproject(tmp_path):
+    import json
+    import shutil
+    shutil.copy(os.path.join(EXAMPLES, "forecaster.yaml"), tmp_path / "m.yaml")  # names policy: stateless
+    (tmp_path / "u.yaml").write_text("kind: model\nversion: 1\ninput: {shape: [4]}\nshared:\n"
+                                     "  he: {initializer: HeNormal}\nlayers: [{type: Dense, units: 2}]\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.policyfactory]\nformat = "json"\npolicy = "strict"\n'
+        'exclude = ["skip*"]\n\n[tool.policyfactory.severity]\nunused-shared = "error"\n')
+    (tmp_path / "sub").mkdir()
+    r = run_cli("validate", "../m.yaml", cwd=tmp_path / "sub")  # the nearest pyproject.toml above the folder
+    (f,) = json.loads(r.stdout)["findings"]
+    assert r.returncode == 1 and f["rule"] == "sharing-violation"  # judged by strict, as the project says
+    r = run_cli("validate", "--policy", "stateless", "--format", "text", "m.yaml", cwd=tmp_path)  # flags win
+    assert r.returncode == 0 and "m.yaml: ok" in r.stdout
+    r = run_cli("validate", "u.yaml", cwd=tmp_path)
+    (f,) = json.loads(r.stdout)["findings"]
+    assert r.returncode == 1 and (f["rule"], f["severity"]) == ("unused-shared", "error")
+    r = run_cli("config", "--format", "json", cwd=tmp_path)
+    doc = json.loads(r.stdout)
+    assert doc["settings"]["policy"] == "strict" and doc["origins"]["policy"] == "pyproject.toml [tool.policyfactory]"
+    assert doc["origins"]["max-bytes"] == "default"
+    assert 'policy = "strict"    # pyproject.toml [tool.policyfactory]' in run_cli("config", cwd=tmp_path).stdout
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nformatt = "json"\n')
+    r = run_cli("validate", "m.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown setting 'formatt' (did you mean 'format'?)" in r.stdout
+
+
+def test_a_policy_path_in_settings_is_read_from_the_settings_file_folder(tmp_path):
+    import shutil
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "models").mkdir()
+    shutil.copy(os.path.join(EXAMPLES, "..", "policies", "strict.yaml"), tmp_path / "policies" / "team.yaml")
+    shutil.copy(os.path.join(EXAMPLES, "forecaster.yaml"), tmp_path / "models" / "m.yaml")
+    (tmp_path / "policyfactory.toml").write_text('policy = "policies/team.yaml"\n')
+    r = run_cli("validate", "m.yaml", cwd=tmp_path / "models")
+    assert r.returncode == 1 and "sharing-violation" in r.stdout and "policy 'strict'" in r.stdout

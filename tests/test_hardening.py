@@ -90,7 +90,12 @@ def test_cli_errors_are_one_line_each_with_file_line_column(name):
 def test_missing_file_and_directory_are_findings_not_tracebacks(tmp_path):
     r = run_cli("validate", str(tmp_path / "nope.yaml"), str(tmp_path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "no such file" in r.stdout and "is a directory" in r.stdout
+    assert "nope.yaml:1:1: error file-unreadable: no such file" in r.stdout
+    # a folder is walked; one with no policy or model files is said to be empty, not an error
+    assert f"no policy or model files found in {tmp_path}" in r.stderr
+    (tmp_path / "sub").mkdir()
+    r = run_cli("build", str(tmp_path / "sub"))
+    assert r.returncode == 0 and "no model files found" in r.stderr
 
 
 def test_file_size_limit_is_a_finding_and_raisable(write):

@@ -18,8 +18,8 @@ from typing import Any
 
 from .findings import Finding, sorted_findings
 from .plan import Plan
-from .text import shown
-from .validate import check_path
+from .text import escape, shown
+from .validate import ValidationResult, check_path
 from .yamlload import DEFAULT_LIMITS, Limits
 
 JSON_KEYS = ("layer", "layer_type", "arg", "kind", "role", "class_name", "config", "seed", "seed_source",
@@ -64,30 +64,34 @@ def render_table(rows: list[dict[str, Any]]) -> str:
 
 
 def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS,
-                 allow_outside: bool = False) -> tuple[list[Finding], str]:
+                 allow_outside: bool = False, data: bytes | None = None) -> tuple[list[Finding], str]:
     """(findings, output): the table (text) or document (JSON) of a model file's plan.
 
     An invalid file has no plan: text output is empty (the caller prints the
     findings), JSON output is `{"findings": [...]}`.
     """
-    result = check_path(path, policy=policy, limits=limits, expect="model", allow_outside=allow_outside)
+    result = check_path(path, policy=policy, limits=limits, expect="model", allow_outside=allow_outside, data=data)
     findings = sorted_findings(result.findings)
-    if result.plan is None or result.spec is None:
-        if fmt == "json":
-            return findings, json.dumps({"findings": [f.as_json() for f in findings]}, indent=2)
-        return findings, ""
-    rows = rows_for(result.plan)
     if fmt == "json":
-        out = {"model": result.spec.name, "policy": result.plan.policy.name,
-               "seed": result.spec.seed,
-               "slots": [{k: r[k] for k in JSON_KEYS} for r in rows],
-               "groups": [{"label": g.label, "kind": g.kind, "class_name": g.class_name,
-                           "slots": [s.label() for s in g.slots], "verdict": g.word(),
-                           "decided_by": g.verdict.decided_by, "allow_reason": g.suppressed_by}
-                          for g in result.plan.sharing_groups()],
-               "findings": [f.as_json() for f in findings]}
-        return findings, json.dumps(out, indent=2)
+        return findings, json.dumps(explain_document(path, result, findings), indent=2)
+    if result.plan is None or result.spec is None:
+        return findings, ""
     head = f"model {shown(result.spec.name)} under policy {shown(result.plan.policy.name)}"
     if result.spec.seed is None:
         head += " (no seed: derived seeds are drawn once per build)"
-    return findings, head + "\n" + render_table(rows)
+    return findings, head + "\n" + render_table(rows_for(result.plan))
+
+
+def explain_document(path: str, result: ValidationResult, findings: list[Finding]) -> dict[str, Any]:
+    """The JSON document of one checked model file: its slots and groups, or only its findings."""
+    if result.plan is None or result.spec is None:
+        return {"file": escape(path), "findings": [f.as_json() for f in findings]}
+    rows = rows_for(result.plan)
+    return {"file": escape(path), "model": result.spec.name, "policy": result.plan.policy.name,
+            "seed": result.spec.seed,
+            "slots": [{k: r[k] for k in JSON_KEYS} for r in rows],
+            "groups": [{"label": g.label, "kind": g.kind, "class_name": g.class_name,
+                        "slots": [s.label() for s in g.slots], "verdict": g.word(),
+                        "decided_by": g.verdict.decided_by, "allow_reason": g.suppressed_by}
+                       for g in result.plan.sharing_groups()],
+            "findings": [f.as_json() for f in findings]}

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from .findings import Finding, sorted_findings
 from .rules import rule_info
+from .version import VERSION
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -28,8 +29,27 @@ def _rule_descriptor(rule_id: str) -> dict:
             "properties": {"category": info.category}}
 
 
-def format_text(findings: Iterable[Finding]) -> str:
-    return "\n".join(f.text_with_help() for f in sorted_findings(findings))
+_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "location": "\x1b[1m", "help": "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def format_text(findings: Iterable[Finding], color: bool = False) -> str:
+    """One line per finding (`file:line:col: severity rule: message`), its help indented below when it has one.
+
+    `color` marks the location, severity and help with ANSI colours (the CLI asks for them only on a terminal).
+    """
+    lines = [f.text_with_help() for f in sorted_findings(findings)]
+    if not color:
+        return "\n".join(lines)
+    out = []
+    for f, text in zip(sorted_findings(findings), lines):
+        head, _, rest = text.partition("\n")
+        location = f"{f.file}:{f.line}:{f.column}:"
+        sev = _COLORS.get(f.severity, "")
+        head = (f"{_COLORS['location']}{location}{_RESET} {sev}{f.severity}{_RESET}"
+                + head[len(location) + 1 + len(f.severity):])
+        out.append(head + (f"\n{_COLORS['help']}{rest}{_RESET}" if rest else ""))
+    return "\n".join(out)
 
 
 def format_json(findings: Iterable[Finding]) -> str:
@@ -40,7 +60,7 @@ def _level(f: Finding) -> str:
     return {"error": "error", "warning": "warning"}.get(f.severity, "note")
 
 
-def format_sarif(findings: Iterable[Finding], version: str = "0.1.0") -> str:
+def format_sarif(findings: Iterable[Finding], version: str = VERSION) -> str:
     fs = sorted_findings(findings)
     rule_ids = sorted({f.rule for f in fs})
     rules = [_rule_descriptor(r) for r in rule_ids]

@@ -7,7 +7,7 @@ built-in defaults; `policyfactory config` prints the effective settings and
 where each came from.
 
     [tool.policyfactory]
-    policy = "policies/team.yaml"      # default policy for model files that name none on the command line
+    policy = "policies/team.yaml"      # judge models by this policy (a built-in name, or a path from this file)
     exclude = ["experiments/*"]       # globs, for folders walked by every command
     format = "text"                    # text | json | sarif | github
     max-bytes = 5242880
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding
+from .references import builtin_path
 from .rules import INVALID, RULES
 from .text import did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS
@@ -131,6 +132,8 @@ def _apply(settings: Settings, table: dict, path: str, where: str) -> list[Findi
             if problem:
                 findings.append(Finding(path, 1, 1, "schema-value", f"{where}: {problem}"))
             else:
+                if key == "policy" and builtin_path(value) is None and not os.path.isabs(value):
+                    value = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
                 settings.override(key, value, where)
     return findings
 

@@ -37,6 +37,7 @@ class Source:
 
     path: str
     data: bytes | None = None  # standard input
+    origin: str = ""  # the folder it was found in, when a folder was walked
 
     @property
     def base_dir(self) -> str:
@@ -61,34 +62,49 @@ def _git_visible(folder: str) -> set[str] | None:
             for p in done.stdout.split(b"\0") if p}
 
 
-def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS) -> list[str]:
-    """YAML files under `folder` that declare a kind, sorted; hidden folders and git-ignored files skipped."""
+SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")  # saved Keras models, for `audit` of a folder
+
+
+def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
+         kinds: tuple[str, ...] = ("policy", "model"), saved: bool = False) -> list[str]:
+    """Files under `folder`, sorted: YAML files that declare one of `kinds` (and saved models when `saved`);
+    hidden folders and files, `exclude` globs and git-ignored files are skipped."""
     visible = _git_visible(folder)
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _excluded(os.path.join(root, d), excludes))
         for name in sorted(files):
             path = os.path.join(root, name)
-            if not name.endswith(YAML_SUFFIXES) or name.startswith(".") or _excluded(path, excludes):
+            is_saved = saved and name.lower().endswith(SAVED_SUFFIXES)
+            if not (is_saved or name.endswith(YAML_SUFFIXES)) or name.startswith(".") or _excluded(path, excludes):
                 continue
             if visible is not None and os.path.realpath(path) not in visible:
                 continue
-            if declares_kind(path, limits) is not None:
+            if is_saved or declares_kind(path, limits) in kinds:
                 found.append(path)
     return found
 
 
+class SourceError(ValueError):
+    """A command line's paths that cannot be read as sources (standard input named twice)."""
+
+
 def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: str | None = None,
-           limits: Limits = DEFAULT_LIMITS) -> list[Source]:
-    """The sources of a command line's paths: files as given, folders walked, `-` read from standard input once."""
+           limits: Limits = DEFAULT_LIMITS, kinds: tuple[str, ...] = ("policy", "model"),
+           saved: bool = False) -> list[Source]:
+    """The sources of a command line's paths: files as given (unless excluded), folders walked,
+    `-` read from standard input once (at most `limits.max_bytes` + 1 bytes: the loader refuses more)."""
     out: list[Source] = []
     excludes = tuple(excludes)
+    read_stdin = False
     for p in paths:
         if p == "-":
-            data = sys.stdin.buffer.read(limits.max_bytes + 1)
-            out.append(Source(stdin_name or "<stdin>", data))
+            if read_stdin:
+                raise SourceError("'-' (standard input) can be given once")
+            read_stdin = True
+            out.append(Source(stdin_name or "<stdin>", sys.stdin.buffer.read(limits.max_bytes + 1)))
         elif os.path.isdir(p):
-            out.extend(Source(f) for f in walk(p, excludes, limits))
+            out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved))
         elif not _excluded(p, excludes):
             out.append(Source(p))
     return out

@@ -41,6 +41,15 @@ def escape(text: str) -> str:
     return _UNSAFE.sub(_code, text)
 
 
+def plural(n: int, word: str) -> str:
+    """`1 layer`, `2 layers`: counts in messages read as English.
+
+        >>> plural(1, "layer"), plural(3, "parameter")
+        ('1 layer', '3 parameters')
+    """
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def shorten(text: str, limit: int = SHOWN_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

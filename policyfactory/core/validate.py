@@ -22,8 +22,8 @@ from .modelfile import ModelSpec, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
-from .text import shown
-from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file, plain_copy
+from .text import plural, shown
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
 
 KIND_CHOICES = ("policy", "model")
 
@@ -96,10 +96,6 @@ def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIM
     return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.plan)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def model_summary(name: str, n_layers: int, plan: Plan) -> str:
     """'model 'x' (3 layers, 1 sharing group, policy 'recurrent')' and what the groups are."""
     groups = plan.sharing_groups()
@@ -115,10 +111,17 @@ def model_summary(name: str, n_layers: int, plan: Plan) -> str:
 
 
 def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
-               allow_outside: bool = False) -> ValidationResult:
-    """Load and check one file: findings, and for a model its spec, policy and plan."""
+               allow_outside: bool = False, data: bytes | None = None) -> ValidationResult:
+    """Load and check one file: findings, and for a model its spec, policy and plan.
+
+    `data` is the file's content when it does not come from `path` (standard
+    input named by `--stdin-filename`): findings name `path`, and its relative
+    references are read from `path`'s folder.
+    """
     try:
-        loaded = load_file(os.fspath(path), limits)
+        name = os.fspath(path)
+        loaded = (load_file(name, limits) if data is None
+                  else load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name))))
     except InvalidInput as exc:
         return ValidationResult(exc.findings)
     return validate_loaded(loaded, policy=policy, limits=limits, expect=expect, allow_outside=allow_outside)

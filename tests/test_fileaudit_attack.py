@@ -110,3 +110,24 @@ def test_a_config_that_is_not_a_json_object_is_invalid_input(tmp_path, text, wha
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stdout.splitlines()[0] == (f"{path}:1:1: error audit-load: config.json holds a JSON {what}, not the "
                                         f"object Keras writes: not a Keras model file")
+
+
+@pytest.mark.parametrize("entry, where, words", [
+    ("weights: [a/kernel, b/kernel]\n    reason: '   '", "4:13", "'reason' is blank"),
+    ("weights: [a/kernel]\n    reason: only one", "3:14", "'weights' names only 'a/kernel'"),
+    ("slots: [a.kernel_initializer]\n    reason: only one", "3:12", "'slots' names only 'a.kernel_initializer'"),
+])
+def test_an_allow_entry_with_a_blank_reason_or_a_single_name_is_invalid_input(tmp_path, entry, where, words):
+    # A single name is no group: `weights: [a/kernel]` silenced the correlation of a, b and c.
+    init = keras.initializers.HeNormal()
+    inp = keras.Input((32,))
+    x = inp
+    for name in "abc":
+        x = keras.layers.Dense(32, name=name, kernel_initializer=init)(x)
+    path = str(tmp_path / "m.keras")
+    keras.Model(inp, x).save(path)
+    allow = tmp_path / "allow.yaml"
+    allow.write_text(f"allow:\n  - rule: correlated-weights\n    {entry}\n")
+    r = run_cli("audit", "--allow", str(allow), path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stdout.startswith(f"{allow}:{where}: error schema-value: {words}"), r.stdout

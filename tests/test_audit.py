@@ -131,20 +131,29 @@ def test_one_shared_he_normal_on_three_dense_layers_is_one_finding_naming_all_th
     assert r.returncode == 1 and len(corr) == 1 and corr[0]["weights"] == ["a/kernel", "b/kernel", "c/kernel"]
 
 
-def test_a_pair_differing_in_one_sign_is_found_live_and_in_the_file(tmp_path):
+@pytest.mark.parametrize("which", ["smallest", "largest"])
+def test_a_pair_differing_in_one_sign_is_found_live_and_in_the_file(tmp_path, which):
+    # Flipping the largest value lowers r to about 0.99 (below the 0.999 threshold); the
+    # magnitudes stay identical, and the finding says how many signs differ.
     model = dense_stack(["he_normal", "he_normal", "he_normal"], units=64, names=["a", "b", "c"])
     kernel = model.get_layer("a").kernel.numpy()
     flipped = kernel.copy()
-    at = int(np.argmin(np.abs(flipped.flat[:8])))  # among the first values: a sign fingerprint would differ at once
+    pick = np.argmin if which == "smallest" else np.argmax
+    at = int(pick(np.abs(flipped.flat[:4096])))
     flipped.flat[at] = -flipped.flat[at]
     model.get_layer("b").kernel.assign(flipped)
     (f,) = pf.audit(model)
     assert f.rule == "correlated-weights" and f.data["weights"] == ["a/kernel", "b/kernel"]
-    assert "are correlated (r = 0.99" in f.message and f.data["evidence"]["identical"] is False
+    assert "identical in magnitude (1 sign differs)" in f.message
+    assert f.data["evidence"]["identical"] is False and f.data["evidence"]["sign_differences"] == 1
     path = str(tmp_path / "m.keras")
     model.save(path)
-    r = run_cli("audit", path)
-    assert r.returncode == 1 and "a/kernel and b/kernel are correlated (r = 0.99" in r.stdout
+    for saved in (path, str(tmp_path / "m.h5")):
+        if saved.endswith(".h5"):
+            model.save(saved)
+        r = run_cli("audit", saved)
+        assert r.returncode == 1 and "a/kernel and b/kernel are identical in magnitude (1 sign differs)" in r.stdout
+        assert "Traceback" not in r.stderr
 
 
 def test_shared_zeros_is_allowed_under_stateless_and_denied_under_strict():

@@ -170,7 +170,7 @@ def test_an_allow_file_accepts_a_named_group_and_reports_entries_that_match_noth
                      "    weights: [a/kernel, c/kernel]\n"
                      "    reason: Tied on purpose.\n"
                      "  - rule: correlated-weights\n"
-                     "    weights: [nowhere/kernel]\n"
+                     "    weights: [nowhere/kernel, elsewhere/kernel]\n"
                      "    reason: A stale entry.\n")
     r = run_cli("audit", "--format", "json", "--allow", str(allow), files["shared.keras"])
     (f,) = json.loads(r.stdout)["findings"]

@@ -62,6 +62,17 @@ def check_allow_loaded(loaded: Loaded) -> tuple[tuple[Allow, ...], list[Finding]
             findings.append(loaded.finding(("allow", i), "schema-missing-key",
                                            "an allow entry names the group it accepts: give 'weights:' or 'slots:'"))
             continue
+        if not entry.reason.strip():
+            findings.append(loaded.finding(("allow", i, "reason"), "schema-value",
+                                           "'reason' is blank: say why this sharing is deliberate"))
+            continue
+        if len(entry.weights) + len(entry.slots) < 2:
+            # one name is no group: the entry would accept whatever else turns out to share with it
+            key, names = ("weights", entry.weights) if entry.weights else ("slots", entry.slots)
+            findings.append(loaded.finding(("allow", i, key), "schema-value",
+                                           f"'{key}' names only '{names[0]}': a shared group has two or more "
+                                           f"members; name every one the entry accepts"))
+            continue
         line, col = loaded.mark(("allow", i))
         out.append(Allow(entry.rule, tuple(entry.slots), entry.reason.strip(), loaded.file, line, col,
                          tuple(entry.weights)))

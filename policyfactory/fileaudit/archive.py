@@ -114,8 +114,17 @@ def read_config(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Any:
     return parse_config(path, data, CONFIG)
 
 
-def parse_config(path: str, data: bytes | str, what: str) -> Any:
-    return parse_json(data, what, lambda text: refuse(path, "audit-load", text))
+def parse_config(path: str, data: bytes | str, what: str) -> dict:
+    """A saved model's config: a JSON object (`{"class_name": ..., "config": {...}}`), else refused."""
+    config = parse_json(data, what, lambda text: refuse(path, "audit-load", text))
+    if not isinstance(config, dict):
+        raise refuse(path, "audit-load", f"{what} holds a JSON {_json_type(config)}, not the object Keras "
+                                         f"writes: not a Keras model file")
+    return config
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
 
 def _stored_window(path: str, fd: int, info: zipfile.ZipInfo) -> Window:

@@ -88,6 +88,10 @@ class WeightSample:
     size: int  # all values of the weight
     skip: str | None = None
     group: str | None = None  # sharing-group key of the initializer that made it, when known
+    # The initializer is unknown and the weight is a vector (a custom layer's bias or norm scale, most
+    # likely zeros or ones moved by training, where layers get alike updates): only values identical
+    # (up to signs) to another weight's count as one stream, never a mere correlation.
+    exact_only: bool = False
 
 
 @dataclass
@@ -97,8 +101,10 @@ class StreamGroup:
     indexes: list[int]
     paths: list[str]
     identical: bool  # every found pair identical over its common values
-    lowest_r: float  # the lowest |r| among the found pairs
+    lowest_r: float  # the lowest |r| among the found pairs (of their magnitudes, for a pair found by them)
     values: int  # the fewest common values any found pair was compared on
+    sign_differences: int | None = None  # every pair equal in magnitude: the most values differing in sign
+    by_magnitude: bool = False  # some pair correlates in magnitude only (signs differ)
 
 
 @dataclass
@@ -140,12 +146,15 @@ def leading_values(array: Any, shape: Sequence[int], n: int = SAMPLE,
     if math.prod(shape) == 0:
         return np.zeros(0)
     part = array[leading_index(shape, n)] if shape else array
-    return np.asarray(to_numpy(part), dtype=np.float32).ravel()[:n]
+    values = np.asarray(to_numpy(part), dtype=np.float32).ravel()[:n]
+    # A NaN or an infinity would make every correlation with this weight NaN and hide the rest of its
+    # values: it counts as 0, so a weight with one bad value is still compared on all the others.
+    return values if np.isfinite(values).all() else np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def constant_like(values: np.ndarray) -> bool:
-    """Too few distinct values to carry a random stream (zeros, ones, identity, a constant), or not finite."""
-    if values.size < MIN_SIZE or not np.isfinite(values).all():
+    """Too few distinct values to carry a random stream (zeros, ones, identity, a constant)."""
+    if values.size < MIN_SIZE:
         return True
     return np.unique(values[:256]).size < MIN_DISTINCT and np.unique(values).size < MIN_DISTINCT
 
@@ -262,13 +271,28 @@ def _pairs_at_length(prefixes: _Prefixes, rows: np.ndarray, cols: np.ndarray, n:
 
 
 def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float, int]]:
-    """Every pair (i, j, r, n) of compared weights whose first n common values have |r| > THRESHOLD.
+    """Every pair (i, j, r, n) of compared weights whose first n common values, or their magnitudes,
+    have |r| > THRESHOLD (r of the values when they pass, else of the magnitudes).
+
+    Magnitudes find a copy with flipped signs: one flipped value of size z among n lowers r by
+    about 2 z^2 / n, below the threshold for a typical value of a 1,024-value weight, while the
+    magnitudes stay identical.
+    """
+    found: dict[tuple[int, int], tuple[float, int]] = {}
+    for magnitudes in (False, True):
+        for i, j, r, n in _pairs(weights, magnitudes):
+            found.setdefault((i, j), (r, n))
+    return sorted((i, j, r, n) for (i, j), (r, n) in found.items())
+
+
+def _pairs(weights: Sequence[WeightSample], magnitudes: bool) -> list[tuple[int, int, float, int]]:
+    """The pairs of `stream_pairs`, of the values or of their magnitudes.
 
     A pair is compared on its common length n (the shorter sample); weights are taken
     length by length, each against itself and every longer one.
     """
     live = [i for i, w in enumerate(weights) if w.skip is None]
-    samples = [weights[i].values for i in live]
+    samples = [np.abs(weights[i].values) if magnitudes else weights[i].values for i in live]
     sizes = np.array([s.size for s in samples], dtype=np.int64)
     lengths = sorted(set(sizes.tolist()))
     prefixes = _Prefixes(samples)
@@ -281,20 +305,24 @@ def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float,
         for a, b, r in _pairs_at_length(prefixes, rows, cols, n):
             i, j = sorted((live[a], live[b]))
             out.append((i, j, r, n))
-    return sorted(out)
+    return out
 
 
 def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool] = lambda key: False
                   ) -> list[StreamGroup]:
     """Weights drawn from one stream, as groups (union of pairs); pairs from one allowed sharing group are dropped."""
     union = _Union(len(weights))
-    found: dict[tuple[int, int], tuple[float, int, bool]] = {}
+    found: dict[tuple[int, int], tuple[float, int, bool, int | None, bool]] = {}
     for i, j, r, n in stream_pairs(weights):
         gi, gj = weights[i].group, weights[j].group
         if gi is not None and gi == gj and allowed(gi):
             continue
-        identical = bool(np.array_equal(weights[i].values[:n], weights[j].values[:n]))
-        found[(i, j)] = (abs(r), n, identical)
+        x, y = weights[i].values[:n], weights[j].values[:n]
+        identical = bool(np.array_equal(x, y))
+        flips = int(np.count_nonzero(x != y)) if np.array_equal(np.abs(x), np.abs(y)) else None
+        if (weights[i].exact_only or weights[j].exact_only) and flips is None:
+            continue
+        found[(i, j)] = (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD)
         union.join(i, j)
     members: dict[int, list[int]] = {}
     for i, j in found:
@@ -308,8 +336,11 @@ def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool
     for root in sorted(members):
         idx = members[root]
         evidence = [v for (i, _j), v in found.items() if union.find(i) == root]
+        signs = [e[3] for e in evidence if e[3] is not None]
         groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in evidence),
-                                  min(e[0] for e in evidence), min(e[1] for e in evidence)))
+                                  min(e[0] for e in evidence), min(e[1] for e in evidence),
+                                  max(signs) if len(signs) == len(evidence) else None,
+                                  any(e[4] for e in evidence)))
     return groups
 
 
@@ -322,14 +353,26 @@ def _r(r: float) -> str:
     return f"{math.floor(r * 1e6) / 1e6:.6f}"
 
 
+def _evidence(group: StreamGroup) -> str:
+    if group.identical:
+        return "identical"
+    if group.sign_differences is not None:
+        k = group.sign_differences
+        return (f"identical in magnitude ({'' if len(group.paths) == 2 else 'at most '}{k:,} "
+                f"sign{'s' if k != 1 else ''} differ{'s' if k == 1 and len(group.paths) == 2 else ''})")
+    what = " in magnitude" if group.by_magnitude and len(group.paths) == 2 else \
+        " in value or in magnitude" if group.by_magnitude else ""
+    return (f"correlated{what} (r = {_r(group.lowest_r)})" if len(group.paths) == 2
+            else f"identical or correlated{what} (lowest r = {_r(group.lowest_r)})")
+
+
 def stream_finding(group: StreamGroup, file: str) -> Finding:
-    how = ("identical" if group.identical
-           else f"correlated (r = {_r(group.lowest_r)})" if len(group.paths) == 2
-           else f"identical or correlated (lowest r = {_r(group.lowest_r)})")
+    how = _evidence(group)
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
     data = {"weights": group.paths,
-            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values}}
+            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values,
+                         "sign_differences": group.sign_differences}}
     return Finding(file, 1, 1, "correlated-weights", message, data=data)
 
 

@@ -81,8 +81,10 @@ def _initializer(lc: LayerConfig, layout: str, arg: str) -> tuple[str, dict] | N
     return (slot.default, {}) if slot is not None and slot.default else None
 
 
-def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None) -> tuple[str | None, str | None]:
-    """Why a variable is not compared (deterministic initializer, statistics), and its initializer's group."""
+def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None
+                    ) -> tuple[str | None, str | None, bool]:
+    """Why a variable is not compared (deterministic initializer, statistics), its initializer's group,
+    and whether its initializer is known."""
     arg = None
     if name is not None and found is not None:
         lc, layout = found
@@ -91,11 +93,11 @@ def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None) -> 
         comp = _initializer(lc, layout, arg) if arg is not None else None
         if comp is not None:
             if deterministic_class("initializer", comp[0]):
-                return f"deterministic initializer {comp[0]}", None
-            return None, group_key("initializer", comp[0], comp[1], None)
+                return f"deterministic initializer {comp[0]}", None, True
+            return None, group_key("initializer", comp[0], comp[1], None), True
     if name in STATISTICS and arg is None:
-        return "normalization statistic", None
-    return None, None
+        return "normalization statistic", None, True
+    return None, None, False
 
 
 def _weight(path: str, v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] | None,
@@ -104,10 +106,10 @@ def _weight(path: str, v: SavedVariable, name: str | None, found: tuple[LayerCon
     values = sample(v.dataset, path, limits)
     if values is None:
         return WeightSample(label, np.zeros(0, np.float32), int(v.dataset.size), skip="not floating point")
-    skip, group = _skip_and_group(name, found)
+    skip, group, known = _skip_and_group(name, found)
     if skip is None and (v.dataset.size < MIN_SIZE or constant_like(values)):
         skip = "constant or tiny"
-    return WeightSample(label, values, int(v.dataset.size), skip, group)
+    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1)
 
 
 def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, ...], LayerConfig],

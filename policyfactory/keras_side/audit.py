@@ -219,11 +219,12 @@ def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras
     size = int(np.prod(shape)) if shape else 1
     values = leading_values(var, shape, SAMPLE, _to_numpy(tf_keras))
     name = _variable_name(var)
-    skip, group, arg = None, None, None
+    skip, group, arg, known = None, None, None, False
     if node is not None and node.layer_type is not None:
         arg = slot_of(name, {a for a, s in node.layer_type.slots.items() if s.kind == "initializer"})
         found = slot_holder(node.layer, arg) if arg is not None else None
         comp = getattr(*found) if found is not None else None
+        known = comp is not None
         if comp is not None and deterministic_class("initializer", _class_name("initializer", comp)):
             skip = f"deterministic initializer {_class_name('initializer', comp)}"
         elif comp is not None:
@@ -232,7 +233,7 @@ def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras
         skip = "normalization statistic"
     if skip is None and (size < MIN_SIZE or constant_like(values)):
         skip = "constant or tiny"
-    return WeightSample(path, values, size, skip, group)
+    return WeightSample(path, values, size, skip, group, exact_only=not known and len(shape) <= 1)
 
 
 def live_weights(model: Any, tree: list[LiveLayer], key_of: KeyOf = live_key) -> list[WeightSample]:

@@ -503,8 +503,9 @@ def cmd_audit(args) -> int:
         path = src.path
         try:
             if src.data is None and not os.path.isfile(path):
-                raise InvalidInput(Finding(path, 1, 1, "file-unreadable",
-                                           "is a directory, not a model file" if os.path.isdir(path) else "no such file"))
+                why = ("is a directory, not a model file" if os.path.isdir(path)
+                       else "is not a regular file" if os.path.exists(path) else "no such file")
+                raise InvalidInput(Finding(path, 1, 1, "file-unreadable", why))
             if policy is not None and src.data is None and path in saved:
                 from .fileaudit.files import audit_file  # numpy and h5py, never Keras
 
@@ -518,7 +519,12 @@ def cmd_audit(args) -> int:
         findings.extend(report.findings)
         if exit_code(report.findings) == EXIT_OK:
             ok_lines.append(_ok_line(path, report))
-    findings += [unused_allow(a) for a, was_used in zip(allows, used) if not was_used]
+    if allows:
+        from .core.rules import RULES
+        from .core.text import Suggester
+
+        known = Suggester([*RULES, *(r.id for r in policy.rules)] if policy is not None else RULES)
+        findings += [unused_allow(a, known) for a, was_used in zip(allows, used) if not was_used]
     return _finish(args, findings, ok_lines)
 
 

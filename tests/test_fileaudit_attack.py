@@ -131,3 +131,33 @@ def test_an_allow_entry_with_a_blank_reason_or_a_single_name_is_invalid_input(tm
     r = run_cli("audit", "--allow", str(allow), path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stdout.startswith(f"{allow}:{where}: error schema-value: {words}"), r.stdout
+
+
+def test_a_fifo_a_repeated_config_key_and_a_misspelt_allow_rule_read_well(tmp_path):
+    import os
+    fifo = tmp_path / "f.keras"
+    os.mkfifo(fifo)
+    r = run_cli("audit", str(fifo))  # returns at once: a FIFO is never opened
+    assert r.returncode == 2 and "f.keras:1:1: error file-unreadable: is not a regular file" in r.stdout
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(2, name="d")(inp))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    text = members["config.json"].decode()
+    members["config.json"] = ('{"class_name": "Sequential", ' + text[1:]).encode()  # "class_name" twice
+    twice = tmp_path / "twice.keras"
+    with zipfile.ZipFile(twice, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    for command, rule in (("audit", "audit-load"), ("export", "export-input")):
+        r = run_cli(command, str(twice))
+        out = r.stdout + r.stderr
+        assert r.returncode == 2 and rule in out and "repeats the key 'class_name'" in out, out
+
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("allow:\n  - {rule: correlated-weight, weights: [a/kernel, b/kernel], reason: tied}\n")
+    r = run_cli("audit", str(path), "--allow", str(allow))
+    assert r.returncode == 0 and "unused-allow" in r.stdout and "did you mean 'correlated-weights'" in r.stdout

@@ -15,6 +15,10 @@ words) by the exception factory it passes.
     Traceback (most recent call last):
     ...
     ValueError: refused: config.json declares 8 bytes, more than the limit (4 bytes)
+    >>> parse_json('{"a": 1, "a": 2}', "config.json", ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: config.json repeats the key 'a' in one object: which one Keras reads is not defined, so the file is not judged
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import json
 import zipfile
 from collections.abc import Callable
 from typing import Any
+
+from .text import shown
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a model's config.json larger than this is refused before it is read
 
@@ -51,6 +57,22 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int, refuse: Callable[[st
 def parse_json(data: bytes | str, what: str, refuse: Callable[[str], Exception]) -> Any:
     """JSON data, or `refuse` with the parser's first words (never the whole text)."""
     try:
-        return json.loads(data)
+        return json.loads(data, object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise refuse(f"{what} repeats the key {shown(exc.args[0])} in one object: which one Keras reads is "
+                     f"not defined, so the file is not judged") from None
     except (ValueError, RecursionError) as exc:
         raise refuse(f"{what} is not valid JSON: {str(exc)[:200]}") from None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out

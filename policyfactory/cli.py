@@ -48,7 +48,27 @@ def _bounded(low: int, high: int):
     return parse
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Ignored:
+    """Stands in for the subparser of a command that is not being run: its arguments are not built."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+
+class _Subcommands:
+    """`add_subparsers()` that builds only the command being run (every command when `only` is None)."""
+
+    def __init__(self, action, only: str | None):
+        self.action, self.only = action, only
+
+    def add_parser(self, name: str, **kwargs):
+        if self.only is None or name == self.only:
+            return self.action.add_parser(name, **kwargs)
+        return _Ignored()
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that command's subparser (start-up: a run builds one, not nine)."""
     p = argparse.ArgumentParser(
         prog="policyfactory",
         description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
@@ -56,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                "in the nearest pyproject.toml, or policyfactory.toml (policyfactory config shows them).",
     )
     p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
 
     def common(sp, policy=True, formats=FORMATS, exit_zero=True, paths=False):
         sp.add_argument("--format", choices=formats, default=None,
@@ -605,7 +625,9 @@ def _gc_paused() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    words = sys.argv[1:] if argv is None else argv
+    first = next((w for w in words if not w.startswith("-")), None)
+    parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

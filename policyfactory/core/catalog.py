@@ -42,6 +42,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 @dataclass(frozen=True)
 class Slot:
+    """One component slot of a layer type: its constructor argument, kind, role and default."""
+
     arg: str  # e.g. "kernel_initializer"
     kind: str  # initializer | regularizer | constraint
     role: str  # e.g. "kernel"
@@ -50,6 +52,8 @@ class Slot:
 
 @dataclass
 class LayerType:
+    """A layer class the catalog knows: its parameters, slots and the sublayers it takes."""
+
     name: str
     params: dict[str, dict]
     required: list[str]
@@ -60,6 +64,8 @@ class LayerType:
 
 @dataclass
 class ComponentType:
+    """An initializer, regularizer or constraint class: its parameters and whether it draws a random stream."""
+
     kind: str
     name: str
     aliases: list[str]
@@ -71,6 +77,8 @@ class ComponentType:
 
 @dataclass
 class Catalog:
+    """Every layer and component class a file may name, generated from the installed Keras."""
+
     keras_version: str
     layers: dict[str, LayerType]
     layer_aliases: dict[str, str]

@@ -71,7 +71,7 @@ class LayerEntry(StrictModel):
     Wrappers take the wrapped layer under `layer:` (RNN: `cell:`).
     """
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     type: str
     name: Optional[str] = None
@@ -107,6 +107,8 @@ class ModelFile(StrictModel):
 
 @dataclass
 class LayerNode:
+    """One checked layer of a model file: type, arguments, components, inputs and sublayers."""
+
     type: str  # canonical catalog name
     name: str
     args: dict[str, Any]  # plain Keras arguments
@@ -119,6 +121,8 @@ class LayerNode:
 
 @dataclass
 class ModelSpec:
+    """A checked model file: what the plan and the build read, nothing Keras-specific."""
+
     file: str
     name: str
     seed: int | None
@@ -134,6 +138,8 @@ class ModelSpec:
 
 @dataclass
 class ModelCheck:
+    """What checking a model file found, and its spec when it has one."""
+
     findings: list[Finding] = field(default_factory=list)
     spec: ModelSpec | None = None
     plan: Plan | None = None

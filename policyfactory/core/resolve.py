@@ -40,6 +40,8 @@ class ComponentUse:
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem with one component value, located relative to the value."""
+
     path: tuple  # relative to the component value
     rule: str
     message: str

@@ -22,7 +22,7 @@ from .yamlload import Loaded
 class StrictModel(BaseModel):
     """Base of every file model: unknown keys refused, no type coercion."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False, defer_build=True)
 
 
 _TYPE_WORDS = {

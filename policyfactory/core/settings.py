@@ -52,6 +52,8 @@ SEVERITIES = ("error", "warning", "off")
 
 @dataclass
 class Settings:
+    """The settings in force and, for each, where it came from (default, file or command line)."""
+
     values: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
     file: str | None = None

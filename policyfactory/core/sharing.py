@@ -61,6 +61,8 @@ class SlotRef:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a sharing group may exist, and which policy rule (or default) decided it."""
+
     allowed: bool
     decided_by: str  # "rule 'x'" or "default (initializer: deny)"
     rule_id: str | None = None
@@ -105,6 +107,8 @@ def _first(a: int | None, b: int | None) -> int | None:
 
 @dataclass
 class Group:
+    """The slots that receive one component or one random stream, and the verdict on them."""
+
     key: str
     label: str  # e.g. "shared 'unit_norm'" or "HeNormal(seed=3)"
     kind: str

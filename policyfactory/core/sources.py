@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +50,8 @@ def _excluded(path: str, excludes: Iterable[str]) -> bool:
 
 def _git_visible(folder: str) -> set[str] | None:
     """Files git does not ignore under `folder` (tracked or not), or None outside a git work tree."""
+    import subprocess  # only when a folder is walked
+
     try:
         done = subprocess.run(["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                               capture_output=True, timeout=60, check=False)

@@ -16,7 +16,6 @@ thousandth unknown name as for the first.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -102,6 +101,8 @@ class Suggester:
                 candidates.extend(self._by_len.get(length, ())[: MAX_CANDIDATES - len(candidates)])
             if len(candidates) >= MAX_CANDIDATES:
                 break
+        import difflib  # only when a name is wrong: not at start-up
+
         close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
         if not close:
             lowered = {c.lower(): c for c in candidates}

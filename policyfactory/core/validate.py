@@ -30,6 +30,8 @@ KIND_CHOICES = ("policy", "model")
 
 @dataclass
 class ValidationResult:
+    """What checking one file gave: findings, and for a model its spec, policy and plan."""
+
     findings: list[Finding] = field(default_factory=list)
     kind: str | None = None
     summary: str = ""

@@ -30,3 +30,32 @@ def write(tmp_path):
         return str(p)
 
     return _write
+
+
+# A policy that allows tied Dense kernel initializers (several tests judge a deliberate tie with it).
+TIED_POLICY = """kind: policy
+version: 1
+name: tied-dense
+extends: strict
+rules:
+  - id: tied-dense-kernels
+    component: initializer
+    layers: [Dense]
+    roles: [kernel]
+    share: allow
+    reason: A deliberate experiment with tied initial weights.
+"""
+
+
+def without_keras(folder) -> dict:
+    """Environment variables for a process in which importing tensorflow or keras fails (a core-only install)."""
+    blocker = folder / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
+        "            raise ImportError('blocked: ' + name, name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _Block())\n")
+    return {"PYTHONPATH": str(folder) + os.pathsep + ROOT}

@@ -19,7 +19,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, TIED_POLICY, run_cli
 
 import policyfactory as pf
 from policyfactory.core.findings import InvalidInput
@@ -47,18 +47,6 @@ print("EXIT", code)
 print("IMPORTED", sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'keras_hub', 'tf_keras')))
 """
 
-TIED_POLICY = """kind: policy
-version: 1
-name: tied-dense
-extends: strict
-rules:
-  - id: tied-dense-kernels
-    component: initializer
-    layers: [Dense]
-    roles: [kernel]
-    share: allow
-    reason: A deliberate experiment with tied initial weights.
-"""
 
 
 def shared_three(init=None):

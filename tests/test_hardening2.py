@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli
+from conftest import EXAMPLES, run_cli, without_keras
 
 import policyfactory as pf
 
@@ -279,16 +279,7 @@ def test_python_api_wrong_types_raise_clear_errors():
 
 
 def test_build_and_audit_without_keras_say_how_to_install_it(tmp_path):
-    blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text(
-        "import sys\n"
-        "class _Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
-        "            raise ImportError('blocked: ' + name, name=name)\n"
-        "        return None\n"
-        "sys.meta_path.insert(0, _Block())\n")
-    env = {"PYTHONPATH": str(tmp_path) + os.pathsep + ROOT}
+    env = without_keras(tmp_path)
     for args in (["build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "o.keras")],
                  ["audit", os.path.join(EXAMPLES, "forecaster.yaml")]):
         r = run_cli(*args, env=env)

@@ -8,7 +8,7 @@ import sys
 import zipfile
 
 import pytest
-from conftest import EXAMPLES, POLICIES, ROOT
+from conftest import EXAMPLES, POLICIES, ROOT, without_keras
 
 PROBE = """
 import sys
@@ -55,16 +55,7 @@ def test_import_policyfactory_is_tensorflow_free():
 
 def test_validate_works_where_tensorflow_cannot_be_imported(tmp_path):
     """Simulate a core-only install: any import of tensorflow/keras fails loudly."""
-    blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text(
-        "import sys\n"
-        "class _Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
-        "            raise ImportError('blocked: ' + name)\n"
-        "        return None\n"
-        "sys.meta_path.insert(0, _Block())\n")
-    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + ROOT)
+    env = dict(os.environ, **without_keras(tmp_path))
     r = subprocess.run([sys.executable, "-m", "policyfactory", "validate", os.path.join(POLICIES, "recurrent.yaml"),
                         os.path.join(EXAMPLES, "forecaster.yaml")], capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -10,7 +10,7 @@ import os
 
 import keras
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, TIED_POLICY
 
 import policyfactory as pf
 from policyfactory.cli import main
@@ -18,19 +18,6 @@ from policyfactory.core.validate import check_path
 from policyfactory.keras_side.audit import _layers
 from policyfactory.keras_side.building import build_from_plan
 from policyfactory.keras_side.introspect import slot_holder
-
-TIED_POLICY = """kind: policy
-version: 1
-name: tied-dense
-extends: strict
-rules:
-  - id: tied-dense-kernels
-    component: initializer
-    layers: [Dense]
-    roles: [kernel]
-    share: allow
-    reason: A deliberate experiment with tied initial weights.
-"""
 
 SHARED_HE = """kind: model
 version: 1

@@ -342,6 +342,25 @@ def test_a_registration_cannot_replace_a_built_in():
         pf.register_layer(Dense)
 
 
+def test_a_registration_ends_once_and_cannot_be_reentered():
+    import keras
+
+    class HalfNorm2(keras.constraints.Constraint):
+        def __call__(self, w):
+            return w * 0.5
+
+    reg = pf.register_component("constraint", HalfNorm2)
+    with reg:
+        assert pf.validate({"kind": "model", "version": 1, "input": {"shape": [4]},
+                            "layers": [{"type": "Dense", "units": 2, "kernel_constraint": "HalfNorm2"}]}) == []
+    reg.__exit__(None, None, None)  # ending twice changes nothing (no RuntimeError from a used token)
+    with pytest.raises(RuntimeError, match="has ended: register it again"), reg:
+        pass
+    fs = pf.validate({"kind": "model", "version": 1, "input": {"shape": [4]},
+                      "layers": [{"type": "Dense", "units": 2, "kernel_constraint": "HalfNorm2"}]})
+    assert [f.rule for f in fs] == ["unknown-component-class"]  # gone once it ended
+
+
 def test_outputs_never_replace_a_policy_file_the_model_reads(tmp_path):
     proj = project(tmp_path)
     (proj / "tied.keras").write_text("kind: policy\nversion: 1\nname: tied\n")  # a policy file with an odd name

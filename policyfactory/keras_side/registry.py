@@ -63,6 +63,7 @@ class Registration:
         self._token = activate(catalog().with_layer(entry) if isinstance(entry, LayerType)
                                else catalog().with_component(entry))
         self._classes_token = _CLASSES.set({**_classes(), key: cls})
+        self._active = True
 
     @property
     def name(self) -> str:
@@ -73,9 +74,14 @@ class Registration:
         return self.entry.slots if isinstance(self.entry, LayerType) else {}
 
     def __enter__(self) -> LayerType | ComponentType:
+        if not self._active:
+            raise RuntimeError(f"the registration of {self.entry.name!r} has ended: register it again")
         return self.entry
 
     def __exit__(self, *exc: Any) -> None:
+        if not self._active:  # ended already: ending twice changes nothing
+            return
+        self._active = False
         _CLASSES.reset(self._classes_token)
         deactivate(self._token)
 

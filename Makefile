@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test lint demo bench catalog fuzz clean
+.PHONY: test lint demo bench catalog coreschema fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(STAMP)
 
 catalog: $(STAMP)
 	$(PY) scripts/gen_catalog.py
+
+coreschema: $(STAMP)
+	$(PY) scripts/gen_coreschema.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -25,35 +25,17 @@ checked with Pydantic like every other file.
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from .findings import Finding, InvalidInput
 from .plan import Allow
-from .schema import StrictModel, validate_as
+from .schema import validate_as
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
-
-
-class AllowFileEntry(StrictModel):
-    """Accept one group on purpose: the rule id, the weights or slots of the group, and why."""
-
-    rule: str = Field(min_length=1, description="A finding's rule (correlated-weights, sharing-violation), "
-                                                "or the policy rule id that decided it.")
-    weights: list[str] = Field(default_factory=list, description="Weight paths as the audit prints them.")
-    slots: list[str] = Field(default_factory=list, description="Slot paths as the audit prints them (layer/path.arg).")
-    reason: str = Field(min_length=1, description="Why this sharing is deliberate.")
-
-
-class AllowFile(StrictModel):
-    """An allow file for `policyfactory audit --allow FILE`."""
-
-    allow: list[AllowFileEntry] = Field(min_length=1)
 
 
 def check_allow_loaded(loaded: Loaded) -> tuple[tuple[Allow, ...], list[Finding]]:
     """(allow entries, findings) of a loaded allow file; every entry names weights or slots."""
     if not isinstance(loaded.value, dict):
         return (), [loaded.finding((), "schema-top-level", "top level must be a mapping with an 'allow:' list")]
-    model, findings = validate_as(AllowFile, loaded.value, loaded)
+    model, findings = validate_as("AllowFile", loaded.value, loaded)
     if model is None:
         return (), findings
     out = []

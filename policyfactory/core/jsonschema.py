@@ -15,12 +15,12 @@ SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 def schema_for(what: str) -> dict[str, Any]:
     if what == "policy":
-        from .policy import PolicyFile
+        from .filemodels import PolicyFile
 
         schema = PolicyFile.model_json_schema()
         title = "policyfactory policy file"
     elif what == "model":
-        from .modelfile import ModelFile
+        from .filemodels import ModelFile
 
         schema = ModelFile.model_json_schema()
         title = "policyfactory model file"

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Literal, Optional, Union
-
-from pydantic import ConfigDict, Field, WithJsonSchema
+from typing import TYPE_CHECKING, Any, Union
 
 from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
 from .catalog import KINDS, LayerType, article, catalog
@@ -23,9 +21,12 @@ from .params import layer_params, output_shape
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
-from .schema import StrictModel, describe, validate_as
+from .schema import describe, validate_as
 from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
+
+if TYPE_CHECKING:
+    from .filemodels import InputSpec, ModelFile
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
 FILE_PATH_ARGS = ("vocabulary", "idf_weights")  # Keras reads a string here as a file path
@@ -33,74 +34,6 @@ ACTIVATION_PARAMS = ("activation", "recurrent_activation")
 # Layers called on a list of their inputs (`Add()([a, b])`); every other layer gets them as positional arguments.
 LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
                               "Attention", "AdditiveAttention"})
-
-
-# -- schema (Pydantic) -------------------------------------------------------------
-
-class InputSpec(StrictModel):
-    """A model input: its shape without the batch dimension (null for any size)."""
-
-    shape: list[Optional[int]]
-    dtype: Optional[str] = None
-
-
-_COMPONENT_SCHEMA = {
-    "anyOf": [
-        {"type": "string", "description": "A Keras identifier: HeNormal, he_normal, l2, unit_norm ..."},
-        {"type": "object", "required": ["class_name"], "additionalProperties": False,
-         "properties": {"class_name": {"type": "string"}, "config": {"type": "object"}}},
-    ]
-}
-# Checked by `_Checker.component` (better messages than a Pydantic union); typed for JSON Schema.
-Component = Annotated[Any, WithJsonSchema(_COMPONENT_SCHEMA)]
-
-
-class SharedDecl(StrictModel):
-    """A component meant to be shared: exactly one of initializer, regularizer, constraint."""
-
-    initializer: Optional[Component] = None
-    regularizer: Optional[Component] = None
-    constraint: Optional[Component] = None
-
-
-class LayerEntry(StrictModel):
-    """A layer: `type:` (a catalog name), optional `name:` and `inputs:`, and Keras's own arguments.
-
-    Component slots (`*_initializer`, `*_regularizer`, `*_constraint`) take a
-    Keras identifier string, a `{class_name, config}` mapping or `{shared: NAME}`.
-    Wrappers take the wrapped layer under `layer:` (RNN: `cell:`).
-    """
-
-    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
-
-    type: str
-    name: Optional[str] = None
-    inputs: Optional[list[str]] = None
-
-
-class AllowEntry(StrictModel):
-    """Suppress a finding on purpose: the rule id, the slots it covers, and why."""
-
-    rule: str
-    slots: list[str] = Field(default_factory=list)
-    reason: str = Field(min_length=1)
-
-
-class ModelFile(StrictModel):
-    """A model file (`kind: model`)."""
-
-    kind: Literal["model"]
-    version: Literal[1]
-    name: Optional[str] = None
-    description: Optional[str] = None
-    policy: str = Field("strict", description="A built-in policy name or a path relative to this file.")
-    seed: Optional[int] = Field(None, description="Reproducible, distinct seeds for every fresh initializer.")
-    input: Optional[InputSpec] = Field(None, description="Sequential model: layers run in order.")
-    inputs: Optional[dict[str, InputSpec]] = Field(None, description="Functional model: named inputs.")
-    outputs: Optional[list[str]] = None
-    shared: dict[str, SharedDecl] = Field(default_factory=dict)
-    layers: list[LayerEntry] = Field(min_length=1)
-    allow: list[AllowEntry] = Field(default_factory=list)
 
 
 # -- the validated, normalized spec -----------------------------------------------
@@ -513,7 +446,7 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
     layers_raw = data.get("layers")
     own_layers = isinstance(layers_raw, list) and bool(layers_raw)
     # Layers are checked by our own checker below, in the same pass: the schema sees a stand-in list.
-    mf, findings = validate_as(ModelFile, {**data, "layers": [{"type": "Dense"}]} if own_layers else data, loaded)
+    mf, findings = validate_as("ModelFile", {**data, "layers": [{"type": "Dense"}]} if own_layers else data, loaded)
     if mf is None:
         if own_layers:  # one pass: a top-level error does not hide the layers' own problems
             ck.layers_best_effort(data)

@@ -16,58 +16,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal, Optional
-
-from pydantic import Field, ValidationError
+from typing import TYPE_CHECKING
 
 from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
 from .resolve import unknown_component, unknown_layer
-from .schema import StrictModel, validate_as
+from .schema import validate_as
 from .text import did_you_mean, shorten, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
-Kind = Literal["initializer", "regularizer", "constraint"]
-Share = Literal["allow", "deny"]
-Scope = Literal["within-layer", "across-layers"]
-
-
-class Rule(StrictModel):
-    """One rule: which sharing groups it covers, and whether they may exist."""
-
-    id: str = Field(min_length=1, description="Stable id, shown in every finding it decides.")
-    component: Kind = Field(description="Component kind the rule covers.")
-    layers: list[str] = Field(default_factory=lambda: ["*"], description="Layer types (catalog names), or ['*'].")
-    roles: list[str] = Field(default_factory=lambda: ["*"], description="Slot roles (kernel, bias, recurrent ...), or ['*'].")
-    classes: list[str] = Field(default_factory=lambda: ["*"], description="Component classes (names or aliases), or ['*'].")
-    scope: Scope = Field("across-layers", description="within-layer: only between slots of one layer; across-layers: any.")
-    share: Share = Field(description="allow or deny.")
-    reason: Optional[str] = Field(None, description="Why; required on allow rules.")
-
-
-class Defaults(StrictModel):
-    """Verdict for a sharing group that no rule decides; deny unless set."""
-
-    initializer: Share = "deny"
-    regularizer: Share = "deny"
-    constraint: Share = "deny"
-
-
-class PolicyFile(StrictModel):
-    """A policy file (`kind: policy`)."""
-
-    kind: Literal["policy"]
-    version: Literal[1]
-    name: str = Field(min_length=1)
-    extends: Optional[str] = Field(None, description="A built-in policy name or a path relative to this file.")
-    description: Optional[str] = None
-    defaults: Optional[Defaults] = None
-    rules: list[Rule] = Field(default_factory=list)
-    allow_suppressions: Optional[bool] = Field(
-        None, description="false: model files may not silence this policy's findings with allow: entries "
-                          "(also for policies that extend this one).")
-
+if TYPE_CHECKING:
+    from .filemodels import PolicyFile, Rule
 
 @dataclass
 class Policy:
@@ -163,7 +123,7 @@ def _extends_target(pf: PolicyFile, loaded: Loaded, seen: set[str], limits: Limi
 def _parse(loaded: Loaded) -> tuple[PolicyFile | None, list[Finding]]:
     if not isinstance(loaded.value, dict):
         return None, [loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: policy'")]
-    return validate_as(PolicyFile, loaded.value, loaded)
+    return validate_as("PolicyFile", loaded.value, loaded)
 
 
 def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
@@ -202,6 +162,10 @@ def _semantic_of_valid_rules(loaded: Loaded, schema_findings: list[Finding]) -> 
     raw_rules = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(raw_rules, list):
         return []
+    from pydantic import ValidationError
+
+    from .filemodels import PolicyFile, Rule  # the error path: Pydantic's own models
+
     rules: list[Rule | None] = []
     for raw in raw_rules:
         try:
@@ -242,9 +206,11 @@ def _blame(top: Loaded, chain: list[tuple[PolicyFile, Loaded]], findings: list[F
 
 def _resolved(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> Policy:
     defaults = dict(parent.defaults) if parent else dict.fromkeys(KINDS, "deny")
-    if pf.defaults is not None:
-        for k in pf.defaults.model_fields_set:
-            defaults[k] = getattr(pf.defaults, k)
+    if pf.defaults is not None:  # only the kinds the file sets: the others stay as the parent has them
+        written = loaded.value.get("defaults") if isinstance(loaded.value, dict) else None
+        for k in written if isinstance(written, dict) else ():
+            if k in KINDS:
+                defaults[k] = getattr(pf.defaults, k)
     rules = (list(parent.rules) if parent else []) + list(pf.rules)
     # a policy cannot re-allow suppressions that a policy it extends forbids
     allow = (parent.allow_suppressions if parent else True) and pf.allow_suppressions is not False

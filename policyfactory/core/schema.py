@@ -10,19 +10,17 @@ string '64'").
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ValidationError
 
+from . import coreschema
 from .findings import Finding
 from .text import did_you_mean, shown
 from .yamlload import Loaded
 
-
-class StrictModel(BaseModel):
-    """Base of every file model: unknown keys refused, no type coercion."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=False, defer_build=True)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 _TYPE_WORDS = {
@@ -73,6 +71,8 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
 
 
 def _inner_model(ann):
+    from pydantic import BaseModel
+
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann
     for arg in getattr(ann, "__args__", ()) or ():
@@ -143,9 +143,21 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
     return out
 
 
-def validate_as(model: type[BaseModel], data: Any, loaded: Loaded, prefix: tuple = ()):
-    """(instance, []) or (None, findings)."""
+def validate_as(name: str, data: Any, loaded: Loaded, prefix: tuple = ()):
+    """(instance, []) or (None, findings): `data` validated as file format `name` (`filemodels.MODELS`).
+
+    A well-formed file is validated by the core schema alone (`coreschema.py`);
+    one that fails is validated again by its Pydantic model, whose errors are
+    mapped to the file's lines.
+    """
     try:
-        return model.model_validate(data), []
+        return coreschema.validate(name, data), []
+    except ValidationError:
+        pass
+    from .filemodels import MODELS
+
+    model = MODELS[name]
+    try:
+        return model.model_validate(data), []  # never here while coreschema.json matches the models (a test)
     except ValidationError as err:
         return None, pydantic_findings(err, loaded, model, prefix)

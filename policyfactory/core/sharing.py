@@ -30,11 +30,14 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
-from .policy import Policy, Rule
+from .policy import Policy
 from .text import shown
+
+if TYPE_CHECKING:
+    from .filemodels import Rule
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+"""The Pydantic models of every file format: policy files, model files and audit allow files.
+
+Why a module of their own: Pydantic builds a model class's validator with much
+machinery that a run does not otherwise need, so these classes are imported
+only where Pydantic itself is the point: the JSON Schemas (`policyfactory
+schema`, the editor schemas), error messages for a file that fails its schema,
+and `scripts/gen_coreschema.py`, which derives from them the core schema that
+validates well-formed files at start-up without importing them
+(`coreschema.py`; a test keeps the two equal).
+
+    >>> PolicyFile.model_validate({"kind": "policy", "version": 1, "name": "p"}).rules
+    []
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys refused, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False, defer_build=True)
+
+
+Kind = Literal["initializer", "regularizer", "constraint"]
+Share = Literal["allow", "deny"]
+Scope = Literal["within-layer", "across-layers"]
+
+
+class Rule(StrictModel):
+    """One rule: which sharing groups it covers, and whether they may exist."""
+
+    id: str = Field(min_length=1, description="Stable id, shown in every finding it decides.")
+    component: Kind = Field(description="Component kind the rule covers.")
+    layers: list[str] = Field(default_factory=lambda: ["*"], description="Layer types (catalog names), or ['*'].")
+    roles: list[str] = Field(default_factory=lambda: ["*"], description="Slot roles (kernel, bias, recurrent ...), or ['*'].")
+    classes: list[str] = Field(default_factory=lambda: ["*"], description="Component classes (names or aliases), or ['*'].")
+    scope: Scope = Field("across-layers", description="within-layer: only between slots of one layer; across-layers: any.")
+    share: Share = Field(description="allow or deny.")
+    reason: Optional[str] = Field(None, description="Why; required on allow rules.")
+
+
+class Defaults(StrictModel):
+    """Verdict for a sharing group that no rule decides; deny unless set."""
+
+    initializer: Share = "deny"
+    regularizer: Share = "deny"
+    constraint: Share = "deny"
+
+
+class PolicyFile(StrictModel):
+    """A policy file (`kind: policy`)."""
+
+    kind: Literal["policy"]
+    version: Literal[1]
+    name: str = Field(min_length=1)
+    extends: Optional[str] = Field(None, description="A built-in policy name or a path relative to this file.")
+    description: Optional[str] = None
+    defaults: Optional[Defaults] = None
+    rules: list[Rule] = Field(default_factory=list)
+    allow_suppressions: Optional[bool] = Field(
+        None, description="false: model files may not silence this policy's findings with allow: entries "
+                          "(also for policies that extend this one).")
+
+
+class InputSpec(StrictModel):
+    """A model input: its shape without the batch dimension (null for any size)."""
+
+    shape: list[Optional[int]]
+    dtype: Optional[str] = None
+
+
+_COMPONENT_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "description": "A Keras identifier: HeNormal, he_normal, l2, unit_norm ..."},
+        {"type": "object", "required": ["class_name"], "additionalProperties": False,
+         "properties": {"class_name": {"type": "string"}, "config": {"type": "object"}}},
+    ]
+}
+# Checked by `_Checker.component` (better messages than a Pydantic union); typed for JSON Schema.
+Component = Annotated[Any, WithJsonSchema(_COMPONENT_SCHEMA)]
+
+
+class SharedDecl(StrictModel):
+    """A component meant to be shared: exactly one of initializer, regularizer, constraint."""
+
+    initializer: Optional[Component] = None
+    regularizer: Optional[Component] = None
+    constraint: Optional[Component] = None
+
+
+class LayerEntry(StrictModel):
+    """A layer: `type:` (a catalog name), optional `name:` and `inputs:`, and Keras's own arguments.
+
+    Component slots (`*_initializer`, `*_regularizer`, `*_constraint`) take a
+    Keras identifier string, a `{class_name, config}` mapping or `{shared: NAME}`.
+    Wrappers take the wrapped layer under `layer:` (RNN: `cell:`).
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
+
+    type: str
+    name: Optional[str] = None
+    inputs: Optional[list[str]] = None
+
+
+class AllowEntry(StrictModel):
+    """Suppress a finding on purpose: the rule id, the slots it covers, and why."""
+
+    rule: str
+    slots: list[str] = Field(default_factory=list)
+    reason: str = Field(min_length=1)
+
+
+class ModelFile(StrictModel):
+    """A model file (`kind: model`)."""
+
+    kind: Literal["model"]
+    version: Literal[1]
+    name: Optional[str] = None
+    description: Optional[str] = None
+    policy: str = Field("strict", description="A built-in policy name or a path relative to this file.")
+    seed: Optional[int] = Field(None, description="Reproducible, distinct seeds for every fresh initializer.")
+    input: Optional[InputSpec] = Field(None, description="Sequential model: layers run in order.")
+    inputs: Optional[dict[str, InputSpec]] = Field(None, description="Functional model: named inputs.")
+    outputs: Optional[list[str]] = None
+    shared: dict[str, SharedDecl] = Field(default_factory=dict)
+    layers: list[LayerEntry] = Field(min_length=1)
+    allow: list[AllowEntry] = Field(default_factory=list)
+
+
+class AllowFileEntry(StrictModel):
+    """Accept one group on purpose: the rule id, the weights or slots of the group, and why."""
+
+    rule: str = Field(min_length=1, description="A finding's rule (correlated-weights, sharing-violation), "
+                                                "or the policy rule id that decided it.")
+    weights: list[str] = Field(default_factory=list, description="Weight paths as the audit prints them.")
+    slots: list[str] = Field(default_factory=list, description="Slot paths as the audit prints them (layer/path.arg).")
+    reason: str = Field(min_length=1, description="Why this sharing is deliberate.")
+
+
+class AllowFile(StrictModel):
+    """An allow file for `policyfactory audit --allow FILE`."""
+
+    allow: list[AllowFileEntry] = Field(min_length=1)
+
+
+# name -> model: the file formats `coreschema` validates, and the models their errors are explained with
+MODELS: dict[str, type[BaseModel]] = {"PolicyFile": PolicyFile, "Rule": Rule, "ModelFile": ModelFile,
+                                      "AllowFile": AllowFile}

@@ -1,0 +1,127 @@
+"""The core schema that validates well-formed files at start-up is the Pydantic models' own, and agrees with them."""
+
+import functools
+import glob
+import os
+import subprocess
+import sys
+
+from conftest import EXAMPLES, POLICIES, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from policyfactory.core import coreschema
+from policyfactory.core.coreschema import Record
+from policyfactory.core.filemodels import MODELS
+from policyfactory.core.yamlload import load_file
+
+KIND_TO_MODEL = {"policy": "PolicyFile", "model": "ModelFile"}
+
+
+def test_coreschema_json_is_derived_from_the_models():
+    """Fails after a change to filemodels.py until `make coreschema` is run."""
+    with open(coreschema.PATH, encoding="utf-8") as fh:
+        assert fh.read() == coreschema.dumps(coreschema.derive_all())
+
+
+def plain(value):
+    if isinstance(value, Record):
+        return {k: plain(v) for k, v in vars(value).items() if k != "_record"}
+    if hasattr(value, "model_dump"):
+        return {k: plain(getattr(value, k)) for k in type(value).model_fields} | {
+            k: plain(v) for k, v in (value.model_extra or {}).items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def judged_alike(name, data):
+    """Both accept with the same fields and defaults, or both refuse."""
+    try:
+        ours = coreschema.validate(name, data)
+    except ValidationError:
+        ours = None
+    try:
+        theirs = MODELS[name].model_validate(data)
+    except ValidationError:
+        theirs = None
+    assert (ours is None) == (theirs is None), (name, data)
+    if ours is not None:
+        assert plain(ours) == plain(theirs)
+    return ours is not None
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_files():
+    files = glob.glob(os.path.join(EXAMPLES, "*.yaml")) + glob.glob(os.path.join(POLICIES, "*.yaml"))
+    files += glob.glob(os.path.join(ROOT, "tests", "corpus", "*.yaml"))
+    out = []
+    for path in sorted(files):
+        try:
+            value = load_file(path).value
+        except Exception:  # files the loader refuses never reach a schema
+            continue
+        if isinstance(value, dict) and value.get("kind") in KIND_TO_MODEL:
+            out.append((KIND_TO_MODEL[value["kind"]], value))
+    return tuple(out)
+
+
+def test_every_shipped_and_corpus_file_is_judged_alike():
+    results = [judged_alike(name, value) for name, value in shipped_files()]
+    assert any(results) and not all(results)  # both outcomes are exercised
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.text(max_size=4),
+                    st.sampled_from(["*", "deny", "allow", "initializer", "policy", "model", "Dense"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                      max_leaves=6)
+
+
+def paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from paths(v, prefix + (i,))
+
+
+def mutated(value, path, new, how):
+    if not path:
+        return new if how == "replace" else value
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        out = dict(value)
+        if not rest and how == "delete":
+            out.pop(head, None)
+        elif not rest and how == "add":
+            out[str(head) + "_x"] = new
+        else:
+            out[head] = mutated(value[head], rest, new, how)
+        return out
+    out = list(value)
+    out[head] = mutated(value[head], rest, new, how)
+    return out
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.data())
+def test_mutated_files_are_judged_alike(data):
+    name, value = data.draw(st.sampled_from(shipped_files()))
+    path = data.draw(st.sampled_from(list(paths(value))))
+    how = data.draw(st.sampled_from(["replace", "delete", "add"]))
+    judged_alike(name, mutated(value, path, data.draw(VALUES), how))
+
+
+def test_a_well_formed_file_is_validated_without_building_pydantic_models():
+    code = ("import sys\nfrom policyfactory.cli import main\n"
+            f"code = main(['validate', {os.path.join(EXAMPLES, 'forecaster.yaml')!r}])\n"
+            "assert code == 0, code\n"
+            "assert 'pydantic.main' not in sys.modules, 'Pydantic models were built'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -23,10 +23,9 @@ from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, Policyf
 from .core.formats import FORMATS, format_text, render
 from .core.text import plural, shown
 from .core.version import VERSION
-from .core.yamlload import DEFAULT_LIMITS, Limits
+from .core.yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING, Limits
 from .tfquiet import quiet_tensorflow
 
-MAX_BYTES_CEILING = 1 << 30  # 1 GiB: the loader holds a file in memory
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
 PATH_COMMANDS = ("validate", "explain", "graph", "build", "audit")  # take several paths, folders and `-`
 MODEL_COMMANDS = ("explain", "graph", "build", "audit")  # read model files only (folders: kind: model)
@@ -90,7 +89,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         sp.add_argument("--max-bytes", type=_bounded(1, MAX_BYTES_CEILING), default=None, metavar="N",
                         help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
                              f"at most {MAX_BYTES_CEILING})")
-        sp.add_argument("--max-params", type=_bounded(1, 10**15), default=None, metavar="N",
+        sp.add_argument("--max-params", type=_bounded(1, MAX_PARAMS_CEILING), default=None, metavar="N",
                         help=f"refuse layers estimated to hold more than N weights (default: {DEFAULT_LIMITS.max_params})")
         sp.add_argument("--allow-outside", action="store_true", default=None,
                         help="let policy: and extends: paths written in files point outside the file's project")
@@ -181,7 +180,8 @@ def _settings(args):
         settings.override(key, getattr(args, attr, None))
     if getattr(args, "exclude", None):
         settings.override("exclude", list(settings.values["exclude"]) + args.exclude)
-    settings.override("format", getattr(args, "format", None))
+    if args.command != "config":  # config's --format is how it prints, not a setting
+        settings.override("format", getattr(args, "format", None))
     return settings
 
 
@@ -201,6 +201,12 @@ def _apply_settings(args) -> None:
     choices = {"explain": ("text", "json"), "graph": ("text", "json")}.get(args.command, FORMATS)
     if args.format is None:
         args.format = v["format"] if v["format"] in choices else "text"
+    if settings.origins["policy"] == "command line":
+        from .core.settings import policy_problem
+
+        problem = policy_problem(args.policy)
+        if problem:
+            raise UsageError(f"--policy: {problem}")
 
 
 def _color(args, out=None) -> bool:
@@ -223,8 +229,10 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, 
         return
     if findings:
         print(format_text(findings, color=color), file=out)
-        if not quiet:
-            counts = {c: sum(1 for f in findings if f.category == c) for c in ("invalid", "policy", "warning")}
+        if not quiet:  # by what a finding does to the exit code (a project may raise or lower a rule)
+            counts = {"invalid": sum(1 for f in findings if f.category == "invalid"),
+                      "policy": sum(1 for f in findings if f.severity == "error" and f.category != "invalid"),
+                      "warning": sum(1 for f in findings if f.severity != "error")}
             parts = [plural(n, word) for c, word in (("invalid", "invalid input"), ("policy", "policy finding"),
                                                      ("warning", "warning")) if (n := counts[c])]
             files = len({f.file for f in findings})
@@ -235,12 +243,17 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, 
             print(line, file=out)
 
 
+def _judged(args, findings: list[Finding]) -> list[Finding]:
+    """Findings at the project's rule severities (`[tool.policyfactory.severity]`)."""
+    from .core.settings import apply_severity
+
+    return apply_severity(findings, args.settings.values["severity"])
+
+
 def _finish(args, findings: list[Finding], ok_lines: list[str] | None = None, out=None,
             extra: dict | None = None) -> int:
     """Apply the project's rule severities, print, and return the exit code: the end of every command."""
-    from .core.settings import apply_severity
-
-    findings = apply_severity(findings, args.settings.values["severity"])
+    findings = _judged(args, findings)
     _emit(findings, args.format, ok_lines, out, quiet=args.quiet, color=_color(args, out), extra=extra)
     return exit_code(findings)
 
@@ -298,8 +311,9 @@ def cmd_validate(args) -> int:
                 and os.path.isfile(src.path):
             continue
         result = check_path(src.path, **_check_args(args), data=src.data)
-        findings.extend(result.findings)
-        if not any(f.severity == "error" for f in result.findings) and result.summary:
+        found = _judged(args, result.findings)
+        findings.extend(found)
+        if not any(f.severity == "error" for f in found) and result.summary:
             ok_lines.append(f"{src.path}: ok, {result.summary}")
     return _finish(args, findings, ok_lines)
 
@@ -318,8 +332,18 @@ def cmd_config(args) -> int:
         return EXIT_OK
     print(f"# settings file: {settings.file or 'none (defaults; no policyfactory.toml or [tool.policyfactory] found)'}")
     for key, value in settings.values.items():
-        print(f"{key} = {json.dumps(value)}    # {settings.origins[key]}")
+        if value is None:
+            print(f"# {key}: not set    # {settings.origins[key]}")
+        else:
+            print(f"{key} = {_toml_value(value)}    # {settings.origins[key]}")
     return EXIT_OK
+
+
+def _toml_value(value) -> str:
+    """A setting as TOML text, so that `policyfactory config` output can be pasted into a settings file."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)  # strings, numbers, true/false and lists of strings read the same in TOML
 
 
 def cmd_rules(args) -> int:
@@ -400,6 +424,8 @@ def cmd_graph(args) -> int:
 
     sources = _sources(args)
     target = _graph_target(args, sources)
+    if target is not None and _folder(target, GRAPH_SUFFIXES):
+        _no_collisions(sources, ".dot")
     findings: list[Finding] = []
     ok_lines = []
     for src in sources:
@@ -439,7 +465,20 @@ def _build_output(args, src, several: bool) -> str | None:
         return os.path.join(out, os.path.splitext(os.path.basename(src.path))[0] + ".keras")
     if several:
         raise UsageError(f"with several model files, -o must be an existing folder (got {shown(out)})")
+    if not out.lower().endswith(".keras"):
+        raise UsageError(f"-o {shown(out)}: the output name must end in .keras, or be an existing folder")
     return out
+
+
+def _no_collisions(sources, suffix: str) -> None:
+    """Refuse two model files that would write one output in a folder (`a/m.yaml` and `b/m.yaml`)."""
+    seen: dict[str, str] = {}
+    for src in sources:
+        name = os.path.splitext(os.path.basename(src.path))[0] + suffix
+        if name in seen:
+            raise UsageError(f"{shown(seen[name])} and {shown(src.path)} would both write {name} in the -o folder: "
+                             f"build or draw them into different folders")
+        seen[name] = src.path
 
 
 def cmd_build(args) -> int:
@@ -447,6 +486,10 @@ def cmd_build(args) -> int:
 
     sources = _sources(args)
     several = len(sources) > 1 or _several(args)
+    if args.output is not None and _folder(args.output, (".keras",)):
+        _no_collisions(sources, ".keras")
+    for src in sources:  # every output name is checked before anything is built
+        _build_output(args, src, several)
     findings: list[Finding] = []
     ok_lines: list[str] = []
     built: list[dict] = []
@@ -536,8 +579,9 @@ def cmd_audit(args) -> int:
             findings.extend(exc.findings)
             continue
         used = [a or b for a, b in zip(used, file_used)]
-        findings.extend(report.findings)
-        if exit_code(report.findings) == EXIT_OK:
+        found = _judged(args, report.findings)
+        findings.extend(found)
+        if exit_code(found) == EXIT_OK:
             ok_lines.append(_ok_line(path, report))
     if allows:
         from .core.rules import RULES
@@ -596,8 +640,8 @@ def cmd_export(args) -> int:
         except OSError as exc:
             raise InvalidInput(Finding(out, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
     policy_findings = [f for f in result.findings if f.severity == "error"]
-    print(f"{args.path}: exported model '{result.data['name']}' ({result.layers} layers, "
-          f"{result.shared} shared components) -> {out or 'stdout'}", file=sys.stderr)
+    print(f"{args.path}: exported model {shown(result.data['name'])} ({plural(result.layers, 'layer')}, "
+          f"{plural(result.shared, 'shared component')}) -> {out or 'stdout'}", file=sys.stderr)
     if policy_findings:
         print(f"note: validate will report {len(policy_findings)} policy finding(s) in it "
               f"({', '.join(sorted({f.rule for f in policy_findings}))}): "

@@ -218,3 +218,55 @@ def test_a_policy_path_in_settings_is_read_from_the_settings_file_folder(tmp_pat
     (tmp_path / "policyfactory.toml").write_text('policy = "policies/team.yaml"\n')
     r = run_cli("validate", "m.yaml", cwd=tmp_path / "models")
     assert r.returncode == 1 and "sharing-violation" in r.stdout and "policy 'strict'" in r.stdout
+
+
+def test_what_the_new_user_trial_found_stays_fixed(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "models").mkdir()
+    shutil.copy(os.path.join(EXAMPLES, "shared_he_normal.yaml"), tmp_path / "experiments" / "e.yaml")
+    shutil.copy(os.path.join(EXAMPLES, "shared_he_normal.yaml"), tmp_path / "models" / "m.yaml")
+    # a file named on the command line is read even when a glob matches it; globs prune walks only
+    r = run_cli("validate", "experiments/e.yaml", "--exclude", "*.yaml", cwd=tmp_path)
+    assert r.returncode == 1 and "sharing-violation" in r.stdout
+    # settings globs are read from the settings file's folder, wherever the command runs
+    (tmp_path / "policyfactory.toml").write_text('exclude = ["experiments/*"]\n')
+    r = run_cli("validate", "..", cwd=tmp_path / "models")
+    assert "../models/m.yaml" in r.stdout and "experiments" not in r.stdout
+    # a settings file that cannot be used stops every command, located at its line
+    for text, words in (('max-bytes = 99999999999999\n', "'max-bytes' must be from 1 to"),
+                        ('exclude = [1]\n', "'exclude' must be a list of strings"),
+                        ('\nformatt = "json"\n', "unknown setting 'formatt' (did you mean 'format'?)"),
+                        ('policy = "strictt"\n', "(did you mean 'strict'?)")):
+        (tmp_path / "policyfactory.toml").write_text(text)
+        r = run_cli("validate", "models", cwd=tmp_path)
+        line = 2 if text.startswith("\n") else 1
+        assert r.returncode == 2 and f"policyfactory.toml:{line}:1: error settings-invalid" in r.stdout, r.stdout
+        assert words in r.stdout and "internal error" not in r.stderr
+    (tmp_path / "policyfactory.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory\nformat = "json"\n')  # a broken table header
+    r = run_cli("config", cwd=tmp_path)
+    assert r.returncode == 2 and "pyproject.toml:1:" in r.stdout and "invalid TOML" in r.stdout
+    # config reports where format comes from; a rule raised to error is counted as one, with no ok line
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nformat = "json"\n'
+                                             '[tool.policyfactory.severity]\nunused-shared = "error"\n')
+    assert 'format = "json"    # pyproject.toml [tool.policyfactory]' in run_cli("config", cwd=tmp_path).stdout
+    (tmp_path / "u.yaml").write_text("kind: model\nversion: 1\ninput: {shape: [4]}\nshared:\n"
+                                     "  he: {initializer: HeNormal}\nlayers: [{type: Dense, units: 2}]\n")
+    r = run_cli("validate", "--format", "text", "u.yaml", cwd=tmp_path)
+    assert r.returncode == 1 and "ok," not in r.stdout and "(1 policy finding)" in r.stderr
+    # --policy that names nothing is one command-line error, not one finding per file
+    r = run_cli("validate", "--policy", "strictt", "models", "experiments", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "did you mean 'strict'?" in r.stderr
+    # two inputs that would write one output are refused before anything is written
+    (tmp_path / "out").mkdir()
+    r = run_cli("build", "models/m.yaml", "experiments/m.yaml", "-o", "out", cwd=tmp_path)
+    shutil.copy(tmp_path / "models" / "m.yaml", tmp_path / "experiments" / "m.yaml")
+    r = run_cli("build", "models/m.yaml", "experiments/m.yaml", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "would both write m.keras" in r.stderr and not os.listdir(tmp_path / "out")
+    r = run_cli("build", "models/m.yaml", "-o", "model.h5", cwd=tmp_path)
+    assert r.returncode == 2 and "must end in .keras" in r.stderr and not (tmp_path / "model.h5").exists()
+    assert json.loads(run_cli("config", "--format", "json", cwd=tmp_path).stdout)["settings"]["format"] == "json"

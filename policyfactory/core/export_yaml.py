@@ -55,6 +55,7 @@ from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding, InvalidInput
 from .modelfile import LIST_INPUT_TYPES
 from .naming import snake_case
+from .text import plural
 from .validate import validate_loaded
 from .yamlload import load_text, resolve_plain
 from .zipread import MAX_CONFIG_BYTES, parse_json, read_member
@@ -772,14 +773,14 @@ def _wrap(text: str, width: int = 100) -> list[str]:
 def _header(source: str, data: dict, ex: _Export, keras_version: str | None) -> list[str]:
     n_layers = len(data["layers"])
     kv = f"Keras {keras_version}" if keras_version else "Keras (version not recorded)"
-    text = [f"Exported by policyfactory from {source} ({ex.model_class} model '{data['name']}', {n_layers} layers, "
+    text = [f"Exported by policyfactory from {source} ({ex.model_class} model '{data['name']}', {plural(n_layers, 'layer')}, "
             f"{kv}).",
             "Layer types, names, wiring and non-default arguments come from the Keras config; weights do not "
             "(build gives freshly initialized weights). Defaults left out are the catalog's "
             f"(Keras {catalog().keras_version}) and data_format: channels_last, activation: linear, dtype: float32."]
     shared = data.get("shared", {})
     if shared:
-        text.append(f"shared: lists {len(shared)} component object(s) that several slots held in the live model; "
+        text.append(f"shared: lists {plural(len(shared), 'component object')} that several slots held in the live model; "
                     "validate judges them against the policy.")
     text.extend(ex.notes)
     lines = []

@@ -833,6 +833,17 @@ _ENTRIES = (
         good="pf.register_component(\"initializer\", MyInitializer)\n",
         fix="Pass an argument of the type and value the message names.",
     ),
+    RuleInfo(
+        "settings-invalid", INVALID,
+        "The project settings ([tool.policyfactory] or policyfactory.toml) cannot be used.",
+        "The settings file is not valid TOML, or names a setting that does not exist, gives one a "
+        "value of the wrong type or out of range, names no rule under `severity`, or a policy that "
+        "is neither built in nor a file. No command runs on settings it cannot read: it would judge "
+        "files by other rules than the project's.",
+        bad="[tool.policyfactory]\nformatt = \"json\"\n",
+        good="[tool.policyfactory]\nformat = \"json\"\n",
+        fix="Correct the setting at the reported line; `policyfactory config` shows what is in force.",
+    ),
     # -- export ----------------------------------------------------------------------------------------
     RuleInfo(
         "export-input", INVALID,

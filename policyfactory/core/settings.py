@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding
-from .references import builtin_path
+from .references import BUILTIN_POLICIES, builtin_path
 from .rules import INVALID, RULES
 from .text import did_you_mean, shown
-from .yamlload import DEFAULT_LIMITS
+from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
 
 DEFAULTS: dict[str, Any] = {
     "policy": None,
@@ -68,8 +68,12 @@ class Settings:
             self.origins[key] = origin
 
 
+_TABLE = re.compile(rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*[\"']?policyfactory\b", re.MULTILINE)
+
+
 def find_config(start: str) -> str | None:
-    """The nearest `policyfactory.toml`, or `pyproject.toml` with a [tool.policyfactory] table, at or above `start`."""
+    """The nearest `policyfactory.toml`, or `pyproject.toml` that mentions a [tool.policyfactory] table,
+    at or above `start`, stopping at the top of a git work tree (a folder holding `.git`)."""
     current = os.path.abspath(start)
     while True:
         own = os.path.join(current, "policyfactory.toml")
@@ -79,12 +83,12 @@ def find_config(start: str) -> str | None:
         if os.path.isfile(pyproject):
             try:
                 with open(pyproject, "rb") as fh:
-                    if re.search(rb"^\[tool\.policyfactory[\].]", fh.read(1 << 20), re.MULTILINE):
+                    if _TABLE.search(fh.read(1 << 20)):
                         return pyproject
             except OSError:
                 return None
         parent = os.path.dirname(current)
-        if parent == current:
+        if parent == current or os.path.exists(os.path.join(current, ".git")):
             return None
         current = parent
 
@@ -104,47 +108,75 @@ def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, 
     path = path or find_config(start)
     if path is None:
         return settings, []
+    if not os.path.isfile(path):
+        why = "is not a regular file" if os.path.exists(path) else "no such file"
+        return settings, [Finding(path, 1, 1, "file-unreadable", f"settings file {why}")]
     toml = _toml()
     try:
         with open(path, "rb") as fh:
-            doc = toml.load(fh)
-    except OSError as exc:
-        return settings, [Finding(path, 1, 1, "file-unreadable", f"cannot read: {exc.strerror or exc}")]
+            data = fh.read(1 << 20)
+        doc = toml.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return settings, [Finding(path, 1, 1, "file-unreadable", f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
     except toml.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        return settings, [Finding(path, line, col, "yaml-syntax", f"invalid TOML: {str(exc).split(' (at')[0]}")]
-    table = doc.get("tool", {}).get("policyfactory", {}) if path.endswith("pyproject.toml") else doc
-    where = f"{os.path.relpath(path)}" + (" [tool.policyfactory]" if path.endswith("pyproject.toml") else "")
+        return settings, [Finding(path, line, col, "settings-invalid", f"invalid TOML: {str(exc).split(' (at')[0]}")]
+    nested = "tool" in doc and _TABLE.search(data) is not None  # pyproject.toml style, whatever the file's name
+    table = doc.get("tool", {}).get("policyfactory") if nested else doc
+    where = os.path.relpath(path) + (" [tool.policyfactory]" if nested else "")
     settings.file = path
-    return settings, _apply(settings, table, path, where)
+    if not isinstance(table, dict):
+        return settings, [Finding(path, 1, 1, "settings-invalid", f"{where} must be a table of settings")]
+    return settings, _apply(settings, table, path, where, data.decode("utf-8", "replace"))
 
 
-def _apply(settings: Settings, table: dict, path: str, where: str) -> list[Finding]:
+def _line_of(text: str, key: str) -> int:
+    """The line where `key` is set in the TOML text (1 when it cannot be told)."""
+    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+_WORDS = {str: "a string", list: "a list of strings", int: "a whole number", bool: "true or false",
+          dict: "a table"}
+
+
+def _apply(settings: Settings, table: dict, path: str, where: str, text: str) -> list[Finding]:
     findings = []
     for key, value in table.items():
+        line = _line_of(text, key)
         if key not in _TYPES:
-            findings.append(Finding(path, 1, 1, "schema-unknown-key",
+            findings.append(Finding(path, line, 1, "settings-invalid",
                                     f"{where}: unknown setting {shown(key)}{did_you_mean(key, _TYPES)}"))
-        elif not isinstance(value, _TYPES[key]) or (isinstance(value, bool) and _TYPES[key] is int):
-            findings.append(Finding(path, 1, 1, "schema-type",
-                                    f"{where}: {shown(key)} must be a {_TYPES[key].__name__}, got {shown(value)}"))
+            continue
+        kind = _TYPES[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int) \
+                or (kind is list and not all(isinstance(v, str) for v in value)):
+            findings.append(Finding(path, line, 1, "settings-invalid",
+                                    f"{where}: {shown(key)} must be {_WORDS[kind]}, got {shown(value)}"))
+            continue
+        if key == "policy" and value and builtin_path(value) is None and not os.path.isabs(value):
+            value = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
+        if key == "exclude":  # globs with a folder in them are read from the settings file's folder
+            base = os.path.dirname(os.path.abspath(path))
+            value = [os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g for g in value]
+        problem = _problem(key, value)
+        if problem:
+            findings.append(Finding(path, line, 1, "settings-invalid", f"{where}: {problem}"))
         else:
-            problem = _problem(key, value)
-            if problem:
-                findings.append(Finding(path, 1, 1, "schema-value", f"{where}: {problem}"))
-            else:
-                if key == "policy" and builtin_path(value) is None and not os.path.isabs(value):
-                    value = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
-                settings.override(key, value, where)
+            settings.override(key, value, where)
     return findings
 
 
 def _problem(key: str, value: Any) -> str | None:
     if key == "format" and value not in FORMATS:
         return f"'format' must be one of {', '.join(FORMATS)}, got {shown(value)}"
-    if key in ("max-bytes", "max-params") and value < 1:
-        return f"{shown(key)} must be at least 1"
+    if key == "max-bytes" and not 1 <= value <= MAX_BYTES_CEILING:
+        return f"'max-bytes' must be from 1 to {MAX_BYTES_CEILING}, got {value}"
+    if key == "max-params" and not 1 <= value <= MAX_PARAMS_CEILING:
+        return f"'max-params' must be from 1 to {MAX_PARAMS_CEILING}, got {value}"
+    if key == "policy":
+        return policy_problem(value)
     if key == "severity":
         for rule, level in value.items():
             if rule not in RULES:
@@ -153,6 +185,16 @@ def _problem(key: str, value: Any) -> str | None:
                 return f"severity of {shown(rule)} must be one of {', '.join(SEVERITIES)}, got {shown(level)}"
             if RULES[rule].category == INVALID:
                 return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
+    return None
+
+
+def policy_problem(ref: str) -> str | None:
+    """What is wrong with a policy named on the command line or in settings: empty, or neither built-in nor a file."""
+    if not ref:
+        return "the policy name is empty"
+    if builtin_path(ref) is None and not os.path.isfile(ref):
+        return (f"no built-in policy ({', '.join(BUILTIN_POLICIES)}) and no file is called {shown(ref)}"
+                f"{did_you_mean(ref, BUILTIN_POLICIES)}")
     return None
 
 

@@ -4,7 +4,8 @@ Why: users run `policyfactory validate models/` or feed a file through a pipe,
 as they do with ruff and yamllint. A folder is walked recursively for
 `*.yaml`/`*.yml` files that declare `kind: policy` or `kind: model` (others
 are skipped); hidden folders and, inside a git work tree, git-ignored files
-are skipped; `--exclude` globs drop more. `-` is standard input, named in
+are skipped; `--exclude` globs drop more from a walk (a file named on the command
+line is always read). `-` is standard input, named in
 findings by `--stdin-filename` (which also anchors its relative `policy:`).
 
     >>> import os, tempfile
@@ -44,8 +45,11 @@ class Source:
 
 
 def _excluded(path: str, excludes: Iterable[str]) -> bool:
-    rel = os.path.relpath(path)
-    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(os.path.basename(path), g) for g in excludes)
+    """Whether a walked path matches a glob: relative globs against the path from here or its name,
+    absolute ones (from settings files, anchored at their folder) against the absolute path."""
+    rel, full, name = os.path.relpath(path), os.path.abspath(path), os.path.basename(path)
+    return any(fnmatch.fnmatch(full, g) if os.path.isabs(g) else (fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g))
+               for g in excludes)
 
 
 def _git_visible(folder: str) -> set[str] | None:
@@ -93,7 +97,7 @@ class SourceError(ValueError):
 def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: str | None = None,
            limits: Limits = DEFAULT_LIMITS, kinds: tuple[str, ...] = ("policy", "model"),
            saved: bool = False) -> list[Source]:
-    """The sources of a command line's paths: files as given (unless excluded), folders walked,
+    """The sources of a command line's paths: files as given (always: excludes only prune walks), folders walked,
     `-` read from standard input once (at most `limits.max_bytes` + 1 bytes: the loader refuses more)."""
     out: list[Source] = []
     excludes = tuple(excludes)
@@ -106,6 +110,6 @@ def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: st
             out.append(Source(stdin_name or "<stdin>", sys.stdin.buffer.read(limits.max_bytes + 1)))
         elif os.path.isdir(p):
             out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved))
-        elif not _excluded(p, excludes):
+        else:
             out.append(Source(p))
     return out

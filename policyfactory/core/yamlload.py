@@ -53,6 +53,8 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+MAX_BYTES_CEILING = 1 << 30  # --max-bytes at most 1 GiB: the loader holds a file in memory
+MAX_PARAMS_CEILING = 10**15
 
 _CORE = "tag:yaml.org,2002:"
 _NULL = {"~", "null", "Null", "NULL", ""}

@@ -376,7 +376,6 @@ def cmd_rules(args) -> int:
 
 def cmd_explain(args) -> int:
     from .core.explain import explain_document, explain_path
-    from .core.settings import apply_severity
     from .core.validate import check_path
 
     findings: list[Finding] = []
@@ -384,7 +383,7 @@ def cmd_explain(args) -> int:
         docs = []
         for src in _sources(args):
             result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
-            found = sorted_findings(apply_severity(result.findings, args.settings.values["severity"]))
+            found = sorted_findings(_judged(args, result.findings))
             docs.append(explain_document(src.path, result, found))
             findings.extend(found)
         print(json.dumps(docs if _several(args) else docs[0] if docs else [], indent=2))
@@ -488,6 +487,8 @@ def cmd_build(args) -> int:
     several = len(sources) > 1 or _several(args)
     if args.output is not None and _folder(args.output, (".keras",)):
         _no_collisions(sources, ".keras")
+    if args.output is None and args.stdin_filename is None and "-" in args.paths:
+        raise UsageError("a model read from - is written where -o says, or beside its --stdin-filename")
     for src in sources:  # every output name is checked before anything is built
         _build_output(args, src, several)
     findings: list[Finding] = []
@@ -538,8 +539,7 @@ def _audit_yaml(src, args, allows):
 def _ok_line(path: str, report) -> str:
     counts = f"{report.compared} weights compared; {report.skipped} skipped: deterministic, constant or tiny"
     if report.allowed:
-        n = len(report.allowed)
-        return f"{path}: ok, {n} allowed sharing group{'s' if n != 1 else ''}: " + "; ".join(report.allowed) \
+        return f"{path}: ok, {plural(len(report.allowed), 'allowed sharing group')}: " + "; ".join(report.allowed) \
             + f" ({counts})"
     return f"{path}: ok, no shared components or correlated weights found ({counts})"
 
@@ -570,8 +570,8 @@ def cmd_audit(args) -> int:
                        else "is not a regular file" if os.path.exists(path) else "no such file")
                 raise InvalidInput(Finding(path, 1, 1, "file-unreadable", why))
             if policy is not None and src.data is None and path in saved:
-                from .fileaudit.files import audit_file  # numpy and h5py, never Keras
-
+                audit_file = _optional("fileaudit.files", "audit_file", path,  # numpy and h5py, never Keras
+                                       "auditing a saved model needs numpy and h5py", "audit")
                 report, file_used = audit_file(path, policy, allows)
             else:
                 report, file_used = _audit_yaml(src, args, allows)
@@ -594,14 +594,19 @@ def cmd_audit(args) -> int:
 
 def _keras_side(module: str, name: str, path: str):
     """A Keras-side function, or a finding (exit 2) that says how to install Keras when it is missing."""
+    return _optional(f"keras_side.{module}", name, path, "this command needs TensorFlow and Keras", "tensorflow")
+
+
+def _optional(module: str, name: str, path: str, needs: str, extra: str):
+    """A function from a part of the package that needs an extra, or a finding (exit 2) naming the extra."""
     import importlib
 
     try:
-        return getattr(importlib.import_module(f".keras_side.{module}", __package__), name)
+        return getattr(importlib.import_module(f".{module}", __package__), name)
     except ImportError as exc:
-        raise InvalidInput(Finding(path, 1, 1, "keras-error",
-                                   f"this command needs TensorFlow and Keras ({exc.name or exc} is not installed): "
-                                   f"pip install 'policyfactory[tensorflow]'")) from None
+        raise InvalidInput(Finding(path, 1, 1, "keras-error" if extra == "tensorflow" else "audit-input",
+                                   f"{needs} ({exc.name or exc} is not installed): "
+                                   f"pip install 'policyfactory[{extra}]'")) from None
 
 
 KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr

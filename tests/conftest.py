@@ -47,14 +47,14 @@ rules:
 """
 
 
-def without_keras(folder) -> dict:
-    """Environment variables for a process in which importing tensorflow or keras fails (a core-only install)."""
+def without_keras(folder, modules=("tensorflow", "keras")) -> dict:
+    """Environment variables for a process in which importing `modules` fails (a core-only install)."""
     blocker = folder / "sitecustomize.py"
     blocker.write_text(
         "import sys\n"
         "class _Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
+        f"        if name.split('.')[0] in {tuple(modules)!r}:\n"
         "            raise ImportError('blocked: ' + name, name=name)\n"
         "        return None\n"
         "sys.meta_path.insert(0, _Block())\n")

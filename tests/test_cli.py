@@ -270,3 +270,13 @@ def test_what_the_new_user_trial_found_stays_fixed(tmp_path):
     r = run_cli("build", "models/m.yaml", "-o", "model.h5", cwd=tmp_path)
     assert r.returncode == 2 and "must end in .keras" in r.stderr and not (tmp_path / "model.h5").exists()
     assert json.loads(run_cli("config", "--format", "json", cwd=tmp_path).stdout)["settings"]["format"] == "json"
+
+
+def test_missing_extras_and_an_unnamed_stdin_build_are_said_plainly(tmp_path):
+    from conftest import without_keras
+    saved = tmp_path / "m.keras"
+    saved.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: never read, the audit cannot even start
+    r = run_cli("audit", str(saved), env=without_keras(tmp_path, ("numpy", "h5py")))
+    assert r.returncode == 2 and "pip install 'policyfactory[audit]'" in r.stdout and "Traceback" not in r.stderr
+    r = _stdin(["build", "-"], MODEL, tmp_path)
+    assert r.returncode == 2 and "--stdin-filename" in r.stderr and os.listdir(tmp_path) == ["m.keras", "sitecustomize.py"]

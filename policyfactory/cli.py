@@ -169,10 +169,7 @@ def _settings(args):
     """The effective settings: command-line flags over the project file over the defaults."""
     from .core.settings import load_settings
 
-    config = getattr(args, "config", None)
-    if config is not None and not os.path.isfile(config):
-        raise InvalidInput(Finding(config, 1, 1, "file-unreadable", "no such settings file (--config)"))
-    settings, problems = load_settings(".", config)
+    settings, problems = load_settings(".", getattr(args, "config", None))
     if problems:
         raise InvalidInput(problems)
     for key, attr in (("policy", "policy"), ("max-bytes", "max_bytes"), ("max-params", "max_params"),

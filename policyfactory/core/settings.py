@@ -109,8 +109,8 @@ def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, 
     if path is None:
         return settings, []
     if not os.path.isfile(path):
-        why = "is not a regular file" if os.path.exists(path) else "no such file"
-        return settings, [Finding(path, 1, 1, "file-unreadable", f"settings file {why}")]
+        why = "is not a regular file" if os.path.exists(path) else "does not exist"
+        return settings, [Finding(path, 1, 1, "file-unreadable", f"the settings file {why}")]
     toml = _toml()
     try:
         with open(path, "rb") as fh:

@@ -17,7 +17,7 @@ from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .naming import Namer
-from .params import layer_params, output_shape
+from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
@@ -323,6 +323,10 @@ class _Checker:
         for node in nodes:
             shape_in = shapes.get(node.inputs[0]) if node.inputs else last
             count, shape = _estimate(node, shape_in)
+            problem = window_problem(node.type, node.args, shape_in)
+            if problem:
+                self.err(node.path, "argument-value", f"layer {shown(node.name)} ({node.type}): {problem}")
+                shape = None  # no cascade of findings from a shape Keras would not build
             if count > self.limits.max_params:
                 self.err(node.path, "limit-params",
                          f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
@@ -418,6 +422,9 @@ def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]
     """(lower bound on the node's weights, its output shape or None), wrappers included."""
     n_in = shape_in[-1] if shape_in and isinstance(shape_in[-1], int) else None
     inner = node.sublayers.get("layer") or node.sublayers.get("cell")
+    if isinstance(inner, LayerNode) and node.type == "TimeDistributed":  # the inner layer sees one step
+        count, shape = _estimate(inner, shape_in[1:] if shape_in else None)
+        return count, ([shape_in[0], *shape] if shape_in and shape else None)
     if isinstance(inner, LayerNode):
         count, shape = _estimate(inner, shape_in)
         width = shape[-1] if shape else None

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .text import shown
+
 
 def _int(args: dict, name: str, default: int = 1) -> int:
     v = args.get(name, default)
@@ -89,11 +91,66 @@ def _known(shape: Shape | None) -> bool:
     return bool(shape) and all(isinstance(d, int) and d > 0 for d in shape or ())
 
 
-def _pooled(shape: Shape, args: dict) -> Shape:
-    """Spatial dimensions after a pooling or convolution window (None where they cannot be known)."""
-    if args.get("padding", "valid") == "same" and args.get("strides", 1) in (1, None, [1], [1, 1], [1, 1, 1]):
-        return list(shape[:-1])
-    return [None] * (len(shape) - 1)
+def _per_axis(value, n: int) -> list | None:
+    """A window argument (int, or a list of one int per spatial axis) as n ints, or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value] * n
+    if isinstance(value, list) and len(value) == n and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return list(value)
+    return None
+
+
+def _pooled(layer_type: str, shape: Shape, args: dict) -> Shape:
+    """Spatial dimensions after a pooling or convolution window, as Keras computes them (None where
+    they cannot be known). A dimension under 1 is what Keras refuses: `window_problem` names it."""
+    n = len(shape) - 1
+    pooling = "Pooling" in layer_type
+    if args.get("data_format") == "channels_first" or _rank_of(layer_type) not in (None, n):
+        return [None] * n
+    window = _per_axis(args.get("pool_size", 2) if pooling else args.get("kernel_size"), n)
+    strides = args.get("strides")
+    strides = _per_axis(strides if strides is not None else (window if pooling else 1), n) if window else None
+    dilation = [1] * n if pooling else _per_axis(args.get("dilation_rate", 1), n)
+    padding = args.get("padding", "valid")
+    if window is None or strides is None or dilation is None or padding not in ("valid", "same", "causal") \
+            or any(v < 1 for v in window + strides + dilation):
+        return [None] * n
+    out: list = []
+    for size, k, s, d in zip(shape[:-1], window, strides, dilation):
+        if not isinstance(size, int) or isinstance(size, bool):
+            out.append(None)
+        elif padding == "valid":
+            out.append((size - (k - 1) * d - 1) // s + 1)
+        else:  # same, causal: every input position starts a window
+            out.append(-(-size // s))
+    return out
+
+
+def _rank_of(layer_type: str) -> int | None:
+    """The number of spatial axes a window layer takes (Conv2D: 2), or None."""
+    for n in (1, 2, 3):
+        if f"{n}D" in layer_type:
+            return n
+    return None
+
+
+def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | None:
+    """Why Keras would refuse a window layer on an input of `shape`: an output dimension under 1."""
+    if not shape or len(shape) < 2 or "Transpose" in layer_type or not _windowed(layer_type):
+        return None
+    out = _pooled(layer_type, shape, args)
+    bad = [i for i, d in enumerate(out) if isinstance(d, int) and d < 1]
+    if not bad:
+        return None
+    window = "pool_size" if "Pooling" in layer_type else "kernel_size"
+    return (f"its output would have size {out[bad[0]]} on axis {bad[0] + 1}: the input is {shape[bad[0]]} long there, "
+            f"shorter than the {window} window with padding {shown(args.get('padding', 'valid'))} "
+            f"(use a smaller window or padding: same)")
+
+
+def _windowed(layer_type: str) -> bool:
+    return (("Pooling" in layer_type and not layer_type.startswith("Global"))
+            or (layer_type[:4] in ("Conv", "Sepa", "Dept") and "LSTM" not in layer_type))
 
 
 def output_shape(layer_type: str, args: dict, shape: Shape | None) -> Shape | None:
@@ -115,11 +172,19 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None) -> Shape | No
             return [width]
         if layer_type == "Dense":
             return list(shape[:-1]) + [width]
+        if "Transpose" in layer_type or "LSTM" in layer_type:
+            return [None] * (len(shape) - 1) + [width]
         if layer_type.startswith("Conv") or layer_type.startswith("Separable"):
-            return _pooled(shape, args) + [width]
+            return _pooled(layer_type, shape, args) + [width]
         return [width]
     if layer_type in _KEEPS_WIDTH:
         if shape is not None and "Pooling" in layer_type:
-            return _pooled(shape, args) + [shape[-1]]
+            return _pooled(layer_type, shape, args) + [shape[-1]]
+        if shape is not None and layer_type.startswith("ZeroPadding"):
+            return [None] * (len(shape) - 1) + [shape[-1]]  # padded axes grow: not followed
+        if shape is not None and layer_type.startswith("Depthwise"):
+            m, c = args.get("depth_multiplier", 1), shape[-1]
+            ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (m, c))
+            return _pooled(layer_type, shape, args) + [m * c if ints else None]  # channels x multiplier
         return list(shape) if shape is not None else None
     return None

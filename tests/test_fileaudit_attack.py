@@ -161,3 +161,23 @@ def test_a_fifo_a_repeated_config_key_and_a_misspelt_allow_rule_read_well(tmp_pa
     allow.write_text("allow:\n  - {rule: correlated-weight, weights: [a/kernel, b/kernel], reason: tied}\n")
     r = run_cli("audit", str(path), "--allow", str(allow))
     assert r.returncode == 0 and "unused-allow" in r.stdout and "did you mean 'correlated-weights'" in r.stdout
+
+
+def test_a_compressed_weights_member_is_copied_only_under_its_limit(tmp_path):
+    from policyfactory.core.findings import InvalidInput
+    from policyfactory.fileaudit.archive import AuditLimits, open_keras
+
+    inp = keras.Input((64,))
+    model = keras.Model(inp, keras.layers.Dense(64, name="d")(inp))
+    stored = tmp_path / "m.keras"
+    model.save(stored)
+    deflated = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(stored) as src, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    assert run_cli("audit", str(deflated)).returncode == 0  # read through a bounded temporary copy
+    with pytest.raises(InvalidInput, match="compressed and declares .* more than the limit"), \
+            open_keras(str(deflated), AuditLimits(max_weights_bytes=1000)):
+        pass
+    with open_keras(str(stored), AuditLimits(max_weights_bytes=1000)):  # stored: read in place, no copy
+        pass

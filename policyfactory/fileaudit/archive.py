@@ -44,7 +44,7 @@ class AuditLimits:
     max_ratio: float = 100.0  # declared / stored size of a compressed member (Keras stores, ratio 1)
     ratio_floor: int = 1024 * 1024  # members smaller than this cannot hurt, whatever their ratio
     max_members: int = 10_000
-    max_weights_bytes: int = 1 << 40  # a compressed weights member is copied to a temporary file
+    max_weights_bytes: int = 4 << 30  # a compressed weights member is copied to a temporary file (Keras stores it)
     max_datasets: int = 1_000_000
     max_depth: int = 64  # nested groups in an HDF5 file
     max_chunk_bytes: int = 64 * 1024 * 1024  # a compressed HDF5 chunk is decompressed whole to read a slice
@@ -155,8 +155,9 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
             os.close(fd)
         return
     if info.file_size > limits.max_weights_bytes:
-        raise refuse(path, "limit-archive", f"refused: {WEIGHTS} declares {size_text(info.file_size)}, more than the "
-                                            f"limit ({size_text(limits.max_weights_bytes)})")
+        raise refuse(path, "limit-archive", f"refused: {WEIGHTS} is compressed and declares {size_text(info.file_size)}, "
+                                            f"more than the limit for a copy ({size_text(limits.max_weights_bytes)}); "
+                                            f"Keras stores it uncompressed, which the audit reads in place")
     with tempfile.TemporaryFile() as tmp:
         try:
             with zf.open(info) as src:  # zipfile stops at the declared size

@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
 _TYPES: dict[str, Any] = {"policy": str, "exclude": list, "format": str, "max-bytes": int, "max-params": int,
                           "allow-outside": bool, "severity": dict}
 FORMATS = ("text", "json", "sarif", "github")
+MAX_SETTINGS_BYTES = 1 << 20
 SEVERITIES = ("error", "warning", "off")
 
 
@@ -114,7 +115,9 @@ def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, 
     toml = _toml()
     try:
         with open(path, "rb") as fh:
-            data = fh.read(1 << 20)
+            data = fh.read(MAX_SETTINGS_BYTES + 1)
+        if len(data) > MAX_SETTINGS_BYTES:
+            return settings, [Finding(path, 1, 1, "settings-invalid", "the settings file is over 1 MiB: not read")]
         doc = toml.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return settings, [Finding(path, 1, 1, "file-unreadable", f"cannot read: {getattr(exc, 'strerror', None) or exc}")]

@@ -199,7 +199,7 @@ def _apply_settings(args) -> None:
     if args.format is None:
         args.format = v["format"] if v["format"] in choices else "text"
     if settings.origins["policy"] == "command line":
-        from .core.settings import policy_problem
+        from .core.references import policy_problem
 
         problem = policy_problem(args.policy)
         if problem:

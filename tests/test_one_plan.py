@@ -15,7 +15,7 @@ from conftest import EXAMPLES, TIED_POLICY
 import policyfactory as pf
 from policyfactory.cli import main
 from policyfactory.core.validate import check_path
-from policyfactory.keras_side.audit import _layers
+from policyfactory.keras_side.audit import _tree
 from policyfactory.keras_side.building import build_from_plan
 from policyfactory.keras_side.introspect import slot_holder
 
@@ -102,7 +102,7 @@ def test_an_unused_allow_is_a_warning_everywhere(capsys, extra_models):
 def built_seeds(model) -> dict[tuple[str, str], int | None]:
     """(layer name, slot) -> the seed of the component object in the built model."""
     out = {}
-    for layer, _owner in _layers(model):
+    for layer in (node.layer for node in _tree(model)):
         for arg in ("kernel_initializer", "recurrent_initializer", "bias_initializer", "embeddings_initializer",
                     "depthwise_initializer", "pointwise_initializer"):
             found = slot_holder(layer, arg)

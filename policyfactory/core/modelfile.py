@@ -316,7 +316,8 @@ class _Checker:
             namer.take(name)
 
     def budget(self, nodes: list[LayerNode], mf: ModelFile) -> None:
-        """A finding for every layer whose weights would pass the budget (estimated from the file, a lower bound)."""
+        """Follow the shapes the file states, layer by layer: a finding for every layer whose weights would pass
+        the budget (a lower bound) and for every pooling or convolution window Keras would refuse."""
         shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
         first = list(mf.input.shape) or None if mf.input is not None else None
         last = first if mf.input is not None else (next(iter(shapes.values())) if len(shapes) == 1 else None)

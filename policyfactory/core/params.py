@@ -9,8 +9,8 @@ built. Unknown widths count as 1, so the estimate never exceeds the truth.
 
     >>> layer_params("Dense", {"units": 10}, 4)
     50
-    >>> output_width("Dense", {"units": 10}, 4)
-    10
+    >>> output_shape("Conv1D", {"filters": 8, "kernel_size": 3}, [10, 4])
+    [8, 8]
 """
 
 from __future__ import annotations
@@ -76,12 +76,6 @@ def layer_params(layer_type: str, args: dict, n_in: int | None) -> int:
     """A lower bound on the weights of one layer (0 for layers not estimated)."""
     estimate = _ESTIMATES.get(layer_type)
     return int(estimate(args, n_in or 1)) if estimate else 0
-
-
-def output_width(layer_type: str, args: dict, n_in: int | None) -> int | None:
-    """The size of the last axis of the layer's output where it can be known from the file, else None."""
-    shape = output_shape(layer_type, args, [n_in])
-    return shape[-1] if shape else None
 
 
 Shape = list  # dimensions without the batch axis; None where unknown

@@ -23,7 +23,7 @@ import re
 from functools import lru_cache
 
 from .findings import Finding
-from .text import shown
+from .text import did_you_mean, shown
 from .yamlload import Limits, Loaded
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
@@ -67,6 +67,20 @@ def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: b
                                     f"{key[-1]}: {shown(ref)} is {where} ({root}); it was not read "
                                     f"(refer to files inside the project, or pass --allow-outside)")
     return path, None
+
+
+def policy_problem(ref: str) -> str | None:
+    """What is wrong with a policy the caller names (`--policy`, settings): empty, or neither built in nor a file.
+
+        >>> policy_problem("strict") is None, policy_problem("strictt")
+        (True, "no built-in policy (strict, recurrent, stateless) and no file is called 'strictt' (did you mean 'strict'?)")
+    """
+    if not ref:
+        return "the policy name is empty"
+    if builtin_path(ref) is None and not os.path.isfile(ref):
+        return (f"no built-in policy ({', '.join(BUILTIN_POLICIES)}) and no file is called {shown(ref)}"
+                f"{did_you_mean(ref, BUILTIN_POLICIES)}")
+    return None
 
 
 def declares_kind(path: str, limits: Limits) -> str | None:

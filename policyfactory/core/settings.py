@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding
-from .references import BUILTIN_POLICIES, builtin_path
+from .references import builtin_path, policy_problem
 from .rules import INVALID, RULES
 from .text import did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
@@ -188,16 +188,6 @@ def _problem(key: str, value: Any) -> str | None:
                 return f"severity of {shown(rule)} must be one of {', '.join(SEVERITIES)}, got {shown(level)}"
             if RULES[rule].category == INVALID:
                 return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
-    return None
-
-
-def policy_problem(ref: str) -> str | None:
-    """What is wrong with a policy named on the command line or in settings: empty, or neither built-in nor a file."""
-    if not ref:
-        return "the policy name is empty"
-    if builtin_path(ref) is None and not os.path.isfile(ref):
-        return (f"no built-in policy ({', '.join(BUILTIN_POLICIES)}) and no file is called {shown(ref)}"
-                f"{did_you_mean(ref, BUILTIN_POLICIES)}")
     return None
 
 

@@ -21,7 +21,7 @@ from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
-from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
+from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
 from .text import plural, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
 
@@ -48,12 +48,10 @@ def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside:
             return override, []
         if override is not None:
             given = os.fspath(override)
-            chosen = builtin_path(given) or given
-            if not given or not os.path.isfile(chosen):
-                return None, [Finding(loaded.file, 1, 1, "policy-unknown",
-                                      f"--policy {shown(given)}: no built-in policy "
-                                      f"({', '.join(BUILTIN_POLICIES)}) and no file at {os.path.abspath(chosen)}")]
-            return check_policy_path(chosen, limits, allow_outside=allow_outside)
+            problem = policy_problem(given)
+            if problem:
+                return None, [Finding(loaded.file, 1, 1, "policy-unknown", f"--policy {shown(given)}: {problem}")]
+            return check_policy_path(builtin_path(given) or given, limits, allow_outside=allow_outside)
         path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)
         if outside is not None or path is None:
             return None, [outside] if outside else []

@@ -139,11 +139,6 @@ def _tree(model: Any) -> list[LiveLayer]:
     return out
 
 
-def _layers(model: Any) -> list[tuple[Any, str]]:
-    """(layer, owner) for every layer under `model` (kept for callers that walk a model's layers)."""
-    return [(node.layer, "/".join(node.owner)) for node in _tree(model)]
-
-
 def _class_name(kind: str, comp: Any) -> str:
     name = type(comp).__name__
     entry = catalog().component(kind, name)

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
 from .core.formats import FORMATS, format_text, render
+from .core.rules.files import FILE_UNREADABLE
+from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
 from .core.text import plural, shown
 from .core.version import VERSION
 from .core.yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING, Limits
@@ -565,7 +567,7 @@ def cmd_audit(args) -> int:
             if src.data is None and not os.path.isfile(path):
                 why = ("is a directory, not a model file" if os.path.isdir(path)
                        else "is not a regular file" if os.path.exists(path) else "no such file")
-                raise InvalidInput(Finding(path, 1, 1, "file-unreadable", why))
+                raise InvalidInput(Finding(path, 1, 1, FILE_UNREADABLE, why))
             if policy is not None and src.data is None and path in saved:
                 audit_file = _optional("fileaudit.files", "audit_file", path,  # numpy and h5py, never Keras
                                        "auditing a saved model needs numpy and h5py", "audit")
@@ -601,7 +603,7 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str):
     try:
         return getattr(importlib.import_module(f".{module}", __package__), name)
     except ImportError as exc:
-        raise InvalidInput(Finding(path, 1, 1, "keras-error" if extra == "tensorflow" else "audit-input",
+        raise InvalidInput(Finding(path, 1, 1, KERAS_ERROR if extra == "tensorflow" else AUDIT_INPUT,
                                    f"{needs} ({exc.name or exc} is not installed): "
                                    f"pip install 'policyfactory[{extra}]'")) from None
 
@@ -614,7 +616,7 @@ def _export_output(source: str, out: str) -> None:
     from .core.atomic import check_output
 
     if not out.endswith((".yaml", ".yml")):
-        raise InvalidInput(Finding(out, 1, 1, "output-path", "the output file name must end in .yaml or .yml"))
+        raise InvalidInput(Finding(out, 1, 1, OUTPUT_PATH, "the output file name must end in .yaml or .yml"))
     check_output(out, inputs=(source,))  # not the input, a symlink or a directory
 
 
@@ -640,7 +642,7 @@ def cmd_export(args) -> int:
             with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 fh.write(result.text)
         except OSError as exc:
-            raise InvalidInput(Finding(out, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
+            raise InvalidInput(Finding(out, 1, 1, OUTPUT_PATH, f"cannot write: {exc.strerror or exc}")) from None
     policy_findings = [f for f in result.findings if f.severity == "error"]
     print(f"{args.path}: exported model {shown(result.data['name'])} ({plural(result.layers, 'layer')}, "
           f"{plural(result.shared, 'shared component')}) -> {out or 'stdout'}", file=sys.stderr)

@@ -4,6 +4,8 @@ import ast
 import inspect
 import json
 import os
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -13,35 +15,75 @@ import policyfactory as pf
 from policyfactory.core.findings import Finding
 from policyfactory.core.rules import RULES
 
-# Calls whose string arguments are rule ids: Finding(file, line, col, RULE, ...), loaded.finding(path, RULE, ...),
+# Calls whose arguments are rules: Finding(file, line, col, RULE, ...), loaded.finding(path, RULE, ...),
 # Problem(path, RULE, ...), _fail(file, line, col, RULE, ...), python_finding(RULE, ...), self.err(path, RULE, ...),
 # the exporter's self.fail(RULE, ...) and self.refuse(key, RULE, ...).
 EMITTERS = {"Finding": 3, "finding": 1, "Problem": 1, "_fail": 3, "python_finding": 0, "err": 1, "fail": 0, "refuse": 1}
+RULES_DIR = os.path.join(ROOT, "policyfactory", "core", "rules")
 
 
-def emitted_rule_ids():
-    found = {}
+def package_sources():
     for folder, _, files in os.walk(os.path.join(ROOT, "policyfactory")):
         for name in files:
-            if not name.endswith(".py"):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                yield path, ast.parse(open(path, encoding="utf-8").read())
+
+
+def rule_constants():
+    """Constant name -> rule id, for every Rule constant the rules package defines."""
+    from policyfactory.core import rules
+
+    out = {}
+    for name in os.listdir(RULES_DIR):
+        if name.endswith(".py") and name != "__init__.py":
+            module = __import__(f"policyfactory.core.rules.{name[:-3]}", fromlist=["x"])
+            out.update({k: str(v) for k, v in vars(module).items() if isinstance(v, rules.Rule) and k.isupper()})
+    return out
+
+
+def emitted_rules():
+    """Rule id -> where an emitter call names it (by constant, or by a string literal)."""
+    constants = rule_constants()
+    found = {}
+    for path, tree in package_sources():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
                 continue
-            path = os.path.join(folder, name)
-            for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
-                if not isinstance(node, ast.Call):
-                    continue
-                fn = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-                if fn in EMITTERS and len(node.args) > EMITTERS[fn]:
-                    arg = node.args[EMITTERS[fn]]
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        found.setdefault(arg.value, f"{os.path.relpath(path, ROOT)}:{node.lineno}")
+            fn = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if fn in EMITTERS and len(node.args) > EMITTERS[fn]:
+                arg = node.args[EMITTERS[fn]]
+                rid = (arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                       else constants.get(arg.id, f"<not a rule: {arg.id}>") if isinstance(arg, ast.Name) and arg.id.isupper() else None)
+                if rid is not None:
+                    found.setdefault(rid, f"{os.path.relpath(path, ROOT)}:{node.lineno}")
     return found
 
 
-def test_every_emitted_rule_id_is_registered():
-    found = emitted_rule_ids()
-    assert len(found) >= 45  # the scan sees the emitters (a broken scan would pass vacuously)
+def test_every_emitted_rule_is_registered():
+    found = emitted_rules()
+    assert len(found) >= 60  # the scan sees the emitters (a broken scan would pass vacuously)
     unknown = {rid: where for rid, where in found.items() if rid not in RULES}
     assert not unknown
+
+
+def test_rule_ids_are_written_once_where_the_rule_is_defined():
+    """Outside core/rules/, code names a rule by its constant; an id as a string literal is the exception."""
+    literals = []
+    for path, tree in package_sources():
+        if path.startswith(RULES_DIR + os.sep):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in RULES:
+                literals.append(f"{os.path.relpath(path, ROOT)}:{node.lineno}: {node.value}")
+    assert len(literals) <= 3, literals
+
+
+def test_a_misspelt_rule_is_an_error_at_import(tmp_path):
+    """A rule constant that does not exist fails when the module is imported, not when a finding is made."""
+    (tmp_path / "mod.py").write_text("from policyfactory.core.rules.sharing import SHARING_VIOLATON\n")
+    r = subprocess.run([sys.executable, "-c", "import mod"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 1 and "ImportError" in r.stderr and "SHARING_VIOLATON" in r.stderr
 
 
 def test_an_unregistered_id_cannot_become_a_finding():
@@ -53,7 +95,7 @@ def test_rules_command_lists_every_rule_with_a_summary():
     r = run_cli("rules", "--format", "json")
     assert r.returncode == 0, r.stderr
     listed = json.loads(r.stdout)
-    assert {x["id"] for x in listed} == set(RULES) >= set(emitted_rule_ids())
+    assert {x["id"] for x in listed} == set(RULES) >= set(emitted_rules())
     assert all(x["summary"].strip() and x["category"] in ("invalid", "policy", "warning") for x in listed)
     one = run_cli("rules", "sharing-violation")
     assert one.returncode == 0 and "allow:" in one.stdout and RULES["sharing-violation"].summary in one.stdout

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from .findings import Finding, InvalidInput
 from .plan import Allow
+from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_VALUE
 from .schema import validate_as
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 
@@ -34,24 +35,24 @@ from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
 def check_allow_loaded(loaded: Loaded) -> tuple[tuple[Allow, ...], list[Finding]]:
     """(allow entries, findings) of a loaded allow file; every entry names weights or slots."""
     if not isinstance(loaded.value, dict):
-        return (), [loaded.finding((), "schema-top-level", "top level must be a mapping with an 'allow:' list")]
+        return (), [loaded.finding((), SCHEMA_TOP_LEVEL, "top level must be a mapping with an 'allow:' list")]
     model, findings = validate_as("AllowFile", loaded.value, loaded)
     if model is None:
         return (), findings
     out = []
     for i, entry in enumerate(model.allow):
         if not entry.weights and not entry.slots:
-            findings.append(loaded.finding(("allow", i), "schema-missing-key",
+            findings.append(loaded.finding(("allow", i), SCHEMA_MISSING_KEY,
                                            "an allow entry names the group it accepts: give 'weights:' or 'slots:'"))
             continue
         if not entry.reason.strip():
-            findings.append(loaded.finding(("allow", i, "reason"), "schema-value",
+            findings.append(loaded.finding(("allow", i, "reason"), SCHEMA_VALUE,
                                            "'reason' is blank: say why this sharing is deliberate"))
             continue
         if len(entry.weights) + len(entry.slots) < 2:
             # one name is no group: the entry would accept whatever else turns out to share with it
             key, names = ("weights", entry.weights) if entry.weights else ("slots", entry.slots)
-            findings.append(loaded.finding(("allow", i, key), "schema-value",
+            findings.append(loaded.finding(("allow", i, key), SCHEMA_VALUE,
                                            f"'{key}' names only '{names[0]}': a shared group has two or more "
                                            f"members; name every one the entry accepts"))
             continue

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .findings import Finding, InvalidInput
+from .rules.tools import OUTPUT_PATH
 
 PREFIX = ".policyfactory-"
 _OURS = re.compile(re.escape(PREFIX) + r"(\d+)-")
@@ -71,18 +72,18 @@ def remove_stale(folder: str) -> list[str]:
 def check_output(path: str, *, inputs: tuple[str, ...] = ()) -> str:
     """The file to write for output `path`, or `InvalidInput` when it must not be written."""
     if os.path.islink(path):
-        raise InvalidInput(Finding(path, 1, 1, "output-path",
+        raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH,
                                    f"is a symbolic link to {os.path.realpath(path)}: refusing to replace it "
                                    f"(name the file itself with -o)"))
     target = os.path.abspath(path)
     if os.path.isdir(target):
-        raise InvalidInput(Finding(path, 1, 1, "output-path", "is a directory: name an output file"))
+        raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH, "is a directory: name an output file"))
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise InvalidInput(Finding(path, 1, 1, "output-path", f"no such folder: {folder}"))
+        raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH, f"no such folder: {folder}"))
     for given in inputs:
         if os.path.exists(target) and os.path.exists(given) and os.path.samefile(target, given):
-            raise InvalidInput(Finding(path, 1, 1, "output-path",
+            raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH,
                                        f"is the input file {given}: refusing to overwrite it (choose another output with -o)"))
     return target
 
@@ -96,14 +97,14 @@ def atomic_output(path: str, suffix: str = "", *, inputs: tuple[str, ...] = ()) 
     try:
         fd, tmp = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-", suffix=suffix, dir=folder)
     except OSError as exc:
-        raise InvalidInput(Finding(path, 1, 1, "output-path", f"cannot write in {folder}: {exc.strerror or exc}")) from None
+        raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH, f"cannot write in {folder}: {exc.strerror or exc}")) from None
     os.close(fd)
     os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; the result should look like any file the user writes
     try:
         yield tmp
         os.replace(tmp, target)
     except OSError as exc:
-        raise InvalidInput(Finding(path, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None
+        raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH, f"cannot write: {exc.strerror or exc}")) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -55,6 +55,8 @@ from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding, InvalidInput
 from .modelfile import LIST_INPUT_TYPES
 from .naming import snake_case
+from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
+from .rules.tools import EXPORT_INPUT, EXPORT_UNSUPPORTED
 from .text import plural
 from .validate import validate_loaded
 from .yamlload import load_text, resolve_plain
@@ -98,7 +100,7 @@ def read_keras_config(path: str, max_bytes: int = MAX_CONFIG_BYTES) -> tuple[dic
     """
 
     def unreadable(message: str) -> InvalidInput:
-        return InvalidInput(Finding(path, 1, 1, "export-input", message))
+        return InvalidInput(Finding(path, 1, 1, EXPORT_INPUT, message))
 
     if not os.path.exists(path):
         raise unreadable("no such file")
@@ -154,7 +156,7 @@ def export_config(serialized: Mapping, *, source: str, file: str = "<model>", li
     ex = _Export(file, line, identity or {})
     data = ex.model(serialized, policy, seed)
     if ex.findings() or data is None:
-        raise InvalidInput(ex.findings() or [ex.fail("export-unsupported", "nothing to export")])
+        raise InvalidInput(ex.findings() or [ex.fail(EXPORT_UNSUPPORTED, "nothing to export")])
     header = _header(source, data, ex, keras_version)
     text = to_yaml(data, header)
     findings = _self_check(text, data, ex, base_dir)
@@ -203,7 +205,7 @@ class _Export:
         return out
 
     def unsupported(self, where: str, text: str) -> None:
-        self.refuse(("unsupported", where, text), "export-unsupported", f"{where}: {text}")
+        self.refuse(("unsupported", where, text), EXPORT_UNSUPPORTED, f"{where}: {text}")
 
     # -- the model ------------------------------------------------------------------------------------
     def model(self, serialized: Mapping, policy: str, seed: int | None) -> dict | None:
@@ -215,7 +217,7 @@ class _Export:
         self.model_class = cls
         module = serialized.get("module")
         if cls not in MODEL_CLASSES or not _is_keras(module, serialized.get("registered_name"), cls):
-            self.refuse(("model",), "export-unsupported",
+            self.refuse(("model",), EXPORT_UNSUPPORTED,
                         f"model class '{cls}' is a subclassed model: its config holds no layer graph; export takes "
                         f"Functional and Sequential models (build it as keras.Model(inputs, outputs) to export it)")
             return None
@@ -379,18 +381,18 @@ class _Export:
             self.unsupported(where, f"is a nested {cls} model; the model file has no nested models: build the "
                              "outer model from the inner model's layers, or export the inner model on its own")
         elif isinstance(module, str) and module.startswith("keras.src.ops"):
-            self.refuse(("op", cls), "export-unsupported",
+            self.refuse(("op", cls), EXPORT_UNSUPPORTED,
                         f"Keras operation '{cls}' ({module}) is applied to symbolic tensors {{n}} time(s) ({{where}}): "
                         f"the model file holds layers only; use a layer instead (keras.layers.Add, Multiply, "
                         f"Rescaling, Concatenate ...)", where.removeprefix("layer "))
         elif cls in self.cat.excluded_layers and _is_keras(module, registered, cls, LAYER_MODULE):
-            self.refuse(("excluded", cls), "layer-not-allowed",
+            self.refuse(("excluded", cls), LAYER_NOT_ALLOWED,
                         f"layer class '{cls}' ({{where}}) cannot be exported: {self.cat.excluded_layers[cls]}; "
                         f"replace it by a catalog layer, or by a custom layer class brought in with "
                         f"policyfactory.register_layer", where.removeprefix("layer "))
         else:
             origin = f"registered as '{registered}'" if registered else f"module {module}"
-            self.refuse(("layer", cls), "unknown-layer-type",
+            self.refuse(("layer", cls), UNKNOWN_LAYER_TYPE,
                         f"layer class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: names resolve "
                         f"only through the catalog, and policyfactory.register_layer({cls}) is the way to bring a "
                         f"custom layer in (then export the live model from Python inside that registration)",
@@ -530,7 +532,7 @@ class _Export:
         if isinstance(value, str):
             ct = self.cat.component(kind, value)
             if ct is None:
-                self.refuse(("component", kind, value), "unknown-component-class",
+                self.refuse(("component", kind, value), UNKNOWN_COMPONENT_CLASS,
                             f"{kind} '{value}' ({{where}}) is not in the policyfactory catalog", where)
                 return None
             return ct, {}
@@ -541,7 +543,7 @@ class _Export:
         ct = self.cat.component(kind, cls)
         if ct is None or not (ct.registered or _is_keras(module, registered, cls, COMPONENT_MODULES[kind])):
             origin = f"registered as '{registered}'" if registered else f"module {module}"
-            self.refuse(("component", kind, cls), "unknown-component-class",
+            self.refuse(("component", kind, cls), UNKNOWN_COMPONENT_CLASS,
                         f"{kind} class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: "
                         f"policyfactory.register_component('{kind}', {cls}) is the way to bring it in (then export "
                         f"the live model from Python inside that registration)", where)
@@ -793,7 +795,7 @@ def _self_check(text: str, data: dict, ex: _Export, base_dir: str | None) -> lis
     """Load the text back and validate it: the export must be a valid model file with exactly this data."""
     loaded = load_text(text, name="<exported>", base_dir=base_dir or os.getcwd())
     if json.dumps(loaded.value) != json.dumps(data):  # pragma: no cover - a bug in the YAML writer
-        raise InvalidInput(ex.fail("export-unsupported", "the exported text does not read back as the data "
+        raise InvalidInput(ex.fail(EXPORT_UNSUPPORTED, "the exported text does not read back as the data "
                                       "written (please report this model)"))
     result = validate_loaded(loaded, expect="model")
     invalid = [f for f in result.findings if f.category == "invalid"]

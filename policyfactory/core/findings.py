@@ -61,6 +61,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         info = rule_info(self.rule)  # KeyError for an id the registry does not know
+        object.__setattr__(self, "rule", info.id)  # a plain str, whether given a Rule or its id
         # one safe line whatever the input held: control characters and escape sequences shown as codes
         object.__setattr__(self, "message", safe_message(self.message))
         object.__setattr__(self, "file", escape(self.file))

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 from .findings import Finding, InvalidInput
+from .rules.tools import OUTPUT_PATH
 
 ALLOWED, DENIED, FRESH = "#2e7d32", "#c62828", "#9e9e9e"
 
@@ -68,9 +69,9 @@ def render(dot_text: str, fmt: str, output: str = "<graph>") -> bytes | None:
     try:
         done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InvalidInput(Finding(output, 1, 1, "output-path", f"Graphviz 'dot' did not run: {exc}")) from None
+        raise InvalidInput(Finding(output, 1, 1, OUTPUT_PATH, f"Graphviz 'dot' did not run: {exc}")) from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InvalidInput(Finding(output, 1, 1, "output-path",
+        raise InvalidInput(Finding(output, 1, 1, OUTPUT_PATH,
                                    f"Graphviz 'dot -T{fmt}' failed: {err[0] if err else f'exit {done.returncode}'}"))
     return done.stdout

@@ -21,6 +21,22 @@ from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
+from .rules.components import (
+    ARGUMENT_VALUE,
+    CONFIG_MODULE_KEY,
+    CONFIG_OBJECT_NOT_ALLOWED,
+    MISSING_ARGUMENT,
+    NAME_INVALID,
+    UNKNOWN_ACTIVATION,
+    UNKNOWN_ARGUMENT,
+    UNKNOWN_REFERENCE,
+)
+from .rules.files import FILE_PATH_ARGUMENT
+from .rules.layers import DUPLICATE_LAYER_NAME, INPUTS_IN_SEQUENTIAL, MODEL_INPUTS, WRAPPER_LAYER
+from .rules.limits import LIMIT_LAYERS, LIMIT_PARAMS
+from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
+from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
+from .rules.sharing import UNREACHABLE_LAYER, UNUSED_SHARED
 from .schema import describe, validate_as
 from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
@@ -104,7 +120,7 @@ class _Checker:
             if isinstance(v, dict):
                 for k, sub in v.items():
                     if k in FORBIDDEN_CONFIG_KEYS:
-                        self.err(p + (k,), "config-module-key",
+                        self.err(p + (k,), CONFIG_MODULE_KEY,
                                  f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
                                  f"and classes registered from Python", at_key=True)
                         found = True
@@ -128,18 +144,18 @@ class _Checker:
 
     def shared_reference(self, value: dict, kind: str, path, shared_decls: dict | None) -> ComponentUse | None:
         if shared_decls is None:
-            self.err(path, "shared-in-shared", "a shared declaration cannot refer to another one")
+            self.err(path, SHARED_IN_SHARED, "a shared declaration cannot refer to another one")
             return None
         extra = [k for k in value if k != "shared"]
         if extra:
-            self.err(path + (extra[0],), "schema-unknown-key", f"unknown key {shown(extra[0])} beside 'shared:'",
+            self.err(path + (extra[0],), SCHEMA_UNKNOWN_KEY, f"unknown key {shown(extra[0])} beside 'shared:'",
                      at_key=True)
             return None
         name = value["shared"]
         if not isinstance(name, str) or name not in shared_decls:
             if self._shared_names is None:
                 self._shared_names = Suggester(shared_decls)
-            self.err(path + ("shared",), "shared-unknown",
+            self.err(path + ("shared",), SHARED_UNKNOWN,
                      f"no shared component named {describe(name) if not isinstance(name, str) else shown(name)}"
                      f"{self._shared_names.suggest(name)}"
                      + ("" if shared_decls else " (the file declares none under 'shared:')"))
@@ -148,7 +164,7 @@ class _Checker:
         if decl is None:
             return None  # its own finding was reported at the declaration
         if decl.kind != kind:
-            self.err(path + ("shared",), "shared-wrong-kind",
+            self.err(path + ("shared",), SHARED_WRONG_KIND,
                      f"shared {shown(name)} is {article(decl.kind)}, but this slot takes {article(kind)}")
             return None
         return self._located(replace(decl, shared=name), path)
@@ -163,7 +179,7 @@ class _Checker:
     def layer(self, raw, path, namer: Namer, shared_decls, functional: bool, nested: bool) -> LayerNode | None:
         self.layer_count += 1
         if self.layer_count == self.limits.max_layers + 1:
-            self.err(path, "limit-layers", f"more than {self.limits.max_layers} layers")
+            self.err(path, LIMIT_LAYERS, f"more than {self.limits.max_layers} layers")
         if self.layer_count > self.limits.max_layers:
             return None
         lt = self.layer_type(raw, path)
@@ -180,7 +196,7 @@ class _Checker:
                 continue
             kpath = path + (key,)
             if not isinstance(key, str) or key not in lt.params:
-                self.err(kpath, "unknown-argument",
+                self.err(kpath, UNKNOWN_ARGUMENT,
                          f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
                          at_key=True)
             elif key in lt.slots:
@@ -202,14 +218,14 @@ class _Checker:
 
     def layer_type(self, raw, path) -> LayerType | None:
         if not isinstance(raw, dict):
-            self.err(path, "schema-type", f"a layer is a mapping with 'type:', got {describe(raw)}")
+            self.err(path, SCHEMA_TYPE, f"a layer is a mapping with 'type:', got {describe(raw)}")
             return None
         tname = raw.get("type")
         if not isinstance(tname, str):
             if "type" not in raw:
-                self.err(path, "schema-missing-key", "missing required key 'type'")
+                self.err(path, SCHEMA_MISSING_KEY, "missing required key 'type'")
             else:
-                self.err(path + ("type",), "schema-type", f"'type': expected a string, got {describe(tname)}")
+                self.err(path + ("type",), SCHEMA_TYPE, f"'type': expected a string, got {describe(tname)}")
             return None
         lt = self.cat.layer(tname)
         if lt is None:
@@ -220,17 +236,17 @@ class _Checker:
     def layer_name(self, raw: dict, path, lt: LayerType, namer: Namer) -> str:
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
-            self.err(path + ("name",), "schema-type", f"'name': expected a string, got {describe(name)}")
+            self.err(path + ("name",), SCHEMA_TYPE, f"'name': expected a string, got {describe(name)}")
             name = None
         problem = name_problem(name)
         if problem is not None:
-            self.err(path + ("name",), "name-invalid", problem)
+            self.err(path + ("name",), NAME_INVALID, problem)
         if name is None:
             name = namer.next(lt.name)
             namer.take(name)
         elif not namer.take(name):
             what = "an input of the model" if name in self.input_names else "already used"
-            self.err(path + ("name",), "duplicate-layer-name", f"layer name {shown(name)} is {what}")
+            self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"layer name {shown(name)} is {what}")
         return name
 
     def layer_inputs(self, raw: dict, path, functional: bool, nested: bool):
@@ -238,12 +254,12 @@ class _Checker:
         if inputs is None:
             return None
         if nested:
-            self.err(path + ("inputs",), "schema-unknown-key", "a wrapped layer takes no 'inputs:'", at_key=True)
+            self.err(path + ("inputs",), SCHEMA_UNKNOWN_KEY, "a wrapped layer takes no 'inputs:'", at_key=True)
         elif not functional:
-            self.err(path + ("inputs",), "inputs-in-sequential",
+            self.err(path + ("inputs",), INPUTS_IN_SEQUENTIAL,
                      "'inputs:' on a layer needs a functional model (top-level 'inputs:' instead of 'input:')", at_key=True)
         elif not (isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)):
-            self.err(path + ("inputs",), "schema-type", f"'inputs': expected a list of names, got {describe(inputs)}")
+            self.err(path + ("inputs",), SCHEMA_TYPE, f"'inputs': expected a list of names, got {describe(inputs)}")
             return None
         return inputs
 
@@ -257,19 +273,19 @@ class _Checker:
 
     def plain_argument(self, lt: LayerType, key: str, value, kpath) -> bool:
         if key in FILE_PATH_ARGS and isinstance(value, str):
-            self.err(kpath, "file-path-argument",
+            self.err(kpath, FILE_PATH_ARGUMENT,
                      f"{shown(key)} is read as a file path by Keras: give it inline, as a list of values")
             return False
         if isinstance(value, dict) and "class_name" in value:
-            self.err(kpath, "config-object-not-allowed",
+            self.err(kpath, CONFIG_OBJECT_NOT_ALLOWED,
                      f"{shown(key)} takes plain data here; Keras object configs are read only in component slots")
             return False
         if key in ACTIVATION_PARAMS and value is not None:
             if not isinstance(value, str):
-                self.err(kpath, "schema-type", f"{shown(key)}: expected an activation name, got {describe(value)}")
+                self.err(kpath, SCHEMA_TYPE, f"{shown(key)}: expected an activation name, got {describe(value)}")
                 return False
             if value not in self.cat.activations:
-                self.err(kpath, "unknown-activation",
+                self.err(kpath, UNKNOWN_ACTIVATION,
                          f"unknown activation {shown(value)}{did_you_mean(value, self.cat.activations)}")
                 return False
         if not self._type_ok(lt.params[key], value, kpath, key):
@@ -278,23 +294,23 @@ class _Checker:
         if value is None and key in SIZE_ARGS and lt.params[key].get("default", 1) is not None:
             problem = f"{shown(key)} cannot be null for {lt.name}: give a whole number (at least 1)"
         if problem is not None:
-            self.err(kpath, "argument-value", problem)
+            self.err(kpath, ARGUMENT_VALUE, problem)
         return problem is None
 
     def whole_layer(self, lt: LayerType, raw: dict, args: dict, path) -> None:
         """Required arguments, and combinations of arguments Keras refuses."""
         for req in lt.required:
             if req not in raw:
-                self.err(path, "missing-argument", f"{lt.name} needs argument {shown(req)}")
+                self.err(path, MISSING_ARGUMENT, f"{lt.name} needs argument {shown(req)}")
         has_weights = any(s.kind == "initializer" for s in lt.slots.values())
         for key, problem in layer_problems(lt.name, args, has_weights):
-            self.err(path + (key,), "argument-value", problem)
+            self.err(path + (key,), ARGUMENT_VALUE, problem)
 
     def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
         if lt.name == "Bidirectional" and "layer" in sublayers:
             inner_lt = self.cat.layer(sublayers["layer"].type)
             if inner_lt is not None and "go_backwards" not in inner_lt.params:
-                self.err(path + ("layer",), "wrapper-layer",
+                self.err(path + ("layer",), WRAPPER_LAYER,
                          f"Bidirectional wraps a recurrent layer; {sublayers['layer'].type} is not one")
 
     # the model as a whole -------------------------------------------------------
@@ -302,16 +318,16 @@ class _Checker:
         """Names and shapes of the model and its inputs; input names are taken before any layer's."""
         problem = name_problem(mf.name)
         if problem is not None:
-            self.err(("name",), "name-invalid", problem)
+            self.err(("name",), NAME_INVALID, problem)
         specs = {"input": (("input",), mf.input)} if mf.input is not None else {
             n: (("inputs", n), spec) for n, spec in (mf.inputs or {}).items()}
         for name, (path, spec) in specs.items():
             problem = name_problem(name)
             if problem is not None:
-                self.err(path, "name-invalid", problem, at_key=True)
+                self.err(path, NAME_INVALID, problem, at_key=True)
             for p in (shape_problem(spec.shape), dtype_problem("dtype", spec.dtype)):
                 if p is not None:
-                    self.err(path, "argument-value", p)
+                    self.err(path, ARGUMENT_VALUE, p)
             self.input_names.add(name)
             namer.take(name)
 
@@ -326,24 +342,24 @@ class _Checker:
             count, shape = _estimate(node, shape_in)
             problem = window_problem(node.type, node.args, shape_in)
             if problem:
-                self.err(node.path, "argument-value", f"layer {shown(node.name)} ({node.type}): {problem}")
+                self.err(node.path, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
                 shape = None  # no cascade of findings from a shape Keras would not build
             if count > self.limits.max_params:
-                self.err(node.path, "limit-params",
+                self.err(node.path, LIMIT_PARAMS,
                          f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
                          f"of {self.limits.max_params:,} (raise it with --max-params)")
             shapes[node.name] = last = None if count > self.limits.max_params else shape  # no cascade
 
     def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
-            self.err(("inputs",), "model-inputs", "give either 'input:' (sequential) or 'inputs:' (functional), not both",
+            self.err(("inputs",), MODEL_INPUTS, "give either 'input:' (sequential) or 'inputs:' (functional), not both",
                      at_key=True)
         if mf.input is None and mf.inputs is None:
-            self.err((), "model-inputs", "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
+            self.err((), MODEL_INPUTS, "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
         if mf.inputs is not None and not mf.inputs:
-            self.err(("inputs",), "model-inputs", "'inputs:' names no input: a functional model needs at least one")
+            self.err(("inputs",), MODEL_INPUTS, "'inputs:' names no input: a functional model needs at least one")
         if mf.outputs is not None and mf.inputs is None:
-            self.err(("outputs",), "model-inputs", "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
+            self.err(("outputs",), MODEL_INPUTS, "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
 
     def shared_declarations(self, mf: ModelFile, data: dict) -> dict[str, ComponentUse | None]:
         decls: dict[str, ComponentUse | None] = {}
@@ -351,7 +367,7 @@ class _Checker:
             dpath = ("shared", sname)
             given = [k for k in KINDS if getattr(decl, k) is not None]
             if len(given) != 1:
-                self.err(dpath, "shared-declaration",
+                self.err(dpath, SHARED_DECLARATION,
                          f"shared {shown(sname)} must name exactly one of initializer, regularizer, constraint"
                          + (f" (it names {', '.join(given)})" if given else ""))
                 decls[sname] = None
@@ -377,7 +393,7 @@ class _Checker:
                 stack.extend(deps.get(name, ()))
         for node in nodes:
             if node.name not in seen:
-                self.err(node.path, "unreachable-layer",
+                self.err(node.path, UNREACHABLE_LAYER,
                          f"layer {shown(node.name)} feeds no model output, so Keras would leave it out of the model "
                          f"(list it under 'outputs:' or feed it to a layer that is)")
 
@@ -400,13 +416,13 @@ class _Checker:
         for node in nodes:
             for j, ref in enumerate(node.inputs or []):
                 if ref not in known:
-                    self.err(node.path + ("inputs", j), "unknown-reference",
+                    self.err(node.path + ("inputs", j), UNKNOWN_REFERENCE,
                              f"{shown(ref)} is neither a model input nor an earlier layer{names.suggest(ref)}")
             known.add(node.name)
             names.add(node.name)
         for j, ref in enumerate(mf.outputs or []):
             if ref not in known:
-                self.err(("outputs", j), "unknown-reference", f"output {shown(ref)} names no layer{names.suggest(ref)}")
+                self.err(("outputs", j), UNKNOWN_REFERENCE, f"output {shown(ref)} names no layer{names.suggest(ref)}")
 
     def allows(self, mf: ModelFile) -> tuple[Allow, ...]:
         out = []
@@ -445,7 +461,7 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
     result = ModelCheck()
     data = loaded.value
     if not isinstance(data, dict):
-        result.findings.append(loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: model'"))
+        result.findings.append(loaded.finding((), SCHEMA_TOP_LEVEL, "top level must be a mapping with 'kind: model'"))
         return result
     ck = _Checker(loaded, limits)
     if ck.forbidden_keys(data, ()):
@@ -505,7 +521,7 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
         _plan_node(planner, spec, node, owner="", prefix="", backward=False)
     plan = planner.freeze(spec.allows)
     used = {s.shared for s in plan.slots if s.shared is not None}
-    unused = [Finding(c.file, c.line, c.column, "unused-shared",
+    unused = [Finding(c.file, c.line, c.column, UNUSED_SHARED,
                       f"shared {shown(name)} is declared but no slot refers to it with {{shared: {name}}}")
               for name, c in spec.shared.items() if name not in used]
     extra = warnings + tuple(unused)  # the file's warnings travel with the plan, so every command reports them

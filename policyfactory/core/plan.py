@@ -42,6 +42,7 @@ from .findings import Finding
 from .naming import SeedBinder, derive_seed
 from .policy import Policy
 from .resolve import ComponentUse
+from .rules.sharing import ALLOW_NOT_PERMITTED, CORRELATED_WEIGHTS, SHARING_VIOLATION, UNUSED_ALLOW
 from .sharing import Group, SharingLedger, SlotRef, Verdict
 from .text import Suggester, shown
 
@@ -380,12 +381,12 @@ class Planner:
         """The immutable plan, with `allows` applied to the violations."""
         violations = self.ledger.violations()
         if allows and not self.policy.allow_suppressions:
-            refused = [Finding(a.file or "<python>", a.line or 1, a.column or 1, "allow-not-permitted",
+            refused = [Finding(a.file or "<python>", a.line or 1, a.column or 1, ALLOW_NOT_PERMITTED,
                                f"policy {shown(self.policy.name)} forbids allow: entries (allow_suppressions: false), "
                                f"so this one (rule {shown(a.rule)}) is not applied") for a in allows]
             kept, suppressed, reasons = violations + refused, list[Finding](), dict[str, str]()
         else:
-            rules = Suggester(["sharing-violation", "correlated-weights"] + [r.id for r in self.policy.rules])
+            rules = Suggester([SHARING_VIOLATION, CORRELATED_WEIGHTS] + [r.id for r in self.policy.rules])
             kept, suppressed, reasons = apply_allows(violations, allows, rules, {s.slot.label() for s in self.slots})
         groups = {}
         for key, g in self.ledger.groups.items():
@@ -423,7 +424,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rul
 
 def unused_allow(a: Allow, known_rules: Suggester | None = None, known_slots: set[str] | None = None) -> Finding:
     """The warning for an allow entry that suppressed nothing, with what is wrong with it when we can tell."""
-    return Finding(a.file or "<python>", a.line or 1, a.column or 1, "unused-allow",
+    return Finding(a.file or "<python>", a.line or 1, a.column or 1, UNUSED_ALLOW,
                    f"{a.describe()} suppresses nothing" + _why_unused(a, known_rules, known_slots))
 
 

@@ -22,6 +22,18 @@ from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
 from .resolve import unknown_component, unknown_layer
+from .rules.components import UNKNOWN_ROLE
+from .rules.policies import (
+    POLICY_DUPLICATE_RULE_ID,
+    POLICY_EXTENDS_CYCLE,
+    POLICY_EXTENDS_INVALID,
+    POLICY_EXTENDS_MISSING,
+    POLICY_MISSING_REASON,
+    POLICY_ROLE_NOT_IN_LAYER,
+    POLICY_RULE_NEVER_MATCHES,
+    POLICY_UNKNOWN,
+)
+from .rules.schemarules import SCHEMA_TOP_LEVEL
 from .schema import validate_as
 from .text import did_you_mean, shorten, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
@@ -73,7 +85,7 @@ def load_policy(name_or_path: str | os.PathLike | Policy = "strict", limits: Lim
     if not isinstance(ref, str):
         raise TypeError("load_policy takes a str path")
     if ref not in BUILTIN_POLICIES and not _is_path(ref) and not os.path.exists(ref):
-        raise InvalidInput(Finding(ref, 1, 1, "policy-unknown",
+        raise InvalidInput(Finding(ref, 1, 1, POLICY_UNKNOWN,
                                    f"unknown policy {shown(ref)}: a built-in name ({', '.join(BUILTIN_POLICIES)}) "
                                    f"or a YAML path{did_you_mean(ref, BUILTIN_POLICIES)}"))
     policy, findings = check_policy_path(builtin_path(ref) or ref, limits, allow_outside=allow_outside)
@@ -103,26 +115,26 @@ def _extends_target(pf: PolicyFile, loaded: Loaded, seen: set[str], limits: Limi
     if outside is not None or target is None:
         return None, [outside] if outside else []
     if os.path.realpath(target) in seen:
-        return None, [loaded.finding(("extends",), "policy-extends-cycle",
+        return None, [loaded.finding(("extends",), POLICY_EXTENDS_CYCLE,
                                      f"'extends: {shorten(ref)}' makes a cycle back to {os.path.basename(target)}")]
     if not os.path.isfile(target):
-        return None, [loaded.finding(("extends",), "policy-extends-missing",
+        return None, [loaded.finding(("extends",), POLICY_EXTENDS_MISSING,
                                      f"'extends: {shorten(ref)}' names no built-in policy and no file "
                                      f"(looked for {target}){did_you_mean(ref, BUILTIN_POLICIES)}")]
     if declares_kind(target, limits) != "policy":
-        return None, [loaded.finding(("extends",), "policy-extends-invalid",
+        return None, [loaded.finding(("extends",), POLICY_EXTENDS_INVALID,
                                      f"'extends: {shorten(ref)}' is not a policy file (no top-level 'kind: policy')")]
     try:
         return load_file(target, limits), []
     except InvalidInput as exc:
-        where = loaded.finding(("extends",), "policy-extends-invalid",
+        where = loaded.finding(("extends",), POLICY_EXTENDS_INVALID,
                                f"'extends: {shorten(ref)}' is not a valid policy (see the findings in {target})")
         return None, [where] + exc.findings
 
 
 def _parse(loaded: Loaded) -> tuple[PolicyFile | None, list[Finding]]:
     if not isinstance(loaded.value, dict):
-        return None, [loaded.finding((), "schema-top-level", "top level must be a mapping with 'kind: policy'")]
+        return None, [loaded.finding((), SCHEMA_TOP_LEVEL, "top level must be a mapping with 'kind: policy'")]
     return validate_as("PolicyFile", loaded.value, loaded)
 
 
@@ -142,7 +154,7 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
             break
         if len(chain) >= MAX_EXTENDS:
             return None, _blame(loaded, chain[:-1], [current.finding(
-                ("extends",), "policy-extends-invalid", f"more than {MAX_EXTENDS} policies in one extends chain")])
+                ("extends",), POLICY_EXTENDS_INVALID, f"more than {MAX_EXTENDS} policies in one extends chain")])
         current, findings = _extends_target(pf, current, seen, limits, allow_outside)
         if current is None:
             return None, _blame(loaded, chain[:-1], findings)
@@ -200,7 +212,7 @@ def _blame(top: Loaded, chain: list[tuple[PolicyFile, Loaded]], findings: list[F
     if not chain or all(f.file == top.file for f in findings):
         return findings
     ref = chain[0][0].extends or ""
-    return [top.finding(("extends",), "policy-extends-invalid",
+    return [top.finding(("extends",), POLICY_EXTENDS_INVALID,
                         f"'extends: {shorten(ref)}' is not a valid policy (see the findings below)")] + findings
 
 
@@ -234,12 +246,12 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
     for i, rule in enumerate(pf.rules):
         base = ("rules", i)
         if rule.id in seen_ids:
-            out.append(loaded.finding(base + ("id",), "policy-duplicate-rule-id",
+            out.append(loaded.finding(base + ("id",), POLICY_DUPLICATE_RULE_ID,
                                       f"duplicate rule id {shown(rule.id)} (also in {seen_ids[rule.id]})"))
         else:
             seen_ids[rule.id] = f"rule {i + 1}"
         if rule.share == "allow" and not (rule.reason and rule.reason.strip()):
-            out.append(loaded.finding(base + ("share",), "policy-missing-reason",
+            out.append(loaded.finding(base + ("share",), POLICY_MISSING_REASON,
                                       f"rule {shown(rule.id)} allows sharing but gives no 'reason:' "
                                       f"(deliberate sharing says why)"))
         layer_types = _rule_layer_types(rule, base, loaded, out)
@@ -270,12 +282,12 @@ def _check_roles(rule: Rule, base: tuple, layer_types: list[LayerType], all_role
         if role == "*":
             continue
         if role not in all_roles:
-            out.append(loaded.finding(base + ("roles", j), "unknown-role",
+            out.append(loaded.finding(base + ("roles", j), UNKNOWN_ROLE,
                                       f"unknown role {shown(role)}{did_you_mean(role, sorted(all_roles))}"))
         elif layer_types and not any(s.role == role and s.kind == rule.component
                                      for lt in layer_types for s in lt.slots.values()):
             names = ", ".join(sorted({lt.name for lt in layer_types}))
-            out.append(loaded.finding(base + ("roles", j), "policy-role-not-in-layer",
+            out.append(loaded.finding(base + ("roles", j), POLICY_ROLE_NOT_IN_LAYER,
                                       f"no {rule.component} slot has role {shown(role)} in layer type(s) {names}: "
                                       f"rule {shown(rule.id)} can never match it"))
 
@@ -292,7 +304,7 @@ def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], load
     if not layer_types:
         return
     if not any(s.kind == rule.component for lt in layer_types for s in lt.slots.values()):
-        out.append(loaded.finding(base + ("component",), "policy-rule-never-matches",
+        out.append(loaded.finding(base + ("component",), POLICY_RULE_NEVER_MATCHES,
                                   f"rule {shown(rule.id)} can never match: its layer types have no {rule.component} slots"))
         return
     if rule.scope != "within-layer":
@@ -300,6 +312,6 @@ def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], load
     roles = None if "*" in rule.roles else set(rule.roles)
     if not any(sum(1 for s in lt.slots.values() if s.kind == rule.component and (roles is None or s.role in roles)) >= 2
                for lt in layer_types):
-        out.append(loaded.finding(base + ("scope",), "policy-rule-never-matches",
+        out.append(loaded.finding(base + ("scope",), POLICY_RULE_NEVER_MATCHES,
                                   f"rule {shown(rule.id)} can never match: scope within-layer needs two {rule.component} "
                                   f"slots with its roles in one layer, and no listed layer type has them"))

@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 
 from .findings import Finding
+from .rules.files import PATH_OUTSIDE_PROJECT
 from .text import did_you_mean, shown
 from .yamlload import Limits, Loaded
 
@@ -63,7 +64,7 @@ def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: b
     real = os.path.realpath(path)
     if os.path.isabs(ref) or not (real == root or real.startswith(root.rstrip(os.sep) + os.sep)):
         where = "an absolute path" if os.path.isabs(ref) else "a path that leaves the project"
-        return None, loaded.finding(key, "path-outside-project",
+        return None, loaded.finding(key, PATH_OUTSIDE_PROJECT,
                                     f"{key[-1]}: {shown(ref)} is {where} ({root}); it was not read "
                                     f"(refer to files inside the project, or pass --allow-outside)")
     return path, None

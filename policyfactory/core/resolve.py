@@ -16,6 +16,17 @@ from typing import Any
 
 from .argcheck import argument_problem
 from .catalog import article, catalog
+from .rules.components import (
+    ARGUMENT_VALUE,
+    COMPONENT_VALUE,
+    COMPONENT_WRONG_KIND,
+    CONFIG_MODULE_KEY,
+    LAYER_NOT_ALLOWED,
+    UNKNOWN_ARGUMENT,
+    UNKNOWN_COMPONENT_CLASS,
+    UNKNOWN_LAYER_TYPE,
+)
+from .rules.schemarules import SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .schema import describe
 from .text import did_you_mean, shown
 
@@ -63,23 +74,23 @@ def type_problem(info: dict, value: Any, path: tuple, name: str) -> Problem | No
         "bool": isinstance(value, bool),
         "int-list": _is_int(value) or (isinstance(value, list) and all(_is_int(v) for v in value)),
     }[t]
-    return None if good else Problem(path, "schema-type", f"{shown(name)}: expected {_TYPE_WORDS[t]}, got {describe(value)}")
+    return None if good else Problem(path, SCHEMA_TYPE, f"{shown(name)}: expected {_TYPE_WORDS[t]}, got {describe(value)}")
 
 
 def unknown_layer(name: str, path: tuple = ()) -> Problem:
     """Why a layer type name is refused: excluded (runs code given as data) or unknown, with did-you-mean."""
     cat = catalog()
     if name in cat.excluded_layers:
-        return Problem(path, "layer-not-allowed", f"layer type {shown(name)} is not allowed: {cat.excluded_layers[name]}")
-    return Problem(path, "unknown-layer-type", f"unknown layer type {shown(name)}{did_you_mean(name, cat.layer_names())}")
+        return Problem(path, LAYER_NOT_ALLOWED, f"layer type {shown(name)} is not allowed: {cat.excluded_layers[name]}")
+    return Problem(path, UNKNOWN_LAYER_TYPE, f"unknown layer type {shown(name)}{did_you_mean(name, cat.layer_names())}")
 
 
 def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
     other = catalog().component_any_kind(name)
     if other is not None:
-        return Problem(path, "component-wrong-kind",
+        return Problem(path, COMPONENT_WRONG_KIND,
                        f"{shown(name)} is {article(other.kind)}, but this slot takes {article(kind)}")
-    return Problem(path, "unknown-component-class",
+    return Problem(path, UNKNOWN_COMPONENT_CLASS,
                    f"unknown {kind} {shown(name)}{did_you_mean(name, catalog().component_names(kind))}")
 
 
@@ -92,41 +103,41 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
     if isinstance(value, dict) and "class_name" in value:
         for k in value:
             if k in FORBIDDEN_CONFIG_KEYS:
-                return None, [Problem((k,), "config-module-key",
+                return None, [Problem((k,), CONFIG_MODULE_KEY,
                                       f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
                                       f"and classes registered from Python", True)]
             if k not in ("class_name", "config"):
-                return None, [Problem((k,), "schema-unknown-key",
+                return None, [Problem((k,), SCHEMA_UNKNOWN_KEY,
                                       f"unknown key {shown(k)} in a component config (expected class_name and config)", True)]
         cname = value["class_name"]
         if not isinstance(cname, str):
-            return None, [Problem(("class_name",), "schema-type", f"'class_name': expected a string, got {describe(cname)}")]
+            return None, [Problem(("class_name",), SCHEMA_TYPE, f"'class_name': expected a string, got {describe(cname)}")]
         ct = cat.component(kind, cname)
         if ct is None:
             return None, [unknown_component(kind, cname, ("class_name",))]
         config = value.get("config") or {}
         if not isinstance(config, dict):
-            return None, [Problem(("config",), "schema-type", f"'config': expected a mapping, got {describe(config)}")]
+            return None, [Problem(("config",), SCHEMA_TYPE, f"'config': expected a mapping, got {describe(config)}")]
         problems = []
         for k, v in config.items():
             info = ct.params.get(k)
             if info is None:
-                problems.append(Problem(("config", k), "unknown-argument",
+                problems.append(Problem(("config", k), UNKNOWN_ARGUMENT,
                                         f"{ct.name} takes no argument {shown(k)}{did_you_mean(k, list(ct.params))}", True))
             elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-                problems.append(Problem(("config", k), "schema-type", f"'seed': expected an integer or null, got {describe(v)}"))
+                problems.append(Problem(("config", k), SCHEMA_TYPE, f"'seed': expected an integer or null, got {describe(v)}"))
             else:
                 p = type_problem(info, v, ("config", k), k)
                 message = argument_problem(ct.name, k, v) if p is None else None
                 if message is not None:
-                    p = Problem(("config", k), "argument-value", message)
+                    p = Problem(("config", k), ARGUMENT_VALUE, message)
                 if p is not None:
                     problems.append(p)
         return (None, problems) if problems else (ComponentUse(ct.name, dict(config), kind=kind), [])
     if isinstance(value, dict):
-        return None, [Problem((), "component-value",
+        return None, [Problem((), COMPONENT_VALUE,
                               f"{article(kind)} is a name (e.g. {shown(_EXAMPLES[kind])}), a mapping with class_name and "
                               f"config, or {{shared: NAME}}; got a mapping with keys {', '.join(map(str, value)) or 'none'}")]
-    return None, [Problem((), "component-value",
+    return None, [Problem((), COMPONENT_VALUE,
                           f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; "
                           f"got {describe(value)}")]

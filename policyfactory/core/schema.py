@@ -16,6 +16,7 @@ from pydantic_core import ValidationError
 
 from . import coreschema
 from .findings import Finding
+from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY, SCHEMA_VALUE
 from .text import did_you_mean, shown
 from .yamlload import Loaded
 
@@ -114,28 +115,28 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
             key = loc[-1] if loc else "?"
             hint = did_you_mean(key, _fields_at(model, loc[:-1]))
             what = shown(key) if isinstance(key, str) else f"{describe(key)} (keys are strings)"
-            f = loaded.finding(path, "schema-unknown-key", f"unknown key {what}{hint}", at_key=True)
+            f = loaded.finding(path, SCHEMA_UNKNOWN_KEY, f"unknown key {what}{hint}", at_key=True)
         elif etype in _FRIENDLY:
             where = shown(loc[-1]) if loc and isinstance(loc[-1], str) else "the value"
             text = _FRIENDLY[etype].format(where=where, **e.get("ctx", {}))
-            f = loaded.finding(path, "schema-value", re.sub(r"\b1 item\(s\)", "1 item", text).replace("(s)", "s"))
+            f = loaded.finding(path, SCHEMA_VALUE, re.sub(r"\b1 item\(s\)", "1 item", text).replace("(s)", "s"))
         elif etype == "missing":
             key = loc[-1] if loc else "?"
-            f = loaded.finding(path[:-1], "schema-missing-key", f"missing required key {shown(key)}")
+            f = loaded.finding(path[:-1], SCHEMA_MISSING_KEY, f"missing required key {shown(key)}")
         elif etype in _TYPE_WORDS:
             where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
-            f = loaded.finding(path, "schema-type",
+            f = loaded.finding(path, SCHEMA_TYPE,
                                f"{where}: expected {_TYPE_WORDS[etype]}, got {describe(value)}")
         elif etype == "literal_error":
             where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
             expected = e.get("ctx", {}).get("expected", "")
-            f = loaded.finding(path, "schema-value", f"{where}: expected {expected}, got {describe(value)}")
+            f = loaded.finding(path, SCHEMA_VALUE, f"{where}: expected {expected}, got {describe(value)}")
         else:
             where = f"'{loc[-1]}': " if loc and isinstance(loc[-1], str) else ""
             msg = e["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
-            f = loaded.finding(path, "schema-value", f"{where}{msg}")
+            f = loaded.finding(path, SCHEMA_VALUE, f"{where}{msg}")
         where_what = (f.line, f.column, f.message)
         if where_what not in seen:
             seen.add(where_what)

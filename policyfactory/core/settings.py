@@ -32,6 +32,8 @@ from typing import Any
 from .findings import Finding
 from .references import builtin_path, policy_problem
 from .rules import INVALID, RULES
+from .rules.files import FILE_UNREADABLE
+from .rules.tools import SETTINGS_INVALID
 from .text import did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
 
@@ -111,26 +113,26 @@ def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, 
         return settings, []
     if not os.path.isfile(path):
         why = "is not a regular file" if os.path.exists(path) else "does not exist"
-        return settings, [Finding(path, 1, 1, "file-unreadable", f"the settings file {why}")]
+        return settings, [Finding(path, 1, 1, FILE_UNREADABLE, f"the settings file {why}")]
     toml = _toml()
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_SETTINGS_BYTES + 1)
         if len(data) > MAX_SETTINGS_BYTES:
-            return settings, [Finding(path, 1, 1, "settings-invalid", "the settings file is over 1 MiB: not read")]
+            return settings, [Finding(path, 1, 1, SETTINGS_INVALID, "the settings file is over 1 MiB: not read")]
         doc = toml.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return settings, [Finding(path, 1, 1, "file-unreadable", f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
+        return settings, [Finding(path, 1, 1, FILE_UNREADABLE, f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
     except toml.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        return settings, [Finding(path, line, col, "settings-invalid", f"invalid TOML: {str(exc).split(' (at')[0]}")]
+        return settings, [Finding(path, line, col, SETTINGS_INVALID, f"invalid TOML: {str(exc).split(' (at')[0]}")]
     nested = "tool" in doc and _TABLE.search(data) is not None  # pyproject.toml style, whatever the file's name
     table = doc.get("tool", {}).get("policyfactory") if nested else doc
     where = os.path.relpath(path) + (" [tool.policyfactory]" if nested else "")
     settings.file = path
     if not isinstance(table, dict):
-        return settings, [Finding(path, 1, 1, "settings-invalid", f"{where} must be a table of settings")]
+        return settings, [Finding(path, 1, 1, SETTINGS_INVALID, f"{where} must be a table of settings")]
     return settings, _apply(settings, table, path, where, data.decode("utf-8", "replace"))
 
 
@@ -149,13 +151,13 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str) ->
     for key, value in table.items():
         line = _line_of(text, key)
         if key not in _TYPES:
-            findings.append(Finding(path, line, 1, "settings-invalid",
+            findings.append(Finding(path, line, 1, SETTINGS_INVALID,
                                     f"{where}: unknown setting {shown(key)}{did_you_mean(key, _TYPES)}"))
             continue
         kind = _TYPES[key]
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int) \
                 or (kind is list and not all(isinstance(v, str) for v in value)):
-            findings.append(Finding(path, line, 1, "settings-invalid",
+            findings.append(Finding(path, line, 1, SETTINGS_INVALID,
                                     f"{where}: {shown(key)} must be {_WORDS[kind]}, got {shown(value)}"))
             continue
         if key == "policy" and value and builtin_path(value) is None and not os.path.isabs(value):
@@ -165,7 +167,7 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str) ->
             value = [os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g for g in value]
         problem = _problem(key, value)
         if problem:
-            findings.append(Finding(path, line, 1, "settings-invalid", f"{where}: {problem}"))
+            findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
         else:
             settings.override(key, value, where)
     return findings

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
 from .policy import Policy
+from .rules.sharing import SHARING_VIOLATION
 from .text import shown
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
         "policy": policy.name,
         "group_key": group.key,
     }
-    return Finding(at.file or "<python>", at.line or 1, at.column or 1, "sharing-violation", msg, data=data,
+    return Finding(at.file or "<python>", at.line or 1, at.column or 1, SHARING_VIOLATION, msg, data=data,
                    help=sharing_help(policy, group))
 
 

@@ -22,6 +22,8 @@ from .modelfile import ModelSpec, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
+from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
+from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
 from .text import plural, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
 
@@ -50,21 +52,21 @@ def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside:
             given = os.fspath(override)
             problem = policy_problem(given)
             if problem:
-                return None, [Finding(loaded.file, 1, 1, "policy-unknown", f"--policy {shown(given)}: {problem}")]
+                return None, [Finding(loaded.file, 1, 1, POLICY_UNKNOWN, f"--policy {shown(given)}: {problem}")]
             return check_policy_path(builtin_path(given) or given, limits, allow_outside=allow_outside)
         path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)
         if outside is not None or path is None:
             return None, [outside] if outside else []
         if not os.path.isfile(path):
-            return None, [loaded.finding(("policy",), "policy-unknown",
+            return None, [loaded.finding(("policy",), POLICY_UNKNOWN,
                                          f"policy {shown(ref)} names no built-in policy ({', '.join(BUILTIN_POLICIES)}) "
                                          f"and no file (looked for {path})")]
         if builtin_path(ref) is None and declares_kind(path, limits) != "policy":
-            return None, [loaded.finding(("policy",), "policy-invalid",
+            return None, [loaded.finding(("policy",), POLICY_INVALID,
                                          f"policy {shown(ref)} is not a policy file (no top-level 'kind: policy')")]
         policy, findings = check_policy_path(path, limits, allow_outside=allow_outside)
         if policy is None:
-            findings = [loaded.finding(("policy",), "policy-invalid",
+            findings = [loaded.finding(("policy",), POLICY_INVALID,
                                        f"policy {shown(ref)} is not valid (see the findings in {path})")] + findings
         return policy, findings
 
@@ -76,15 +78,15 @@ def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIM
     data = loaded.value
     kind = data.get("kind") if isinstance(data, dict) else None
     if not isinstance(data, dict):
-        return ValidationResult([loaded.finding((), "schema-top-level",
+        return ValidationResult([loaded.finding((), SCHEMA_TOP_LEVEL,
                                                 "top level must be a mapping with 'kind: policy' or 'kind: model'")])
     if kind not in KIND_CHOICES:
         where = ("kind",) if "kind" in data else ()
         msg = ("missing 'kind:' (policy or model)" if "kind" not in data
                else f"'kind' must be policy or model, got {kind!r}")
-        return ValidationResult([loaded.finding(where, "schema-kind", msg)])
+        return ValidationResult([loaded.finding(where, SCHEMA_KIND, msg)])
     if expect is not None and kind != expect:
-        return ValidationResult([loaded.finding(("kind",), "schema-kind", f"expected a {expect} file, got kind: {kind}")])
+        return ValidationResult([loaded.finding(("kind",), SCHEMA_KIND, f"expected a {expect} file, got kind: {kind}")])
     if kind == "policy":
         pol, findings = check_policy_loaded(loaded, limits, allow_outside=allow_outside)
         summary = f"policy {shown(pol.name)} ({plural(len(pol.rules), 'rule')})" if pol else ""

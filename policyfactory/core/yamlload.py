@@ -33,6 +33,20 @@ from typing import Any, NoReturn
 import yaml
 
 from .findings import Finding, InvalidInput
+from .rules.files import FILE_UNREADABLE
+from .rules.limits import LIMIT_DEPTH, LIMIT_FILE_SIZE, LIMIT_NODES, LIMIT_NUMBER
+from .rules.schemarules import SCHEMA_TYPE, SCHEMA_VALUE
+from .rules.yamlrules import (
+    YAML_ALIAS,
+    YAML_DUPLICATE_KEY,
+    YAML_EMPTY,
+    YAML_ENCODING,
+    YAML_KEY,
+    YAML_MERGE,
+    YAML_MULTIPLE_DOCUMENTS,
+    YAML_SYNTAX,
+    YAML_TAG,
+)
 from .text import escape, shown
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser where installed
@@ -152,41 +166,41 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Read and load one file, refusing what cannot be read as one safe YAML document."""
     name = str(path)
     if not os.path.exists(name):
-        _fail(name, 1, 1, "file-unreadable", "no such file")
+        _fail(name, 1, 1, FILE_UNREADABLE, "no such file")
     if os.path.isdir(name):
-        _fail(name, 1, 1, "file-unreadable", "is a directory, not a YAML file")
+        _fail(name, 1, 1, FILE_UNREADABLE, "is a directory, not a YAML file")
     if not os.path.isfile(name):  # a FIFO, a device, a socket: reading could block or never end
-        _fail(name, 1, 1, "file-unreadable", "is not a regular file")
+        _fail(name, 1, 1, FILE_UNREADABLE, "is not a regular file")
     try:
         size = os.path.getsize(name)
         if size > limits.max_bytes:
-            _fail(name, 1, 1, "limit-file-size",
+            _fail(name, 1, 1, LIMIT_FILE_SIZE,
                   f"file is {size} bytes, over the limit of {limits.max_bytes} bytes (raise it with --max-bytes)")
         with open(name, "rb") as fh:
             data = fh.read(limits.max_bytes + 1)
     except OSError as exc:
-        _fail(name, 1, 1, "file-unreadable", f"cannot read: {exc.strerror or exc}")
+        _fail(name, 1, 1, FILE_UNREADABLE, f"cannot read: {exc.strerror or exc}")
     if len(data) > limits.max_bytes:
-        _fail(name, 1, 1, "limit-file-size", f"file is over the limit of {limits.max_bytes} bytes")
+        _fail(name, 1, 1, LIMIT_FILE_SIZE, f"file is over the limit of {limits.max_bytes} bytes")
     return load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name)))
 
 
 def load_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:
     if len(data) > limits.max_bytes:
-        _fail(name, 1, 1, "limit-file-size", f"file is over the limit of {limits.max_bytes} bytes")
+        _fail(name, 1, 1, LIMIT_FILE_SIZE, f"file is over the limit of {limits.max_bytes} bytes")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and (data[0] == 0) != (data[1] == 0)):
-        _fail(name, 1, 1, "yaml-encoding", "file is UTF-16 or UTF-32 encoded: save it as UTF-8")
+        _fail(name, 1, 1, YAML_ENCODING, "file is UTF-16 or UTF-32 encoded: save it as UTF-8")
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
-        _fail(name, line, col, "yaml-encoding", "file contains a NUL byte: not a text file")
+        _fail(name, line, col, YAML_ENCODING, "file contains a NUL byte: not a text file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        _fail(name, line, col, "yaml-encoding", f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
+        _fail(name, line, col, YAML_ENCODING, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
     if text.startswith("\ufeff"):
         text = text[1:]
     return load_text(text, name, limits, base_dir=base_dir)
@@ -195,7 +209,7 @@ def load_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS, base_dir
 def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:
     """Load one YAML document from text. Raises `InvalidInput` with one finding."""
     if len(text) > limits.max_bytes:
-        _fail(name, 1, 1, "limit-file-size", f"text is over the limit of {limits.max_bytes} bytes")
+        _fail(name, 1, 1, LIMIT_FILE_SIZE, f"text is over the limit of {limits.max_bytes} bytes")
     builder = _Builder(name, limits)
     try:
         for event in yaml.parse(text, Loader=_Loader):
@@ -204,7 +218,7 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        _fail(name, line, col, "yaml-syntax",
+        _fail(name, line, col, YAML_SYNTAX,
               f"control character {escape(char)} (U+{ord(char):04X}) is not allowed in YAML: remove it "
               f"or write it as an escape inside double quotes")
     except yaml.MarkedYAMLError as exc:
@@ -213,13 +227,13 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
         problem = exc.problem or exc.context or "invalid YAML"
         if "tab" in problem or "'\\t'" in problem:
             problem = "a tab character: YAML indents with spaces only (replace the tab here with spaces)"
-        _fail(name, line, col, "yaml-syntax", f"invalid YAML: {problem}")
+        _fail(name, line, col, YAML_SYNTAX, f"invalid YAML: {problem}")
     except yaml.YAMLError as exc:
-        _fail(name, 1, 1, "yaml-syntax", f"invalid YAML: {exc}")
+        _fail(name, 1, 1, YAML_SYNTAX, f"invalid YAML: {exc}")
     except RecursionError:  # pragma: no cover - depth limit comes first
-        _fail(name, 1, 1, "limit-depth", "nesting too deep")
+        _fail(name, 1, 1, LIMIT_DEPTH, "nesting too deep")
     if not builder.documents:
-        _fail(name, 1, 1, "yaml-empty", "empty file: expected a mapping with 'kind:'")
+        _fail(name, 1, 1, YAML_EMPTY, "empty file: expected a mapping with 'kind:'")
     return Loaded(name, builder.root, builder.marks, builder.key_marks, base_dir)
 
 
@@ -263,26 +277,26 @@ def plain_copy(value: Any, name: str = "<mapping>", limits: Limits = DEFAULT_LIM
         v, parent, key, depth, ancestors = stack.pop()
         nodes += 1
         if nodes > limits.max_nodes:
-            _fail(name, 1, 1, "limit-nodes", f"more than {limits.max_nodes} values in the mapping")
+            _fail(name, 1, 1, LIMIT_NODES, f"more than {limits.max_nodes} values in the mapping")
         if depth > limits.max_depth:
-            _fail(name, 1, 1, "limit-depth", f"nesting deeper than {limits.max_depth} levels")
+            _fail(name, 1, 1, LIMIT_DEPTH, f"nesting deeper than {limits.max_depth} levels")
         if isinstance(v, _PLAIN_SCALARS):
             if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** MAX_DIGITS:
-                _fail(name, 1, 1, "limit-number", f"an integer of more than {MAX_DIGITS} digits")
+                _fail(name, 1, 1, LIMIT_NUMBER, f"an integer of more than {MAX_DIGITS} digits")
             parent[key] = v
             continue
         if not isinstance(v, (dict, list, tuple)):
-            _fail(name, 1, 1, "schema-type", f"a {type(v).__name__} object: only plain data (mappings, lists, "
+            _fail(name, 1, 1, SCHEMA_TYPE, f"a {type(v).__name__} object: only plain data (mappings, lists, "
                                              f"strings, numbers, booleans, null) can be checked")
         if id(v) in ancestors:
-            _fail(name, 1, 1, "schema-value", "the mapping contains itself (a cycle): only tree-shaped data can be checked")
+            _fail(name, 1, 1, SCHEMA_VALUE, "the mapping contains itself (a cycle): only tree-shaped data can be checked")
         inner = ancestors | {id(v)}
         if isinstance(v, dict):
             out: Any = {}
             parent[key] = out
             for k, sub in v.items():
                 if not isinstance(k, str):
-                    _fail(name, 1, 1, "yaml-key", f"mapping keys must be strings, got {describe_scalar(k)}")
+                    _fail(name, 1, 1, YAML_KEY, f"mapping keys must be strings, got {describe_scalar(k)}")
                 stack.append((sub, out, k, depth + 1, inner))
         else:
             out = [None] * len(v)
@@ -322,12 +336,12 @@ class _Builder:
         self.chars += chars
         if self.nodes > self.limits.max_nodes:
             line, col = _pos(mark)
-            _fail(self.name, line, col, "limit-nodes",
+            _fail(self.name, line, col, LIMIT_NODES,
                   f"more than {self.limits.max_nodes} YAML nodes after alias expansion "
                   f"(alias expansion limit; a billion-laughs file?)")
         if self.chars > self.limits.max_expanded:
             line, col = _pos(mark)
-            _fail(self.name, line, col, "limit-nodes",
+            _fail(self.name, line, col, LIMIT_NODES,
                   f"more than {self.limits.max_expanded} characters of text after alias expansion "
                   f"(alias expansion limit: aliases count by the size of what they copy)")
 
@@ -349,7 +363,7 @@ class _Builder:
             if kind in allowed:
                 return kind
         line, col = _pos(mark)
-        _fail(self.name, line, col, "yaml-tag",
+        _fail(self.name, line, col, YAML_TAG,
               f"tag {shown(tag)} is not allowed: only plain YAML data is read (no Python objects, no custom tags)")
 
     def _scalar_value(self, event) -> Any:
@@ -361,7 +375,7 @@ class _Builder:
             value = resolve_plain(text)
         except NumberTooLong:
             line, col = _pos(event.start_mark)
-            _fail(self.name, line, col, "limit-number",
+            _fail(self.name, line, col, LIMIT_NUMBER,
                   f"integer of {len(text)} characters: more than {MAX_DIGITS} digits is not a size, rate or seed")
         if kind is None:
             return value
@@ -373,7 +387,7 @@ class _Builder:
         }[kind](value)
         if not ok:
             line, col = _pos(event.start_mark)
-            _fail(self.name, line, col, "yaml-tag", f"{shown(text)} is not a valid !!{kind}")
+            _fail(self.name, line, col, YAML_TAG, f"{shown(text)} is not a valid !!{kind}")
         return float(value) if kind == "float" else value
 
     def _attach(self, value, mark, size: int, chars: int = 0) -> None:
@@ -394,7 +408,7 @@ class _Builder:
             sources = value if isinstance(value, list) else [value]
             if not all(isinstance(s, dict) for s in sources):
                 line, col = _pos(mark)
-                _fail(self.name, line, col, "yaml-merge", "'<<' merge needs a mapping or a list of mappings")
+                _fail(self.name, line, col, YAML_MERGE, "'<<' merge needs a mapping or a list of mappings")
             top.merges.extend(sources)
         else:
             top.value[top.key] = value
@@ -403,13 +417,13 @@ class _Builder:
     def _set_key(self, top: _Frame, key, mark) -> None:
         line, col = _pos(mark)
         if isinstance(key, (dict, list)):
-            _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+            _fail(self.name, line, col, YAML_KEY, "mapping keys must be plain scalars")
         if not isinstance(key, str):
-            _fail(self.name, line, col, "yaml-key",
+            _fail(self.name, line, col, YAML_KEY,
                   f"mapping keys must be strings, got {describe_scalar(key)} (quote it to make it a string)")
         if key == "<<" and key not in top.explicit:
             if top.merged:
-                _fail(self.name, line, col, "yaml-duplicate-key",
+                _fail(self.name, line, col, YAML_DUPLICATE_KEY,
                       "a second '<<' merge key in one mapping: list the mappings in one '<<: [*a, *b]'")
             top.merged = True
             top.key = _MERGE
@@ -417,7 +431,7 @@ class _Builder:
         if key in top.explicit:
             first = self.key_marks.get(top.path + (key,))
             where = f" (first at line {first[0]})" if first else ""
-            _fail(self.name, line, col, "yaml-duplicate-key", f"duplicate key {shown(key)}{where}")
+            _fail(self.name, line, col, YAML_DUPLICATE_KEY, f"duplicate key {shown(key)}{where}")
         top.explicit.add(key)
         top.key = key
         self.key_marks[top.path + (key,)] = (line, col)
@@ -432,7 +446,7 @@ class _Builder:
         self.documents += 1
         if self.documents > 1:
             line, col = _pos(event.start_mark)
-            _fail(self.name, line, col, "yaml-multiple-documents", "several YAML documents in one file: expected exactly one")
+            _fail(self.name, line, col, YAML_MULTIPLE_DOCUMENTS, "several YAML documents in one file: expected exactly one")
 
     def _is_key(self) -> bool:
         return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
@@ -441,10 +455,10 @@ class _Builder:
         mark = event.start_mark
         if event.anchor in self.open_anchors:
             line, col = _pos(mark)
-            _fail(self.name, line, col, "yaml-alias", f"alias *{event.anchor} refers to a node that contains it")
+            _fail(self.name, line, col, YAML_ALIAS, f"alias *{event.anchor} refers to a node that contains it")
         if event.anchor not in self.anchors:
             line, col = _pos(mark)
-            _fail(self.name, line, col, "yaml-alias", f"unknown alias *{event.anchor}")
+            _fail(self.name, line, col, YAML_ALIAS, f"unknown alias *{event.anchor}")
         value, size, chars = self.anchors[event.anchor]
         self._count(size, mark, chars)
         if not self._is_key():
@@ -469,10 +483,10 @@ class _Builder:
         self._count(1, mark)
         if self._is_key():
             line, col = _pos(mark)
-            _fail(self.name, line, col, "yaml-key", "mapping keys must be plain scalars")
+            _fail(self.name, line, col, YAML_KEY, "mapping keys must be plain scalars")
         if len(self.stack) >= self.limits.max_depth:
             line, col = _pos(mark)
-            _fail(self.name, line, col, "limit-depth", f"nesting deeper than {self.limits.max_depth} levels")
+            _fail(self.name, line, col, LIMIT_DEPTH, f"nesting deeper than {self.limits.max_depth} levels")
         path = self._child_path()
         self.marks[path] = _pos(mark)
         if event.anchor:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..core.findings import Finding, InvalidInput
+from ..core.rules.tools import AUDIT_LOAD, LIMIT_ARCHIVE
 from ..core.zipread import MAX_CONFIG_BYTES, parse_json, read_member, size_text
 
 CONFIG = "config.json"
@@ -93,14 +94,14 @@ def check_members(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> None:
     """Refuse an archive with too many members or a member compressed beyond the ratio, before reading any."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
-        raise refuse(path, "limit-archive", f"the archive has {len(infos):,} members, more than the limit "
+        raise refuse(path, LIMIT_ARCHIVE, f"the archive has {len(infos):,} members, more than the limit "
                                             f"({limits.max_members:,}): not a Keras model file")
     for info in infos:
         if info.compress_type == zipfile.ZIP_STORED or info.file_size <= limits.ratio_floor:
             continue
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
-            raise refuse(path, "limit-archive",
+            raise refuse(path, LIMIT_ARCHIVE,
                          f"refused: member '{info.filename}' declares {size_text(info.file_size)} but stores "
                          f"{size_text(info.compress_size)} (ratio {ratio:,.0f}, limit {limits.max_ratio:g}): "
                          f"a decompression bomb, or not a file Keras wrote")
@@ -108,17 +109,17 @@ def check_members(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> None:
 
 def read_config(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Any:
     """config.json as JSON data, its declared size checked before reading and the read bounded."""
-    data = read_member(zf, CONFIG, limits.max_config_bytes, lambda text: refuse(path, "limit-archive", text))
+    data = read_member(zf, CONFIG, limits.max_config_bytes, lambda text: refuse(path, LIMIT_ARCHIVE, text))
     if data is None:
-        raise refuse(path, "audit-load", f"the archive has no {CONFIG}: not a Keras 3 .keras file")
+        raise refuse(path, AUDIT_LOAD, f"the archive has no {CONFIG}: not a Keras 3 .keras file")
     return parse_config(path, data, CONFIG)
 
 
 def parse_config(path: str, data: bytes | str, what: str) -> dict:
     """A saved model's config: a JSON object (`{"class_name": ..., "config": {...}}`), else refused."""
-    config = parse_json(data, what, lambda text: refuse(path, "audit-load", text))
+    config = parse_json(data, what, lambda text: refuse(path, AUDIT_LOAD, text))
     if not isinstance(config, dict):
-        raise refuse(path, "audit-load", f"{what} holds a JSON {_json_type(config)}, not the object Keras "
+        raise refuse(path, AUDIT_LOAD, f"{what} holds a JSON {_json_type(config)}, not the object Keras "
                                          f"writes: not a Keras model file")
     return config
 
@@ -130,11 +131,11 @@ def _json_type(value: Any) -> str:
 def _stored_window(path: str, fd: int, info: zipfile.ZipInfo) -> Window:
     header = os.pread(fd, _LOCAL_HEADER.size, info.header_offset)
     if len(header) < _LOCAL_HEADER.size:
-        raise refuse(path, "audit-load", f"the archive is truncated at member '{info.filename}'")
+        raise refuse(path, AUDIT_LOAD, f"the archive is truncated at member '{info.filename}'")
     signature, name_len, extra_len = _LOCAL_HEADER.unpack(header)
     start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
     if signature != _LOCAL_SIGNATURE or start + info.file_size > os.fstat(fd).st_size:
-        raise refuse(path, "audit-load", f"member '{info.filename}' lies outside the archive: the file is corrupt")
+        raise refuse(path, AUDIT_LOAD, f"member '{info.filename}' lies outside the archive: the file is corrupt")
     return Window(fd, start, info.file_size)
 
 
@@ -144,7 +145,7 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
     names = set(zf.namelist())
     if WEIGHTS not in names:
         other = "model.weights.npz" in names
-        raise refuse(path, "audit-load", "the weights are saved as .npz, which the audit does not read"
+        raise refuse(path, AUDIT_LOAD, "the weights are saved as .npz, which the audit does not read"
                      if other else f"the archive has no {WEIGHTS}: not a Keras 3 .keras file")
     info = zf.getinfo(WEIGHTS)
     if info.compress_type == zipfile.ZIP_STORED:
@@ -155,7 +156,7 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
             os.close(fd)
         return
     if info.file_size > limits.max_weights_bytes:
-        raise refuse(path, "limit-archive", f"refused: {WEIGHTS} is compressed and declares {size_text(info.file_size)}, "
+        raise refuse(path, LIMIT_ARCHIVE, f"refused: {WEIGHTS} is compressed and declares {size_text(info.file_size)}, "
                                             f"more than the limit for a copy ({size_text(limits.max_weights_bytes)}); "
                                             f"Keras stores it uncompressed, which the audit reads in place")
     with tempfile.TemporaryFile() as tmp:
@@ -163,7 +164,7 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
             with zf.open(info) as src:  # zipfile stops at the declared size
                 shutil.copyfileobj(src, tmp, 1024 * 1024)
         except _ZIP_ERRORS as exc:
-            raise refuse(path, "audit-load", f"cannot read {WEIGHTS}: {exc}") from None
+            raise refuse(path, AUDIT_LOAD, f"cannot read {WEIGHTS}: {exc}") from None
         tmp.seek(0)
         yield tmp
 
@@ -174,12 +175,12 @@ def open_keras(path: str, limits: AuditLimits = DEFAULT_AUDIT_LIMITS) -> Iterato
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise refuse(path, "audit-load", f"not a readable zip archive: {exc}") from None
+        raise refuse(path, AUDIT_LOAD, f"not a readable zip archive: {exc}") from None
     with zf:
         check_members(path, zf, limits)
         try:
             config = read_config(path, zf, limits)
         except _ZIP_ERRORS as exc:  # corrupt, encrypted, an unknown compression
-            raise refuse(path, "audit-load", f"cannot read {CONFIG}: {exc}") from None
+            raise refuse(path, AUDIT_LOAD, f"cannot read {CONFIG}: {exc}") from None
         with weights_file(path, zf, limits) as fh:
             yield config, fh

@@ -49,6 +49,7 @@ from ..core.catalog import catalog
 from ..core.findings import Finding
 from ..core.plan import Allow, apply_allows
 from ..core.policy import Policy
+from ..core.rules.sharing import CORRELATED_WEIGHTS
 from ..core.sharing import SharingLedger, SlotRef
 
 SAMPLE = 4096  # leading values read and compared per weight
@@ -373,7 +374,7 @@ def stream_finding(group: StreamGroup, file: str) -> Finding:
     data = {"weights": group.paths,
             "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values,
                          "sign_differences": group.sign_differences}}
-    return Finding(file, 1, 1, "correlated-weights", message, data=data)
+    return Finding(file, 1, 1, CORRELATED_WEIGHTS, message, data=data)
 
 
 def stream_findings(weights: Sequence[WeightSample], file: str,

@@ -30,6 +30,8 @@ from ..core.catalog import catalog
 from ..core.findings import InvalidInput
 from ..core.plan import Allow, group_key
 from ..core.policy import Policy
+from ..core.rules.files import FILE_UNREADABLE
+from ..core.rules.tools import AUDIT_INPUT, AUDIT_LOAD
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
 from .engine import MIN_SIZE, AuditResult, SlotUse, WeightSample, audit_records, constant_like, deterministic_class
@@ -49,7 +51,7 @@ def file_kind(path: str) -> str | None:
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise refuse(path, "file-unreadable", f"cannot read the file: {exc.strerror or exc}") from None
+        raise refuse(path, FILE_UNREADABLE, f"cannot read the file: {exc.strerror or exc}") from None
     if head[:4] in ZIP_SIGNATURES:
         return "keras"
     if head == HDF5_SIGNATURE or (head and h5py.is_hdf5(path)):  # HDF5 may sit after a user block
@@ -62,7 +64,7 @@ def _hdf5(source: str | IO[bytes] | Window, path: str) -> Iterator[h5py.File]:
     try:
         h5 = h5py.File(source, "r")
     except _READ_ERRORS as exc:
-        raise refuse(path, "audit-load", f"not a readable HDF5 file: {str(exc)[:200]}") from None
+        raise refuse(path, AUDIT_LOAD, f"not a readable HDF5 file: {str(exc)[:200]}") from None
     with h5:
         yield h5
 
@@ -148,7 +150,7 @@ def audit_file(path: str, policy: Policy, allows: Sequence[Allow] = (),
     """Audit a `.keras` or `.h5` file: (result, which `allows` were used). Raises `InvalidInput` (exit 2)."""
     kind = file_kind(path)
     if kind is None:
-        raise refuse(path, "audit-input", "not a Keras model file: audit reads .keras archives, .h5 files "
+        raise refuse(path, AUDIT_INPUT, "not a Keras model file: audit reads .keras archives, .h5 files "
                                           "(Keras 3 or 2) and model YAML files")
     try:
         if kind == "keras":
@@ -158,7 +160,7 @@ def audit_file(path: str, policy: Policy, allows: Sequence[Allow] = (),
         with _hdf5(path, path) as h5:
             root = legacy_root(h5)
             if root is None and not any(k in h5 for k in _KERAS3_TOP):
-                raise refuse(path, "audit-input", "an HDF5 file that holds no Keras model or weights (no "
+                raise refuse(path, AUDIT_INPUT, "an HDF5 file that holds no Keras model or weights (no "
                                                   "model_weights, layer_names, layers or vars)")
             if root is None:  # a Keras 3 weights file: names, no config
                 return audit_config_and_weights(path, None, keras3_variables(h5, path, limits), policy, allows, limits)
@@ -167,4 +169,4 @@ def audit_file(path: str, policy: Policy, allows: Sequence[Allow] = (),
     except InvalidInput:
         raise
     except _READ_ERRORS as exc:
-        raise refuse(path, "audit-load", f"cannot read the model: {type(exc).__name__}: {str(exc)[:200]}") from None
+        raise refuse(path, AUDIT_LOAD, f"cannot read the model: {type(exc).__name__}: {str(exc)[:200]}") from None

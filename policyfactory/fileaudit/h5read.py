@@ -23,6 +23,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from ..core.rules.tools import AUDIT_LOAD, H5_REFUSED, LIMIT_ARCHIVE
 from .archive import AuditLimits, parse_config, refuse
 from .engine import SAMPLE, leading_values
 
@@ -54,9 +55,9 @@ def child(group: h5py.Group, key: str, path: str) -> Any:
     """The object under `key`, following hard links only."""
     link = group.get(key, getlink=True)
     if link is None:
-        raise refuse(path, "audit-load", f"'{group.name}/{key}' is listed but missing: the file is corrupt")
+        raise refuse(path, AUDIT_LOAD, f"'{group.name}/{key}' is listed but missing: the file is corrupt")
     if not isinstance(link, h5py.HardLink):
-        raise refuse(path, "h5-refused", f"'{group.name}/{key}' is a {type(link).__name__}: the audit follows "
+        raise refuse(path, H5_REFUSED, f"'{group.name}/{key}' is a {type(link).__name__}: the audit follows "
                                          f"no links that point elsewhere (Keras writes none)")
     return group[key]
 
@@ -65,7 +66,7 @@ def _at(group: h5py.Group, relpath: str, path: str) -> Any:
     obj: Any = group
     for part in relpath.split("/"):
         if not isinstance(obj, h5py.Group):
-            raise refuse(path, "audit-load", f"'{group.name}/{relpath}' is listed but missing: the file is corrupt")
+            raise refuse(path, AUDIT_LOAD, f"'{group.name}/{relpath}' is listed but missing: the file is corrupt")
         obj = child(obj, part, path)
     return obj
 
@@ -97,11 +98,11 @@ def keras3_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
     while stack:
         group, names, depth = stack.pop()
         if depth > limits.max_depth:
-            raise refuse(path, "h5-refused", f"groups nested deeper than {limits.max_depth} levels at '{group.name}'")
+            raise refuse(path, H5_REFUSED, f"groups nested deeper than {limits.max_depth} levels at '{group.name}'")
         keys = list(group.keys())
         seen += len(keys)
         if seen > limits.max_datasets:
-            raise refuse(path, "h5-refused", f"more than {limits.max_datasets:,} objects: not a Keras weights file")
+            raise refuse(path, H5_REFUSED, f"more than {limits.max_datasets:,} objects: not a Keras weights file")
         if "vars" in keys:
             vars_group = child(group, "vars", path)
             if isinstance(vars_group, h5py.Group):
@@ -146,7 +147,7 @@ def legacy_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
                 parts = [layer, *parts]
             out.append(SavedVariable(tuple(parts[:-1]), parts[-1], i, ds))
             if len(out) > limits.max_datasets:
-                raise refuse(path, "h5-refused", f"more than {limits.max_datasets:,} weights: not a Keras weights file")
+                raise refuse(path, H5_REFUSED, f"more than {limits.max_datasets:,} weights: not a Keras weights file")
     return out
 
 
@@ -156,7 +157,7 @@ def legacy_config(h5: h5py.File, path: str, limits: AuditLimits) -> Any:
         return None
     size = h5.attrs.get_id("model_config").get_storage_size()
     if size > limits.max_config_bytes:
-        raise refuse(path, "limit-archive", f"refused: the model_config attribute holds {size:,} bytes, more than "
+        raise refuse(path, LIMIT_ARCHIVE, f"refused: the model_config attribute holds {size:,} bytes, more than "
                                             f"the limit ({limits.max_config_bytes:,})")
     return parse_config(path, _text(h5.attrs["model_config"]), "the model_config attribute")
 
@@ -165,15 +166,15 @@ def check_dataset(ds: h5py.Dataset, path: str, limits: AuditLimits) -> None:
     """Refuse storage the audit does not read: virtual or external data, filter plugins, oversized chunks."""
     dcpl = ds.id.get_create_plist()
     if ds.is_virtual or dcpl.get_external_count():
-        raise refuse(path, "h5-refused", f"dataset '{ds.name}' keeps its data outside this file (virtual or "
+        raise refuse(path, H5_REFUSED, f"dataset '{ds.name}' keeps its data outside this file (virtual or "
                                          f"external storage)")
     filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
     plugins = [f for f in filters if f not in _BUILTIN_FILTERS]
     if plugins:
-        raise refuse(path, "h5-refused", f"dataset '{ds.name}' needs HDF5 filter plugin(s) {plugins}: "
+        raise refuse(path, H5_REFUSED, f"dataset '{ds.name}' needs HDF5 filter plugin(s) {plugins}: "
                                          f"the audit loads no plugins (Keras writes unfiltered data)")
     if filters and ds.chunks is not None and math.prod(ds.chunks) * ds.dtype.itemsize > limits.max_chunk_bytes:
-        raise refuse(path, "h5-refused", f"dataset '{ds.name}' has compressed chunks over "
+        raise refuse(path, H5_REFUSED, f"dataset '{ds.name}' has compressed chunks over "
                                          f"{limits.max_chunk_bytes:,} bytes (each is decompressed whole)")
 
 
@@ -195,4 +196,4 @@ def sample(ds: h5py.Dataset, path: str, limits: AuditLimits, n: int = SAMPLE) ->
     try:
         return leading_values(ds, ds.shape, n, _from_bfloat16 if bf16 else np.asarray)
     except (OSError, ValueError, TypeError) as exc:
-        raise refuse(path, "audit-load", f"cannot read dataset '{ds.name}': {str(exc)[:200]}") from None
+        raise refuse(path, AUDIT_LOAD, f"cannot read dataset '{ds.name}': {str(exc)[:200]}") from None

@@ -27,6 +27,8 @@ from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyVio
 from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
 from ..core.plan import Plan
 from ..core.policy import Policy
+from ..core.rules.components import UNKNOWN_REFERENCE
+from ..core.rules.tools import KERAS_ERROR, OUTPUT_PATH
 from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, check_policy_argument, validate_mapping
 from .factory import ATTENTION_TYPES, LayerFactory
@@ -79,7 +81,7 @@ def _keras_error(spec: ModelSpec, node: LayerNode | None, what: str, exc: Except
     msg = " ".join(_ANSI.sub("", str(exc)).split())  # Keras colours its messages for terminals
     if len(msg) > 300:
         msg = msg[:297] + "..."
-    return InvalidInput(Finding(spec.file, line, col, "keras-error", f"{what}: {msg}"))
+    return InvalidInput(Finding(spec.file, line, col, KERAS_ERROR, f"{what}: {msg}"))
 
 
 class _Builder:
@@ -132,7 +134,7 @@ class _Builder:
             elif last is not None:
                 ins = [last]
             else:
-                raise InvalidInput(Finding(spec.file, node.mark[0], node.mark[1], "unknown-reference",
+                raise InvalidInput(Finding(spec.file, node.mark[0], node.mark[1], UNKNOWN_REFERENCE,
                                            f"layer {shown(node.name)} needs 'inputs:' (the model has several inputs)"))
             last = tensors[node.name] = self.call(node, self.make(node), ins)
         outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]
@@ -175,7 +177,7 @@ def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str
         stem = os.path.splitext(os.path.basename(spec.file))[0]
         output = os.path.join(os.path.dirname(spec.file), stem + ".keras")
     if not output.endswith(".keras"):
-        raise InvalidInput(Finding(output, 1, 1, "output-path", "the output file name must end in .keras"))
+        raise InvalidInput(Finding(output, 1, 1, OUTPUT_PATH, "the output file name must end in .keras"))
     inputs = (spec.file, *plan.policy.sources)  # never overwrite the model file or a policy it reads
     check_output(output, inputs=inputs)  # before building
     model = build_from_plan(spec, plan)

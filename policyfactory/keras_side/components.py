@@ -12,6 +12,7 @@ from typing import Any
 from ..core.catalog import catalog
 from ..core.findings import InvalidInput, python_finding
 from ..core.resolve import ComponentUse, resolve_component
+from ..core.rules.components import UNKNOWN_COMPONENT_CLASS
 from ..core.text import shown
 from .registry import component_class
 
@@ -20,7 +21,7 @@ def instantiate(kind: str, class_name: str, config: dict) -> Any:
     """A new component object of a planned class and config."""
     ct = catalog().component(kind, class_name)
     if ct is None:  # pragma: no cover - plans only name catalog classes
-        raise InvalidInput(python_finding("unknown-component-class", f"unknown {kind} {shown(class_name)}"))
+        raise InvalidInput(python_finding(UNKNOWN_COMPONENT_CLASS, f"unknown {kind} {shown(class_name)}"))
     return component_class(ct)(**config)
 
 
@@ -34,7 +35,7 @@ def use_from_value(kind: str, value: Any) -> ComponentUse:
     ct = catalog().component(kind, type(value).__name__)
     if ct is None or component_class(ct) is not type(value):
         raise InvalidInput(python_finding(
-            "unknown-component-class",
+            UNKNOWN_COMPONENT_CLASS,
             f"{type(value).__name__} is not a known {kind}: use a Keras built-in or "
             f"register the class with policyfactory.register_component({shown(kind)}, cls)"))
     component: Any = value  # a Keras component object whose class the catalog knows

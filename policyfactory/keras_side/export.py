@@ -31,6 +31,7 @@ import numpy as np
 from ..core.catalog import LayerType, catalog
 from ..core.export_yaml import Exported, export_config, export_file
 from ..core.findings import Finding, InvalidInput, caller_location
+from ..core.rules.tools import EXPORT_UNSUPPORTED
 from .introspect import slot_holder
 from .registry import layer_class
 
@@ -73,7 +74,7 @@ def _serialized(model, file: str, line: int) -> dict:
         return json.loads(json.dumps(keras.saving.serialize_keras_object(model), default=_json_default))
     except Exception as exc:  # Keras raises many types for models it cannot serialize
         text = " ".join(str(exc).split())[:300]
-        raise InvalidInput(Finding(file, line, 1, "export-unsupported",
+        raise InvalidInput(Finding(file, line, 1, EXPORT_UNSUPPORTED,
                                    f"model '{model.name}': its config cannot be read as data: {text}")) from None
 
 

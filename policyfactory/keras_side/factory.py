@@ -39,6 +39,10 @@ from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
 from ..core.resolve import ComponentUse, unknown_layer
+from ..core.rules.components import COMPONENT_VALUE, UNKNOWN_ARGUMENT
+from ..core.rules.layers import DUPLICATE_LAYER_NAME, WRAPPER_LAYER
+from ..core.rules.schemarules import SCHEMA_TYPE
+from ..core.rules.shared import SHARED_DUPLICATE, SHARED_UNKNOWN, SHARED_WRONG_KIND
 from ..core.text import did_you_mean, shown
 from .components import instantiate, use_from_value
 from .introspect import slot_holder
@@ -133,11 +137,11 @@ class LayerFactory:
         if not isinstance(name, str) or not name:
             raise TypeError(f"shared(): name must be a non-empty string, got {name!r}")
         if name in self._shared:
-            raise InvalidInput(python_finding("shared-duplicate", f"shared component {shown(name)} is already declared"))
+            raise InvalidInput(python_finding(SHARED_DUPLICATE, f"shared component {shown(name)} is already declared"))
         kinds = [kind] if kind else self._kinds_of(component)
         if len(kinds) != 1 or kinds[0] not in KINDS:
             raise InvalidInput(python_finding(
-                "component-value",
+                COMPONENT_VALUE,
                 f"cannot tell the kind of shared {shown(name)}: pass kind='initializer'|'regularizer'|'constraint'"))
         use = use_from_value(kinds[0], component)
         planned = self._planner.declare_shared(name, kinds[0], use.class_name, use.config)
@@ -154,7 +158,7 @@ class LayerFactory:
         for key in kwargs:
             if key not in lt.params and key != "name":
                 raise InvalidInput(python_finding(
-                    "unknown-argument",
+                    UNKNOWN_ARGUMENT,
                     f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params))}"))
         name = kwargs.pop("name", None)
         if name is not None and not isinstance(name, str):
@@ -162,7 +166,7 @@ class LayerFactory:
         if name is None:
             name = self.namer.next(lt.name)
         elif not isinstance(name, str) or name in self.namer.used:
-            raise InvalidInput(python_finding("duplicate-layer-name", f"layer name {name!r} is already used"))
+            raise InvalidInput(python_finding(DUPLICATE_LAYER_NAME, f"layer name {name!r} is already used"))
         mark = self._planner.mark()
         try:
             layer = self._make(lt, name, kwargs, owner="")
@@ -236,11 +240,11 @@ class LayerFactory:
                 continue
             if isinstance(value, SharedComponent):
                 if value.factory_id != id(self):
-                    raise InvalidInput(python_finding("shared-unknown",
+                    raise InvalidInput(python_finding(SHARED_UNKNOWN,
                                                       f"shared {shown(value.name)} was declared by another LayerFactory"))
                 if value.kind != slot.kind:
                     raise InvalidInput(python_finding(
-                        "shared-wrong-kind",
+                        SHARED_WRONG_KIND,
                         f"shared {shown(value.name)} is {article(value.kind)}, but {arg} takes {article(slot.kind)}"))
                 uses[arg] = ComponentUse(value.class_name, value.user_config, value.name, file, line, 1, slot.kind)
             else:
@@ -270,7 +274,7 @@ class LayerFactory:
                 for sub in (kwargs[arg] if isinstance(kwargs[arg], list) else [kwargs[arg]]):
                     if not isinstance(sub, keras.layers.Layer):
                         raise InvalidInput(python_finding(
-                            "schema-type", f"{lt.name} argument {shown(arg)} takes a layer made by this factory"))
+                            SCHEMA_TYPE, f"{lt.name} argument {shown(arg)} takes a layer made by this factory"))
         slots = self._slots(lt, name, kwargs, owner, backward)
         kwargs = {k: v for k, v in kwargs.items() if k not in lt.slots}
         shared_args = {}
@@ -322,7 +326,7 @@ class LayerFactory:
         made = self._made.get(inner)
         if made is None:
             raise InvalidInput(python_finding(
-                "wrapper-layer", "Bidirectional needs a layer made by this factory (so that its backward "
+                WRAPPER_LAYER, "Bidirectional needs a layer made by this factory (so that its backward "
                                  "copy gets its own seeds), or an explicit backward_layer="))
         return self._rebuild(made, owner, "backward_", {"go_backwards": not made.kwargs.get("go_backwards", False)})
 

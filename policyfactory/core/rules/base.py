@@ -1,0 +1,94 @@
+"""The rule type: one finding id with its category, documentation and examples.
+
+Why a type and not a table: a rule is defined once, as a constant of its area
+module (`SHARING_VIOLATION = Rule("sharing-violation", POLICY, ...)`), and every
+place that emits it imports the constant, so an id is written once and a
+misspelt rule is an `ImportError` when the module loads, not a lookup error
+when the finding is made (ruff's rule-as-type, yamllint's module per rule).
+
+A `Rule` is a `str` (its id), so it compares, sorts and serializes as the id
+users see, and every place that took an id keeps working. Constructing one
+registers it; an id registered twice, or an unknown category, raises at import.
+
+A rule may own a check over the model graph (`@RULE.check`): `validate` runs
+every such check on every checked model file, so a new lint rule is one module
+in this package (its definition, its check, its examples) plus its test.
+
+    >>> r = Rule("doctest-example", WARNING, "An example.", "Shows the type.", register=False)
+    >>> r == "doctest-example", r.category, r.severity
+    (True, 'warning', 'warning')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..findings import Finding
+    from ..modelfile import ModelSpec
+    from ..plan import Plan
+
+INVALID = "invalid"  # the input cannot be judged: exit 2
+POLICY = "policy"  # valid input that breaks its policy: exit 1
+WARNING = "warning"  # worth fixing, does not fail: exit 0
+CATEGORIES = (INVALID, POLICY, WARNING)
+
+GraphCheck = Callable[["ModelSpec", "Plan"], "Iterable[Finding]"]
+
+REGISTRY: dict[str, Rule] = {}  # every rule, in the order its module defines it
+
+
+class Rule(str):
+    """What one finding id means, how to get rid of it, and (optionally) the check that finds it."""
+
+    category: str  # one of CATEGORIES
+    summary: str  # one line, starts with a capital, ends with a period, <= 100 chars
+    explanation: str  # 2-5 sentences: what triggers it and why it matters
+    bad: str  # a short example that triggers it (a model or policy file, or Python for API rules)
+    good: str  # the same example fixed
+    fix: str  # one-line concrete fix hint
+    graph_check: GraphCheck | None  # a check over a checked model file (spec and plan), if the rule owns one
+
+    def __new__(cls, id: str, category: str, summary: str, explanation: str, bad: str = "", good: str = "",
+                fix: str = "", *, register: bool = True) -> Rule:
+        if category not in CATEGORIES:
+            raise ValueError(f"rule {id!r} has unknown category {category!r}")
+        self = super().__new__(cls, id)
+        self.category, self.summary, self.explanation = category, summary, explanation
+        self.bad, self.good, self.fix = bad, good, fix
+        self.graph_check = None
+        if register:
+            if id in REGISTRY:
+                raise ValueError(f"rule id {id!r} is registered twice")
+            REGISTRY[id] = self
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (and copies) as its plain id
+        return (str, (str(self),))
+
+    @property
+    def id(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def severity(self) -> str:
+        """``warning`` for warnings, ``error`` for everything that fails a run."""
+        return "warning" if self.category == WARNING else "error"
+
+    def check(self, fn: GraphCheck) -> GraphCheck:
+        """Decorator: `fn(spec, plan)` yields this rule's findings for one checked model file."""
+        self.graph_check = fn
+        return fn
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "category": self.category,
+            "severity": self.severity,
+            "summary": self.summary,
+            "explanation": self.explanation,
+            "bad": self.bad,
+            "good": self.good,
+            "fix": self.fix,
+        }

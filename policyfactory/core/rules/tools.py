@@ -1,0 +1,127 @@
+"""Build, audit, export and the command line: what Keras refuses, outputs, archives, settings."""
+
+from .base import INVALID, Rule
+
+KERAS_ERROR = Rule(
+    "keras-error", INVALID,
+    "Keras refused to construct or connect a layer that passed validation.",
+    "The catalog checks argument names and types, but some values only Keras can judge "
+    "(a non-positive `units`, shapes that do not fit together). The finding is placed at the "
+    "layer and carries Keras's message; nothing is written.",
+    bad="layers:\n  - {type: Dense, units: 0}\n",
+    good="layers:\n  - {type: Dense, units: 8}\n",
+    fix="Change the argument or the connection that Keras names in the message.",
+)
+
+
+OUTPUT_PATH = Rule(
+    "output-path", INVALID,
+    "An output path that cannot be written: no such folder, wrong suffix, or a write error.",
+    "`build` writes a `.keras` file and `graph` a picture or a DOT file, each through a "
+    "temporary file renamed into place when complete. A missing folder, a name without the "
+    "`.keras` suffix or a write error leaves any existing file untouched.",
+    bad="policyfactory build examples/forecaster.yaml -o out/forecaster.h5\n",
+    good="policyfactory build examples/forecaster.yaml -o forecaster.keras\n",
+    fix="Write into an existing folder, with `.keras` for `build` and .svg/.png/.pdf/.dot for `graph`.",
+)
+
+
+AUDIT_INPUT = Rule(
+    "audit-input", INVALID,
+    "`audit` was given a file that is neither a saved Keras model nor a model YAML.",
+    "`audit` reads `.keras` archives, Keras 3 and Keras 2 `.h5` files (recognised by their "
+    "content, not their name) and model YAML files. Other files, such as a SavedModel folder or "
+    "a checkpoint, are not read.",
+    bad="policyfactory audit saved_model.pb\n",
+    good="policyfactory audit model.keras model.h5\n",
+    fix="Save the model as `.keras` (`model.save(\"model.keras\")`) or `.h5`, or audit its model YAML.",
+)
+
+
+AUDIT_LOAD = Rule(
+    "audit-load", INVALID,
+    "A saved model file that cannot be read: a corrupt archive, a missing member, bad JSON.",
+    "The audit reads a `.keras` file's `config.json` as JSON data and its `model.weights.h5` "
+    "with h5py, and a `.h5` file's `model_config` attribute and weights; it never deserializes "
+    "or runs anything. A truncated or corrupt file, an archive without those members, or weights "
+    "saved as `.npz` cannot be judged.",
+    bad="policyfactory audit truncated.keras   # a download that stopped half-way\n",
+    fix="Save the model again, or audit the live model with `pf.audit(model)`.",
+)
+
+
+LIMIT_ARCHIVE = Rule(
+    "limit-archive", INVALID,
+    "An archive member over the size limit, or compressed beyond the ratio limit (a zip bomb).",
+    "Keras stores the members of a `.keras` archive uncompressed. Before reading anything, the "
+    "audit refuses a `config.json` declared larger than the limit (32 MiB), and any member over "
+    "1 MiB whose declared size is more than 100 times what the archive stores: a few megabytes "
+    "that would expand to gigabytes in memory. The same size limit applies to a `.h5` file's "
+    "`model_config` attribute.",
+    bad="bomb.keras   # config.json: 2 GB declared, 2 MB stored\n",
+    fix="Do not open the file with Keras either; re-save the model from its source with `model.save()`.",
+)
+
+
+H5_REFUSED = Rule(
+    "h5-refused", INVALID,
+    "An HDF5 weights file uses a feature the audit does not follow (links, plugins, huge chunks).",
+    "Keras writes plain HDF5: groups, and unfiltered datasets in the same file. The audit follows "
+    "no external or soft links (they could open other files), reads no virtual or external "
+    "datasets, loads no filter plugins, refuses compressed chunks over 64 MiB (each is "
+    "decompressed whole) and bounds the nesting and the number of objects.",
+    bad="weights.h5   # a dataset that is an external link to /etc/passwd\n",
+    fix="Save the weights again with Keras (`model.save()` or `model.save_weights()`).",
+)
+
+
+ARGUMENT_INVALID = Rule(
+    "argument-invalid", INVALID,
+    "A bad argument to a Python API call or a command-line option.",
+    "Public functions and command-line options check their arguments (types and allowed "
+    "values) and report a finding with exit 2 rather than a traceback from deep inside. "
+    "The message names the argument and what it accepts.",
+    bad="pf.register_component(\"initialiser\", MyInitializer)\n",
+    good="pf.register_component(\"initializer\", MyInitializer)\n",
+    fix="Pass an argument of the type and value the message names.",
+)
+
+
+SETTINGS_INVALID = Rule(
+    "settings-invalid", INVALID,
+    "The project settings ([tool.policyfactory] or policyfactory.toml) cannot be used.",
+    "The settings file is not valid TOML, or names a setting that does not exist, gives one a "
+    "value of the wrong type or out of range, names no rule under `severity`, or a policy that "
+    "is neither built in nor a file. No command runs on settings it cannot read: it would judge "
+    "files by other rules than the project's.",
+    bad="[tool.policyfactory]\nformatt = \"json\"\n",
+    good="[tool.policyfactory]\nformat = \"json\"\n",
+    fix="Correct the setting at the reported line; `policyfactory config` shows what is in force.",
+)
+
+
+EXPORT_INPUT = Rule(
+    "export-input", INVALID,
+    "`export` was given a file it cannot read as a `.keras` model.",
+    "`export` reads the `config.json` member of a `.keras` file (a zip archive) as data: it "
+    "never loads weights, deserializes objects or runs code. A missing file, a file that is "
+    "not a zip (a legacy `.h5` file, a SavedModel folder), a missing or oversized "
+    "`config.json` (over 64 MB) or one that is not JSON is refused.",
+    bad="policyfactory export model.h5\n",
+    good="policyfactory export model.keras -o model.yaml\n",
+    fix="Save the model as `.keras` (`model.save(\"model.keras\")`), or export the live model with `pf.export(model)`.",
+)
+
+
+EXPORT_UNSUPPORTED = Rule(
+    "export-unsupported", INVALID,
+    "A part of a Keras model that the model file format cannot express.",
+    "The model file describes layers from the catalog, each called once on earlier layers or "
+    "model inputs. A layer called on several inputs (a shared layer), a nested or subclassed "
+    "model, a Keras operation applied to symbolic tensors (`x * 2`, `keras.ops.concatenate`), "
+    "a layer with several outputs, call arguments other than its inputs, and configuration "
+    "values that are Keras objects rather than data cannot be written. Nothing is exported.",
+    bad="shared = keras.layers.Dense(8)\nmodel = keras.Model(inp, shared(shared(inp)))\npf.export(model)\n",
+    good="model = keras.Model(inp, keras.layers.Dense(8)(keras.layers.Dense(8)(inp)))\npf.export(model)\n",
+    fix="Rewrite that part of the model with catalog layers called once each, then export again.",
+)

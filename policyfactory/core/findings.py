@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rules import INVALID, POLICY, WARNING, rule_info
+from .ruletype import INVALID, POLICY, WARNING, rule_info
 from .text import escape, safe_message
 
 EXIT_OK = 0
@@ -157,3 +157,7 @@ class PolicyViolation(PolicyfactoryError):
     `build_model`. The message names every slot of the group, the component,
     and the rule or default that decided; `.findings` holds them as data.
     """
+
+
+# Every rule registers itself when its module is imported; rules that own a check import `Finding` from here.
+from . import rules  # noqa: E402,F401

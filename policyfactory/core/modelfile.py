@@ -21,6 +21,7 @@ from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
+from .rules import graph_checks
 from .rules.components import (
     ARGUMENT_VALUE,
     CONFIG_MODULE_KEY,
@@ -36,7 +37,6 @@ from .rules.layers import DUPLICATE_LAYER_NAME, INPUTS_IN_SEQUENTIAL, MODEL_INPU
 from .rules.limits import LIMIT_LAYERS, LIMIT_PARAMS
 from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
-from .rules.sharing import UNREACHABLE_LAYER, UNUSED_SHARED
 from .schema import describe, validate_as
 from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded
@@ -376,27 +376,6 @@ class _Checker:
             decls[sname] = self.component(data["shared"][sname][kind], kind, dpath + (kind,), None)
         return decls
 
-    def reachable(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
-        """A warning for every layer no model output depends on (Keras would silently leave it out)."""
-        inputs = list(mf.inputs or {})
-        deps: dict[str, list[str]] = {}
-        last = inputs[0] if len(inputs) == 1 else None
-        for node in nodes:
-            deps[node.name] = node.inputs or ([last] if last else [])
-            last = node.name
-        stack = list(mf.outputs or ([last] if last else []))
-        seen: set[str] = set()
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(deps.get(name, ()))
-        for node in nodes:
-            if node.name not in seen:
-                self.err(node.path, UNREACHABLE_LAYER,
-                         f"layer {shown(node.name)} feeds no model output, so Keras would leave it out of the model "
-                         f"(list it under 'outputs:' or feed it to a layer that is)")
-
     def layers_best_effort(self, data: dict) -> None:
         """Check every layer of a file whose top level has errors, with what can be read of its context."""
         decls: dict[str, ComponentUse | None] = {}
@@ -485,8 +464,6 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
              if (n := ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)) is not None]
     if functional and not ck.findings:
         ck.wiring(mf, nodes)
-        if not ck.findings:
-            ck.reachable(mf, nodes)
     ck.budget(nodes, mf)
     result.findings = findings + ck.findings
     if any(f.severity == "error" for f in result.findings):
@@ -520,11 +497,9 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
     for node in spec.layers:
         _plan_node(planner, spec, node, owner="", prefix="", backward=False)
     plan = planner.freeze(spec.allows)
-    used = {s.shared for s in plan.slots if s.shared is not None}
-    unused = [Finding(c.file, c.line, c.column, UNUSED_SHARED,
-                      f"shared {shown(name)} is declared but no slot refers to it with {{shared: {name}}}")
-              for name, c in spec.shared.items() if name not in used]
-    extra = warnings + tuple(unused)  # the file's warnings travel with the plan, so every command reports them
+    # the rules that own a check over the model graph (core/rules/*.py: `@RULE.check`)
+    checked = tuple(f for _, check in graph_checks() for f in check(spec, plan))
+    extra = warnings + checked  # the file's warnings travel with the plan, so every command reports them
     return replace(plan, findings=plan.findings + extra) if extra else plan
 
 

@@ -28,7 +28,7 @@ Example::
     >>> rule_info("unused-allow").severity
     'warning'
     >>> sorted(rule_info("limit-nodes").as_json())
-    ['bad', 'category', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
+    ['bad', 'category', 'example', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
     >>> [r.id for r in RULES.values() if r.category == POLICY]
     ['sharing-violation', 'correlated-weights', 'allow-not-permitted']
     >>> rule_info("no-such-rule")
@@ -42,7 +42,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import CATEGORIES, INVALID, POLICY, REGISTRY, WARNING, GraphCheck, Rule
+from ..ruletype import CATEGORIES, INVALID, POLICY, REGISTRY, WARNING, GraphCheck, Rule, rule_info
 
 __all__ = ["CATEGORIES", "INVALID", "POLICY", "RULES", "WARNING", "Rule", "graph_checks", "rule_info"]
 
@@ -53,15 +53,7 @@ _OTHERS = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in
 for _module in (*_AREAS, *_OTHERS):
     importlib.import_module(f"{__name__}.{_module}")
 
-RULES: dict[str, Rule] = dict(REGISTRY)
-
-
-def rule_info(rule_id: str) -> Rule:
-    """The registered rule; raises KeyError(f"unknown rule id {rule_id!r}") otherwise."""
-    try:
-        return RULES[rule_id]
-    except KeyError:
-        raise KeyError(f"unknown rule id {rule_id!r}") from None
+RULES: dict[str, Rule] = REGISTRY
 
 
 def graph_checks() -> list[tuple[Rule, GraphCheck]]:

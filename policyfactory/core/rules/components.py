@@ -1,6 +1,6 @@
 """Names and components: layer types, component classes, arguments and values."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 ARGUMENT_VALUE = Rule(
     "argument-value", INVALID,
@@ -175,6 +175,7 @@ UNKNOWN_ROLE = Rule(
          "    roles: [kernel, recurrent]\n"
          "    share: deny\n",
     fix="Correct the role's name (a slot argument's prefix), or use `\"*\"`.",
+    example="policy",
 )
 
 

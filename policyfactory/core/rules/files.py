@@ -1,6 +1,6 @@
 """Files: reading inputs, and paths written in files that would leave the project."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 FILE_UNREADABLE = Rule(
     "file-unreadable", INVALID,
@@ -10,6 +10,7 @@ FILE_UNREADABLE = Rule(
     bad="policyfactory validate models/\n",
     good="policyfactory validate models/*.yaml\n",
     fix="Check the path (and its permissions); pass files, not directories.",
+    example="shell",
 )
 
 
@@ -23,6 +24,7 @@ PATH_OUTSIDE_PROJECT = Rule(
     bad="policy: ../../../etc/passwd\n",
     good="policy: policies/team.yaml\n",
     fix="Move the policy into the project and refer to it by a relative path, or pass --allow-outside.",
+    example="shell",
 )
 
 

@@ -1,6 +1,6 @@
 """Layers and the model's shape: names, inputs, wiring and wrappers."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 DUPLICATE_LAYER_NAME = Rule(
     "duplicate-layer-name", INVALID,

@@ -1,6 +1,6 @@
 """Limits: every input is bounded (size, depth, nodes, layers, numbers, weights, archives)."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 LIMIT_FILE_SIZE = Rule(
     "limit-file-size", INVALID,
@@ -8,6 +8,7 @@ LIMIT_FILE_SIZE = Rule(
     "Every input is bounded so that a hostile or accidental huge file cannot exhaust memory "
     "or time. The file is refused before it is parsed.",
     fix="Split the file, or raise the limit with `--max-bytes N` if the file is legitimate.",
+    example="none",
 )
 
 
@@ -17,6 +18,7 @@ LIMIT_DEPTH = Rule(
     "No real policy or model needs more than a few levels of nesting, even with wrappers and "
     "RNN cells. Very deep nesting is refused while parsing, so it can never exhaust the stack.",
     fix="Flatten the structure; wrappers nest layers only a few levels deep.",
+    example="none",
 )
 
 
@@ -44,6 +46,7 @@ LIMIT_LAYERS = Rule(
     "bounds the time and memory of `validate`; the finding is reported once, at the first "
     "layer over the limit.",
     fix="Split the model into several files, or generate it from Python with LayerFactory.",
+    example="none",
 )
 
 

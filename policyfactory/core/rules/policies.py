@@ -1,6 +1,6 @@
 """Policy files: `extends:`, rule ids, reasons and rules that can never match."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 POLICY_UNKNOWN = Rule(
     "policy-unknown", INVALID,
@@ -21,6 +21,7 @@ POLICY_INVALID = Rule(
     "follow this one, in the policy file.",
     bad="policy: policies/team.yaml   # a policy file with findings of its own\n",
     fix="Fix the findings reported in the policy file, then validate the model again.",
+    example="shell",
 )
 
 
@@ -42,6 +43,7 @@ POLICY_EXTENDS_INVALID = Rule(
     "and its defaults apply. The parent's findings follow this one.",
     bad="extends: base.yaml   # a policy file with findings of its own\n",
     fix="Fix the findings reported in the extended policy file first.",
+    example="shell",
 )
 
 
@@ -52,6 +54,7 @@ POLICY_EXTENDS_CYCLE = Rule(
     "policy to put rules and defaults in order. The message shows the chain of files.",
     bad="# a.yaml\nextends: b.yaml\n# b.yaml\nextends: a.yaml\n",
     fix="Break the cycle: one of the policies must not extend the other.",
+    example="shell",
 )
 
 
@@ -72,6 +75,7 @@ POLICY_DUPLICATE_RULE_ID = Rule(
          "    component: constraint\n"
          "    share: deny\n",
     fix="Give the rule an id of its own.",
+    example="policy",
 )
 
 
@@ -93,6 +97,7 @@ POLICY_MISSING_REASON = Rule(
          "    share: allow\n"
          "    reason: UnitNorm is a pure function of the weights.\n",
     fix="Add `reason:` saying why sharing is safe here.",
+    example="policy",
 )
 
 
@@ -115,6 +120,7 @@ POLICY_ROLE_NOT_IN_LAYER = Rule(
          "    roles: [recurrent]\n"
          "    share: deny\n",
     fix="List layer types that have this role, or correct the role or the component kind.",
+    example="policy",
 )
 
 
@@ -139,4 +145,5 @@ POLICY_RULE_NEVER_MATCHES = Rule(
          "    scope: within-layer\n"
          "    share: deny\n",
     fix="Correct the rule's `layers:`, `roles:`, `component:` or `scope:`, or remove it.",
+    example="policy",
 )

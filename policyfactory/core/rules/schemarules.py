@@ -1,6 +1,6 @@
 """Schema rules: the shape of a policy or model file (`core/schema.py`, `core/filemodels.py`)."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 SCHEMA_TOP_LEVEL = Rule(
     "schema-top-level", INVALID,
@@ -8,8 +8,9 @@ SCHEMA_TOP_LEVEL = Rule(
     "A policy or model file is one mapping that starts with `kind:`. A list or a scalar at "
     "the top level cannot be either.",
     bad="- kind: model\n  version: 1\n",
-    good="kind: model\nversion: 1\n",
+    good="kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, units: 1}\n",
     fix="Make the top level a mapping with `kind: policy` or `kind: model`.",
+    example="file",
 )
 
 
@@ -20,7 +21,7 @@ SCHEMA_KIND = Rule(
     "or `model`, and commands that take a model (`build`, `explain`, `graph`, `audit`) "
     "refuse a policy file.",
     bad="kind: modle\nversion: 1\n",
-    good="kind: model\nversion: 1\n",
+    good="kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, units: 1}\n",
     fix="Write `kind: policy` or `kind: model`, and pass model files to the model commands.",
 )
 
@@ -42,6 +43,7 @@ SCHEMA_UNKNOWN_KEY = Rule(
          "    layers: [Dense]\n"
          "    share: deny\n",
     fix="Correct the key's spelling or remove it (`policyfactory schema policy|model` lists the keys).",
+    example="policy",
 )
 
 
@@ -61,6 +63,7 @@ SCHEMA_MISSING_KEY = Rule(
          "    layers: [Dense]\n"
          "    share: deny\n",
     fix="Add the missing key named in the message.",
+    example="policy",
 )
 
 
@@ -93,4 +96,5 @@ SCHEMA_VALUE = Rule(
          "    scope: within-layer\n"
          "    share: deny\n",
     fix="Use one of the values listed in the message.",
+    example="policy",
 )

@@ -1,6 +1,6 @@
 """Shared components: declarations under `shared:` and `{shared: NAME}` references."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 SHARED_UNKNOWN = Rule(
     "shared-unknown", INVALID,
@@ -78,4 +78,5 @@ SHARED_DUPLICATE = Rule(
          "norm = f.shared(\"unit_norm\", keras.constraints.UnitNorm())\n"
          "norm2 = f.shared(\"unit_norm_axis1\", keras.constraints.UnitNorm(axis=1))\n",
     fix="Reuse the handle returned by the first `shared()` call, or pick another name.",
+    example="python",
 )

@@ -1,6 +1,6 @@
 """Policy findings (exit 1): sharing a policy denies, and weights drawn from one stream."""
 
-from .base import POLICY, WARNING, Rule
+from ..ruletype import POLICY, WARNING, Rule
 
 SHARING_VIOLATION = Rule(
     "sharing-violation", POLICY,
@@ -45,6 +45,7 @@ CORRELATED_WEIGHTS = Rule(
          "pf.audit(model)\n",
     fix="Give each slot its own initializer (LayerFactory, or a model YAML without `shared:`), "
         "allow the group in the policy, or name its weights in an `audit --allow FILE` entry.",
+    example="python",
 )
 
 
@@ -57,30 +58,7 @@ ALLOW_NOT_PERMITTED = Rule(
     bad="# the policy says: allow_suppressions: false\nallow:\n  - {rule: sharing-violation, reason: tied on purpose}\n",
     good="# ask the policy owner for a rule that allows the sharing, with its reason\n",
     fix="Remove the allow: entry and fix the sharing, or change the policy (its owner decides).",
-)
-
-
-UNREACHABLE_LAYER = Rule(
-    "unreachable-layer", WARNING,
-    "A layer of a functional model that no output depends on.",
-    "Keras builds a functional model from its outputs back to its inputs, so a layer that feeds "
-    "no output is silently left out of the built model, with its weights. That is usually a "
-    "wiring mistake: a misspelt `inputs:` reference, or an output that names an input instead "
-    "of the last layer.",
-    bad="inputs: {x: {shape: [4]}}\nlayers:\n  - {type: Dense, name: a, units: 2}\noutputs: [x]\n",
-    good="inputs: {x: {shape: [4]}}\nlayers:\n  - {type: Dense, name: a, units: 2}\noutputs: [a]\n",
-    fix="List the layer under outputs:, feed it to a layer that is, or remove it.",
-)
-
-
-UNUSED_SHARED = Rule(
-    "unused-shared", WARNING,
-    "A component declared under `shared:` that no slot refers to.",
-    "A `shared:` entry exists to be referenced with `{shared: NAME}`; one that nothing refers to "
-    "is dead configuration, often a typo in the reference or a leftover after a refactoring.",
-    bad="shared:\n  he: {initializer: HeNormal}\nlayers:\n  - {type: Dense, units: 4}\n",
-    good="layers:\n  - {type: Dense, units: 4}\n",
-    fix="Remove the entry, or refer to it with {shared: NAME} where it was meant to be used.",
+    example="shell",
 )
 
 

@@ -1,16 +1,18 @@
 """Build, audit, export and the command line: what Keras refuses, outputs, archives, settings."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 KERAS_ERROR = Rule(
     "keras-error", INVALID,
     "Keras refused to construct or connect a layer that passed validation.",
-    "The catalog checks argument names and types, but some values only Keras can judge "
-    "(a non-positive `units`, shapes that do not fit together). The finding is placed at the "
-    "layer and carries Keras's message; nothing is written.",
-    bad="layers:\n  - {type: Dense, units: 0}\n",
-    good="layers:\n  - {type: Dense, units: 8}\n",
+    "`validate` checks argument names, types and the values Keras refuses, and follows the "
+    "shapes the file states, but some problems only Keras finds when it connects the layers "
+    "(a `Reshape` whose target does not hold the input's values). The finding is placed at "
+    "the layer and carries Keras's message; nothing is written.",
+    bad="input: {shape: [8]}\nlayers:\n  - {type: Reshape, target_shape: [3]}\n",
+    good="input: {shape: [8]}\nlayers:\n  - {type: Reshape, target_shape: [2, 4]}\n",
     fix="Change the argument or the connection that Keras names in the message.",
+    example="build",
 )
 
 
@@ -23,6 +25,7 @@ OUTPUT_PATH = Rule(
     bad="policyfactory build examples/forecaster.yaml -o out/forecaster.h5\n",
     good="policyfactory build examples/forecaster.yaml -o forecaster.keras\n",
     fix="Write into an existing folder, with `.keras` for `build` and .svg/.png/.pdf/.dot for `graph`.",
+    example="shell",
 )
 
 
@@ -35,6 +38,7 @@ AUDIT_INPUT = Rule(
     bad="policyfactory audit saved_model.pb\n",
     good="policyfactory audit model.keras model.h5\n",
     fix="Save the model as `.keras` (`model.save(\"model.keras\")`) or `.h5`, or audit its model YAML.",
+    example="shell",
 )
 
 
@@ -47,6 +51,7 @@ AUDIT_LOAD = Rule(
     "saved as `.npz` cannot be judged.",
     bad="policyfactory audit truncated.keras   # a download that stopped half-way\n",
     fix="Save the model again, or audit the live model with `pf.audit(model)`.",
+    example="shell",
 )
 
 
@@ -60,6 +65,7 @@ LIMIT_ARCHIVE = Rule(
     "`model_config` attribute.",
     bad="bomb.keras   # config.json: 2 GB declared, 2 MB stored\n",
     fix="Do not open the file with Keras either; re-save the model from its source with `model.save()`.",
+    example="shell",
 )
 
 
@@ -72,6 +78,7 @@ H5_REFUSED = Rule(
     "decompressed whole) and bounds the nesting and the number of objects.",
     bad="weights.h5   # a dataset that is an external link to /etc/passwd\n",
     fix="Save the weights again with Keras (`model.save()` or `model.save_weights()`).",
+    example="shell",
 )
 
 
@@ -84,6 +91,7 @@ ARGUMENT_INVALID = Rule(
     bad="pf.register_component(\"initialiser\", MyInitializer)\n",
     good="pf.register_component(\"initializer\", MyInitializer)\n",
     fix="Pass an argument of the type and value the message names.",
+    example="python",
 )
 
 
@@ -97,6 +105,7 @@ SETTINGS_INVALID = Rule(
     bad="[tool.policyfactory]\nformatt = \"json\"\n",
     good="[tool.policyfactory]\nformat = \"json\"\n",
     fix="Correct the setting at the reported line; `policyfactory config` shows what is in force.",
+    example="shell",
 )
 
 
@@ -110,6 +119,7 @@ EXPORT_INPUT = Rule(
     bad="policyfactory export model.h5\n",
     good="policyfactory export model.keras -o model.yaml\n",
     fix="Save the model as `.keras` (`model.save(\"model.keras\")`), or export the live model with `pf.export(model)`.",
+    example="shell",
 )
 
 
@@ -124,4 +134,5 @@ EXPORT_UNSUPPORTED = Rule(
     bad="shared = keras.layers.Dense(8)\nmodel = keras.Model(inp, shared(shared(inp)))\npf.export(model)\n",
     good="model = keras.Model(inp, keras.layers.Dense(8)(keras.layers.Dense(8)(inp)))\npf.export(model)\n",
     fix="Rewrite that part of the model with catalog layers called once each, then export again.",
+    example="python",
 )

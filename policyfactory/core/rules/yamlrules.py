@@ -1,6 +1,6 @@
 """Rules of the YAML loader (`core/yamlload.py`): the file as YAML, before any schema."""
 
-from .base import INVALID, Rule
+from ..ruletype import INVALID, Rule
 
 YAML_SYNTAX = Rule(
     "yaml-syntax", INVALID,
@@ -96,6 +96,7 @@ YAML_EMPTY = Rule(
     bad="# models go here\n",
     good="kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, units: 1}\n",
     fix="Write the policy or model into the file, or leave the file out of the run.",
+    example="file",
 )
 
 
@@ -106,4 +107,5 @@ YAML_ENCODING = Rule(
     "means a binary file or a file saved in another encoding. The finding points at the "
     "first bad byte.",
     fix="Save the file as UTF-8 text, or leave binary files (such as .keras) out of `validate`.",
+    example="none",
 )

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..findings import Finding
-    from ..modelfile import ModelSpec
-    from ..plan import Plan
+    from .findings import Finding
+    from .modelfile import ModelSpec
+    from .plan import Plan
 
 INVALID = "invalid"  # the input cannot be judged: exit 2
 POLICY = "policy"  # valid input that breaks its policy: exit 1
@@ -37,6 +37,10 @@ CATEGORIES = (INVALID, POLICY, WARNING)
 GraphCheck = Callable[["ModelSpec", "Plan"], "Iterable[Finding]"]
 
 REGISTRY: dict[str, Rule] = {}  # every rule, in the order its module defines it
+# What a rule's examples are: a model or policy file (fragments completed by `example_file`), a whole file as
+# written (a YAML file that is neither), a model file that
+# `build` refuses (validate passes it), Python, a command line, or nothing that can be written as text.
+EXAMPLE_KINDS = ("model", "policy", "file", "build", "python", "shell", "none")
 
 
 class Rule(str):
@@ -48,15 +52,18 @@ class Rule(str):
     bad: str  # a short example that triggers it (a model or policy file, or Python for API rules)
     good: str  # the same example fixed
     fix: str  # one-line concrete fix hint
+    example: str  # one of EXAMPLE_KINDS: what `bad` and `good` are
     graph_check: GraphCheck | None  # a check over a checked model file (spec and plan), if the rule owns one
 
     def __new__(cls, id: str, category: str, summary: str, explanation: str, bad: str = "", good: str = "",
-                fix: str = "", *, register: bool = True) -> Rule:
+                fix: str = "", *, example: str = "model", register: bool = True) -> Rule:
         if category not in CATEGORIES:
             raise ValueError(f"rule {id!r} has unknown category {category!r}")
+        if example not in EXAMPLE_KINDS:
+            raise ValueError(f"rule {id!r} has unknown example kind {example!r}")
         self = super().__new__(cls, id)
         self.category, self.summary, self.explanation = category, summary, explanation
-        self.bad, self.good, self.fix = bad, good, fix
+        self.bad, self.good, self.fix, self.example = bad, good, fix, example
         self.graph_check = None
         if register:
             if id in REGISTRY:
@@ -81,6 +88,35 @@ class Rule(str):
         self.graph_check = fn
         return fn
 
+    def example_file(self, which: str) -> str | None:
+        """The `bad` or `good` example as a whole file `validate` can judge, or None (not a file, or none given).
+
+        Examples are shown as short fragments; a fragment gets the lines every
+        file needs (`kind:`, `version:`, a policy's `name:`, a model's `input:`
+        and a layer) only where it does not write them itself.
+
+            >>> print(rule_info("unknown-argument").example_file("good"))
+            kind: model
+            version: 1
+            input: {shape: [8]}
+            layers:
+              - {type: Dense, units: 8}
+            <BLANKLINE>
+        """
+        text = self.bad if which == "bad" else self.good
+        if not text or self.example not in ("model", "policy", "file", "build"):
+            return None
+        keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line}
+        if self.example == "file" or "kind" in keys:
+            return text
+        head = [f"kind: {'policy' if self.example == 'policy' else 'model'}", "version: 1"]
+        if self.example == "policy":
+            head += [] if "name" in keys else ["name: example"]
+            return "\n".join(head + [text])
+        head += [] if keys & {"input", "inputs"} else ["input: {shape: [8]}"]
+        tail = "" if "layers" in keys else "layers:\n  - {type: Dense, units: 1}\n"
+        return "\n".join(head + [text]) + tail
+
     def as_json(self) -> dict[str, str]:
         return {
             "id": self.id,
@@ -91,4 +127,13 @@ class Rule(str):
             "bad": self.bad,
             "good": self.good,
             "fix": self.fix,
+            "example": self.example,
         }
+
+
+def rule_info(rule_id: str) -> Rule:
+    """The registered rule; raises KeyError(f"unknown rule id {rule_id!r}") otherwise."""
+    try:
+        return REGISTRY[rule_id]
+    except KeyError:
+        raise KeyError(f"unknown rule id {rule_id!r}") from None

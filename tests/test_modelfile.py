@@ -213,3 +213,18 @@ def test_allow_suppresses_a_finding_with_a_reason_and_an_unused_allow_is_a_findi
     assert f.rule == "unused-allow" and f.line == 16  # the allow entry itself
     no_reason = write("n.yaml", src + "allow:\n  - {rule: sharing-violation}\n")
     assert [f.rule for f in pf.validate(no_reason)] == ["schema-missing-key"]
+
+
+def test_a_blank_reason_is_refused_in_every_file_that_takes_one(write):
+    """One `Reason` type: a model's allow:, a policy's allow rule and an audit allow file refuse a blank reason alike."""
+    model = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Dense, units: 2}\n"
+                            "allow:\n  - {rule: sharing-violation, reason: \"   \"}\n")
+    policy = write("p.yaml", "kind: policy\nversion: 1\nname: p\nrules:\n  - {id: r, component: constraint, "
+                             "share: allow, reason: \" \\t\"}\n")
+    for path, line in ((model, 7), (policy, 5)):
+        r = run_cli("validate", path)
+        assert r.returncode == 2, r.stdout
+        assert f"{path}:{line}:" in r.stdout and "schema-value: 'reason' is blank" in r.stdout
+    allow = write("allow.yaml", "allow:\n  - {rule: correlated-weights, weights: [a/kernel, b/kernel], reason: ' '}\n")
+    r = run_cli("audit", os.path.join(EXAMPLES, "forecaster.yaml"), "--allow", allow)
+    assert r.returncode == 2 and "'reason' is blank" in r.stdout + r.stderr

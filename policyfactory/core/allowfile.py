@@ -45,10 +45,6 @@ def check_allow_loaded(loaded: Loaded) -> tuple[tuple[Allow, ...], list[Finding]
             findings.append(loaded.finding(("allow", i), SCHEMA_MISSING_KEY,
                                            "an allow entry names the group it accepts: give 'weights:' or 'slots:'"))
             continue
-        if not entry.reason.strip():
-            findings.append(loaded.finding(("allow", i, "reason"), SCHEMA_VALUE,
-                                           "'reason' is blank: say why this sharing is deliberate"))
-            continue
         if len(entry.weights) + len(entry.slots) < 2:
             # one name is no group: the entry would accept whatever else turns out to share with it
             key, names = ("weights", entry.weights) if entry.weights else ("slots", entry.slots)

@@ -30,6 +30,11 @@ Share = Literal["allow", "deny"]
 Scope = Literal["within-layer", "across-layers"]
 
 
+# Why a sharing is deliberate: one type for policy rules, model files' allow: and audit allow files, so a
+# blank reason is refused the same way everywhere (schema.py words the pattern error as "is blank").
+Reason = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
 class Rule(StrictModel):
     """One rule: which sharing groups it covers, and whether they may exist."""
 
@@ -40,7 +45,7 @@ class Rule(StrictModel):
     classes: list[str] = Field(default_factory=lambda: ["*"], description="Component classes (names or aliases), or ['*'].")
     scope: Scope = Field("across-layers", description="within-layer: only between slots of one layer; across-layers: any.")
     share: Share = Field(description="allow or deny.")
-    reason: Optional[str] = Field(None, description="Why; required on allow rules.")
+    reason: Optional[Reason] = Field(None, description="Why; required on allow rules.")
 
 
 class Defaults(StrictModel):
@@ -112,7 +117,7 @@ class AllowEntry(StrictModel):
 
     rule: str
     slots: list[str] = Field(default_factory=list)
-    reason: str = Field(min_length=1)
+    reason: Reason
 
 
 class ModelFile(StrictModel):
@@ -139,7 +144,7 @@ class AllowFileEntry(StrictModel):
                                                 "or the policy rule id that decided it.")
     weights: list[str] = Field(default_factory=list, description="Weight paths as the audit prints them.")
     slots: list[str] = Field(default_factory=list, description="Slot paths as the audit prints them (layer/path.arg).")
-    reason: str = Field(min_length=1, description="Why this sharing is deliberate.")
+    reason: Reason = Field(description="Why this sharing is deliberate.")
 
 
 class AllowFile(StrictModel):

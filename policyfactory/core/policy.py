@@ -250,7 +250,7 @@ def semantic_findings(pf: PolicyFile, loaded: Loaded, parent: Policy | None) -> 
                                       f"duplicate rule id {shown(rule.id)} (also in {seen_ids[rule.id]})"))
         else:
             seen_ids[rule.id] = f"rule {i + 1}"
-        if rule.share == "allow" and not (rule.reason and rule.reason.strip()):
+        if rule.share == "allow" and not rule.reason:  # a blank one is refused by the schema (`Reason`)
             out.append(loaded.finding(base + ("share",), POLICY_MISSING_REASON,
                                       f"rule {shown(rule.id)} allows sharing but gives no 'reason:' "
                                       f"(deliberate sharing says why)"))

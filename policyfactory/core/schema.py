@@ -99,6 +99,7 @@ _FRIENDLY = {
     "less_than_equal": "{where} must be at most {le}",
     "int_from_float": "{where} must be a whole number",
     "finite_number": "{where} must be a finite number",
+    "string_pattern_mismatch": "{where} is blank: say why this sharing is deliberate",  # only `Reason` has a pattern
 }
 
 

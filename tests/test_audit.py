@@ -25,10 +25,11 @@ def test_shared_he_normal_found_in_live_model_and_saved_file(tmp_path):
     init = keras.initializers.HeNormal()
     model = two_dense(init, init)
     live = pf.audit(model)
-    share = [f for f in live if f.rule == "sharing-violation"]
-    assert len(share) == 1 and share[0].data["slots"] == ["d1.kernel_initializer", "d2.kernel_initializer"]
-    corr = [f for f in live if f.rule == "correlated-weights"]
-    assert len(corr) == 1 and "d1/kernel" in corr[0].message and "d2/kernel" in corr[0].message
+    # one cause, one finding: the denied group, confirmed by its weights
+    assert [f.rule for f in live] == ["sharing-violation"]
+    assert live[0].data["slots"] == ["d1.kernel_initializer", "d2.kernel_initializer"]
+    assert live[0].data["weights"] == ["d1/kernel", "d2/kernel"] and live[0].data["evidence"]["identical"]
+    assert "its weights d1/kernel and d2/kernel are identical" in live[0].message
 
     path = str(tmp_path / "m.keras")
     model.save(path)
@@ -51,10 +52,10 @@ def test_different_shapes_from_one_stream_are_found():
     inp = keras.Input((32,))
     x = keras.layers.Dense(64, name="small", kernel_initializer=init)(inp)
     out = keras.layers.Dense(128, name="big", kernel_initializer=init)(x)
-    fs = [f for f in pf.audit(keras.Model(inp, out)) if f.rule == "correlated-weights"]
+    fs = pf.audit(keras.Model(inp, out))
     assert len(fs) == 1 and fs[0].data["weights"] == ["small/kernel", "big/kernel"]
     # different shapes: the same stream, scaled -- correlated, not identical
-    assert "are correlated (r = " in fs[0].message and "identical" not in fs[0].message.split(":")[0]
+    assert "are correlated (r = " in fs[0].message and not fs[0].data["evidence"]["identical"]
 
 
 def test_lstm_sharing_one_instance_for_kernel_and_recurrent_is_found():
@@ -69,8 +70,9 @@ def test_lstm_sharing_one_instance_for_kernel_and_recurrent_is_found():
 def test_keras_multi_head_attention_with_explicit_seed_is_found():
     inp = keras.Input((4, 16))
     out = keras.layers.MultiHeadAttention(2, 8, kernel_initializer=keras.initializers.GlorotUniform(seed=1))(inp, inp)
-    rules = {f.rule for f in pf.audit(keras.Model(inp, out))}
-    assert rules == {"sharing-violation", "correlated-weights"}
+    fs = pf.audit(keras.Model(inp, out))
+    assert [f.rule for f in fs] == ["sharing-violation"]
+    assert {w.split("/")[-2] for w in fs[0].data["weights"]} >= {"query", "key", "value"}
 
 
 def test_deterministic_initializers_are_not_findings():
@@ -121,9 +123,9 @@ def dense_stack(inits, units=32, names=None):
 def test_one_shared_he_normal_on_three_dense_layers_is_one_finding_naming_all_three(tmp_path):
     init = keras.initializers.HeNormal()
     model = dense_stack([init, init, init], names=["a", "b", "c"])
-    live = [f for f in pf.audit(model) if f.rule == "correlated-weights"]
+    live = pf.audit(model)
     assert len(live) == 1 and live[0].data["weights"] == ["a/kernel", "b/kernel", "c/kernel"]
-    assert "identical" in live[0].message
+    assert live[0].rule == "sharing-violation" and "identical" in live[0].message
     path = str(tmp_path / "m.keras")
     model.save(path)
     r = run_cli("audit", "--format", "json", path)
@@ -191,8 +193,9 @@ def test_subclasses_are_matched_by_their_catalog_ancestor_and_custom_layers_by_t
     fs = pf.audit(keras.Model(inp, out))
     share = [f for f in fs if f.rule == "sharing-violation"]
     assert len(share) == 1 and share[0].data["slots"] == ["mine.kernel_initializer", "plain.kernel_initializer"]
-    streams = sorted(f.data["weights"] for f in fs if f.rule == "correlated-weights")
-    assert streams == [["mine/kernel", "plain/kernel"], ["twin/left", "twin/right"]]
+    assert share[0].data["weights"] == ["mine/kernel", "plain/kernel"]  # confirmed by the weights: one finding
+    streams = [f.data["weights"] for f in fs if f.rule == "correlated-weights"]
+    assert streams == [["twin/left", "twin/right"]]  # a custom layer: seen by its weights alone
 
 
 def test_two_sub_models_with_the_same_layer_names_get_distinct_paths_live_and_in_the_file(tmp_path):
@@ -204,9 +207,9 @@ def test_two_sub_models_with_the_same_layer_names_get_distinct_paths_live_and_in
 
     inp = keras.Input((16,))
     model = keras.Model(inp, encoder("enc_b")(encoder("enc_a")(inp)))
-    live = {f.rule: f for f in pf.audit(model)}
-    assert live["sharing-violation"].data["slots"] == ["enc_a/proj.kernel_initializer", "enc_b/proj.kernel_initializer"]
-    assert live["correlated-weights"].data["weights"] == ["enc_a/proj/kernel", "enc_b/proj/kernel"]
+    (live,) = pf.audit(model)
+    assert live.data["slots"] == ["enc_a/proj.kernel_initializer", "enc_b/proj.kernel_initializer"]
+    assert live.data["weights"] == ["enc_a/proj/kernel", "enc_b/proj/kernel"]
     path = str(tmp_path / "m.keras")
     model.save(path)
     r = run_cli("audit", "--format", "json", path)
@@ -253,9 +256,8 @@ def test_tf_keras_models_are_scanned_too():
     x = tf_keras.layers.BatchNormalization(name="bn")(x)
     out = tf_keras.layers.Dense(16, name="b", kernel_initializer=init)(x)
     fs = pf.audit(tf_keras.Model(inp, out))
-    assert sorted(f.rule for f in fs) == ["correlated-weights", "sharing-violation"]
-    corr = next(f for f in fs if f.rule == "correlated-weights")
-    assert corr.data["weights"] == ["a/kernel", "b/kernel"]
+    assert [f.rule for f in fs] == ["sharing-violation"]
+    assert fs[0].data["weights"] == ["a/kernel", "b/kernel"]
 
 
 def test_audit_of_a_model_file_links_attention_projections_to_the_allowed_group(tmp_path):

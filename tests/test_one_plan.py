@@ -86,8 +86,8 @@ def test_an_allowed_group_is_reported_as_allowed_and_its_weights_are_not_flagged
         assert "allowed sharing group" in out and "shared 'he'" in out
     # the weights really are one stream: the audit saw them and let them pass on the verdict, not by accident
     model = pf.build_model(extra_models["allowed_by_policy.yaml"])
-    rules = {f.rule for f in pf.audit(model, policy="strict")}
-    assert "correlated-weights" in rules
+    (strict,) = pf.audit(model, policy="strict")
+    assert strict.rule == "sharing-violation" and strict.data["evidence"]["lowest_r"] > 0.999
     code, out, _ = cli(capsys, "audit", os.path.join(EXAMPLES, "forecaster.yaml"))
     assert code == 0 and "shared 'unit_norm': 4 slots, allowed by rule 'recurrent-constraints'" in out
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -417,9 +417,38 @@ def audit_records(slots: Sequence[SlotUse], weights: Sequence[WeightSample], pol
     streams = stream_findings(weights, file, allowed)
     kept_streams, _, _ = apply_allows(streams, allows, report_unused=False)
     used = [a or b for a, b in zip(used, _used(streams, allows))]
+    kept, kept_streams = confirmed(kept, kept_streams, {w.path: w.group for w in weights})
     result = AuditResult(kept + kept_streams, allowed_labels(ledger, reasons),
                          sum(1 for w in weights if w.skip is None), sum(1 for w in weights if w.skip is not None))
     return result, used
+
+
+def confirmed(violations: list[Finding], streams: list[Finding], group_of: dict[str, str | None]
+              ) -> tuple[list[Finding], list[Finding]]:
+    """One finding per cause: a denied sharing group whose weights are drawn from one stream is one finding.
+
+    A stream finding whose weights were all made by the slots of one denied
+    group is that group's evidence: it joins the group's `sharing-violation`
+    (its weights and evidence, and a clause of the message) instead of being
+    reported again as `correlated-weights`. Streams that cross groups, or come
+    from sharing the components cannot show (a saved file), stay on their own.
+    """
+    by_key = {f.data["group_key"]: i for i, f in enumerate(violations) if "group_key" in f.data}
+    out = list(violations)
+    left = []
+    for s in streams:
+        keys = {group_of.get(p) for p in s.data.get("weights", ())}
+        key = keys.pop() if len(keys) == 1 else None
+        if key is None or key not in by_key:
+            left.append(s)
+            continue
+        i = by_key[key]
+        v = out[i]
+        weights = [*v.data.get("weights", []), *s.data["weights"]]
+        clause = s.message.split(": they were drawn", 1)[0]
+        out[i] = replace(v, message=f"{v.message}; its {clause}",
+                         data={**v.data, "weights": weights, "evidence": s.data["evidence"]})
+    return out, left
 
 
 def _used(findings: Sequence[Finding], allows: Sequence[Allow]) -> list[bool]:

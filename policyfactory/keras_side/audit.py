@@ -16,8 +16,10 @@ the file audit uses; this module only reads a live model into its records:
 
 `tf_keras` (Keras 2) models are read the same way when `tf_keras` is installed.
 
-A correlated pair whose two weights were initialized by one sharing group that
-the verdict allows is not reported: the policy (or an `allow:` entry) already
+One finding per cause: a denied group whose weights are drawn from one stream
+is one `sharing-violation` carrying the stream evidence. A correlated pair
+whose two weights were initialized by one sharing group that the verdict
+allows is not reported: the policy (or an `allow:` entry) already
 said that this sharing is deliberate. The audit of a model file takes its
 verdict from the file's plan, the same one `validate` and `build` read.
 
@@ -25,8 +27,8 @@ verdict from the file's plan, the same one `validate` and `build` read.
     >>> init = keras.initializers.HeNormal()
     >>> inp = keras.Input((8,))
     >>> out = keras.layers.Dense(8, kernel_initializer=init)(keras.layers.Dense(8, kernel_initializer=init)(inp))
-    >>> sorted({f.rule for f in pf.audit(keras.Model(inp, out))})
-    ['correlated-weights', 'sharing-violation']
+    >>> [(f.rule, f.data["evidence"]["identical"]) for f in pf.audit(keras.Model(inp, out))]
+    [('sharing-violation', True)]
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from .validate import ValidationResult, check_path
 from .yamlload import DEFAULT_LIMITS, Limits
 
 JSON_KEYS = ("layer", "layer_type", "arg", "kind", "role", "class_name", "config", "seed", "seed_source",
-             "random", "group", "group_size", "verdict", "decided_by")
+             "projection_seeds", "random", "group", "group_size", "verdict", "decided_by")
 
 
 def _component(row: dict[str, Any]) -> str:
@@ -36,7 +36,9 @@ def seed_text(row: dict[str, Any]) -> str:
     """How a slot's seed reads: a number with its source, 'random per build', or '-' (deterministic)."""
     if row["seed"] is None:
         return "random per build (no seed:)" if row["random"] else "-"
-    return f"{row['seed']} ({row['seed_source']})"
+    projections = row.get("projection_seeds")
+    return f"{row['seed']} ({row['seed_source']}" + (f"; projections {', '.join(map(str, projections))})"
+                                                     if projections else ")")
 
 
 def rows_for(plan: Plan) -> list[dict[str, Any]]:

@@ -491,7 +491,7 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
     shared references and re-derives its explicit seeds). Without `seed:` in
     the file, derived seeds stay unbound ("random") until a build binds them.
     """
-    planner = Planner(policy, spec.seed)
+    planner = Planner(policy, spec.seed, explicit_seeds(spec))
     for name, c in spec.shared.items():
         planner.declare_shared(name, c.kind, c.class_name, c.config)
     for node in spec.layers:
@@ -501,6 +501,19 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
     checked = tuple(f for _, check in graph_checks() for f in check(spec, plan))
     extra = warnings + checked  # the file's warnings travel with the plan, so every command reports them
     return replace(plan, findings=plan.findings + extra) if extra else plan
+
+
+def explicit_seeds(spec: ModelSpec) -> tuple[int, ...]:
+    """Every explicit initializer seed the file writes (shared declarations and slots, wrapped layers included)."""
+    uses = list(spec.shared.values())
+    stack = list(spec.layers)
+    while stack:
+        node = stack.pop()
+        uses.extend(node.components.values())
+        for sub in node.sublayers.values():
+            stack.extend(sub if isinstance(sub, list) else [sub])
+    seeds = {u.config.get("seed") for u in uses if u.kind == "initializer" and u.shared is None}
+    return tuple(sorted(s for s in seeds if isinstance(s, int) and not isinstance(s, bool)))
 
 
 def _plan_node(planner: Planner, spec: ModelSpec, node: LayerNode, owner: str, prefix: str, backward: bool) -> None:

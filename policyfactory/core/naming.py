@@ -20,6 +20,7 @@ import hashlib
 import re
 
 SEED_BITS = 31  # Keras/TF stateless random ops take int32-sized seeds safely
+KERAS_SEED_MODULUS = 2**31 - 2  # Keras's TensorFlow backend draws with floormod(seed, int32.max - 1)
 
 
 def derive_seed(base: int, *parts: object) -> int:
@@ -27,6 +28,19 @@ def derive_seed(base: int, *parts: object) -> int:
     text = "\x1f".join([str(int(base))] + [str(p) for p in parts])
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % (1 << SEED_BITS)
+
+
+def keras_seed(seed: int) -> int:
+    """The seed a random op really draws with: two seeds that give the same number draw one stream.
+
+    Keras's TensorFlow backend casts a seed with `floormod(seed, 2**31 - 2)`, so
+    seeds 1 and 2147483647 draw the same values; grouping and derivation compare
+    seeds after this step.
+
+        >>> keras_seed(2147483647) == keras_seed(1)
+        True
+    """
+    return int(seed) % KERAS_SEED_MODULUS
 
 
 def snake_case(name: str) -> str:
@@ -41,7 +55,9 @@ class SeedBinder:
 
     The planner calls it slot by slot; a plan made without a base seed is bound
     later by replaying the same calls in the same order (`Plan.bind_seeds`), so
-    both give the same numbers for the same base.
+    both give the same numbers for the same base. `reserved` are the explicit
+    seeds of the whole model, known before any slot is planned: a derived seed
+    never equals one of them, even one written further down the file.
 
         >>> b = SeedBinder(1)
         >>> b.explicit(5)
@@ -52,12 +68,12 @@ class SeedBinder:
         True
     """
 
-    def __init__(self, base: int | None):
+    def __init__(self, base: int | None, reserved: tuple[int, ...] = ()):
         self.base = base
-        self.used: set[int] = set()
+        self.used: set[int] = {keras_seed(s) for s in reserved}  # as Keras draws with them
 
     def explicit(self, seed: int) -> int:
-        self.used.add(seed)
+        self.used.add(keras_seed(seed))
         return seed
 
     def derived(self, *parts: object) -> int | None:
@@ -66,17 +82,17 @@ class SeedBinder:
             return None
         seed = derive_seed(self.base, *parts)
         attempt = 0
-        while seed in self.used:
+        while keras_seed(seed) in self.used:
             attempt += 1
             seed = derive_seed(self.base, *parts, attempt)
-        self.used.add(seed)
+        self.used.add(keras_seed(seed))
         return seed
 
 
 class Namer:
     """Unique layer names in build order: dense, dense_1, dense_2 ..."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.used: set[str] = set()
         self._counts: dict[str, int] = {}
 

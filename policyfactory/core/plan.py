@@ -12,8 +12,14 @@ Rules (README, "Seeds"):
   name and the slot; derived seeds never repeat one already in use. Without a
   base seed (a model file without `seed:`), the plan says "random": the build
   draws one base seed and binds every derived seed from it (`bind_seeds`);
-* an explicit seed written by the user is kept, and two slots with the same
-  class and explicit seed form a sharing group;
+* an explicit seed written by the user is kept, and two random initializers
+  with one explicit seed form a sharing group whatever their classes (Keras
+  draws one stream from one seed; seeds are compared as Keras draws with them,
+  `naming.keras_seed`). Derived seeds avoid every explicit seed of the model;
+* an attention layer (`MultiHeadAttention`, `GroupQueryAttention`) copies its
+  initializer into every projection; each projection gets its own seed,
+  `derive_seed(slot_seed, "projection", i)` for query, key, value and output,
+  shown by `explain` (`projection_seeds`) and given by `build`;
 * the backward copy of a `Bidirectional` layer derives its seed from the
   explicit one (`derive_seed(explicit, "backward")`), so the two directions
   never draw one stream;
@@ -39,12 +45,16 @@ from typing import Any
 
 from .catalog import LayerType, catalog
 from .findings import Finding
-from .naming import SeedBinder, derive_seed
+from .naming import SeedBinder, derive_seed, keras_seed
 from .policy import Policy
 from .resolve import ComponentUse
 from .rules.sharing import ALLOW_NOT_PERMITTED, CORRELATED_WEIGHTS, SHARING_VIOLATION, UNUSED_ALLOW
 from .sharing import Group, SharingLedger, SlotRef, Verdict
 from .text import Suggester, shown
+
+# Layers that copy their initializers into sublayers they make themselves: query, key, value and output.
+ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
+ATTENTION_PROJECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,14 @@ class PlannedSlot:
     random: bool
     order: int
     seed_parts: tuple = ()  # what a derived seed is derived from
+    projections: int = 0  # sublayers the layer copies this component into (attention: query, key, value, output)
+
+    @property
+    def projection_seeds(self) -> tuple[int, ...]:
+        """The seed of each projection's copy, in the order the layer makes them (empty: not copied, or unbound)."""
+        if not self.projections or not self.random or self.seed is None:
+            return ()
+        return tuple(derive_seed(self.seed, "projection", i) for i in range(self.projections))
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class Plan:
     groups: dict[str, PlannedGroup]
     findings: tuple[Finding, ...] = ()  # violations no allow suppressed, and unused allows
     suppressed: tuple[Finding, ...] = ()  # violations an allow suppressed
+    reserved: tuple[int, ...] = ()  # the model's explicit seeds, which derived seeds avoid
 
     @property
     def seeds_known(self) -> bool:
@@ -179,6 +198,7 @@ class Plan:
                 "config": dict(s.config),
                 "seed": s.seed,
                 "seed_source": s.seed_source,
+                "projection_seeds": list(s.projection_seeds),
                 "random": s.random,
                 "group": g.label if g else None,
                 "group_size": len(g.slots) if g else 1,
@@ -195,7 +215,7 @@ class Plan:
         """
         if self.base_seed is not None:
             return self
-        binder = SeedBinder(base)
+        binder = SeedBinder(base, self.reserved)
         events: list[Any] = sorted([*self.shared, *self.slots], key=lambda e: e.order)
         shared_seeds: dict[str, int | None] = {}
         new_shared, new_slots = [], []
@@ -230,13 +250,19 @@ def _with_seed(e, seed: int | None):
 def group_key(kind: str, class_name: str, config: dict, shared: str | None) -> str | None:
     """The sharing-group key of a component use, or None when it is fresh.
 
-    One initializer class with one explicit seed draws one stream, whether it is
-    one shared instance or several copies; otherwise a shared declaration is its
+    Random initializers with one explicit seed draw one stream, whatever their
+    classes (`GlorotUniform(seed=1)` and `HeUniform(seed=1)` are the same values
+    scaled) and whether they are one shared instance or several copies; seeds
+    are compared as Keras draws with them. Otherwise a shared declaration is its
     own group, and everything else is fresh per slot.
+
+        >>> group_key("initializer", "HeUniform", {"seed": 2147483647}, None) == group_key(
+        ...     "initializer", "GlorotUniform", {"seed": 1}, None)
+        True
     """
     seed = config.get("seed") if kind == "initializer" else None
     if isinstance(seed, int) and not isinstance(seed, bool):
-        return f"seed:{class_name}:{seed}"
+        return f"seed:{keras_seed(seed)}"
     if shared is not None:
         return f"shared:{shared}"
     return None
@@ -258,6 +284,7 @@ class Planner:
 
     policy: Policy
     base_seed: int | None
+    reserved: tuple[int, ...] = ()  # every explicit seed of the model, known before planning (derived seeds avoid them)
     ledger: SharingLedger = field(init=False)
     binder: SeedBinder = field(init=False)
     slots: list[PlannedSlot] = field(default_factory=list)
@@ -266,7 +293,7 @@ class Planner:
 
     def __post_init__(self):
         self.ledger = SharingLedger(self.policy)
-        self.binder = SeedBinder(self.base_seed)
+        self.binder = SeedBinder(self.base_seed, self.reserved)
 
     def _next(self) -> int:
         self._order += 1
@@ -311,6 +338,8 @@ class Planner:
             planned = self._plan_slot(ref, slot.default, use, backward)
             if planned is None:
                 continue
+            if lt.name in ATTENTION_TYPES:
+                planned = replace(planned, projections=ATTENTION_PROJECTIONS)
             out.append(planned)
             if planned.group is not None and use is not None:
                 g = self.ledger.join(planned.group, slot.kind, use.class_name, ref,
@@ -393,7 +422,7 @@ class Planner:
             groups[key] = PlannedGroup(key, g.label, g.kind, g.class_name, tuple(g.slots), g.verdict,
                                        reasons.get(key))
         return Plan(self.policy, self.base_seed, tuple(sorted(self.shared.values(), key=lambda s: s.order)),
-                    tuple(self.slots), groups, tuple(kept), tuple(suppressed))
+                    tuple(self.slots), groups, tuple(kept), tuple(suppressed), self.reserved)
 
 
 def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rules: Suggester | None = None,

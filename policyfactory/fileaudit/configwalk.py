@@ -17,7 +17,7 @@ custom classes are data like any other.
     >>> [(lc.path, lc.class_name) for lc in layers.values()]
     [((), 'Functional'), (('d',), 'Dense')]
     >>> [(s.path, s.class_name, s.key) for s in slot_uses(layers)]
-    [('d.kernel_initializer', 'HeNormal', 'seed:HeNormal:1')]
+    [('d.kernel_initializer', 'HeNormal', 'seed:1')]
 """
 
 from __future__ import annotations

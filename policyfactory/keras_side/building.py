@@ -25,13 +25,13 @@ import keras
 from ..core.atomic import atomic_output, check_output
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
 from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
-from ..core.plan import Plan
+from ..core.plan import ATTENTION_TYPES, Plan
 from ..core.policy import Policy
 from ..core.rules.components import UNKNOWN_REFERENCE
 from ..core.rules.tools import KERAS_ERROR, OUTPUT_PATH
 from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, check_policy_argument, validate_mapping
-from .factory import ATTENTION_TYPES, LayerFactory
+from .factory import LayerFactory
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

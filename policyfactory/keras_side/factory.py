@@ -36,7 +36,7 @@ import keras
 from ..core.catalog import KINDS, LayerType, article, catalog
 from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
 from ..core.naming import Namer, derive_seed
-from ..core.plan import Plan, PlannedSlot, Planner
+from ..core.plan import ATTENTION_TYPES, Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
 from ..core.resolve import ComponentUse, unknown_layer
 from ..core.rules.components import COMPONENT_VALUE, UNKNOWN_ARGUMENT
@@ -48,7 +48,6 @@ from .components import instantiate, use_from_value
 from .introspect import slot_holder
 from .registry import layer_class
 
-ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
 _NOT_POSITIONAL = ("activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape", "input_dim")
 
 
@@ -363,12 +362,9 @@ class LayerFactory:
 
         Keras clones the layer's initializer config into every projection
         (query, key, value, output), so one seed would give identical kernels;
-        projection i gets `derive_seed(slot_seed, "projection", i)` instead.
+        projection i gets the plan's `projection_seeds[i]` instead (what `explain` shows).
         """
-        seeded: dict[str, PlannedSlot] = {}
-        for s in slots:
-            if s.random and s.seed is not None:
-                seeded[s.slot.arg] = s
+        seeded = {s.slot.arg: s for s in slots if s.projection_seeds}
         if not seeded:
             return
         original = layer._get_common_kwargs_for_sublayer
@@ -382,7 +378,8 @@ class LayerFactory:
                 if arg in kw:
                     cls = type(kw[arg])
                     assert s.seed is not None
-                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": derive_seed(s.seed, "projection", i)})
+                    seed = s.projection_seeds[i] if i < len(s.projection_seeds) else derive_seed(s.seed, "projection", i)
+                    kw[arg] = cls.from_config({**kw[arg].get_config(), "seed": seed})
                     note(kw[arg], s)
             return kw
 

@@ -32,8 +32,17 @@ from ..core.plan import Allow, group_key
 from ..core.policy import Policy
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
-from .engine import MIN_SIZE, AuditResult, SlotUse, WeightSample, audit_records, constant_like, deterministic_class
-from .h5read import SavedVariable, keras3_variables, legacy_config, legacy_root, legacy_variables, sample
+from .engine import (
+    MIN_SIZE,
+    AuditResult,
+    SlotUse,
+    WeightSample,
+    audit_records,
+    constant_like,
+    deterministic_class,
+    has_transpose,
+)
+from .h5read import Sampler, SavedVariable, keras3_variables, legacy_config, legacy_root, legacy_variables
 from .layout import STATISTICS, slot_of, variable_names
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -100,16 +109,18 @@ def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None
     return None, None, False
 
 
-def _weight(path: str, v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] | None,
-            limits: AuditLimits) -> WeightSample:
+def _weight(v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] | None,
+            sampler: Sampler) -> WeightSample:
     label = "/".join(v.layer + ((name,) if name else ("vars", str(v.index))))
-    values = sample(v.dataset, path, limits)
+    values = sampler(v.dataset)
     if values is None:
         return WeightSample(label, np.zeros(0, np.float32), int(v.dataset.size), skip="not floating point")
     skip, group, known = _skip_and_group(name, found)
     if skip is None and (v.dataset.size < MIN_SIZE or constant_like(values)):
         skip = "constant or tiny"
-    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1)
+    transposed = sampler(v.dataset, transposed=True) if skip is None and has_transpose(v.dataset.shape) else None
+    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1,
+                        transposed=transposed)
 
 
 def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, ...], LayerConfig],
@@ -126,13 +137,14 @@ def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, 
         return len(order)
 
     out: list[WeightSample] = []
+    sampler = Sampler(path, limits)
     for layer in sorted(by_layer, key=rank):
         vs = by_layer[layer]
         found = layer_at(layers, layer)
         names: Sequence[str | None] = [v.name for v in vs]
         if any(n is None for n in names):
             names = (variable_names(found[1], found[0].config, len(vs)) if found else None) or [None] * len(vs)
-        out.extend(_weight(path, v, n, found, limits) for v, n in zip(vs, names))
+        out.extend(_weight(v, n, found, sampler) for v, n in zip(vs, names))
     return out
 
 

@@ -117,17 +117,21 @@ def json_lists(path, mib=61, noise=1 << 20, compression=zipfile.ZIP_DEFLATED):
 
 
 def allow_file_model(folder, n=4000):
-    """A model file of `n` Dense layers sharing one seeded initializer (one denied group), with `n` allow entries
-    that each name two of its slots -- (path, allow count)."""
+    """A model file of `n` Dense layers in `n // 2` pairs, each pair sharing one seeded initializer (a denied
+    group), with `n` allow entries: one per pair, and one per pair that names a misspelt slot (suppresses
+    nothing, so it is reported with a did-you-mean among the model's slots)."""
     path = os.path.join(folder, f"allows{n}.yaml")
+    pairs = n // 2
     with open(path, "w") as fh:
-        fh.write("kind: model\nversion: 1\npolicy: strict\ninput: {shape: [4]}\n"
-                 "shared:\n  init: {initializer: {class_name: HeNormal, config: {seed: 1}}}\nlayers:\n")
-        fh.writelines(f"  - {{type: Dense, units: 2, name: d{i}, kernel_initializer: {{shared: init}}}}\n"
-                      for i in range(n))
+        fh.write("kind: model\nversion: 1\npolicy: strict\ninput: {shape: [4]}\nlayers:\n")
+        fh.writelines(f"  - {{type: Dense, units: 2, name: d{i}, kernel_initializer: "
+                      f"{{class_name: HeNormal, config: {{seed: {i // 2}}}}}}}\n" for i in range(2 * pairs))
         fh.write("allow:\n")
-        fh.writelines(f"  - {{rule: sharing-violation, slots: [d{i}.kernel_initializer, "
-                      f"d{i + 1}.kernel_initializer], reason: tied on purpose}}\n" for i in range(n - 1))
+        for p in range(pairs):
+            fh.write(f"  - {{rule: sharing-violation, slots: [d{2 * p}.kernel_initializer, "
+                     f"d{2 * p + 1}.kernel_initializer], reason: tied on purpose}}\n")
+            fh.write(f"  - {{rule: sharing-violation, slots: [d{2 * p}.kernel_initialiser, "
+                     f"d{2 * p + 1}.kernel_initializer], reason: misspelt}}\n")
     return path
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from ..core.catalog import catalog
 from ..core.findings import Finding
-from ..core.plan import Allow, apply_allows
+from ..core.plan import Allow, apply_allows, match_allows
 from ..core.policy import Policy
 from ..core.sharing import SharingLedger, SlotRef
 
@@ -110,6 +110,7 @@ class StreamGroup:
     values: int  # the fewest common values any found pair was compared on
     sign_differences: int | None = None  # every pair equal in magnitude: the most values differing in sign
     by_magnitude: bool = False  # some pair correlates in magnitude only (signs differ)
+    transposed: bool = False  # some pair is one matrix's columns against another's rows
 
 
 @dataclass
@@ -371,7 +372,7 @@ class _Joiner:
     def __init__(self, weights: Sequence[WeightSample], allowed: Callable[[str], bool]):
         self.weights = weights
         self.union = _Union(len(weights))
-        self.evidence: list[tuple[int, tuple[float, int, bool, int | None, bool]]] = []
+        self.evidence: list[tuple[int, tuple[float, int, bool, int | None, bool, bool]]] = []
         self._allowed: dict[str, bool] = {}
         self.allowed = allowed
 
@@ -403,8 +404,9 @@ class _Joiner:
         return out
 
     def pair(self, first: Sequence[int], second: Sequence[int], x: np.ndarray, y: np.ndarray, r: float,
-             n: int) -> None:
-        """Samples x (of the weights `first`) and y (of `second`) were found as one stream over n values."""
+             n: int, transposed: bool = False) -> None:
+        """Samples x (of the weights `first`) and y (of `second`) were found as one stream over n values
+        (x of a matrix's transpose when `transposed`)."""
         identical = bool(np.array_equal(x, y))
         flips = int(np.count_nonzero(x != y)) if np.array_equal(np.abs(x), np.abs(y)) else None
         exact = flips is None
@@ -417,7 +419,8 @@ class _Joiner:
                     self.union.join(a, b)
                     joined = a
         if joined is not None:
-            self.evidence.append((joined, (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD)))
+            self.evidence.append((joined, (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD,
+                                           transposed)))
 
     def connected(self, a: int, b: int) -> bool:
         return self.union.find(a) == self.union.find(b)
@@ -454,12 +457,12 @@ def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool
             side = np.array([0] * len(cols) + [1] * len(rows))
             for a, b, r, n in _pairs(col_values + row_values, magnitudes, side, skip(both)):
                 x, y = (col_values + row_values)[a][:n], (col_values + row_values)[b][:n]
-                joiner.pair(both[a], both[b], x, y, r, n)
+                joiner.pair(both[a], both[b], x, y, r, n, transposed=True)
     union = joiner.union
     members: dict[int, list[int]] = {}
     for k in range(len(weights)):
         members.setdefault(union.find(k), []).append(k)
-    evidence: dict[int, list[tuple[float, int, bool, int | None, bool]]] = {}
+    evidence: dict[int, list[tuple[float, int, bool, int | None, bool, bool]]] = {}
     for k, e in joiner.evidence:
         evidence.setdefault(union.find(k), []).append(e)
     groups = []
@@ -472,7 +475,7 @@ def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool
         groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in found),
                                   min(e[0] for e in found), min(e[1] for e in found),
                                   max(signs) if len(signs) == len(found) else None,
-                                  any(e[4] for e in found)))
+                                  any(e[4] for e in found), any(e[5] for e in found)))
     return groups
 
 
@@ -499,12 +502,12 @@ def _evidence(group: StreamGroup) -> str:
 
 
 def stream_finding(group: StreamGroup, file: str) -> Finding:
-    how = _evidence(group)
+    how = _evidence(group) + (", one matrix as another's transpose," if group.transposed else "")
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
     data = {"weights": group.paths,
             "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values,
-                         "sign_differences": group.sign_differences}}
+                         "sign_differences": group.sign_differences, "transposed": group.transposed}}
     return Finding(file, 1, 1, "correlated-weights", message, data=data)
 
 
@@ -554,4 +557,4 @@ def audit_records(slots: Sequence[SlotUse], weights: Sequence[WeightSample], pol
 
 
 def _used(findings: Sequence[Finding], allows: Sequence[Allow]) -> list[bool]:
-    return [any(a.covers(f) for f in findings) for a in allows]
+    return match_allows(findings, allows)[1]

@@ -10,7 +10,6 @@ import os
 import resource
 import subprocess
 import sys
-import zipfile
 
 import crafted
 import keras

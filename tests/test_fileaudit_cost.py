@@ -60,7 +60,7 @@ def test_a_crafted_file_ends_with_a_finding_within_2_gb(name, tmp_path):
 def test_decompressed_bytes_are_budgeted_per_file(tmp_path):
     path = crafted.gzip_chunk_datasets(str(tmp_path / "chunks.h5"), datasets=20)
     r = capped("audit", path)
-    assert r.returncode == 2 and "h5-refused" in r.stdout and "would decompress more than 1,024.0 MiB" in r.stdout
+    assert r.returncode == 2 and "h5-refused" in r.stdout and "would decompress more than 512.0 MiB" in r.stdout
 
 
 def test_export_and_audit_refuse_a_config_bomb_and_a_device_through_one_reader(tmp_path):

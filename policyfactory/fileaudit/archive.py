@@ -42,7 +42,7 @@ class AuditLimits(ArchiveLimits):
     max_datasets: int = 1_000_000
     max_depth: int = 64  # nested groups in an HDF5 file
     max_chunk_bytes: int = 64 * 1024 * 1024  # a compressed HDF5 chunk is decompressed whole to read a slice
-    max_decompressed_bytes: int = 1 << 30  # HDF5 chunks decompressed to read leading values, per file
+    max_decompressed_bytes: int = 512 << 20  # HDF5 chunks decompressed to read leading values, per file
 
 
 DEFAULT_AUDIT_LIMITS = AuditLimits()

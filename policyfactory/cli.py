@@ -521,7 +521,7 @@ def cmd_build(args) -> int:
 
 def _audit_yaml(src, args, allows):
     """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
-    from .core.plan import apply_allows
+    from .core.plan import apply_allows, match_allows
     from .core.validate import check_path
     from .fileaudit.engine import AuditResult
 
@@ -530,7 +530,7 @@ def _audit_yaml(src, args, allows):
         return AuditResult(list(result.findings)), [False] * len(allows)
     report = _keras_side("audit", "audit_planned", src.path)(result.spec, result.plan)  # imports Keras
     kept, _, _ = apply_allows(report.findings, allows, report_unused=False)
-    used = [any(a.covers(f) for f in report.findings) for a in allows]
+    used = match_allows(report.findings, allows)[1]
     report.findings = kept
     return report, used
 

@@ -18,6 +18,7 @@ from policyfactory.core.catalog import catalog
 from policyfactory.core.export_yaml import export_config, read_keras_config, scalar
 from policyfactory.core.findings import InvalidInput
 from policyfactory.core.yamlload import load_file, load_text
+from policyfactory.core.zipread import ArchiveLimits
 
 L = keras.layers
 LONG = os.environ.get("PF_FUZZ_LONG") == "1"
@@ -284,7 +285,7 @@ def test_the_reader_takes_only_a_bounded_keras_archive(tmp_path):
     }
     for words, path in cases.items():
         with pytest.raises(InvalidInput) as ei:
-            read_keras_config(path, max_bytes=4096)
+            read_keras_config(path, ArchiveLimits(max_config_bytes=4096))
         ((f,),) = [ei.value.findings]
         assert f.rule == "export-input" and words in f.message, (words, f.message)
 

@@ -4,6 +4,7 @@ import ast
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -54,8 +55,9 @@ def emitted_rules():
             if fn in EMITTERS and len(node.args) > EMITTERS[fn]:
                 arg = node.args[EMITTERS[fn]]
                 rid = None
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    rid = arg.value
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+",
+                                                                                                 arg.value):
+                    rid = arg.value  # an id written as a literal (a message in that place is not an id)
                 elif isinstance(arg, ast.Name) and arg.id.isupper():
                     rid = constants.get(arg.id, f"<not a rule: {arg.id}>")
                 if rid is not None:

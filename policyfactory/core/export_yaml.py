@@ -45,8 +45,6 @@ import math
 import os
 import re
 import struct
-import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +58,7 @@ from .rules.tools import EXPORT_INPUT, EXPORT_UNSUPPORTED
 from .text import plural
 from .validate import validate_loaded
 from .yamlload import load_text, resolve_plain
-from .zipread import MAX_CONFIG_BYTES, parse_json, read_member
+from .zipread import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, open_archive, parse_json
 
 MAX_METADATA_BYTES = 1024 * 1024
 WIDTH = 120  # a layer fits on one line up to this width, else it is written as a block
@@ -92,34 +90,33 @@ class Exported:
 
 # -- reading a .keras file as data ------------------------------------------------------------------
 
-def read_keras_config(path: str, max_bytes: int = MAX_CONFIG_BYTES) -> tuple[dict, str | None]:
+def read_keras_config(path: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> tuple[dict, str | None]:
     """The parsed `config.json` of a `.keras` file, and the Keras version in its `metadata.json` (if any).
 
-    Members are size-checked before they are read, and read with a bound, so a
-    zip bomb or a lying header costs at most `max_bytes`.
+    Read by the one bounded archive reader the audit uses too (`zipread.open_archive`): a regular
+    file only, members counted and their compression checked before any is read, each read and
+    the JSON parse bounded, so a zip bomb or a lying header costs at most the limits.
     """
 
     def unreadable(message: str) -> InvalidInput:
         return InvalidInput(Finding(path, 1, 1, EXPORT_INPUT, message))
 
+    def refuse(what: str, message: str) -> InvalidInput:
+        if what == "format":
+            return unreadable("not a .keras file (a zip archive with config.json); for a legacy .h5 file, "
+                              "load it in Python and use pf.export(model)")
+        return unreadable(message)
+
     if not os.path.exists(path):
         raise unreadable("no such file")
     if os.path.isdir(path):
         raise unreadable("is a directory (a SavedModel folder?): export reads .keras files")
-    try:
-        if not zipfile.is_zipfile(path):
-            raise unreadable("not a .keras file (a zip archive with config.json); for a legacy .h5 file, "
-                       "load it in Python and use pf.export(model)")
-        with zipfile.ZipFile(path) as zf:
-            data = read_member(zf, "config.json", max_bytes, unreadable)
-            if data is None:
-                raise unreadable("the archive has no config.json: not a Keras 3 .keras file")
-            meta = read_member(zf, "metadata.json", MAX_METADATA_BYTES, unreadable)
-    except InvalidInput:
-        raise
-    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
-        raise unreadable(f"cannot read the archive: {exc}") from None
-    config = parse_json(data, "config.json", unreadable)
+    with open_archive(path, limits, refuse) as archive:
+        data = archive.read("config.json", limits.max_config_bytes)
+        if data is None:
+            raise unreadable("the archive has no config.json: not a Keras 3 .keras file")
+        meta = archive.read("metadata.json", MAX_METADATA_BYTES)
+    config = parse_json(data, "config.json", unreadable, limits.max_json_values)
     if not isinstance(config, dict):
         raise unreadable("config.json does not hold a model config (a JSON object)")
     return config, _keras_version(meta)

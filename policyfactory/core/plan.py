@@ -425,44 +425,83 @@ class Planner:
                     tuple(self.slots), groups, tuple(kept), tuple(suppressed), self.reserved)
 
 
+def match_allows(findings: Sequence[Finding], allows: Sequence[Allow]) -> tuple[list[int | None], list[bool]]:
+    """(for each finding, the first allow entry that covers it or None; for each entry, whether it covers any).
+
+    Linear in findings, allows and the names they hold: entries are indexed by rule and by the
+    first slot or weight they name, so a finding looks up only the entries that name one of its
+    own slots or weights (`Allow.covers` against every entry cost allows x slots).
+    """
+    by_name: dict[tuple[str, str, str], list[int]] = {}  # (rule, "slots"/"weights", first name) -> entries
+    by_rule: dict[str, list[int]] = {}  # entries that name no slot and no weight
+    for i, a in enumerate(allows):
+        if a.slots:
+            by_name.setdefault((a.rule, "slots", a.slots[0]), []).append(i)
+        elif a.weights:
+            by_name.setdefault((a.rule, "weights", a.weights[0]), []).append(i)
+        else:
+            by_rule.setdefault(a.rule, []).append(i)
+    first: list[int | None] = []
+    used = [False] * len(allows)
+    rules_seen: set[str] = set()
+    for f in findings:
+        rules = {f.rule} | ({f.data["rule_id"]} if isinstance(f.data.get("rule_id"), str) else set())
+        slots, weights = set(f.data.get("slots", ())), set(f.data.get("weights", ()))
+        hits = [i for rule in rules for i in by_rule.get(rule, ())]
+        rules_seen |= rules
+        for kind, names in (("slots", slots), ("weights", weights)):
+            for rule in rules:
+                for name in names:
+                    for i in by_name.get((rule, kind, name), ()):
+                        a = allows[i]
+                        if set(a.slots) <= slots and set(a.weights) <= weights:
+                            hits.append(i)
+                            used[i] = True
+        first.append(min(hits) if hits else None)
+    for rule in rules_seen:  # an entry that names only a rule covers every finding of it
+        for i in by_rule.get(rule, ()):
+            used[i] = True
+    return first, used
+
+
 def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rules: Suggester | None = None,
                  known_slots: set[str] | None = None, report_unused: bool = True,
                  ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
     """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
+    findings = list(findings)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     reasons: dict[str, str] = {}
-    used = [False] * len(allows)
-    for f in findings:
-        hit = None
-        for i, a in enumerate(allows):
-            if not a.covers(f):
-                continue
-            used[i] = True
-            hit = hit if hit is not None else a
+    first, used = match_allows(findings, allows)
+    for f, hit in zip(findings, first):
         if hit is None:
             kept.append(f)
         else:
             suppressed.append(f)
             if "group_key" in f.data:
-                reasons[f.data["group_key"]] = hit.reason
+                reasons[f.data["group_key"]] = allows[hit].reason
     if report_unused:
-        kept += [unused_allow(a, known_rules, known_slots) for a, was_used in zip(allows, used) if not was_used]
+        unused = [a for a, was_used in zip(allows, used) if not was_used]
+        slots = Suggester(known_slots) if unused and known_slots is not None else None  # one for all entries
+        kept += [unused_allow(a, known_rules, known_slots, slots) for a in unused]
     return kept, suppressed, reasons
 
 
-def unused_allow(a: Allow, known_rules: Suggester | None = None, known_slots: set[str] | None = None) -> Finding:
-    """The warning for an allow entry that suppressed nothing, with what is wrong with it when we can tell."""
+def unused_allow(a: Allow, known_rules: Suggester | None = None, known_slots: set[str] | None = None,
+                 slot_suggester: Suggester | None = None) -> Finding:
+    """The warning for an allow entry that suppressed nothing, with what is wrong with it when we can tell.
+    (`slot_suggester`: did-you-mean over `known_slots`, built once for many entries.)"""
     return Finding(a.file or "<python>", a.line or 1, a.column or 1, UNUSED_ALLOW,
-                   f"{a.describe()} suppresses nothing" + _why_unused(a, known_rules, known_slots))
+                   f"{a.describe()} suppresses nothing" + _why_unused(a, known_rules, known_slots, slot_suggester))
 
 
-def _why_unused(a: Allow, known_rules: Suggester | None, known_slots: set[str] | None) -> str:
+def _why_unused(a: Allow, known_rules: Suggester | None, known_slots: set[str] | None,
+                slot_suggester: Suggester | None = None) -> str:
     """What is wrong with an allow entry that matched nothing: a misspelt rule id or slot, with did-you-mean."""
     if known_rules is not None and not known_rules.knows(a.rule):
         return f": no finding or policy rule is called {shown(a.rule)}{known_rules.suggest(a.rule)}"
     missing = [s for s in a.slots if known_slots is not None and s not in known_slots]
     if missing:
         return (f": this model has no slot {shown(missing[0])}"
-                f"{Suggester(known_slots or ()).suggest(missing[0])} (slots are LAYER.ARGUMENT)")
+                f"{(slot_suggester or Suggester(known_slots or ())).suggest(missing[0])} (slots are LAYER.ARGUMENT)")
     return ": remove it, or correct its rule, slots or weights"

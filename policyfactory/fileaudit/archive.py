@@ -1,15 +1,14 @@
 """Bounded reading of `.keras` archives: the config as JSON data, the weights through a window.
 
 A `.keras` file is a zip archive whose members Keras stores uncompressed:
-`config.json`, `metadata.json` and `model.weights.h5`. The audit reads the
-config (bounded in size), and opens the weights member where it lies in the
-archive, through a read-only window (`Window`) that h5py reads like a file, so
-only the bytes h5py asks for (metadata and leading slices) are read.
-
-Every member is checked against the limits before a byte of it is read: the
-config's declared size, and for compressed members the ratio of declared to
-stored size (a zip bomb declares gigabytes and stores kilobytes). A refused
-archive is an `InvalidInput` (exit 2), never an allocation.
+`config.json`, `metadata.json` and `model.weights.h5`. The audit opens it with
+the one bounded archive reader that `export` uses too (`core/zipread.py`: a
+regular file only; member count, compression ratio and total decompressed size
+checked before a byte of a member is read; the config read and parsed within
+the same limits), and opens the weights member where it lies in the archive,
+through a read-only window (`Window`) that h5py reads like a file, so only the
+bytes h5py asks for (metadata and leading slices) are read. A refused archive
+is an `InvalidInput` (exit 2), never an allocation.
 """
 
 from __future__ import annotations
@@ -20,42 +19,45 @@ import shutil
 import struct
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
 from ..core.findings import Finding, InvalidInput
+from ..core.rules.files import FILE_UNREADABLE
 from ..core.rules.tools import AUDIT_LOAD, LIMIT_ARCHIVE
-from ..core.zipread import MAX_CONFIG_BYTES, parse_json, read_member, size_text
+from ..core.zipread import ZIP_ERRORS, Archive, ArchiveLimits, Refuse, open_archive, parse_json, size_text
 
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 _LOCAL_SIGNATURE = b"PK\x03\x04"
-_ZIP_ERRORS = (zipfile.BadZipFile, RuntimeError, EOFError, NotImplementedError, OSError, zlib.error)
 
 
 @dataclass(frozen=True)
-class AuditLimits:
-    """Bounds on what auditing one saved model may cost. Each breach is a finding (exit 2)."""
+class AuditLimits(ArchiveLimits):
+    """Bounds on what auditing one saved model may cost: the archive's (shared with `export`) and HDF5's.
+    Each breach is a finding (exit 2)."""
 
-    max_config_bytes: int = MAX_CONFIG_BYTES  # config.json (and a legacy .h5's model_config)
-    max_ratio: float = 100.0  # declared / stored size of a compressed member (Keras stores, ratio 1)
-    ratio_floor: int = 1024 * 1024  # members smaller than this cannot hurt, whatever their ratio
-    max_members: int = 10_000
     max_weights_bytes: int = 4 << 30  # a compressed weights member is copied to a temporary file (Keras stores it)
     max_datasets: int = 1_000_000
     max_depth: int = 64  # nested groups in an HDF5 file
     max_chunk_bytes: int = 64 * 1024 * 1024  # a compressed HDF5 chunk is decompressed whole to read a slice
+    max_decompressed_bytes: int = 512 << 20  # HDF5 chunks decompressed to read leading values, per file
 
 
 DEFAULT_AUDIT_LIMITS = AuditLimits()
+_RULES = {"limit": LIMIT_ARCHIVE, "format": AUDIT_LOAD, "load": AUDIT_LOAD, "unreadable": FILE_UNREADABLE}
 
 
 def refuse(path: str, rule: str, message: str) -> InvalidInput:
     return InvalidInput(Finding(path, 1, 1, rule, message))
+
+
+def refuser(path: str) -> Refuse:
+    """How the shared archive reader refuses for the audit: `limit-archive`, `audit-load`, `file-unreadable`."""
+    return lambda what, message: refuse(path, _RULES[what], message)
 
 
 class Window(io.RawIOBase):
@@ -90,34 +92,10 @@ class Window(io.RawIOBase):
         return len(data)
 
 
-def check_members(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> None:
-    """Refuse an archive with too many members or a member compressed beyond the ratio, before reading any."""
-    infos = zf.infolist()
-    if len(infos) > limits.max_members:
-        raise refuse(path, LIMIT_ARCHIVE, f"the archive has {len(infos):,} members, more than the limit "
-                                            f"({limits.max_members:,}): not a Keras model file")
-    for info in infos:
-        if info.compress_type == zipfile.ZIP_STORED or info.file_size <= limits.ratio_floor:
-            continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > limits.max_ratio:
-            raise refuse(path, LIMIT_ARCHIVE,
-                         f"refused: member '{info.filename}' declares {size_text(info.file_size)} but stores "
-                         f"{size_text(info.compress_size)} (ratio {ratio:,.0f}, limit {limits.max_ratio:g}): "
-                         f"a decompression bomb, or not a file Keras wrote")
-
-
-def read_config(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Any:
-    """config.json as JSON data, its declared size checked before reading and the read bounded."""
-    data = read_member(zf, CONFIG, limits.max_config_bytes, lambda text: refuse(path, LIMIT_ARCHIVE, text))
-    if data is None:
-        raise refuse(path, AUDIT_LOAD, f"the archive has no {CONFIG}: not a Keras 3 .keras file")
-    return parse_config(path, data, CONFIG)
-
-
-def parse_config(path: str, data: bytes | str, what: str) -> dict:
+def parse_config(path: str, data: bytes | str, what: str, limits: ArchiveLimits) -> dict:
     """A saved model's config: a JSON object (`{"class_name": ..., "config": {...}}`), else refused."""
-    config = parse_json(data, what, lambda text: refuse(path, AUDIT_LOAD, text))
+    config = parse_json(data, what, lambda text: refuse(path, LIMIT_ARCHIVE if text.startswith("refused")
+                                                        else AUDIT_LOAD, text), limits.max_json_values)
     if not isinstance(config, dict):
         raise refuse(path, AUDIT_LOAD, f"{what} holds a JSON {_json_type(config)}, not the object Keras "
                                          f"writes: not a Keras model file")
@@ -140,20 +118,17 @@ def _stored_window(path: str, fd: int, info: zipfile.ZipInfo) -> Window:
 
 
 @contextmanager
-def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterator[IO[bytes] | Window]:
+def weights_file(archive: Archive, limits: AuditLimits) -> Iterator[IO[bytes] | Window]:
     """The weights member as a seekable file: a window on the archive (stored), or a bounded temporary copy."""
-    names = set(zf.namelist())
+    path, zf = archive.path, archive.zf
+    names = archive.names()
     if WEIGHTS not in names:
         other = "model.weights.npz" in names
         raise refuse(path, AUDIT_LOAD, "the weights are saved as .npz, which the audit does not read"
                      if other else f"the archive has no {WEIGHTS}: not a Keras 3 .keras file")
     info = zf.getinfo(WEIGHTS)
     if info.compress_type == zipfile.ZIP_STORED:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            yield _stored_window(path, fd, info)
-        finally:
-            os.close(fd)
+        yield _stored_window(path, archive.fd, info)
         return
     if info.file_size > limits.max_weights_bytes:
         raise refuse(path, LIMIT_ARCHIVE, f"refused: {WEIGHTS} is compressed and declares {size_text(info.file_size)}, "
@@ -163,7 +138,7 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
         try:
             with zf.open(info) as src:  # zipfile stops at the declared size
                 shutil.copyfileobj(src, tmp, 1024 * 1024)
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise refuse(path, AUDIT_LOAD, f"cannot read {WEIGHTS}: {exc}") from None
         tmp.seek(0)
         yield tmp
@@ -172,15 +147,10 @@ def weights_file(path: str, zf: zipfile.ZipFile, limits: AuditLimits) -> Iterato
 @contextmanager
 def open_keras(path: str, limits: AuditLimits = DEFAULT_AUDIT_LIMITS) -> Iterator[tuple[Any, IO[bytes] | Window]]:
     """(config as JSON data, weights as a seekable file) of a `.keras` archive, within `limits`."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise refuse(path, AUDIT_LOAD, f"not a readable zip archive: {exc}") from None
-    with zf:
-        check_members(path, zf, limits)
-        try:
-            config = read_config(path, zf, limits)
-        except _ZIP_ERRORS as exc:  # corrupt, encrypted, an unknown compression
-            raise refuse(path, AUDIT_LOAD, f"cannot read {CONFIG}: {exc}") from None
-        with weights_file(path, zf, limits) as fh:
+    with open_archive(path, limits, refuser(path)) as archive:
+        data = archive.read(CONFIG, limits.max_config_bytes)
+        if data is None:
+            raise refuse(path, AUDIT_LOAD, f"the archive has no {CONFIG}: not a Keras 3 .keras file")
+        config = parse_config(path, data, CONFIG, limits)
+        with weights_file(archive, limits) as fh:
             yield config, fh

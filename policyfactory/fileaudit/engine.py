@@ -38,8 +38,9 @@ is audited.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,12 +48,13 @@ import numpy as np
 
 from ..core.catalog import catalog
 from ..core.findings import Finding
-from ..core.plan import Allow, apply_allows
+from ..core.plan import Allow, apply_allows, match_allows
 from ..core.policy import Policy
 from ..core.rules.sharing import CORRELATED_WEIGHTS
 from ..core.sharing import SharingLedger, SlotRef
 
 SAMPLE = 4096  # leading values read and compared per weight
+TSAMPLE = 1024  # leading values of a matrix's transpose (its first columns), compared with other weights' rows
 PREFIX = 64  # standardized values in the exact upper bound that prunes pairs
 MIN_SIZE = 16  # smaller weights are not compared (chance correlations)
 MIN_DISTINCT = 8  # fewer distinct leading values: piecewise-constant (zeros, ones, constant, identity ...)
@@ -93,6 +95,9 @@ class WeightSample:
     # likely zeros or ones moved by training, where layers get alike updates): only values identical
     # (up to signs) to another weight's count as one stream, never a mere correlation.
     exact_only: bool = False
+    # A matrix (rows >= columns > 1): the first values of its transpose, so a transposed copy is found
+    # (another weight's rows equal this one's columns).
+    transposed: np.ndarray | None = None
 
 
 @dataclass
@@ -106,6 +111,7 @@ class StreamGroup:
     values: int  # the fewest common values any found pair was compared on
     sign_differences: int | None = None  # every pair equal in magnitude: the most values differing in sign
     by_magnitude: bool = False  # some pair correlates in magnitude only (signs differ)
+    transposed: bool = False  # some pair is one matrix's columns against another's rows
 
 
 @dataclass
@@ -150,6 +156,32 @@ def leading_values(array: Any, shape: Sequence[int], n: int = SAMPLE,
     values = np.asarray(to_numpy(part), dtype=np.float32).ravel()[:n]
     # A NaN or an infinity would make every correlation with this weight NaN and hide the rest of its
     # values: it counts as 0, so a weight with one bad value is still compared on all the others.
+    return values if np.isfinite(values).all() else np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def has_transpose(shape: Sequence[int]) -> bool:
+    """Whether a weight gets a transposed sample: a matrix with rows >= columns > 1 (of a transposed pair,
+    one is always such a matrix, and its columns are the other's rows)."""
+    return len(shape) == 2 and shape[0] >= shape[1] > 1
+
+
+def transposed_index(shape: Sequence[int], n: int) -> tuple:
+    """An index of a matrix that holds the first `n` values of its transpose (its first columns).
+
+        >>> transposed_index((4096, 512), 1024)
+        (slice(None, 1024, None), slice(None, 1, None))
+        >>> transposed_index((64, 32), 1024)
+        (slice(None, 64, None), slice(None, 16, None))
+    """
+    rows = min(shape[0], n)
+    return slice(None, rows), slice(None, min(shape[1], -(-n // max(shape[0], 1))))
+
+
+def transposed_values(array: Any, shape: Sequence[int], n: int = TSAMPLE,
+                      to_numpy: Callable[[Any], np.ndarray] = np.asarray) -> np.ndarray:
+    """The first `n` values of a matrix's transpose (column by column) as float32, reading only that block."""
+    part = np.asarray(to_numpy(array[transposed_index(shape, n)]), dtype=np.float32)
+    values = part.T.ravel()[:n]
     return values if np.isfinite(values).all() else np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
 
 
@@ -245,30 +277,57 @@ class _Prefixes:
         return head, tail, ok
 
 
-def _pairs_at_length(prefixes: _Prefixes, rows: np.ndarray, cols: np.ndarray, n: int
-                     ) -> Iterable[tuple[int, int, float]]:
+Skip = Callable[[int, int], bool]
+
+
+def _pairs_at_length(prefixes: _Prefixes, rows: np.ndarray, cols: np.ndarray, n: int,
+                     side: np.ndarray | None, skip: Skip | None) -> Iterator[tuple[int, int, float]]:
     """(i, j, r) for pairs of rows and (row, col) pairs with |r| > THRESHOLD over their first n values.
 
     The bound |r| <= |head_i . head_j| + |tail_i| |tail_j| (Cauchy-Schwarz on the values after the
     first PREFIX, on vectors standardized over n values) is exact, so no pair above the threshold
     is pruned; rounding is covered by a margin far larger than its error. Only pairs the bound
-    cannot rule out are computed in full.
+    cannot rule out are computed in full. With `side`, only pairs of different sides are
+    compared; `skip(i, j)` names pairs already known to be in one group (not computed again).
     """
     members = np.concatenate([rows, cols])
     head, tail, ok = prefixes.standardized_heads(members, n)
+    sides = side[members] if side is not None else None
     n_rows = len(rows)
     for start in range(0, n_rows, _BLOCK):
         stop = min(start + _BLOCK, n_rows)
         bound = np.abs(head[start:stop] @ head.T) + np.outer(tail[start:stop], tail)
         bound[:, ~ok] = 0.0
         bound[~ok[start:stop]] = 0.0
+        if sides is not None:
+            bound[sides[start:stop, None] == sides[None, :]] = 0.0
         for a, b in zip(*np.nonzero(bound > THRESHOLD - _MARGIN)):
             i, j = start + int(a), int(b)
-            if j < n_rows and j <= i:  # each pair of rows once; never a weight with itself
+            if j < n_rows and j <= i and sides is None:  # each pair of rows once; never a weight with itself
+                continue
+            if skip is not None and skip(int(members[i]), int(members[j])):
                 continue
             r = correlation(prefixes.x[members[i], :n], prefixes.x[members[j], :n])
             if abs(r) > THRESHOLD:
                 yield int(members[i]), int(members[j]), r
+
+
+def _pairs(samples: Sequence[np.ndarray], magnitudes: bool, side: np.ndarray | None = None,
+           skip: Skip | None = None) -> Iterator[tuple[int, int, float, int]]:
+    """Pairs (i, j, r, n), i < j, of `samples` whose first n common values (or their magnitudes) have
+    |r| > THRESHOLD. A pair is compared on its common length n (the shorter sample); samples are
+    taken length by length, each against itself and every longer one."""
+    values = [np.abs(x) if magnitudes else x for x in samples]
+    sizes = np.array([x.size for x in values], dtype=np.int64)
+    prefixes = _Prefixes(values)
+    order = np.argsort(sizes, kind="stable")
+    for n in sorted(set(sizes.tolist())):
+        lo, hi = np.searchsorted(sizes[order], [n, n + 1])
+        rows, cols = order[lo:hi], order[hi:]
+        prefixes.advance(n, order[lo:])
+        for a, b, r in _pairs_at_length(prefixes, rows, cols, n, side, skip):
+            i, j = sorted((a, b))
+            yield i, j, r, n
 
 
 def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float, int]]:
@@ -277,71 +336,147 @@ def stream_pairs(weights: Sequence[WeightSample]) -> list[tuple[int, int, float,
 
     Magnitudes find a copy with flipped signs: one flipped value of size z among n lowers r by
     about 2 z^2 / n, below the threshold for a typical value of a 1,024-value weight, while the
-    magnitudes stay identical.
+    magnitudes stay identical. (The exact specification of the search: `stream_groups` finds
+    the same groups without computing every pair of a group.)
     """
+    live = [i for i, w in enumerate(weights) if w.skip is None]
     found: dict[tuple[int, int], tuple[float, int]] = {}
     for magnitudes in (False, True):
-        for i, j, r, n in _pairs(weights, magnitudes):
-            found.setdefault((i, j), (r, n))
+        for a, b, r, n in _pairs([weights[i].values for i in live], magnitudes):
+            found.setdefault((live[a], live[b]), (r, n))
     return sorted((i, j, r, n) for (i, j), (r, n) in found.items())
 
 
-def _pairs(weights: Sequence[WeightSample], magnitudes: bool) -> list[tuple[int, int, float, int]]:
-    """The pairs of `stream_pairs`, of the values or of their magnitudes.
+def _buckets(samples: Sequence[np.ndarray]) -> list[list[int]]:
+    """Positions of identical samples, grouped by a hash of their bytes (checked value by value)."""
+    by_hash: dict[bytes, list[list[int]]] = {}
+    for k, x in enumerate(samples):
+        key = hashlib.blake2b(x.tobytes(), digest_size=16, person=str(x.size).encode()[:16]).digest()
+        found = by_hash.setdefault(key, [])
+        for bucket in found:
+            if np.array_equal(samples[bucket[0]], x):
+                bucket.append(k)
+                break
+        else:
+            found.append([k])
+    return [b for groups in by_hash.values() for b in groups]
 
-    A pair is compared on its common length n (the shorter sample); weights are taken
-    length by length, each against itself and every longer one.
+
+class _Joiner:
+    """Joins weights found as one stream into groups, pair by pair, honouring allowed groups and exact-only weights.
+
+    A found pair of samples stands for every pair of their weights (identical samples are one
+    bucket), so members are joined through a few candidates of the other bucket: each member to
+    one weight it may pair with, in O(members).
     """
-    live = [i for i, w in enumerate(weights) if w.skip is None]
-    samples = [np.abs(weights[i].values) if magnitudes else weights[i].values for i in live]
-    sizes = np.array([s.size for s in samples], dtype=np.int64)
-    lengths = sorted(set(sizes.tolist()))
-    prefixes = _Prefixes(samples)
-    order = np.argsort(sizes, kind="stable")
-    out = []
-    for n in lengths:
-        lo, hi = np.searchsorted(sizes[order], [n, n + 1])
-        rows, cols = order[lo:hi], order[hi:]
-        prefixes.advance(n, order[lo:])
-        for a, b, r in _pairs_at_length(prefixes, rows, cols, n):
-            i, j = sorted((live[a], live[b]))
-            out.append((i, j, r, n))
-    return out
+
+    def __init__(self, weights: Sequence[WeightSample], allowed: Callable[[str], bool]):
+        self.weights = weights
+        self.union = _Union(len(weights))
+        self.evidence: list[tuple[int, tuple[float, int, bool, int | None, bool, bool]]] = []
+        self._allowed: dict[str, bool] = {}
+        self.allowed = allowed
+
+    def _eff(self, k: int) -> Any:
+        g = self.weights[k].group
+        if g is not None:
+            if g not in self._allowed:
+                self._allowed[g] = self.allowed(g)
+            if self._allowed[g]:
+                return g
+        return k
+
+    def _ok(self, a: int, b: int, exact: bool) -> bool:
+        w = self.weights
+        return a != b and self._eff(a) != self._eff(b) and not (exact and (w[a].exact_only or w[b].exact_only))
+
+    def _candidates(self, members: Sequence[int], exact: bool) -> list[int]:
+        out: list[int] = []
+        for only in ((False,) if exact else (False, True)):
+            pool = [k for k in members if self.weights[k].exact_only == only]
+            if pool:
+                out.append(pool[0])
+                other = next((k for k in pool if self._eff(k) != self._eff(pool[0])), None)
+                if other is not None:
+                    out.append(other)
+                second = next((k for k in pool if k != pool[0]), None)
+                if second is not None and second not in out:
+                    out.append(second)
+        return out
+
+    def pair(self, first: Sequence[int], second: Sequence[int], x: np.ndarray, y: np.ndarray, r: float,
+             n: int, transposed: bool = False) -> None:
+        """Samples x (of the weights `first`) and y (of `second`) were found as one stream over n values
+        (x of a matrix's transpose when `transposed`)."""
+        identical = bool(np.array_equal(x, y))
+        flips = int(np.count_nonzero(x != y)) if np.array_equal(np.abs(x), np.abs(y)) else None
+        exact = flips is None
+        joined = None
+        for mine, theirs in ((first, second), (second, first)):
+            candidates = self._candidates(theirs, exact)
+            for a in mine:
+                b = next((b for b in candidates if self._ok(a, b, exact)), None)
+                if b is not None:
+                    self.union.join(a, b)
+                    joined = a
+        if joined is not None:
+            self.evidence.append((joined, (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD,
+                                           transposed)))
+
+    def connected(self, a: int, b: int) -> bool:
+        return self.union.find(a) == self.union.find(b)
 
 
 def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool] = lambda key: False
                   ) -> list[StreamGroup]:
-    """Weights drawn from one stream, as groups (union of pairs); pairs from one allowed sharing group are dropped."""
-    union = _Union(len(weights))
-    found: dict[tuple[int, int], tuple[float, int, bool, int | None, bool]] = {}
-    for i, j, r, n in stream_pairs(weights):
-        gi, gj = weights[i].group, weights[j].group
-        if gi is not None and gi == gj and allowed(gi):
-            continue
-        x, y = weights[i].values[:n], weights[j].values[:n]
-        identical = bool(np.array_equal(x, y))
-        flips = int(np.count_nonzero(x != y)) if np.array_equal(np.abs(x), np.abs(y)) else None
-        if (weights[i].exact_only or weights[j].exact_only) and flips is None:
-            continue
-        found[(i, j)] = (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD)
-        union.join(i, j)
+    """Weights drawn from one stream, as groups (union of pairs); pairs from one allowed sharing group are dropped.
+
+    Identical samples are grouped by a hash first and searched once; a transposed sample
+    (the first columns of a matrix) is searched against every other weight's rows; a pair
+    whose weights are already in one group is not computed again. So N copies of one weight
+    cost O(N), not O(N^2) pairs.
+    """
+    live = [i for i, w in enumerate(weights) if w.skip is None]
+    joiner = _Joiner(weights, allowed)
+    rows = [[live[p] for p in bucket] for bucket in _buckets([weights[i].values for i in live])]
+    row_values = [weights[bucket[0]].values for bucket in rows]
+    for bucket, values in zip(rows, row_values):  # identical samples
+        if len(bucket) > 1:
+            joiner.pair(bucket, bucket, values, values, 1.0, values.size)
+    tlive = [i for i in live if weights[i].transposed is not None and weights[i].transposed.size >= MIN_SIZE]  # type: ignore[union-attr]
+    cols = [[tlive[p] for p in bucket] for bucket in _buckets([weights[i].transposed for i in tlive])]  # type: ignore[misc]
+    col_values: list[np.ndarray] = [weights[bucket[0]].transposed for bucket in cols]  # type: ignore[misc]
+
+    def skip(groups: list[list[int]]) -> Skip:
+        return lambda a, b: joiner.connected(groups[a][0], groups[b][0])
+
+    for magnitudes in (False, True):
+        for a, b, r, n in _pairs(row_values, magnitudes, skip=skip(rows)):
+            joiner.pair(rows[a], rows[b], row_values[a][:n], row_values[b][:n], r, n)
+        if cols:
+            both = cols + rows
+            side = np.array([0] * len(cols) + [1] * len(rows))
+            for a, b, r, n in _pairs(col_values + row_values, magnitudes, side, skip(both)):
+                x, y = (col_values + row_values)[a][:n], (col_values + row_values)[b][:n]
+                joiner.pair(both[a], both[b], x, y, r, n, transposed=True)
+    union = joiner.union
     members: dict[int, list[int]] = {}
-    for i, j in found:
-        for k in (i, j):
-            members.setdefault(union.find(k), [])
     for k in range(len(weights)):
-        root = union.find(k)
-        if root in members:
-            members[root].append(k)
+        members.setdefault(union.find(k), []).append(k)
+    evidence: dict[int, list[tuple[float, int, bool, int | None, bool, bool]]] = {}
+    for k, e in joiner.evidence:
+        evidence.setdefault(union.find(k), []).append(e)
     groups = []
     for root in sorted(members):
         idx = members[root]
-        evidence = [v for (i, _j), v in found.items() if union.find(i) == root]
-        signs = [e[3] for e in evidence if e[3] is not None]
-        groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in evidence),
-                                  min(e[0] for e in evidence), min(e[1] for e in evidence),
-                                  max(signs) if len(signs) == len(evidence) else None,
-                                  any(e[4] for e in evidence)))
+        found = evidence.get(root)
+        if len(idx) < 2 or not found:
+            continue
+        signs = [e[3] for e in found if e[3] is not None]
+        groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in found),
+                                  min(e[0] for e in found), min(e[1] for e in found),
+                                  max(signs) if len(signs) == len(found) else None,
+                                  any(e[4] for e in found), any(e[5] for e in found)))
     return groups
 
 
@@ -368,12 +503,12 @@ def _evidence(group: StreamGroup) -> str:
 
 
 def stream_finding(group: StreamGroup, file: str) -> Finding:
-    how = _evidence(group)
+    how = _evidence(group) + (", one matrix as another's transpose," if group.transposed else "")
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
     data = {"weights": group.paths,
             "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values,
-                         "sign_differences": group.sign_differences}}
+                         "sign_differences": group.sign_differences, "transposed": group.transposed}}
     return Finding(file, 1, 1, CORRELATED_WEIGHTS, message, data=data)
 
 
@@ -452,4 +587,4 @@ def confirmed(violations: list[Finding], streams: list[Finding], group_of: dict[
 
 
 def _used(findings: Sequence[Finding], allows: Sequence[Allow]) -> list[bool]:
-    return [any(a.covers(f) for f in findings) for a in allows]
+    return match_allows(findings, allows)[1]

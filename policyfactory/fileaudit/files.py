@@ -34,8 +34,17 @@ from ..core.rules.files import FILE_UNREADABLE
 from ..core.rules.tools import AUDIT_INPUT, AUDIT_LOAD
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
-from .engine import MIN_SIZE, AuditResult, SlotUse, WeightSample, audit_records, constant_like, deterministic_class
-from .h5read import SavedVariable, keras3_variables, legacy_config, legacy_root, legacy_variables, sample
+from .engine import (
+    MIN_SIZE,
+    AuditResult,
+    SlotUse,
+    WeightSample,
+    audit_records,
+    constant_like,
+    deterministic_class,
+    has_transpose,
+)
+from .h5read import Sampler, SavedVariable, keras3_variables, legacy_config, legacy_root, legacy_variables
 from .layout import STATISTICS, slot_of, variable_names
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -102,16 +111,45 @@ def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None
     return None, None, False
 
 
-def _weight(path: str, v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] | None,
-            limits: AuditLimits) -> WeightSample:
+def _unnamed_skips(vs: Sequence[SavedVariable], found: tuple[LayerConfig, str] | None) -> list[str | None]:
+    """Why variables saved by position (a class the audit does not know) are not compared, where that is known.
+
+    * The layer's config names initializers (`*_initializer`, any class) and every one of them is
+      deterministic (zeros, ones, constant, identity): no variable of the layer is a stream.
+    * The layer saved a kernel and then a bias (a vector or array of the kernel's trailing shape, as
+      Dense and EinsumDense do): the bias is made by `bias_initializer` in the config, else by Keras's
+      default for a bias, zeros. Two such biases get identical updates wherever their outputs are
+      summed (a parallel residual), so zeros moved by training must not read as one stream.
+    """
+    out: list[str | None] = [None] * len(vs)
+    comps = [component_of("initializer", v) for k, v in (found[0].config.items() if found else ())
+             if isinstance(k, str) and k.endswith("_initializer")]
+    named = [c for c in comps if c is not None]
+    if named and all(deterministic_class("initializer", c[0]) for c in named):
+        return [f"deterministic initializer {named[0][0]} (every initializer of the layer)"] * len(vs)
+    if len(vs) == 2:
+        kernel, bias = vs[0].dataset, vs[1].dataset
+        if kernel.ndim >= 2 and 1 <= bias.ndim < kernel.ndim and bias.shape == kernel.shape[kernel.ndim - bias.ndim:]:
+            given = component_of("initializer", found[0].config.get("bias_initializer")) if found else None
+            if given is None:
+                out[1] = "deterministic initializer Zeros (Keras's default for the bias after a kernel)"
+            elif deterministic_class("initializer", given[0]):
+                out[1] = f"deterministic initializer {given[0]}"
+    return out
+
+
+def _weight(v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] | None,
+            sampler: Sampler, reason: str | None = None) -> WeightSample:
     label = "/".join(v.layer + ((name,) if name else ("vars", str(v.index))))
-    values = sample(v.dataset, path, limits)
+    values = sampler(v.dataset)
     if values is None:
         return WeightSample(label, np.zeros(0, np.float32), int(v.dataset.size), skip="not floating point")
-    skip, group, known = _skip_and_group(name, found)
+    skip, group, known = (reason, None, True) if reason is not None else _skip_and_group(name, found)
     if skip is None and (v.dataset.size < MIN_SIZE or constant_like(values)):
         skip = "constant or tiny"
-    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1)
+    transposed = sampler(v.dataset, transposed=True) if skip is None and has_transpose(v.dataset.shape) else None
+    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1,
+                        transposed=transposed)
 
 
 def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, ...], LayerConfig],
@@ -128,13 +166,15 @@ def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, 
         return len(order)
 
     out: list[WeightSample] = []
+    sampler = Sampler(path, limits)
     for layer in sorted(by_layer, key=rank):
         vs = by_layer[layer]
         found = layer_at(layers, layer)
         names: Sequence[str | None] = [v.name for v in vs]
         if any(n is None for n in names):
             names = (variable_names(found[1], found[0].config, len(vs)) if found else None) or [None] * len(vs)
-        out.extend(_weight(path, v, n, found, limits) for v, n in zip(vs, names))
+        reasons = _unnamed_skips(vs, found) if all(n is None for n in names) else [None] * len(vs)
+        out.extend(_weight(v, n, found, sampler, why) for v, n, why in zip(vs, names, reasons))
     return out
 
 

@@ -12,6 +12,12 @@
 Only hard links are followed (an external link could open another file), no
 dataset needs a filter plugin, and a compressed chunk is bounded, so reading a
 leading slice never decompresses more than the limit.
+
+Costs follow the objects, not the paths to them: a group reached by a second
+link is refused (Keras links every group once; a chain of groups each linking
+the next twice would give 2^depth paths), names listed twice are read once, and
+a dataset is sampled once however many links lead to it (`Sampler`, by its
+address in the file), within a budget of decompressed bytes per file.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import h5py
 import numpy as np
 
 from ..core.rules.tools import AUDIT_LOAD, H5_REFUSED, LIMIT_ARCHIVE
+from ..core.zipread import size_text
 from .archive import AuditLimits, parse_config, refuse
-from .engine import SAMPLE, leading_values
+from .engine import SAMPLE, TSAMPLE, leading_index, leading_values, transposed_index, transposed_values
 
 _BUILTIN_FILTERS = {1, 2, 3, 5, 6}  # deflate, shuffle, fletcher32, nbit, scaleoffset: built into HDF5
 _NOT_MODEL = {"optimizer"}  # top-level objects saved with the model that are not its weights
@@ -90,10 +97,19 @@ def _own_variables(vars_group: h5py.Group, names: tuple[str, ...], path: str) ->
     return out
 
 
+def address(obj: Any) -> int:
+    """Where an object lies in its file: one key for every link that leads to it."""
+    return int(h5py.h5o.get_info(obj.id).addr)
+
+
 def keras3_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[SavedVariable]:
-    """Every variable in a Keras 3 weights file, by the names of the objects that hold it."""
+    """Every variable in a Keras 3 weights file, by the names of the objects that hold it.
+
+    Each group is visited once: a group reached by a second link is refused (Keras writes none).
+    """
     out: list[SavedVariable] = []
     stack: list[tuple[h5py.Group, tuple[str, ...], int]] = [(root, (), 0)]
+    visited = {address(root)}
     seen = 0
     while stack:
         group, names, depth = stack.pop()
@@ -106,6 +122,7 @@ def keras3_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
         if "vars" in keys:
             vars_group = child(group, "vars", path)
             if isinstance(vars_group, h5py.Group):
+                _visit_once(visited, vars_group, group, "vars", path)
                 out.extend(_own_variables(vars_group, names, path))
         children = []
         for key in keys:
@@ -113,10 +130,19 @@ def keras3_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
                 continue
             obj = child(group, key, path)
             if isinstance(obj, h5py.Group):
+                _visit_once(visited, obj, group, key, path)
                 name = _name_of(obj, key)
                 children.append((obj, names + (name,) if name is not None else names, depth + 1))
         stack.extend(reversed(children))
     return out
+
+
+def _visit_once(visited: set[int], obj: h5py.Group, parent: h5py.Group, key: str, path: str) -> None:
+    at = address(obj)
+    if at in visited:
+        raise refuse(path, H5_REFUSED, f"'{parent.name}/{key}' is a second link to a group already read: "
+                                         f"Keras links every group once")
+    visited.add(at)
 
 
 def legacy_root(h5: h5py.File) -> h5py.Group | None:
@@ -131,14 +157,24 @@ def _strip_index(name: str) -> str:
     return head if sep and tail.isdigit() else name
 
 
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
 def legacy_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[SavedVariable]:
-    """Every variable of a legacy file, by its saved name (`dense/kernel:0` -> layer ('dense',), 'kernel')."""
+    """Every variable of a legacy file, by its saved name (`dense/kernel:0` -> layer ('dense',), 'kernel').
+
+    A name listed twice (in `layer_names` or a layer's `weight_names`) is read once.
+    """
     out: list[SavedVariable] = []
-    for layer in _strings(root.attrs.get("layer_names")):
+    layers = _unique(_strings(root.attrs.get("layer_names")))
+    if len(layers) > limits.max_datasets:
+        raise refuse(path, H5_REFUSED, f"more than {limits.max_datasets:,} layers: not a Keras weights file")
+    for layer in layers:
         group = child(root, layer, path)
         if not isinstance(group, h5py.Group):
             continue
-        for i, weight in enumerate(_strings(group.attrs.get("weight_names"))):
+        for i, weight in enumerate(_unique(_strings(group.attrs.get("weight_names")))):
             ds = _at(group, weight, path)
             parts = [p for p in _strip_index(weight).split("/") if p]
             if not parts or not isinstance(ds, h5py.Dataset):
@@ -159,7 +195,7 @@ def legacy_config(h5: h5py.File, path: str, limits: AuditLimits) -> Any:
     if size > limits.max_config_bytes:
         raise refuse(path, LIMIT_ARCHIVE, f"refused: the model_config attribute holds {size:,} bytes, more than "
                                             f"the limit ({limits.max_config_bytes:,})")
-    return parse_config(path, _text(h5.attrs["model_config"]), "the model_config attribute")
+    return parse_config(path, _text(h5.attrs["model_config"]), "the model_config attribute", limits)
 
 
 def check_dataset(ds: h5py.Dataset, path: str, limits: AuditLimits) -> None:
@@ -187,13 +223,56 @@ def _from_bfloat16(part: Any) -> np.ndarray:
     return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
-def sample(ds: h5py.Dataset, path: str, limits: AuditLimits, n: int = SAMPLE) -> np.ndarray | None:
-    """The first `n` values of a floating-point dataset (None for other data: counters, seeds, strings)."""
-    bf16 = _bfloat16(ds)
-    if ds.dtype.kind != "f" and not bf16:
-        return None
-    check_dataset(ds, path, limits)
-    try:
-        return leading_values(ds, ds.shape, n, _from_bfloat16 if bf16 else np.asarray)
-    except (OSError, ValueError, TypeError) as exc:
-        raise refuse(path, AUDIT_LOAD, f"cannot read dataset '{ds.name}': {str(exc)[:200]}") from None
+def _chunk_bytes_read(ds: h5py.Dataset, index: tuple) -> int:
+    """The bytes HDF5 decompresses to read `index` of a filtered, chunked dataset (0 for plain storage)."""
+    dcpl = ds.id.get_create_plist()
+    if ds.chunks is None or not dcpl.get_nfilters():
+        return 0
+    chunks = 1
+    for axis, (extent, chunk) in enumerate(zip(ds.shape, ds.chunks)):
+        part = index[axis] if axis < len(index) else slice(None)
+        stop = extent if not isinstance(part, slice) or part.stop is None else min(part.stop, extent)
+        chunks *= 1 if not isinstance(part, slice) else max(1, -(-stop // chunk))
+    return chunks * math.prod(ds.chunks) * ds.dtype.itemsize
+
+
+class Sampler:
+    """Leading values of datasets, each read once per object (by address), with a budget of decompressed bytes.
+
+    Many links to one dataset cost one read; many compressed datasets cost at most
+    `limits.max_decompressed_bytes` of decompression for the whole file.
+    """
+
+    def __init__(self, path: str, limits: AuditLimits):
+        self.path, self.limits = path, limits
+        self.cache: dict[tuple[int, bool], np.ndarray | None] = {}
+        self.decompressed = 0
+
+    def __call__(self, ds: h5py.Dataset, transposed: bool = False) -> np.ndarray | None:
+        """The first values of a floating-point dataset (C order; or of its transpose, for a matrix),
+        None for other data (counters, seeds, strings)."""
+        key = (address(ds), transposed)
+        if key not in self.cache:
+            self.cache[key] = self._read(ds, transposed)
+        return self.cache[key]
+
+    def _read(self, ds: h5py.Dataset, transposed: bool) -> np.ndarray | None:
+        bf16 = _bfloat16(ds)
+        if ds.dtype.kind != "f" and not bf16:
+            return None
+        check_dataset(ds, self.path, self.limits)
+        if math.prod(ds.shape) == 0:
+            return np.zeros(0, np.float32)
+        index = transposed_index(ds.shape, TSAMPLE) if transposed else leading_index(ds.shape, SAMPLE)
+        self.decompressed += _chunk_bytes_read(ds, index)
+        if self.decompressed > self.limits.max_decompressed_bytes:
+            raise refuse(self.path, H5_REFUSED, f"reading the leading values of dataset '{ds.name}' would "
+                                                  f"decompress more than {size_text(self.limits.max_decompressed_bytes)} "
+                                                  f"in this file (Keras writes uncompressed data)")
+        convert = _from_bfloat16 if bf16 else np.asarray
+        try:
+            if transposed:
+                return transposed_values(ds, ds.shape, TSAMPLE, convert)
+            return leading_values(ds, ds.shape, SAMPLE, convert)
+        except (OSError, ValueError, TypeError) as exc:
+            raise refuse(self.path, AUDIT_LOAD, f"cannot read dataset '{ds.name}': {str(exc)[:200]}") from None

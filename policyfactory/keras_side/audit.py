@@ -50,14 +50,17 @@ from ..core.policy import Policy, load_policy
 from ..fileaudit.engine import (
     MIN_SIZE,
     SAMPLE,
+    TSAMPLE,
     AuditResult,
     SlotUse,
     WeightSample,
     audit_records,
     constant_like,
     deterministic_class,
+    has_transpose,
     leading_values,
     stream_findings,
+    transposed_values,
 )
 from ..fileaudit.layout import STATISTICS, slot_of
 from .introspect import slot_holder
@@ -230,7 +233,10 @@ def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras
         skip = "normalization statistic"
     if skip is None and (size < MIN_SIZE or constant_like(values)):
         skip = "constant or tiny"
-    return WeightSample(path, values, size, skip, group, exact_only=not known and len(shape) <= 1)
+    transposed = transposed_values(var, shape, TSAMPLE, _to_numpy(tf_keras)) \
+        if skip is None and has_transpose(shape) else None
+    return WeightSample(path, values, size, skip, group, exact_only=not known and len(shape) <= 1,
+                        transposed=transposed)
 
 
 def live_weights(model: Any, tree: list[LiveLayer], key_of: KeyOf = live_key) -> list[WeightSample]:

@@ -269,11 +269,14 @@ def _sources(args):
     from .core.sources import SourceError, expand
 
     kinds = ("model",) if args.command in MODEL_COMMANDS else ("policy", "model")
+    skipped: list[tuple[str, str]] = []
     try:
         sources = expand(args.paths, excludes=args.exclude, stdin_name=args.stdin_filename, limits=_limits(args),
-                         kinds=kinds, saved=args.command == "audit")
+                         kinds=kinds, saved=args.command == "audit", skipped=skipped)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
+    for path, why in skipped:
+        print(f"policyfactory {args.command}: warning: {shown(path)} skipped: {why}", file=sys.stderr)
     if args.stdin_filename is not None and "-" not in args.paths:
         raise UsageError("--stdin-filename names standard input: give '-' among the paths")
     what = {"audit": "saved models or model files", "validate": "policy or model files"}.get(args.command,

@@ -55,6 +55,7 @@ from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding, InvalidInput
 from .modelfile import LIST_INPUT_TYPES
 from .naming import snake_case
+from .safeio import NotRegular, open_regular
 from .text import plural
 from .validate import validate_loaded
 from .yamlload import load_text, resolve_plain
@@ -105,10 +106,16 @@ def read_keras_config(path: str, max_bytes: int = MAX_CONFIG_BYTES) -> tuple[dic
     if os.path.isdir(path):
         raise unreadable("is a directory (a SavedModel folder?): export reads .keras files")
     try:
-        if not zipfile.is_zipfile(path):
-            raise unreadable("not a .keras file (a zip archive with config.json); for a legacy .h5 file, "
-                       "load it in Python and use pf.export(model)")
-        with zipfile.ZipFile(path) as zf:
+        fh = open_regular(path)  # a FIFO or a device (/dev/zero) is refused, never read
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise unreadable(why if isinstance(exc, NotRegular) else f"cannot read: {why}") from None
+    try:
+        with fh:
+            if not zipfile.is_zipfile(fh):
+                raise unreadable("not a .keras file (a zip archive with config.json); for a legacy .h5 file, "
+                                 "load it in Python and use pf.export(model)")
+            zf = zipfile.ZipFile(fh)
             data = read_member(zf, "config.json", max_bytes, unreadable)
             if data is None:
                 raise unreadable("the archive has no config.json: not a Keras 3 .keras file")

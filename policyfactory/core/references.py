@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 
 from .findings import Finding
+from .safeio import read_regular
 from .text import did_you_mean, shown
 from .yamlload import Limits, Loaded
 
@@ -86,8 +87,7 @@ def policy_problem(ref: str) -> str | None:
 def declares_kind(path: str, limits: Limits) -> str | None:
     """'policy' or 'model' when the file says so at its top level (read as bytes, nothing parsed), else None."""
     try:
-        with open(path, "rb") as fh:
-            m = _DECLARED.search(fh.read(limits.max_bytes))
+        m = _DECLARED.search(read_regular(path, limits.max_bytes))  # a FIFO or a device is not waited on
     except OSError:
         return None
     return m.group(1).decode() if m else None

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 import yaml
 
 from .findings import Finding, InvalidInput
+from .safeio import open_regular
 from .text import escape, shown
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser where installed
@@ -162,7 +163,7 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         if size > limits.max_bytes:
             _fail(name, 1, 1, "limit-file-size",
                   f"file is {size} bytes, over the limit of {limits.max_bytes} bytes (raise it with --max-bytes)")
-        with open(name, "rb") as fh:
+        with open_regular(name) as fh:  # refused, not waited on, if it became a FIFO since the check
             data = fh.read(limits.max_bytes + 1)
     except OSError as exc:
         _fail(name, 1, 1, "file-unreadable", f"cannot read: {exc.strerror or exc}")

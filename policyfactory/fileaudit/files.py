@@ -30,6 +30,7 @@ from ..core.catalog import catalog
 from ..core.findings import InvalidInput
 from ..core.plan import Allow, group_key
 from ..core.policy import Policy
+from ..core.safeio import NotRegular, read_regular
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
 from .engine import MIN_SIZE, AuditResult, SlotUse, WeightSample, audit_records, constant_like, deterministic_class
@@ -46,8 +47,9 @@ _READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, Recursio
 def file_kind(path: str) -> str | None:
     """'keras' (a zip archive), 'h5' (HDF5), or None, by the file's first bytes."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
+        head = read_regular(path, 8)  # a FIFO or a device (/dev/zero) is refused, never read
+    except NotRegular as exc:
+        raise refuse(path, "file-unreadable", exc.strerror or str(exc)) from None
     except OSError as exc:
         raise refuse(path, "file-unreadable", f"cannot read the file: {exc.strerror or exc}") from None
     if head[:4] in ZIP_SIGNATURES:

@@ -1,0 +1,89 @@
+"""Hardening III: a walk runs nothing and stays in the project, no file is lost, every error is a located finding."""
+
+import hashlib
+import os
+import subprocess
+
+import pytest
+from conftest import EXAMPLES, run_cli
+
+MODEL = "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers: [{type: Dense, units: 2}]\n"
+
+
+def md5(path):
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+def git_repo(folder):
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    return folder
+
+
+# -- a walk runs nothing ----------------------------------------------------------------------------
+
+def test_walking_a_repository_never_runs_its_git_configuration(tmp_path):
+    repo = git_repo(tmp_path / "repo")
+    marker = tmp_path / "MARKER"
+    with open(repo / ".git" / "config", "a") as fh:  # git would run this command on `git ls-files`
+        fh.write(f"[core]\n\tfsmonitor = touch {marker}\n")
+    (repo / "m.yaml").write_text(MODEL)
+    (repo / "ignored.yaml").write_text("kind: model\nnot: valid\n")
+    (repo / "sub" / "deep").mkdir(parents=True)
+    (repo / "sub" / "a.yaml").write_text("kind: model\nnot: valid\n")
+    (repo / "sub" / "keep.yaml").write_text(MODEL)
+    (repo / "sub" / "deep" / "b.yaml").write_text("kind: model\nnot: valid\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "c.yaml").write_text("kind: model\nnot: valid\n")
+    (repo / "local.yaml").write_text("kind: model\nnot: valid\n")
+    (repo / ".gitignore").write_text("ignored.yaml\nbuild/\n")
+    (repo / "sub" / ".gitignore").write_text("*.yaml\n!keep.yaml\n")  # nested, and a negation
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("local.yaml\n")
+    r = run_cli("validate", ".", cwd=repo)
+    assert not marker.exists()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(line.split(":")[0] for line in r.stdout.splitlines()) == ["./m.yaml", "./sub/keep.yaml"]
+    assert run_cli("validate", "build", cwd=repo).stdout == ""  # a folder git ignores holds nothing to walk
+    assert not marker.exists()
+    # the same files git itself lists (run here with the hostile setting removed)
+    listed = subprocess.run(["git", "-c", "core.fsmonitor=", "ls-files", "-co", "--exclude-standard"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(p for p in listed if p.endswith(".yaml")) == ["m.yaml", "sub/keep.yaml"]
+
+
+# -- a walk stays in the project and opens regular files only --------------------------------------
+
+def test_a_walk_never_follows_a_link_out_of_the_project_nor_waits_on_a_fifo(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "creds.yaml").write_text("kind: model\naws_secret: hunter2\n")
+    proj = git_repo(tmp_path / "proj")
+    (proj / "models").mkdir()
+    (proj / "models" / "evil.yaml").symlink_to(outside / "creds.yaml")
+    (proj / "models" / "in.yaml").symlink_to(proj / "models" / "real.yaml")  # a link inside the project is read
+    (proj / "models" / "real.yaml").write_text(MODEL)
+    (proj / "models" / "linked").symlink_to(outside)  # a linked folder is not entered
+    os.mkfifo(proj / "models" / "pipe.yaml")
+    (proj / "models" / "stdin.yaml").symlink_to("/dev/stdin")
+    (proj / "models" / "null.yaml").symlink_to("/dev/null")
+    for command in ("validate", "explain"):
+        r = run_cli(command, ".", cwd=proj)  # ends (a FIFO would block an open()), stdin is never read
+        assert "hunter2" not in r.stdout + r.stderr and "aws_secret" not in r.stdout + r.stderr
+        for name in ("evil.yaml", "pipe.yaml", "stdin.yaml", "null.yaml"):
+            assert f"warning: './models/{name}' skipped" in r.stderr, r.stderr
+    r = run_cli("validate", ".", cwd=proj)
+    assert r.returncode == 0 and "./models/in.yaml: ok" in r.stdout and "./models/real.yaml: ok" in r.stdout
+    assert "a FIFO (named pipe), not a regular file" in r.stderr and "leaves the project" in r.stderr
+
+
+def test_a_fifo_or_device_named_on_the_command_line_is_a_finding(tmp_path):
+    os.mkfifo(tmp_path / "m.keras")
+    os.mkfifo(tmp_path / "m.yaml")
+    cases = [("validate", str(tmp_path / "m.yaml")), ("validate", "/dev/zero"), ("export", str(tmp_path / "m.keras")),
+             ("export", "/dev/zero"), ("audit", str(tmp_path / "m.keras")), ("audit", "/dev/zero"),
+             ("build", str(tmp_path / "m.yaml"))]
+    for command, path in cases:
+        r = run_cli(command, path)
+        assert r.returncode == 2, (command, path, r.stdout + r.stderr)
+        out = r.stdout + r.stderr
+        assert f"{path}:1:1: error " in out and "not a regular file" in out and "Traceback" not in out, out

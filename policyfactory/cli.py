@@ -169,7 +169,8 @@ def _settings(args):
     """The effective settings: command-line flags over the project file over the defaults."""
     from .core.settings import load_settings
 
-    settings, problems = load_settings(".", getattr(args, "config", None))
+    settings, problems = load_settings(".", getattr(args, "config", None),
+                                       allow_outside=bool(getattr(args, "allow_outside", None)))
     if problems:
         raise InvalidInput(problems)
     for key, attr in (("policy", "policy"), ("max-bytes", "max_bytes"), ("max-params", "max_params"),

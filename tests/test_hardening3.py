@@ -87,3 +87,24 @@ def test_a_fifo_or_device_named_on_the_command_line_is_a_finding(tmp_path):
         assert r.returncode == 2, (command, path, r.stdout + r.stderr)
         out = r.stdout + r.stderr
         assert f"{path}:1:1: error " in out and "not a regular file" in out and "Traceback" not in out, out
+
+
+# -- settings are confined like files ---------------------------------------------------------------
+
+@pytest.mark.parametrize("settings_file", ["pyproject.toml", "policyfactory.toml"])
+def test_a_settings_policy_outside_the_project_is_not_read(tmp_path, settings_file):
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "app.yaml").write_text("kind: policy\nversion: 1\nname: x\napi_key: hunter2\n")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    table = "[tool.policyfactory]\n" if settings_file == "pyproject.toml" else ""
+    (proj / settings_file).write_text(f'{table}policy = "../secret/app.yaml"\n')
+    (proj / "m.yaml").write_text(MODEL)
+    for command in (["validate", "m.yaml"], ["explain", "m.yaml"], ["config"]):
+        r = run_cli(*command, cwd=proj)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"{settings_file}:{1 + bool(table)}:1: error path-outside-project:" in r.stdout, r.stdout
+        assert "api_key" not in r.stdout + r.stderr and "hunter2" not in r.stdout + r.stderr
+    r = run_cli("validate", "--allow-outside", "m.yaml", cwd=proj)  # the one way out, on purpose
+    assert "path-outside-project" not in r.stdout and "api_key" in r.stdout

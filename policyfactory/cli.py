@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
 from .core.formats import FORMATS, format_text, render
-from .core.text import plural, shown
+from .core.text import escape, plural, shown
 from .core.version import VERSION
 from .core.yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING, Limits
 from .tfquiet import quiet_tensorflow
@@ -117,6 +117,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", metavar="OUT.keras",
                    help="where to write the model (one input), or an existing folder (default: NAME.keras beside "
                         "each model file)")
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output that build did not write (a trained model, say); without it "
+                        "such a file is refused unless -o names it")
     b.add_argument("--summary", action="store_true", help="print the Keras model summary")
     common(b, exit_zero=False, paths=True)
 
@@ -425,7 +428,8 @@ def cmd_graph(args) -> int:
     sources = _sources(args)
     target = _graph_target(args, sources)
     if target is not None and _folder(target, GRAPH_SUFFIXES):
-        _no_collisions(sources, ".dot")
+        _no_collisions([(src.path, os.path.join(target, os.path.splitext(os.path.basename(src.path))[0] + ".dot"))
+                        for src in sources])
     findings: list[Finding] = []
     ok_lines = []
     for src in sources:
@@ -470,15 +474,30 @@ def _build_output(args, src, several: bool) -> str | None:
     return out
 
 
-def _no_collisions(sources, suffix: str) -> None:
-    """Refuse two model files that would write one output in a folder (`a/m.yaml` and `b/m.yaml`)."""
-    seen: dict[str, str] = {}
+def _no_collisions(outputs) -> None:
+    """Refuse two inputs that would write one output (`a/m.yaml`, `b/m.yaml` into one -o folder; `a.yaml` and
+    `a.yml` beside each other), before anything is written: the second would silently replace the first."""
+    seen: dict[tuple[str, str], str] = {}
+    for src_path, out in outputs:
+        folder, name = os.path.split(os.path.abspath(out))
+        key = (os.path.normcase(os.path.realpath(folder)), os.path.normcase(name))
+        if key in seen:
+            raise UsageError(f"{shown(seen[key])} and {shown(src_path)} would both write {escape(os.path.basename(out))} "
+                             f"in {shown(os.path.dirname(out) or '.')}: "
+                             f"build or draw them into different folders (-o FOLDER), or rename one")
+        seen[key] = src_path
+
+
+def _build_outputs(args, sources, several: bool) -> list[tuple[str, str]]:
+    """(model file, output) of every model, each name checked, before anything is built."""
+    outputs = []
     for src in sources:
-        name = os.path.splitext(os.path.basename(src.path))[0] + suffix
-        if name in seen:
-            raise UsageError(f"{shown(seen[name])} and {shown(src.path)} would both write {name} in the -o folder: "
-                             f"build or draw them into different folders")
-        seen[name] = src.path
+        out = _build_output(args, src, several)
+        if out is None:  # beside the model file (a model from - needs -o or --stdin-filename)
+            out = os.path.join(os.path.dirname(src.path), os.path.splitext(os.path.basename(src.path))[0] + ".keras")
+        outputs.append((src.path, out))
+    _no_collisions(outputs)
+    return outputs
 
 
 def cmd_build(args) -> int:
@@ -486,12 +505,11 @@ def cmd_build(args) -> int:
 
     sources = _sources(args)
     several = len(sources) > 1 or _several(args)
-    if args.output is not None and _folder(args.output, (".keras",)):
-        _no_collisions(sources, ".keras")
     if args.output is None and args.stdin_filename is None and "-" in args.paths:
         raise UsageError("a model read from - is written where -o says, or beside its --stdin-filename")
-    for src in sources:  # every output name is checked before anything is built
-        _build_output(args, src, several)
+    _build_outputs(args, sources, several)  # every output name is checked before anything is built
+    # a name build chose (beside the model, in an -o folder) replaces only a file build wrote; -o FILE is the user's
+    replace = args.overwrite or (args.output is not None and not _folder(args.output, (".keras",)))
     findings: list[Finding] = []
     ok_lines: list[str] = []
     built: list[dict] = []
@@ -504,7 +522,7 @@ def cmd_build(args) -> int:
             continue
         build_and_save = _keras_side("building", "build_and_save", src.path)
         try:
-            written, model = build_and_save(result.spec, result.plan, out)
+            written, model = build_and_save(result.spec, result.plan, out, replace=replace)
         except PolicyfactoryError as exc:
             findings.extend(exc.findings)
             print(f"{src.path}: not built, nothing written", file=sys.stderr)
@@ -613,13 +631,26 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str):
 KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
 
 
-def _export_output(source: str, out: str) -> None:
-    """Refuse an output path that cannot be written, or that is the input file itself."""
+def _export_reads(args) -> tuple[str, ...]:
+    """The files export reads, which it never writes over: the input, and the policy it names (a path is read
+    from the current folder and, as written in the output, from the output's folder)."""
+    from .core.references import builtin_path
+
+    reads = [args.path]
+    if args.policy and builtin_path(args.policy) is None and "\x00" not in args.policy:
+        reads.append(args.policy)
+        if args.output is not None:
+            reads.append(os.path.join(os.path.dirname(os.path.abspath(args.output)), args.policy))
+    return tuple(reads)
+
+
+def _export_output(out: str, reads: tuple[str, ...]) -> None:
+    """Refuse an output path that cannot be written, or that is a file export reads."""
     from .core.atomic import check_output
 
     if not out.endswith((".yaml", ".yml")):
         raise InvalidInput(Finding(out, 1, 1, "output-path", "the output file name must end in .yaml or .yml"))
-    check_output(out, inputs=(source,))  # not the input, a symlink or a directory
+    check_output(out, inputs=reads)  # not the input or its policy, a symlink, a directory or a FIFO
 
 
 def cmd_export(args) -> int:
@@ -628,9 +659,10 @@ def cmd_export(args) -> int:
     from .core.export_yaml import export_file
 
     out = args.output
+    reads = _export_reads(args)
     try:
         if out is not None:
-            _export_output(args.path, out)
+            _export_output(out, reads)
         result = export_file(args.path, policy=args.policy, seed=args.seed,
                              base_dir=os.path.dirname(os.path.abspath(out)) if out else os.getcwd())
     except InvalidInput as exc:
@@ -641,7 +673,7 @@ def cmd_export(args) -> int:
         sys.stdout.write(result.text)
     else:
         try:
-            with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            with atomic_output(out, inputs=reads) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 fh.write(result.text)
         except OSError as exc:
             raise InvalidInput(Finding(out, 1, 1, "output-path", f"cannot write: {exc.strerror or exc}")) from None

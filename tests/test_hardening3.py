@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import stat
 import subprocess
 
 import pytest
@@ -108,3 +109,83 @@ def test_a_settings_policy_outside_the_project_is_not_read(tmp_path, settings_fi
         assert "api_key" not in r.stdout + r.stderr and "hunter2" not in r.stdout + r.stderr
     r = run_cli("validate", "--allow-outside", "m.yaml", cwd=proj)  # the one way out, on purpose
     assert "path-outside-project" not in r.stdout and "api_key" in r.stdout
+
+
+# -- no file is lost --------------------------------------------------------------------------------
+
+def test_build_never_replaces_a_trained_model_it_did_not_write(tmp_path):
+    """The README workflow: export a trained model to YAML, then build the YAML beside it."""
+    import keras
+
+    forecaster = os.path.join(EXAMPLES, "forecaster.yaml")
+    assert run_cli("build", forecaster, "-o", str(tmp_path / "resnet.keras")).returncode == 0
+    trained = keras.saving.load_model(str(tmp_path / "resnet.keras"))  # build's file loads as any .keras file
+    trained.save(str(tmp_path / "resnet.keras"))  # "trained", saved by Keras itself
+    before = md5(tmp_path / "resnet.keras")
+    assert run_cli("export", "resnet.keras", "-o", "resnet.yaml", cwd=tmp_path).returncode == 0
+    r = run_cli("build", "resnet.yaml", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "resnet.keras:1:1: error output-path: exists and was not written by build" in r.stdout
+    assert "-o OTHER.keras" in r.stdout and "--overwrite" in r.stdout
+    assert md5(tmp_path / "resnet.keras") == before
+    (tmp_path / "out").mkdir()  # an -o folder: names build chooses are protected the same way
+    trained.save(str(tmp_path / "out" / "resnet.keras"))
+    in_folder = md5(tmp_path / "out" / "resnet.keras")
+    assert run_cli("build", "resnet.yaml", "-o", "out", cwd=tmp_path).returncode == 2
+    assert md5(tmp_path / "out" / "resnet.keras") == in_folder
+    # what build wrote itself it rebuilds freely; --overwrite and -o FILE say "replace it" on purpose
+    assert run_cli("build", "resnet.yaml", "-o", "fresh.keras", cwd=tmp_path).returncode == 0
+    assert run_cli("build", "resnet.yaml", "-o", "fresh.keras", cwd=tmp_path).returncode == 0
+    assert run_cli("build", "resnet.yaml", "--overwrite", cwd=tmp_path).returncode == 0
+    assert md5(tmp_path / "resnet.keras") != before
+    assert "--overwrite" in run_cli("build", "--help").stdout
+
+
+def test_export_never_writes_over_a_file_it_reads(tmp_path):
+    assert run_cli("build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "m.keras")).returncode == 0
+    team = tmp_path / "team.yaml"
+    team.write_text("kind: policy\nversion: 1\nname: team\nextends: strict\n")
+    before, model = md5(team), md5(tmp_path / "m.keras")
+    r = run_cli("export", "m.keras", "-o", "team.yaml", "--policy", "team.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "team.yaml:1:1: error output-path:" in r.stderr and "refusing to overwrite" in r.stderr
+    (tmp_path / "sub").mkdir()  # the policy as the output's folder reads it
+    (tmp_path / "sub" / "team.yaml").write_text("kind: policy\nversion: 1\nname: team\n")
+    sub = md5(tmp_path / "sub" / "team.yaml")
+    r = run_cli("export", "m.keras", "-o", "sub/team.yaml", "--policy", "team.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "refusing to overwrite" in r.stderr
+    assert md5(team) == before and md5(tmp_path / "sub" / "team.yaml") == sub and md5(tmp_path / "m.keras") == model
+
+
+def test_two_inputs_that_would_write_one_output_are_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "a.yaml").write_text(MODEL)
+    (tmp_path / "a.yml").write_text(MODEL)
+    r = run_cli("build", "a.yaml", "a.yml", cwd=tmp_path)
+    assert r.returncode == 2 and "would both write a.keras" in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["a.yaml", "a.yml"]
+
+
+def test_temporary_files_of_other_runs_and_users_are_never_removed(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    theirs = tmp_path / f".policyfactory-{dead.pid}-notes.keras"  # a dead process id, yet not ours to delete
+    theirs.write_bytes(b"someone's file")
+    r = run_cli("graph", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "g.dot"))
+    assert r.returncode == 0 and (tmp_path / "g.dot").exists()
+    assert theirs.read_bytes() == b"someone's file"
+    assert sorted(os.listdir(tmp_path)) == sorted([theirs.name, "g.dot"])  # and none of ours is left
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused_not_replaced(tmp_path):
+    (tmp_path / "m.yaml").write_text(MODEL)
+    os.mkfifo(tmp_path / "out.keras")
+    os.mkfifo(tmp_path / "m.keras")  # the default output, beside the model
+    os.mkfifo(tmp_path / "out.yaml")
+    os.mkfifo(tmp_path / "g.dot")
+    assert run_cli("build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "x.keras")).returncode == 0
+    for command in (["build", "m.yaml", "-o", "out.keras"], ["build", "m.yaml"], ["build", "m.yaml", "--overwrite"],
+                    ["export", "x.keras", "-o", "out.yaml"], ["graph", "m.yaml", "-o", "g.dot"]):
+        r = run_cli(*command, cwd=tmp_path)
+        out = r.stdout + r.stderr
+        assert r.returncode == 2 and "is a FIFO (named pipe), not a regular file" in out, (command, out)
+    for name in ("out.keras", "m.keras", "out.yaml", "g.dot"):
+        assert stat.S_ISFIFO(os.lstat(tmp_path / name).st_mode)

@@ -706,7 +706,88 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _Output:
+    """stdout or stderr, remembering a write that failed (a full disk): argparse swallows such an error and
+    Python's last flush misreports it, yet the run must end with exit 2. Everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. Output that cannot be written (a full disk, a closed pipe) ends the run
+    with exit 2 (141 for a closed pipe) and one line on stderr when stderr still works, never a traceback, and
+    never 1, which would read as "policy findings"."""
+    saved = sys.stdout, sys.stderr
+    out, err = _Output(sys.stdout), _Output(sys.stderr)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit:  # argparse: --help, --version, a bad command line
+            _flush(out, err)
+            if out.failed or err.failed:
+                return _output_failed(out, err)
+            raise
+        _flush(out, err)  # here, not in Python's last flush, whose failure would exit 120
+        if out.failed or err.failed:
+            return _output_failed(out, err)
+        return code
+    except OSError:  # _main lets out only the errors of writing stdout or stderr
+        return _output_failed(out, err)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _flush(*streams: _Output) -> None:
+    for stream in streams:
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def _output_failed(out: _Output, err: _Output) -> int:
+    """End a run whose output cannot be written: point the broken streams at the null device (so the
+    interpreter's last flush cannot fail again), say so on stderr if stderr works, and exit 2 (141: closed pipe)."""
+    for stream, fd in ((out, 1), (err, 2)):
+        if stream.failed is not None:
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    exc = out.failed or err.failed
+    if isinstance(exc, BrokenPipeError):
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
+    if err.failed is None and exc is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"policyfactory: error: cannot write standard output: {exc.strerror or exc}", file=err)
+            err.flush()
+    return EXIT_INVALID
+
+
+def _stream_failed() -> bool:
+    """Whether stdout or stderr failed to write during this run."""
+    return any(isinstance(s, _Output) and s.failed is not None for s in (sys.stdout, sys.stderr))
+
+
+def _main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
@@ -729,10 +810,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # stdout closed early (`policyfactory export m.keras | head`): stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush of stdout cannot fail again
-        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
+        raise
     except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
+        if isinstance(exc, OSError) and _stream_failed():  # stdout or stderr cannot be written: main ends it
+            raise
         if os.environ.get("POLICYFACTORY_DEBUG"):
             raise
         print(f"policyfactory: internal error: {type(exc).__name__}: {str(exc)[:300]} "

@@ -4,6 +4,7 @@ import hashlib
 import os
 import stat
 import subprocess
+import sys
 
 import pytest
 from conftest import EXAMPLES, run_cli
@@ -189,3 +190,56 @@ def test_an_output_that_is_not_a_regular_file_is_refused_not_replaced(tmp_path):
         assert r.returncode == 2 and "is a FIFO (named pipe), not a regular file" in out, (command, out)
     for name in ("out.keras", "m.keras", "out.yaml", "g.dot"):
         assert stat.S_ISFIFO(os.lstat(tmp_path / name).st_mode)
+
+
+# -- every error is a located finding ---------------------------------------------------------------
+
+def test_a_nul_in_a_policy_or_extends_path_is_a_located_finding(tmp_path):
+    (tmp_path / "m.yaml").write_text(MODEL + 'policy: "\\x00"\n')
+    (tmp_path / "p.yaml").write_text('kind: policy\nversion: 1\nname: p\nextends: "a\\x00b"\n')
+    for extra in ([], ["--allow-outside"]):
+        r = run_cli("validate", *extra, "m.yaml", "p.yaml", cwd=tmp_path, env={"POLICYFACTORY_DEBUG": ""})
+        assert r.returncode == 2 and "internal error" not in r.stderr, r.stdout + r.stderr
+        assert "m.yaml:5:9: error policy-unknown: policy: '\\x00' contains a NUL character" in r.stdout
+        assert "p.yaml:4:10: error policy-unknown: extends: 'a\\x00b' contains a NUL character" in r.stdout
+
+
+@pytest.mark.parametrize("full", ["stdout", "stderr", "both"])
+@pytest.mark.parametrize("command", [["validate", "corpus"], ["validate", "--exit-zero", "corpus"], ["rules"],
+                                     ["validate", "--help"], ["export", "missing.keras"]])
+def test_an_output_that_cannot_be_written_ends_with_exit_2_and_no_traceback(tmp_path, full, command):
+    """A full disk on stdout or stderr is neither 'policy findings' (1) nor an internal error nor success."""
+    (tmp_path / "corpus").mkdir()
+    for i in range(60):  # enough findings to fill a buffer while the command runs, not only at exit
+        (tmp_path / "corpus" / f"m{i}.yaml").write_text(MODEL.replace("units: 2", "units: 2, kernel_initializer: "
+                                                                                  "{shared: nowhere}"))
+    env = {**os.environ, "POLICYFACTORY_DEBUG": ""}
+    with open("/dev/full", "w") as dev_full, open(tmp_path / "seen.txt", "w+") as seen:  # the real CLI, as a process
+        r = subprocess.run([sys.executable, "-m", "policyfactory", *command], cwd=tmp_path, env=env, timeout=120,
+                           stdout=seen if full == "stderr" else dev_full,
+                           stderr=seen if full == "stdout" else dev_full)
+        seen.seek(0)
+        text = seen.read()
+    quiet_on_stderr = command in (["rules"], ["validate", "--help"])  # nothing to write there: nothing fails
+    assert r.returncode == (0 if full == "stderr" and quiet_on_stderr else 2), (r.returncode, text)
+    assert "Traceback" not in text and "internal error" not in text and "Exception ignored" not in text, text
+    if full == "stdout" and command != ["export", "missing.keras"]:
+        assert "policyfactory: error: cannot write standard output: No space left on device" in text, text
+
+
+def test_export_checks_its_arguments_and_refuses_endless_inputs(tmp_path):
+    import policyfactory as pf
+
+    assert run_cli("build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "m.keras")).returncode == 0
+    cyclic: dict = {"kind": "policy"}
+    cyclic["extends"] = cyclic
+    with pytest.raises(TypeError, match="policy= takes a built-in name or a path"):
+        pf.export(str(tmp_path / "m.keras"), policy=cyclic)
+    with pytest.raises(TypeError, match="seed= takes a whole number"):
+        pf.export(str(tmp_path / "m.keras"), seed="7")
+    for endless in ("/dev/zero", "/dev/urandom"):
+        with pytest.raises(pf.InvalidInput, match="is a device, not a regular file"):
+            pf.export(endless)
+    os.mkfifo(tmp_path / "pipe.keras")
+    with pytest.raises(pf.InvalidInput, match="is a FIFO"):
+        pf.export(str(tmp_path / "pipe.keras"))

@@ -54,6 +54,9 @@ def builtin_path(ref: str) -> str | None:
 def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: bool = False
                        ) -> tuple[str | None, Finding | None]:
     """(path, None) for a built-in name or a path inside the referring file's project, else (None, finding)."""
+    if "\x00" in ref:  # the operating system takes no such name (Python would raise ValueError)
+        return None, loaded.finding(key, "policy-unknown", f"{key[-1]}: {shown(ref)} contains a NUL character: "
+                                                           f"no file has such a name")
     builtin = builtin_path(ref)
     if builtin is not None:
         return builtin, None

@@ -738,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     never 1, which would read as "policy findings"."""
     saved = sys.stdout, sys.stderr
     out, err = _Output(sys.stdout), _Output(sys.stderr)
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     try:
         try:
             code = _main(argv)

@@ -23,7 +23,7 @@ from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, Policyf
 from .core.formats import FORMATS, format_text, render
 from .core.rules.files import FILE_UNREADABLE
 from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
-from .core.text import plural, shown
+from .core.text import escape, plural, shown
 from .core.version import VERSION
 from .core.yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING, Limits
 from .tfquiet import quiet_tensorflow
@@ -119,6 +119,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", metavar="OUT.keras",
                    help="where to write the model (one input), or an existing folder (default: NAME.keras beside "
                         "each model file)")
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output that build did not write (a trained model, say); without it "
+                        "such a file is refused unless -o names it")
     b.add_argument("--summary", action="store_true", help="print the Keras model summary")
     common(b, exit_zero=False, paths=True)
 
@@ -171,7 +174,8 @@ def _settings(args):
     """The effective settings: command-line flags over the project file over the defaults."""
     from .core.settings import load_settings
 
-    settings, problems = load_settings(".", getattr(args, "config", None))
+    settings, problems = load_settings(".", getattr(args, "config", None),
+                                       allow_outside=bool(getattr(args, "allow_outside", None)))
     if problems:
         raise InvalidInput(problems)
     for key, attr in (("policy", "policy"), ("max-bytes", "max_bytes"), ("max-params", "max_params"),
@@ -271,11 +275,14 @@ def _sources(args):
     from .core.sources import SourceError, expand
 
     kinds = ("model",) if args.command in MODEL_COMMANDS else ("policy", "model")
+    skipped: list[tuple[str, str]] = []
     try:
         sources = expand(args.paths, excludes=args.exclude, stdin_name=args.stdin_filename, limits=_limits(args),
-                         kinds=kinds, saved=args.command == "audit")
+                         kinds=kinds, saved=args.command == "audit", skipped=skipped)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
+    for path, why in skipped:
+        print(f"policyfactory {args.command}: warning: {shown(path)} skipped: {why}", file=sys.stderr)
     if args.stdin_filename is not None and "-" not in args.paths:
         raise UsageError("--stdin-filename names standard input: give '-' among the paths")
     what = {"audit": "saved models or model files", "validate": "policy or model files"}.get(args.command,
@@ -423,7 +430,8 @@ def cmd_graph(args) -> int:
     sources = _sources(args)
     target = _graph_target(args, sources)
     if target is not None and _folder(target, GRAPH_SUFFIXES):
-        _no_collisions(sources, ".dot")
+        _no_collisions([(src.path, os.path.join(target, os.path.splitext(os.path.basename(src.path))[0] + ".dot"))
+                        for src in sources])
     findings: list[Finding] = []
     ok_lines = []
     for src in sources:
@@ -468,15 +476,30 @@ def _build_output(args, src, several: bool) -> str | None:
     return out
 
 
-def _no_collisions(sources, suffix: str) -> None:
-    """Refuse two model files that would write one output in a folder (`a/m.yaml` and `b/m.yaml`)."""
-    seen: dict[str, str] = {}
+def _no_collisions(outputs) -> None:
+    """Refuse two inputs that would write one output (`a/m.yaml`, `b/m.yaml` into one -o folder; `a.yaml` and
+    `a.yml` beside each other), before anything is written: the second would silently replace the first."""
+    seen: dict[tuple[str, str], str] = {}
+    for src_path, out in outputs:
+        folder, name = os.path.split(os.path.abspath(out))
+        key = (os.path.normcase(os.path.realpath(folder)), os.path.normcase(name))
+        if key in seen:
+            raise UsageError(f"{shown(seen[key])} and {shown(src_path)} would both write {escape(os.path.basename(out))} "
+                             f"in {shown(os.path.dirname(out) or '.')}: "
+                             f"build or draw them into different folders (-o FOLDER), or rename one")
+        seen[key] = src_path
+
+
+def _build_outputs(args, sources, several: bool) -> list[tuple[str, str]]:
+    """(model file, output) of every model, each name checked, before anything is built."""
+    outputs = []
     for src in sources:
-        name = os.path.splitext(os.path.basename(src.path))[0] + suffix
-        if name in seen:
-            raise UsageError(f"{shown(seen[name])} and {shown(src.path)} would both write {name} in the -o folder: "
-                             f"build or draw them into different folders")
-        seen[name] = src.path
+        out = _build_output(args, src, several)
+        if out is None:  # beside the model file (a model from - needs -o or --stdin-filename)
+            out = os.path.join(os.path.dirname(src.path), os.path.splitext(os.path.basename(src.path))[0] + ".keras")
+        outputs.append((src.path, out))
+    _no_collisions(outputs)
+    return outputs
 
 
 def cmd_build(args) -> int:
@@ -484,12 +507,11 @@ def cmd_build(args) -> int:
 
     sources = _sources(args)
     several = len(sources) > 1 or _several(args)
-    if args.output is not None and _folder(args.output, (".keras",)):
-        _no_collisions(sources, ".keras")
     if args.output is None and args.stdin_filename is None and "-" in args.paths:
         raise UsageError("a model read from - is written where -o says, or beside its --stdin-filename")
-    for src in sources:  # every output name is checked before anything is built
-        _build_output(args, src, several)
+    _build_outputs(args, sources, several)  # every output name is checked before anything is built
+    # a name build chose (beside the model, in an -o folder) replaces only a file build wrote; -o FILE is the user's
+    replace = args.overwrite or (args.output is not None and not _folder(args.output, (".keras",)))
     findings: list[Finding] = []
     ok_lines: list[str] = []
     built: list[dict] = []
@@ -502,7 +524,7 @@ def cmd_build(args) -> int:
             continue
         build_and_save = _keras_side("building", "build_and_save", src.path)
         try:
-            written, model = build_and_save(result.spec, result.plan, out)
+            written, model = build_and_save(result.spec, result.plan, out, replace=replace)
         except PolicyfactoryError as exc:
             findings.extend(exc.findings)
             print(f"{src.path}: not built, nothing written", file=sys.stderr)
@@ -611,13 +633,26 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str):
 KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
 
 
-def _export_output(source: str, out: str) -> None:
-    """Refuse an output path that cannot be written, or that is the input file itself."""
+def _export_reads(args) -> tuple[str, ...]:
+    """The files export reads, which it never writes over: the input, and the policy it names (a path is read
+    from the current folder and, as written in the output, from the output's folder)."""
+    from .core.references import builtin_path
+
+    reads = [args.path]
+    if args.policy and builtin_path(args.policy) is None and "\x00" not in args.policy:
+        reads.append(args.policy)
+        if args.output is not None:
+            reads.append(os.path.join(os.path.dirname(os.path.abspath(args.output)), args.policy))
+    return tuple(reads)
+
+
+def _export_output(out: str, reads: tuple[str, ...]) -> None:
+    """Refuse an output path that cannot be written, or that is a file export reads."""
     from .core.atomic import check_output
 
     if not out.endswith((".yaml", ".yml")):
         raise InvalidInput(Finding(out, 1, 1, OUTPUT_PATH, "the output file name must end in .yaml or .yml"))
-    check_output(out, inputs=(source,))  # not the input, a symlink or a directory
+    check_output(out, inputs=reads)  # not the input or its policy, a symlink, a directory or a FIFO
 
 
 def cmd_export(args) -> int:
@@ -626,9 +661,10 @@ def cmd_export(args) -> int:
     from .core.export_yaml import export_file
 
     out = args.output
+    reads = _export_reads(args)
     try:
         if out is not None:
-            _export_output(args.path, out)
+            _export_output(out, reads)
         result = export_file(args.path, policy=args.policy, seed=args.seed,
                              base_dir=os.path.dirname(os.path.abspath(out)) if out else os.getcwd())
     except InvalidInput as exc:
@@ -639,7 +675,7 @@ def cmd_export(args) -> int:
         sys.stdout.write(result.text)
     else:
         try:
-            with atomic_output(out, inputs=(args.path,)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            with atomic_output(out, inputs=reads) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 fh.write(result.text)
         except OSError as exc:
             raise InvalidInput(Finding(out, 1, 1, OUTPUT_PATH, f"cannot write: {exc.strerror or exc}")) from None
@@ -672,7 +708,88 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _Output:
+    """stdout or stderr, remembering a write that failed (a full disk): argparse swallows such an error and
+    Python's last flush misreports it, yet the run must end with exit 2. Everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. Output that cannot be written (a full disk, a closed pipe) ends the run
+    with exit 2 (141 for a closed pipe) and one line on stderr when stderr still works, never a traceback, and
+    never 1, which would read as "policy findings"."""
+    saved = sys.stdout, sys.stderr
+    out, err = _Output(sys.stdout), _Output(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit:  # argparse: --help, --version, a bad command line
+            _flush(out, err)
+            if out.failed or err.failed:
+                return _output_failed(out, err)
+            raise
+        _flush(out, err)  # here, not in Python's last flush, whose failure would exit 120
+        if out.failed or err.failed:
+            return _output_failed(out, err)
+        return code
+    except OSError:  # _main lets out only the errors of writing stdout or stderr
+        return _output_failed(out, err)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _flush(*streams: _Output) -> None:
+    for stream in streams:
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def _output_failed(out: _Output, err: _Output) -> int:
+    """End a run whose output cannot be written: point the broken streams at the null device (so the
+    interpreter's last flush cannot fail again), say so on stderr if stderr works, and exit 2 (141: closed pipe)."""
+    for stream, fd in ((out, 1), (err, 2)):
+        if stream.failed is not None:
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    exc = out.failed or err.failed
+    if isinstance(exc, BrokenPipeError):
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
+    if err.failed is None and exc is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"policyfactory: error: cannot write standard output: {exc.strerror or exc}", file=err)
+            err.flush()
+    return EXIT_INVALID
+
+
+def _stream_failed() -> bool:
+    """Whether stdout or stderr failed to write during this run."""
+    return any(isinstance(s, _Output) and s.failed is not None for s in (sys.stdout, sys.stderr))
+
+
+def _main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
@@ -695,10 +812,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # stdout closed early (`policyfactory export m.keras | head`): stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush of stdout cannot fail again
-        return 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
+        raise
     except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
+        if isinstance(exc, OSError) and _stream_failed():  # stdout or stderr cannot be written: main ends it
+            raise
         if os.environ.get("POLICYFACTORY_DEBUG"):
             raise
         print(f"policyfactory: internal error: {type(exc).__name__}: {str(exc)[:300]} "

@@ -69,5 +69,5 @@ def quiet_tensorflow() -> Iterator[None]:
             captured.seek(0)
             kept = [line for line in captured.read().splitlines(keepends=True) if not noise(line)]
             if kept:
-                sys.stderr.buffer.write(b"".join(kept))
+                sys.stderr.write(b"".join(kept).decode("utf-8", "replace"))  # through sys.stderr: a failure is seen
                 sys.stderr.flush()

@@ -106,7 +106,7 @@ def test_pre_commit_runs_the_hook_with_the_core_only(tmp_path):
     assert bad.returncode == 1 and "sharing-violation" in bad.stdout
 
 
-def test_core_install_is_pydantic_and_pyyaml_only():
+def test_core_install_is_pydantic_pyyaml_and_pathspec_only():
     """What the hook (and `pip install .`) installs: no TensorFlow."""
     import pytest
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
@@ -115,6 +115,6 @@ def test_core_install_is_pydantic_and_pyyaml_only():
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
         deps = tomllib.load(fh)["project"]["dependencies"]
     always = [d for d in deps if ";" not in d]
-    assert sorted(d.split(">")[0].split("=")[0].split("<")[0].strip() for d in always) == ["pydantic", "pyyaml"]
+    assert sorted(d.split(">")[0].split("=")[0].split("<")[0].strip() for d in always) == ["pathspec", "pydantic", "pyyaml"]
     # tomli only where the standard library has no tomllib
     assert [d for d in deps if ";" in d] == ["tomli>=2; python_version < '3.11'"]

@@ -4,8 +4,6 @@ every bad input is a finding (never a traceback) in every format, and the Python
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from conftest import EXAMPLES, run_cli, without_keras
@@ -114,18 +112,6 @@ def test_an_output_symlink_or_directory_is_refused_and_its_target_untouched(tmp_
     (tmp_path / "d.keras").mkdir()
     r = run_cli("build", os.path.join(EXAMPLES, "regularized.yaml"), "-o", str(tmp_path / "d.keras"))
     assert r.returncode == 2 and "is a directory" in r.stdout
-
-
-def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    stale = tmp_path / f".policyfactory-{dead.pid}-abc.keras"
-    stale.write_bytes(b"half a model")
-    alive = tmp_path / f".policyfactory-{os.getpid()}-xyz.keras"  # a run still going: left alone
-    alive.write_bytes(b"in progress")
-    r = run_cli("graph", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "g.dot"))
-    assert r.returncode == 0
-    assert not stale.exists() and alive.exists() and (tmp_path / "g.dot").exists()
 
 
 def test_graph_output_errors_are_findings(tmp_path):

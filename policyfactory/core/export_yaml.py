@@ -134,9 +134,20 @@ def _keras_version(meta: bytes | None) -> str | None:
 def export_file(path: str, *, policy: str = "strict", seed: int | None = None,
                 base_dir: str | None = None) -> Exported:
     """Export the model of a `.keras` file (its config.json, read as data). Raises `InvalidInput`."""
+    _check_arguments(policy, seed)  # before the file is read
     config, version = read_keras_config(path)
     return export_config(config, source=os.path.basename(path), file=path, policy=policy, seed=seed,
                          keras_version=version, base_dir=base_dir)
+
+
+def _check_arguments(policy: Any, seed: Any) -> None:
+    """`TypeError` for a `policy` that is not a string (a name or a path, written into the file as it is) or a
+    `seed` that is not a whole number: a mapping that contains itself would otherwise recurse without end."""
+    if not isinstance(policy, (str, os.PathLike)):
+        raise TypeError(f"policy= takes a built-in name or a path (the policy the exported file names), "
+                        f"got {type(policy).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed= takes a whole number or None, got {type(seed).__name__}")
 
 
 # -- the config as a model file ---------------------------------------------------------------------
@@ -150,8 +161,9 @@ def export_config(serialized: Mapping, *, source: str, file: str = "<model>", li
     the component object that fills the slot in a live model: slots with one key become one `shared:`
     entry. Findings are placed at `file`:`line`. Raises `InvalidInput` when the model cannot be exported.
     """
+    _check_arguments(policy, seed)
     ex = _Export(file, line, identity or {})
-    data = ex.model(serialized, policy, seed)
+    data = ex.model(serialized, os.fspath(policy), seed)
     if ex.findings() or data is None:
         raise InvalidInput(ex.findings() or [ex.fail(EXPORT_UNSUPPORTED, "nothing to export")])
     header = _header(source, data, ex, keras_version)

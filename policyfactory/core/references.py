@@ -24,6 +24,8 @@ from functools import lru_cache
 
 from .findings import Finding
 from .rules.files import PATH_OUTSIDE_PROJECT
+from .rules.policies import POLICY_UNKNOWN
+from .safeio import read_regular
 from .text import did_you_mean, shown
 from .yamlload import Limits, Loaded
 
@@ -54,6 +56,9 @@ def builtin_path(ref: str) -> str | None:
 def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: bool = False
                        ) -> tuple[str | None, Finding | None]:
     """(path, None) for a built-in name or a path inside the referring file's project, else (None, finding)."""
+    if "\x00" in ref:  # the operating system takes no such name (Python would raise ValueError)
+        return None, loaded.finding(key, POLICY_UNKNOWN, f"{key[-1]}: {shown(ref)} contains a NUL character: "
+                                                           f"no file has such a name")
     builtin = builtin_path(ref)
     if builtin is not None:
         return builtin, None
@@ -87,8 +92,7 @@ def policy_problem(ref: str) -> str | None:
 def declares_kind(path: str, limits: Limits) -> str | None:
     """'policy' or 'model' when the file says so at its top level (read as bytes, nothing parsed), else None."""
     try:
-        with open(path, "rb") as fh:
-            m = _DECLARED.search(fh.read(limits.max_bytes))
+        m = _DECLARED.search(read_regular(path, limits.max_bytes))  # a FIFO or a device is not waited on
     except OSError:
         return None
     return m.group(1).decode() if m else None

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding
-from .references import builtin_path, policy_problem
+from .references import builtin_path, policy_problem, project_root
 from .rules import INVALID, RULES
-from .rules.files import FILE_UNREADABLE
+from .rules.files import FILE_UNREADABLE, PATH_OUTSIDE_PROJECT
 from .rules.tools import SETTINGS_INVALID
 from .text import did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
@@ -105,8 +105,13 @@ def _toml():
     return tomli
 
 
-def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, list[Finding]]:
-    """The settings in force for a command run in `start` (or read from `path`), and findings for a bad file."""
+def load_settings(start: str = ".", path: str | None = None, *, allow_outside: bool = False
+                  ) -> tuple[Settings, list[Finding]]:
+    """The settings in force for a command run in `start` (or read from `path`), and findings for a bad file.
+
+    A `policy` path is confined like a path written in a model file: one that resolves outside the
+    settings file's project is a `path-outside-project` finding, not read, unless `allow_outside`
+    (`--allow-outside`) or `allow-outside = true` in the same table says so."""
     settings = Settings.defaults()
     path = path or find_config(start)
     if path is None:
@@ -133,7 +138,8 @@ def load_settings(start: str = ".", path: str | None = None) -> tuple[Settings, 
     settings.file = path
     if not isinstance(table, dict):
         return settings, [Finding(path, 1, 1, SETTINGS_INVALID, f"{where} must be a table of settings")]
-    return settings, _apply(settings, table, path, where, data.decode("utf-8", "replace"))
+    allowed = allow_outside or table.get("allow-outside") is True
+    return settings, _apply(settings, table, path, where, data.decode("utf-8", "replace"), allowed)
 
 
 def _line_of(text: str, key: str) -> int:
@@ -146,7 +152,22 @@ _WORDS = {str: "a string", list: "a list of strings", int: "a whole number", boo
           dict: "a table"}
 
 
-def _apply(settings: Settings, table: dict, path: str, where: str, text: str) -> list[Finding]:
+def _outside(value: str, path: str, allowed: bool) -> str | None:
+    """Why a settings file's `policy` path may not be read: a NUL, or it leaves the file's project."""
+    if "\x00" in value:
+        return f"'policy' {shown(value)} contains a NUL character: no file has such a name"
+    if allowed or builtin_path(value) is not None:
+        return None
+    root = project_root(os.path.dirname(os.path.abspath(path)))
+    real = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
+    if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+        return None
+    where = "an absolute path outside" if os.path.isabs(value) else "a path that leaves"
+    return (f"'policy' {shown(value)} is {where} the project ({root}); it was not read (name a policy inside the project, "
+            f"or pass --allow-outside)")
+
+
+def _apply(settings: Settings, table: dict, path: str, where: str, text: str, allowed: bool = False) -> list[Finding]:
     findings = []
     for key, value in table.items():
         line = _line_of(text, key)
@@ -159,6 +180,10 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str) ->
                 or (kind is list and not all(isinstance(v, str) for v in value)):
             findings.append(Finding(path, line, 1, SETTINGS_INVALID,
                                     f"{where}: {shown(key)} must be {_WORDS[kind]}, got {shown(value)}"))
+            continue
+        if key == "policy" and (outside := _outside(value, path, allowed)):
+            rule = SETTINGS_INVALID if "\x00" in value else PATH_OUTSIDE_PROJECT
+            findings.append(Finding(path, line, 1, rule, f"{where}: {outside}"))
             continue
         if key == "policy" and value and builtin_path(value) is None and not os.path.isabs(value):
             value = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from .references import declares_kind
+from .references import declares_kind, project_root
+from .safeio import kind_of, read_regular
 from .yamlload import DEFAULT_LIMITS, Limits
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -52,38 +55,175 @@ def _excluded(path: str, excludes: Iterable[str]) -> bool:
                for g in excludes)
 
 
-def _git_visible(folder: str) -> set[str] | None:
-    """Files git does not ignore under `folder` (tracked or not), or None outside a git work tree."""
-    import subprocess  # only when a folder is walked
+class _GitIgnore:
+    """git's ignore rules for one work tree, matched in Python (`pathspec.GitIgnoreSpec`): git is never run.
 
+    Running `git` in a folder someone else wrote runs that folder's configuration
+    (`core.fsmonitor = <command>` in `.git/config` is a command git starts), so a
+    walk reads the rules as text instead: `.git/info/exclude`, then every
+    `.gitignore` from the top of the work tree down to the file's folder, a
+    deeper file winning over a shallower one, the last matching line of a file
+    winning within it, as git does. A folder that is ignored is not entered (git
+    cannot re-include a file below it either). Unlike `git ls-files`, a file
+    that is tracked although a pattern matches it is skipped too: the index is
+    not read. The user's global excludes file (`core.excludesFile`) is not read.
+    """
+
+    def __init__(self, top: str):
+        self.top = top
+        self._specs: dict[str, Any] = {}
+        self._exclude = _spec(_read_text(os.path.join(_common_dir(top), "info", "exclude")))
+
+    def _folder_spec(self, folder: str):
+        if folder not in self._specs:
+            self._specs[folder] = _spec(_read_text(os.path.join(folder, ".gitignore")))
+        return self._specs[folder]
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        """Whether git ignores `path` (a real path inside the work tree)."""
+        rel = os.path.relpath(path, self.top)
+        if rel == "." or rel.startswith(".." + os.sep):
+            return False
+        tail = "/" if is_dir else ""
+        verdict = None
+        checks = [(self._exclude, self.top)]
+        folder = self.top
+        for part in rel.split(os.sep)[:-1]:
+            checks.append((self._folder_spec(folder), folder))
+            folder = os.path.join(folder, part)
+        checks.append((self._folder_spec(folder), folder))
+        for spec, base in checks:
+            if spec is not None:
+                hit = spec.check_file(os.path.relpath(path, base).replace(os.sep, "/") + tail).include
+                if hit is not None:
+                    verdict = hit
+        return bool(verdict)
+
+    def inside_ignored(self, folder: str) -> bool:
+        """Whether `folder` or a folder between it and the top is ignored (then nothing in it is walked)."""
+        current = folder
+        while current != self.top and current.startswith(self.top.rstrip(os.sep) + os.sep):
+            if self.ignored(current, True):
+                return True
+            current = os.path.dirname(current)
+        return False
+
+
+MAX_IGNORE_BYTES = 1 << 20  # a .gitignore or info/exclude larger than this is not read
+
+
+def _read_text(path: str) -> str | None:
+    """A small regular file's text (no symbolic link: git does not follow a linked .gitignore either)."""
     try:
-        done = subprocess.run(["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                              capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return read_regular(path, MAX_IGNORE_BYTES, follow=False).decode("utf-8", "replace")
+    except OSError:
         return None
-    if done.returncode != 0:
+
+
+def _spec(text: str | None):
+    """The GitIgnoreSpec of a file's lines; a line git would not accept as a pattern is left out."""
+    if not text:
         return None
-    return {os.path.realpath(os.path.join(folder, p.decode("utf-8", "surrogateescape")))
-            for p in done.stdout.split(b"\0") if p}
+    import pathspec  # only when a folder is walked
+
+    lines = text.splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # one bad pattern: keep the others, as git does
+        good = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except Exception:
+                continue
+            good.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(good)
+
+
+def _common_dir(top: str) -> str:
+    """The git directory holding `info/exclude`: `.git`, or for a linked work tree (a `.git` file), its common dir."""
+    dot_git = os.path.join(top, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    text = _read_text(dot_git) or ""
+    if not text.startswith("gitdir:"):
+        return dot_git
+    gitdir = os.path.join(top, text[len("gitdir:"):].strip())
+    common = (_read_text(os.path.join(gitdir, "commondir")) or "").strip()
+    return os.path.join(gitdir, common) if common else gitdir
+
+
+def _work_tree(folder: str) -> str | None:
+    """The top of the git work tree holding `folder` (a real path), or None outside one."""
+    current = folder
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _skip_reason(path: str) -> str | None:
+    """Why a walked file is not opened: a symbolic link that leaves the project, or not a regular file."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            root = project_root(os.path.dirname(os.path.abspath(path)))
+            real = os.path.realpath(path)
+            if not (real == root or real.startswith(root.rstrip(os.sep) + os.sep)):
+                return f"a symbolic link that leaves the project ({root}): not followed"
+            st = os.stat(path)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{kind_of(st.st_mode)}, not a regular file: not opened"
+    return None
 
 
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")  # saved Keras models, for `audit` of a folder
 
 
 def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
-         kinds: tuple[str, ...] = ("policy", "model"), saved: bool = False) -> list[str]:
+         kinds: tuple[str, ...] = ("policy", "model"), saved: bool = False,
+         skipped: list[tuple[str, str]] | None = None) -> list[str]:
     """Files under `folder`, sorted: YAML files that declare one of `kinds` (and saved models when `saved`);
-    hidden folders and files, `exclude` globs and git-ignored files are skipped."""
-    visible = _git_visible(folder)
+    hidden folders and files, `exclude` globs and git-ignored files are skipped. Symbolic links to folders
+    are not entered; a file that is a symbolic link leaving the project, a FIFO, a device or a socket is
+    never opened: it is added to `skipped` as (path, why)."""
+    real_top = os.path.realpath(folder)
+    tree = _work_tree(real_top)
+    top_rules = _GitIgnore(tree) if tree is not None else None
+    if top_rules is not None and top_rules.inside_ignored(real_top):
+        return []
+    rules: dict[str, _GitIgnore | None] = {real_top: top_rules}
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _excluded(os.path.join(root, d), excludes))
+        real_root = os.path.normpath(os.path.join(real_top, os.path.relpath(root, folder)))
+        git = rules[real_root]
+        if real_root != real_top and os.path.lexists(os.path.join(real_root, ".git")):
+            git = rules[real_root] = _GitIgnore(real_root)  # a nested repository follows its own rules
+        kept = []
+        for d in sorted(dirs):
+            path = os.path.join(root, d)
+            if d.startswith(".") or _excluded(path, excludes) or os.path.islink(path) \
+                    or (git is not None and git.ignored(os.path.join(real_root, d), True)):
+                continue
+            rules[os.path.join(real_root, d)] = git
+            kept.append(d)
+        dirs[:] = kept
         for name in sorted(files):
             path = os.path.join(root, name)
             is_saved = saved and name.lower().endswith(SAVED_SUFFIXES)
             if not (is_saved or name.endswith(YAML_SUFFIXES)) or name.startswith(".") or _excluded(path, excludes):
                 continue
-            if visible is not None and os.path.realpath(path) not in visible:
+            if git is not None and git.ignored(os.path.join(real_root, name), False):
+                continue
+            why = _skip_reason(path)
+            if why is not None:
+                if skipped is not None:
+                    skipped.append((path, why))
                 continue
             if is_saved or declares_kind(path, limits) in kinds:
                 found.append(path)
@@ -96,9 +236,10 @@ class SourceError(ValueError):
 
 def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: str | None = None,
            limits: Limits = DEFAULT_LIMITS, kinds: tuple[str, ...] = ("policy", "model"),
-           saved: bool = False) -> list[Source]:
+           saved: bool = False, skipped: list[tuple[str, str]] | None = None) -> list[Source]:
     """The sources of a command line's paths: files as given (always: excludes only prune walks), folders walked,
-    `-` read from standard input once (at most `limits.max_bytes` + 1 bytes: the loader refuses more)."""
+    `-` read from standard input once (at most `limits.max_bytes` + 1 bytes: the loader refuses more).
+    Files a walk does not open are added to `skipped` as (path, why), for the caller to warn about."""
     out: list[Source] = []
     excludes = tuple(excludes)
     read_stdin = False
@@ -109,7 +250,7 @@ def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: st
             read_stdin = True
             out.append(Source(stdin_name or "<stdin>", sys.stdin.buffer.read(limits.max_bytes + 1)))
         elif os.path.isdir(p):
-            out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved))
+            out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved, skipped))
         else:
             out.append(Source(p))
     return out

@@ -47,6 +47,7 @@ from .rules.yamlrules import (
     YAML_SYNTAX,
     YAML_TAG,
 )
+from .safeio import open_regular
 from .text import escape, shown
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser where installed
@@ -176,7 +177,7 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         if size > limits.max_bytes:
             _fail(name, 1, 1, LIMIT_FILE_SIZE,
                   f"file is {size} bytes, over the limit of {limits.max_bytes} bytes (raise it with --max-bytes)")
-        with open(name, "rb") as fh:
+        with open_regular(name) as fh:  # refused, not waited on, if it became a FIFO since the check
             data = fh.read(limits.max_bytes + 1)
     except OSError as exc:
         _fail(name, 1, 1, FILE_UNREADABLE, f"cannot read: {exc.strerror or exc}")

@@ -32,6 +32,7 @@ from ..core.plan import Allow, group_key
 from ..core.policy import Policy
 from ..core.rules.files import FILE_UNREADABLE
 from ..core.rules.tools import AUDIT_INPUT, AUDIT_LOAD
+from ..core.safeio import NotRegular, read_regular
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
 from .engine import (
@@ -57,8 +58,9 @@ _READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, Recursio
 def file_kind(path: str) -> str | None:
     """'keras' (a zip archive), 'h5' (HDF5), or None, by the file's first bytes."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
+        head = read_regular(path, 8)  # a FIFO or a device (/dev/zero) is refused, never read
+    except NotRegular as exc:
+        raise refuse(path, FILE_UNREADABLE, exc.strerror or str(exc)) from None
     except OSError as exc:
         raise refuse(path, FILE_UNREADABLE, f"cannot read the file: {exc.strerror or exc}") from None
     if head[:4] in ZIP_SIGNATURES:

@@ -22,7 +22,7 @@ from typing import Any
 
 import keras
 
-from ..core.atomic import atomic_output, check_output
+from ..core.atomic import atomic_output, check_output, check_replace, mark_built
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
 from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
 from ..core.plan import ATTENTION_TYPES, Plan
@@ -171,8 +171,13 @@ def _at(f: Finding, spec: ModelSpec, node: LayerNode) -> Finding:
     return Finding(spec.file, node.mark[0], node.mark[1], f.rule, f.message, f.severity, f.category, f.data)
 
 
-def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str, keras.Model]:
-    """Build a checked model's plan and write it as a `.keras` file (default: beside the model file)."""
+def build_and_save(spec: ModelSpec, plan: Plan, output: str | None, *, replace: bool = False
+                   ) -> tuple[str, keras.Model]:
+    """Build a checked model's plan and write it as a `.keras` file (default: beside the model file).
+
+    An existing file at `output` is replaced only when `build` wrote it (its archive carries build's mark,
+    see `policyfactory.core.atomic`) or when `replace` says so (`-o FILE`, `--overwrite`): a trained model
+    saved under the same name is never replaced by fresh weights by default."""
     if output is None:
         stem = os.path.splitext(os.path.basename(spec.file))[0]
         output = os.path.join(os.path.dirname(spec.file), stem + ".keras")
@@ -180,10 +185,15 @@ def build_and_save(spec: ModelSpec, plan: Plan, output: str | None) -> tuple[str
         raise InvalidInput(Finding(output, 1, 1, OUTPUT_PATH, "the output file name must end in .keras"))
     inputs = (spec.file, *plan.policy.sources)  # never overwrite the model file or a policy it reads
     check_output(output, inputs=inputs)  # before building
+    if not replace:
+        check_replace(output)
     model = build_from_plan(spec, plan)
     with atomic_output(output, suffix=".keras", inputs=inputs) as tmp:  # Keras insists on the .keras suffix
         try:
             model.save(tmp)
+            mark_built(tmp)
         except Exception as exc:  # Keras refusing to save (an unserializable argument, a full disk ...)
             raise _keras_error(spec, None, "Keras could not save the model", exc) from None
+        if not replace:  # again: building took a while, and a trained model may have been saved meanwhile
+            check_replace(output)
     return output, model

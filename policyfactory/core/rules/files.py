@@ -16,9 +16,10 @@ FILE_UNREADABLE = Rule(
 
 PATH_OUTSIDE_PROJECT = Rule(
     "path-outside-project", INVALID,
-    "A path written in a file (`policy:`, `extends:`) is absolute or leaves the project.",
+    "A path written in a file (`policy:`, `extends:`, a settings file's `policy`) leaves the project.",
     "A file may refer only to files inside the project that holds it: the nearest folder above "
     "it with `.git` or `pyproject.toml`, else its own folder. Symbolic links are resolved first. "
+    "The `policy` of `[tool.policyfactory]` or `policyfactory.toml` is confined the same way. "
     "The target is not read, so a model file cannot make the tool read (and echo) `/etc/shadow` "
     "or a secret next to the repository. Pass --allow-outside to accept such paths on purpose.",
     bad="policy: ../../../etc/passwd\n",

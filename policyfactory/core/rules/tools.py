@@ -18,10 +18,14 @@ KERAS_ERROR = Rule(
 
 OUTPUT_PATH = Rule(
     "output-path", INVALID,
-    "An output path that cannot be written: no such folder, wrong suffix, or a write error.",
+    "An output path that cannot be written, or holds a file that must not be replaced.",
     "`build` writes a `.keras` file and `graph` a picture or a DOT file, each through a "
     "temporary file renamed into place when complete. A missing folder, a name without the "
-    "`.keras` suffix or a write error leaves any existing file untouched.",
+    "`.keras` suffix or a write error leaves any existing file untouched. An output that is an "
+    "input or a policy the run reads, a symbolic link, a directory, a FIFO or a device is refused; "
+    "`build` replaces a file under a name it chose (beside the model, in an `-o` folder) only when "
+    "`build` wrote it, so a trained model saved under that name is kept: `-o OTHER.keras` writes "
+    "elsewhere, `--overwrite` replaces it on purpose.",
     bad="policyfactory build examples/forecaster.yaml -o out/forecaster.h5\n",
     good="policyfactory build examples/forecaster.yaml -o forecaster.keras\n",
     fix="Write into an existing folder, with `.keras` for `build` and .svg/.png/.pdf/.dot for `graph`.",

@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .safeio import kind_of
 from .text import shown
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a model's config.json larger than this is refused before it is read
@@ -185,8 +186,9 @@ def open_archive(path: str, limits: ArchiveLimits, refuse: Refuse) -> Iterator[A
     except OSError as exc:
         raise refuse("unreadable", f"cannot read the file: {exc.strerror or exc}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise refuse("unreadable", "is not a regular file: a model archive is a regular file")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise refuse("unreadable", f"is {kind_of(mode)}, not a regular file: a model archive is a regular file")
         fh: IO[bytes] = os.fdopen(os.dup(fd), "rb")
         try:
             zf = zipfile.ZipFile(fh)

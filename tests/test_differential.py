@@ -113,3 +113,25 @@ def test_whatever_validate_passes_build_builds(spec):
     except PolicyfactoryError as exc:
         raise AssertionError(f"validate passed but build refused: {exc}") from None
     assert isinstance(built, keras.Model)
+
+
+# -- the whole catalog: every layer type, wrapper and component, random configs (tests/randmodels.py) -----------------
+
+CATALOG = settings(max_examples=2000 if LONG else 60, deadline=None, derandomize=not LONG,
+                   suppress_health_check=[HealthCheck.too_slow])
+
+
+@CATALOG
+@given(st.integers(0, 2**30 - 1))  # benchmarks/bench_differential.py draws from 10**9 up: seeds the tests never use
+def test_whatever_validate_passes_build_builds_over_the_catalog(seed):
+    from randmodels import random_model
+
+    spec = random_model(seed)
+    if any(f.severity == "error" for f in pf.validate(spec)):
+        return
+    try:
+        built = pf.build_model(spec)
+    except PolicyfactoryError as exc:
+        raise AssertionError(f"seed {seed}: validate passed but build refused: {exc}\n{spec}") from None
+    assert isinstance(built, keras.Model)
+    keras.backend.clear_session()

@@ -53,7 +53,7 @@ from typing import Any
 
 from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding, InvalidInput
-from .modelfile import LIST_INPUT_TYPES
+from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
 from .text import plural
 from .validate import validate_loaded

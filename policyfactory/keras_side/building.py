@@ -24,12 +24,13 @@ import keras
 
 from ..core.atomic import atomic_output, check_output
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
-from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
+from ..core.layerinfo import ATTENTION_TYPES, LIST_INPUT_TYPES
+from ..core.modelfile import LayerNode, ModelSpec
 from ..core.plan import Plan
 from ..core.policy import Policy
 from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, check_policy_argument, validate_mapping
-from .factory import ATTENTION_TYPES, LayerFactory
+from .factory import LayerFactory
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

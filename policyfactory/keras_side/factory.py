@@ -34,6 +34,7 @@ from typing import Any
 import keras
 
 from ..core.catalog import KINDS, LayerType, article, catalog
+from ..core.layerinfo import ATTENTION_TYPES
 from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
 from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
@@ -44,7 +45,6 @@ from .components import instantiate, use_from_value
 from .introspect import slot_holder
 from .registry import layer_class
 
-ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
 _NOT_POSITIONAL = ("activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape", "input_dim")
 
 

@@ -22,10 +22,10 @@ SEED_BASE = 10**9  # tests draw seeds below 2**30 - 1; never these
 
 def measure(passed_target: int = 400, start: int = SEED_BASE, verbose: bool = False, limit: int = 100000):
     import keras
+    from randmodels import random_model
 
     import policyfactory as pf
     from policyfactory.core.findings import PolicyfactoryError
-    from randmodels import random_model
 
     passed = refused = drawn = 0
     causes: collections.Counter = collections.Counter()

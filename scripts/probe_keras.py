@@ -137,7 +137,7 @@ class Prober:
             for dtype in ("float32", "int32", "string"):
                 ranks = {}
                 for rank in range(1, 6):
-                    ok, y = self.tries(lambda: self.call(name, self.make(name), [self.tensor(rank, dtype)] * n_in))
+                    ok, y = self.tries(lambda r=rank, d=dtype, n=n_in: self.call(name, self.make(name), [self.tensor(r, d)] * n))
                     if ok:
                         ranks[str(rank)] = self.rank_of(y)
                 if ranks:
@@ -162,8 +162,12 @@ class Prober:
             if arg in skip:
                 continue
             bad, changes_rank = [], False
+            # A list or a fraction refused when the layer is called, where the whole number 1 is taken, is a type
+            # Keras refuses (RandomCrop's height: [2, 2]); otherwise only construction tells about numbers.
+            int_ok = self.verdict(name, arg, 1, context, True)[0]
             for key, value in PROBES:
-                verdict, rank = self.verdict(name, arg, value, context, key in TYPE_KEYS)
+                call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5")))
+                verdict, rank = self.verdict(name, arg, value, context, call)
                 if not verdict:
                     bad.append(key)
                 elif rank is not None and base_rank is not None and rank != base_rank:
@@ -245,7 +249,7 @@ class Prober:
         sizes: list[dict] = []
         for width in WIDTHS:
             layer = self.make(name)
-            ok, _ = self.tries(lambda l=layer, w=width: self.call(name, l, [self.tensor(context_rank, "float32", w)] * n_in))
+            ok, _ = self.tries(lambda lay=layer, w=width: self.call(name, lay, [self.tensor(context_rank, "float32", w)] * n_in))
             if not ok:
                 return {}
             sizes.append({self._var(v.path): int(self._size(v.shape)) for v in layer.weights})
@@ -277,11 +281,12 @@ class Prober:
             rank = max(r for r in ranks if r <= 4) if min(ranks) <= 4 else min(ranks)
             context = ([self.tensor(rank, calls[n_in]["dtype"])] * int(n_in), rank)
         refused, choices, rank_args, needs = self.arguments(name, context)
-        info: dict = {"calls": calls, "refused": refused, "choices": choices, "rank_args": rank_args, "needs": needs,
+        info: dict = {"base": BASE.get(name, {}), "calls": calls, "refused": refused, "choices": choices,
+                      "rank_args": rank_args, "needs": needs,
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))
-        return {k: v for k, v in info.items() if v}
+        return {k: v for k, v in info.items() if v or k == "calls"}
 
 
 def probe_all(catalog_layers: dict, names: list[str] | None = None) -> dict:

@@ -133,7 +133,11 @@ def needed_args(layer_type: str) -> list[str]:
 
 
 def sublayer_types(layer_type: str, arg: str) -> list[str] | None:
-    """The layer types a recurrent wrapper takes in `arg` (None where any may go)."""
+    """The layer types a recurrent wrapper takes in `arg` (None where any may go); SpectralNormalization takes the
+    types that hold a kernel or embeddings (it normalizes that weight)."""
+    if layer_type == "SpectralNormalization" and arg == "layer":
+        return sorted(name for name, lt in catalog().layers.items()
+                      if {"kernel", "embeddings"} & {w.rsplit("/", 1)[-1] for w in lt.probe.get("weights", {})})
     return probe(layer_type).get("sublayers", {}).get(arg)
 
 
@@ -204,6 +208,19 @@ def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, st
     return None
 
 
+def reshape_problem(layer_type: str, args: dict, shape: list | None) -> str | None:
+    """Why Reshape cannot turn an input of `shape` (fully known) into its target_shape: the sizes differ."""
+    target = args.get("target_shape")
+    if layer_type != "Reshape" or not shape or not all(isinstance(d, int) and d > 0 for d in shape) \
+            or not isinstance(target, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in target):
+        return None
+    size, known = math.prod(shape), math.prod(d for d in target if d != -1)
+    if known < 1 or (size % known if -1 in target else size != known):
+        return (f"'target_shape' {target} does not hold the {size} values of its input {shape} "
+                f"(the sizes must match; -1 takes what is left)")
+    return None
+
+
 def width_problem(layer_type: str, args: dict, width: int | None) -> tuple[str, str] | None:
     """(argument, why) when the input's width (its last axis) does not fit the layer: GroupNormalization's groups
     must divide the channels."""
@@ -221,17 +238,21 @@ def width_problem(layer_type: str, args: dict, width: int | None) -> tuple[str, 
 def probed_weights(layer_type: str, args: dict, width: int | None) -> int:
     """A lower bound on the weights of a layer from its probed variables, `fixed + per_channel * width` each.
 
-    A given argument that may reshape or drop variables (a flag such as `center: false`, a whole number or a list
-    such as `output_shape`) leaves only the statistics variables (`moving_*`, which no argument drops) counted."""
-    weights = probe(layer_type).get("weights")
+    The probe built the layer with its base arguments; an argument given here with another value may change that:
+    a flag (`center: false`) may drop variables, so only the statistics (`moving_*`) are counted; a number, list or
+    string (`output_shape`) may resize them, so each still counts 1."""
+    info = probe(layer_type)
+    weights = info.get("weights")
     if not weights:
         return 0
     params = catalog().layers[layer_type].params if layer_type in catalog().layers else {}
-    reshaping = any(k in params and v != params[k].get("default") and (isinstance(v, (bool, int, list)))
-                    for k, v in args.items())
+    base = info.get("base", {})
+    changed = [v for k, v in args.items() if k in params and v != base.get(k, params[k].get("default"))]
+    drops = any(isinstance(v, bool) for v in changed)
     total = 0
     for name, w in weights.items():
-        if reshaping and not name.rsplit("/", 1)[-1].startswith("moving_"):
+        stats = name.rsplit("/", 1)[-1].startswith("moving_")
+        if drops and not stats:
             continue
-        total += max(w["fixed"] + w["per_channel"] * (width or 1), 0)
+        total += max(w["fixed"] + w["per_channel"] * (width or 1), 0) if stats or not changed else 1
     return total

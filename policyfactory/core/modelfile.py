@@ -23,6 +23,7 @@ from .layerinfo import (
     call_problem,
     needed_args,
     output_rank,
+    reshape_problem,
     slot_problem,
     sublayer_types,
     value_problem,
@@ -470,6 +471,9 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
     axis = axis_problem(node.type, node.args, rank)
     if axis is not None:
         return (axis[0],), axis[1], None
+    reshape = reshape_problem(node.type, node.args, shape)
+    if reshape is not None:
+        return ("target_shape",), reshape, None
     width_issue = width_problem(node.type, node.args, width)
     if width_issue is not None:
         return (width_issue[0],) if width_issue[0] in node.args else (), width_issue[1], None

@@ -34,8 +34,8 @@ from typing import Any
 import keras
 
 from ..core.catalog import KINDS, LayerType, article, catalog
-from ..core.layerinfo import ATTENTION_TYPES
 from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
+from ..core.layerinfo import ATTENTION_TYPES
 from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy

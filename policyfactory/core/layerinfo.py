@@ -186,8 +186,13 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) ->
     if entry is None:
         return None
     params = catalog().layers[layer_type].params if layer_type in catalog().layers else {}
-    for arg in info.get("rank_args", ()):
-        if arg in args and args[arg] != params.get(arg, {}).get("default"):
+    base = info.get("base", {})
+    for arg, value in args.items():
+        if arg not in params or value == base.get(arg, params[arg].get("default")):
+            continue
+        # probed to change the rank, or a list or word the probes did not call with (Reshape's target_shape,
+        # EinsumDense's equation): the rank is not known
+        if arg in info.get("rank_args", ()) or isinstance(value, (list, str)):
             return None
     out = entry["ranks"].get(str(rank))
     return out if isinstance(out, int) else None

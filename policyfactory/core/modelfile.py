@@ -16,6 +16,19 @@ from typing import TYPE_CHECKING, Any, Union
 from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
+from .layerinfo import (
+    PASS_WRAPPERS,
+    STEP_WRAPPERS,
+    axis_problem,
+    call_problem,
+    needed_args,
+    output_rank,
+    reshape_problem,
+    slot_problem,
+    sublayer_types,
+    value_problem,
+    width_problem,
+)
 from .naming import Namer
 from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
@@ -47,9 +60,6 @@ if TYPE_CHECKING:
 RESERVED_LAYER_KEYS = ("type", "name", "inputs")
 FILE_PATH_ARGS = ("vocabulary", "idf_weights")  # Keras reads a string here as a file path
 ACTIVATION_PARAMS = ("activation", "recurrent_activation")
-# Layers called on a list of their inputs (`Add()([a, b])`); every other layer gets them as positional arguments.
-LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
-                              "Attention", "AdditiveAttention"})
 
 
 # -- the validated, normalized spec -----------------------------------------------
@@ -201,7 +211,10 @@ class _Checker:
                          at_key=True)
             elif key in lt.slots:
                 comp = None if value is None else self.component(value, lt.slots[key].kind, kpath, shared_decls)
-                if comp is not None:
+                problem = slot_problem(lt.name, key, lt.slots[key].kind, comp.class_name) if comp else None
+                if problem is not None:
+                    self.err(kpath, ARGUMENT_VALUE, problem)
+                elif comp is not None:
                     components[key] = comp
             elif key in lt.layer_params:
                 sub = self.sublayer(value, kpath, key, namer, shared_decls, functional)
@@ -290,7 +303,7 @@ class _Checker:
                 return False
         if not self._type_ok(lt.params[key], value, kpath, key):
             return False
-        problem = argument_problem(lt.name, key, value)
+        problem = argument_problem(lt.name, key, value) or value_problem(lt.name, key, value)
         if value is None and key in SIZE_ARGS and lt.params[key].get("default", 1) is not None:
             problem = f"{shown(key)} cannot be null for {lt.name}: give a whole number (at least 1)"
         if problem is not None:
@@ -302,11 +315,21 @@ class _Checker:
         for req in lt.required:
             if req not in raw:
                 self.err(path, MISSING_ARGUMENT, f"{lt.name} needs argument {shown(req)}")
+        for req in needed_args(lt.name):
+            if raw.get(req) is None and req not in lt.required:
+                self.err(path, MISSING_ARGUMENT, f"{lt.name} needs argument {shown(req)} (Keras refuses it without one)")
         has_weights = any(s.kind == "initializer" for s in lt.slots.values())
         for key, problem in layer_problems(lt.name, args, has_weights):
             self.err(path + (key,), ARGUMENT_VALUE, problem)
 
     def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
+        for arg, sub in sublayers.items():
+            allowed = sublayer_types(lt.name, arg)
+            for s in (sub if isinstance(sub, list) else [sub]):
+                if allowed is not None and s.type not in allowed:
+                    self.err(path + (arg,), WRAPPER_LAYER, f"Keras refuses {s.type} in {shown(arg)} of {lt.name}"
+                                                             f"{' (it takes a recurrent cell)' if 'cell' in arg else ''}")
+                    return
         if lt.name == "Bidirectional" and "layer" in sublayers:
             inner_lt = self.cat.layer(sublayers["layer"].type)
             if inner_lt is not None and "go_backwards" not in inner_lt.params:
@@ -335,11 +358,19 @@ class _Checker:
         """Follow the shapes the file states, layer by layer: a finding for every layer whose weights would pass
         the budget (a lower bound) and for every pooling or convolution window Keras would refuse."""
         shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
+        ranks: dict[str, int | None] = {n: len(s.shape) for n, s in (mf.inputs or {}).items()}
         first = list(mf.input.shape) or None if mf.input is not None else None
         last = first if mf.input is not None else (next(iter(shapes.values())) if len(shapes) == 1 else None)
+        last_rank = len(mf.input.shape) if mf.input is not None else (next(iter(ranks.values())) if len(ranks) == 1 else None)
         for node in nodes:
             shape_in = shapes.get(node.inputs[0]) if node.inputs else last
+            rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
             count, shape = _estimate(node, shape_in)
+            where, problem, last_rank = _connect(node, len(node.inputs or [None]), rank_in, shape_in)
+            ranks[node.name] = last_rank
+            if problem:
+                self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
+                shape = None
             problem = window_problem(node.type, node.args, shape_in)
             if problem:
                 self.err(node.path, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
@@ -412,6 +443,38 @@ class _Checker:
 
 
 PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
+
+
+def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> tuple[tuple, str | None, int | None]:
+    """(where, why Keras cannot connect the node, its output rank): from the probed calls of each layer type, wrappers
+    followed into their inner layer. No finding where the rank or the layer type is not known."""
+    inner = node.sublayers.get("layer")
+    width = shape[-1] if shape and isinstance(shape[-1], int) else None
+    if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
+        if rank is not None and rank < 2:
+            return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
+        where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None)
+        return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)
+    problem = call_problem(node.type, n_in, rank)
+    if problem is not None:
+        return (), problem, None
+    if node.type in PASS_WRAPPERS and isinstance(inner, LayerNode):
+        where, problem, out = _connect(inner, n_in, rank, shape)
+        if node.type == "Bidirectional" and node.args.get("merge_mode", "concat") is None:
+            out = None
+        return ("layer", *where), problem, out
+    axis = axis_problem(node.type, node.args, rank)
+    if axis is not None:
+        return (axis[0],), axis[1], None
+    reshape = reshape_problem(node.type, node.args, shape)
+    if reshape is not None:
+        return ("target_shape",), reshape, None
+    width_issue = width_problem(node.type, node.args, width)
+    if width_issue is not None:
+        return (width_issue[0],) if width_issue[0] in node.args else (), width_issue[1], None
+    if node.sublayers and node.type not in ("RNN",):
+        return (), None, None
+    return (), None, output_rank(node.type, n_in, rank, node.args)
 
 
 def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .layerinfo import probed_weights
 from .text import shown
 
 
@@ -73,9 +74,10 @@ _KEEPS_WIDTH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropo
 
 
 def layer_params(layer_type: str, args: dict, n_in: int | None) -> int:
-    """A lower bound on the weights of one layer (0 for layers not estimated)."""
+    """A lower bound on the weights of one layer: a formula for the layers whose size arguments scale them, else
+    the weights Keras was probed to make for the layer type (policyfactory/core/layerinfo.py)."""
     estimate = _ESTIMATES.get(layer_type)
-    return int(estimate(args, n_in or 1)) if estimate else 0
+    return int(estimate(args, n_in or 1)) if estimate else probed_weights(layer_type, args, n_in)
 
 
 Shape = list  # dimensions without the batch axis; None where unknown

@@ -45,16 +45,13 @@ from typing import Any
 
 from .catalog import LayerType, catalog
 from .findings import Finding
+from .layerinfo import ATTENTION_PROJECTIONS, ATTENTION_TYPES
 from .naming import SeedBinder, derive_seed, keras_seed
 from .policy import Policy
 from .resolve import ComponentUse
 from .rules.sharing import ALLOW_NOT_PERMITTED, CORRELATED_WEIGHTS, SHARING_VIOLATION, UNUSED_ALLOW
 from .sharing import Group, SharingLedger, SlotRef, Verdict
 from .text import Suggester, shown
-
-# Layers that copy their initializers into sublayers they make themselves: query, key, value and output.
-ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
-ATTENTION_PROJECTIONS = 4
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ import keras
 
 from ..core.atomic import atomic_output, check_output, check_replace, mark_built
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
-from ..core.modelfile import LIST_INPUT_TYPES, LayerNode, ModelSpec
-from ..core.plan import ATTENTION_TYPES, Plan
+from ..core.layerinfo import ATTENTION_TYPES, LIST_INPUT_TYPES
+from ..core.modelfile import LayerNode, ModelSpec
+from ..core.plan import Plan
 from ..core.policy import Policy
 from ..core.rules.components import UNKNOWN_REFERENCE
 from ..core.rules.tools import KERAS_ERROR, OUTPUT_PATH

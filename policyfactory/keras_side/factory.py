@@ -35,8 +35,9 @@ import keras
 
 from ..core.catalog import KINDS, LayerType, article, catalog
 from ..core.findings import InvalidInput, PolicyViolation, caller_location, python_finding
+from ..core.layerinfo import ATTENTION_TYPES
 from ..core.naming import Namer, derive_seed
-from ..core.plan import ATTENTION_TYPES, Plan, PlannedSlot, Planner
+from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
 from ..core.resolve import ComponentUse, unknown_layer
 from ..core.rules.components import COMPONENT_VALUE, UNKNOWN_ARGUMENT

@@ -34,8 +34,8 @@ UNKNOWN_LAYER_TYPE = Rule(
     "unknown type cannot be built; in a policy's `layers:` it would make the rule match "
     "nothing; in a model being exported it is a custom class, refused by name. The message "
     "suggests the closest name.",
-    bad="layers:\n  - {type: LSTMM, units: 32}\n",
-    good="layers:\n  - {type: LSTM, units: 32}\n",
+    bad="input: {shape: [10, 8]}\nlayers:\n  - {type: LSTMM, units: 32}\n",
+    good="input: {shape: [10, 8]}\nlayers:\n  - {type: LSTM, units: 32}\n",
     fix="Correct the type name, or register the class from Python with `register_layer`.",
 )
 

@@ -53,10 +53,10 @@ WRAPPER_LAYER = Rule(
     "`Bidirectional` runs its layer forwards and a rebuilt copy backwards, so the layer must "
     "be recurrent. In Python, `LayerFactory.Bidirectional` needs a layer made by the same "
     "factory (or an explicit `backward_layer=`), so that the backward copy gets its own seeds.",
-    bad="layers:\n"
+    bad="input: {shape: [10, 8]}\nlayers:\n"
         "  - type: Bidirectional\n"
         "    layer: {type: Dense, units: 16}\n",
-    good="layers:\n"
+    good="input: {shape: [10, 8]}\nlayers:\n"
          "  - type: Bidirectional\n"
          "    layer: {type: LSTM, units: 16}\n",
     fix="Wrap a recurrent layer (LSTM, GRU, SimpleRNN, RNN) made by this factory.",

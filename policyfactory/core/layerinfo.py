@@ -1,0 +1,265 @@
+"""One table keyed by layer type: what Keras takes and refuses, generated where Keras can tell, hand facts beside it.
+
+Why one table: a new layer type used to touch five hand-written sets in five modules. The generated part is each
+catalog layer's `probe` (written by `scripts/gen_catalog.py` through `scripts/probe_keras.py` from the installed
+Keras, and re-probed by `tests/test_catalog_drift.py`): which value kinds each argument refuses, the strings it
+takes, the input ranks and input counts the layer can be called on (and the rank it returns), the components a slot
+refuses, the arguments it needs in effect, the sublayers a recurrent wrapper takes, and its weights as
+`fixed + per_channel * input width`. The hand-written facts -- how the build calls a layer -- are the constants
+below. Nothing here imports Keras.
+
+    >>> value_problem("Conv2D", "kernel_size", "3")
+    "Keras refuses 'kernel_size' = '3' for Conv2D (it takes an integer or a list of 2 integers)"
+    >>> value_problem("Conv2D", "kernel_size", [3, 3]) is None
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .catalog import catalog
+from .text import shown
+
+# How the build calls a layer: on a list of its inputs (`Add()([a, b])`), or as attention (query, value), where one
+# input is passed twice. Every other layer gets its inputs as positional arguments.
+LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+                              "Attention", "AdditiveAttention"})
+ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
+# An attention layer copies its initializers into the projections it makes: query, key, value and output.
+ATTENTION_PROJECTIONS = 4
+# Wrappers whose inner layer sees one step less of the input (its time axis is mapped over).
+STEP_WRAPPERS = frozenset({"TimeDistributed"})
+# Wrappers whose output is their inner layer's (same rank, width possibly doubled).
+PASS_WRAPPERS = frozenset({"Bidirectional", "SpectralNormalization"})
+# Arguments naming axes of the input (checked against its rank: Keras refuses an axis the input does not have).
+AXIS_ARGS = ("axis",)
+
+
+def probe(layer_type: str) -> dict:
+    """The generated knowledge of a layer type ({} for a registered type or one Keras could not be asked about)."""
+    lt = catalog().layer(layer_type)
+    return lt.probe if lt is not None else {}
+
+
+# -- argument values ------------------------------------------------------------------------------------------
+
+def value_key(value: Any) -> str | None:
+    """The probe a value is judged by: its kind and, for numbers, where it lies (None: no probe stands for it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return "int:-1" if value < 0 else "int:0" if value == 0 else "int:1" if value == 1 else \
+            "int:2" if value == 2 else "int:3" if value < 8 else "int:8"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return "float:-0.5" if value < 0 else "float:0" if value == 0 else "float:0.5" if value < 1 else \
+            "float:1" if value == 1 else "float:1.5"
+    if isinstance(value, str):
+        try:
+            float(value)
+            return "str:number"
+        except ValueError:
+            return "str"
+    if isinstance(value, list):
+        if not value:
+            return "list:0"
+        if any(isinstance(v, str) for v in value):
+            return "list:str"
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value) and len(value) <= 3:
+            return f"list:{len(value)}"
+        return None
+    if isinstance(value, dict):
+        return "dict"
+    return None
+
+
+def _accepted(refused: set[str], choices: list[str] | None = None) -> str:
+    """What an argument takes, in words, from the probes it did not refuse."""
+    parts = [f"one of {', '.join(shown(c) for c in choices)}"] if choices else []
+    if any(k.startswith("int:") and k not in refused for k in ("int:1", "int:2", "int:3", "int:8", "int:0", "int:-1")):
+        parts.append("an integer")
+    if any(k not in refused for k in ("float:0.5", "float:1.5", "float:-0.5")):
+        parts.append("a number")
+    if "true" not in refused and "false" not in refused:
+        parts.append("true or false")
+    if "str" not in refused and not choices:
+        parts.append("a string")
+    lists = [n for n in (1, 2, 3) if f"list:{n}" not in refused]
+    if lists:
+        parts.append(f"a list of {' or '.join(map(str, lists))} integers")
+    if "list:str" not in refused:
+        parts.append("a list of strings")
+    if "null" not in refused:
+        parts.append("null")
+    return " or ".join(parts) if parts else "no value Keras was probed with"
+
+
+def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
+    """Why Keras refuses `value` for argument `arg` of `layer_type` (as probed from Keras), or None if not known."""
+    info = probe(layer_type)
+    refused = set(info.get("refused", {}).get(arg, ()))
+    choices = info.get("choices", {}).get(arg)
+    if isinstance(value, str) and choices:
+        if value in choices:
+            return None
+        return f"{shown(arg)} of {layer_type} must be one of {', '.join(shown(c) for c in choices)}, got {shown(value)}"
+    key = value_key(value)
+    if key is None or key not in refused:
+        return None
+    return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
+
+
+def slot_problem(layer_type: str, slot_arg: str, kind: str, class_name: str) -> str | None:
+    """Why Keras refuses a component in a slot of `layer_type` (an orthogonal initializer on a 1-D bias), or None."""
+    refused = probe(layer_type).get("slot_refused", {}).get(slot_arg, ())
+    if not refused:
+        return None
+    cat = catalog()
+    names = {c.name for r in refused if (c := cat.component(kind, r)) is not None}
+    if kind == "regularizer" and names:  # a regularizer refused there: the slot is refused whatever it holds
+        return f"{layer_type} takes no {shown(slot_arg)}: Keras refuses any value there"
+    if class_name in names:
+        return (f"Keras refuses {shown(class_name)} for {shown(slot_arg)} of {layer_type}"
+                f"{' (it needs a 2-D weight; this one has fewer axes)' if kind == 'initializer' else ''}")
+    return None
+
+
+def needed_args(layer_type: str) -> list[str]:
+    """Arguments Keras does not mark as required but refuses to construct the layer without (`num_tokens`)."""
+    return list(probe(layer_type).get("needs", ()))
+
+
+def sublayer_types(layer_type: str, arg: str) -> list[str] | None:
+    """The layer types a recurrent wrapper takes in `arg` (None where any may go); SpectralNormalization takes the
+    types that hold a kernel or embeddings (it normalizes that weight)."""
+    if layer_type == "SpectralNormalization" and arg == "layer":
+        return sorted(name for name, lt in catalog().layers.items()
+                      if {"kernel", "embeddings"} & {w.rsplit("/", 1)[-1] for w in lt.probe.get("weights", {})})
+    return probe(layer_type).get("sublayers", {}).get(arg)
+
+
+# -- connecting layers ---------------------------------------------------------------------------------------------
+
+def call_problem(layer_type: str, n_inputs: int, rank: int | None) -> str | None:
+    """Why Keras cannot call `layer_type` on `n_inputs` inputs of `rank` axes (batch axis not counted), or None.
+
+    Only where the layer was probed: no finding for a registered type or one Keras could not be asked about."""
+    info = probe(layer_type)
+    if not info:
+        return None
+    calls = info.get("calls", {})
+    if not calls:
+        return (f"Keras cannot call {layer_type} on model inputs directly"
+                + (" (a cell goes in RNN's 'cell:' or StackedRNNCells' 'cells:')" if layer_type.endswith("Cell") else ""))
+    n = 2 if n_inputs >= 2 else 1
+    if str(n) not in calls:
+        other = "two or more inputs" if n == 1 else "one input"
+        return f"{layer_type} needs {other} (this layer gets {n_inputs})"
+    ranks = sorted(int(r) for r in calls[str(n)]["ranks"])
+    if rank is not None and rank <= 5 and rank not in ranks:
+        return f"{layer_type} takes inputs of {_ranks(ranks)} besides the batch axis; this input has {rank}"
+    return None
+
+
+def _ranks(ranks: list[int]) -> str:
+    if len(ranks) > 1 and ranks == list(range(ranks[0], ranks[-1] + 1)):
+        return f"{ranks[0]} to {ranks[-1]} axes"
+    return f"{' or '.join(map(str, ranks))} ax{'i' if ranks == [1] else 'e'}s"
+
+
+def input_dtype(layer_type: str, n_inputs: int) -> str | None:
+    """The dtype of input the layer was probed on (float32 for most; int32 for lookups; None if unknown)."""
+    calls = probe(layer_type).get("calls", {})
+    entry = calls.get("2" if n_inputs >= 2 else "1")
+    return entry.get("dtype") if entry else None
+
+
+def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) -> int | None:
+    """The rank the layer returns on inputs of `rank` axes, where the probes tell (None: unknown)."""
+    info = probe(layer_type)
+    if rank is None or not info:
+        return None
+    entry = info.get("calls", {}).get("2" if n_inputs >= 2 else "1")
+    if entry is None:
+        return None
+    params = catalog().layers[layer_type].params if layer_type in catalog().layers else {}
+    base = info.get("base", {})
+    for arg, value in args.items():
+        if arg not in params or value == base.get(arg, params[arg].get("default")):
+            continue
+        # probed to change the rank, or a list or word the probes did not call with (Reshape's target_shape,
+        # EinsumDense's equation): the rank is not known
+        if arg in info.get("rank_args", ()) or isinstance(value, (list, str)):
+            return None
+    out = entry["ranks"].get(str(rank))
+    return out if isinstance(out, int) else None
+
+
+def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, str] | None:
+    """(argument, why) when an axis argument names an axis an input of `rank` axes (plus the batch) does not have."""
+    if rank is None:
+        return None
+    total = rank + 1
+    for arg in AXIS_ARGS:
+        value = args.get(arg)
+        items = value if isinstance(value, list) else [value]
+        for v in items:
+            if isinstance(v, int) and not isinstance(v, bool) and not -total <= v < total:
+                return arg, (f"{shown(arg)} {v} of {layer_type} is not an axis of its input, which has {total} "
+                             f"axes with the batch axis (use -{total} to {total - 1})")
+    return None
+
+
+def reshape_problem(layer_type: str, args: dict, shape: list | None) -> str | None:
+    """Why Reshape cannot turn an input of `shape` (fully known) into its target_shape: the sizes differ."""
+    target = args.get("target_shape")
+    if layer_type != "Reshape" or not shape or not all(isinstance(d, int) and d > 0 for d in shape) \
+            or not isinstance(target, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in target):
+        return None
+    size, known = math.prod(shape), math.prod(d for d in target if d != -1)
+    if known < 1 or (size % known if -1 in target else size != known):
+        return (f"'target_shape' {target} does not hold the {size} values of its input {shape} "
+                f"(the sizes must match; -1 takes what is left)")
+    return None
+
+
+def width_problem(layer_type: str, args: dict, width: int | None) -> tuple[str, str] | None:
+    """(argument, why) when the input's width (its last axis) does not fit the layer: GroupNormalization's groups
+    must divide the channels."""
+    if width is None or layer_type != "GroupNormalization" or args.get("axis", -1) != -1:
+        return None
+    groups = args.get("groups", catalog().layers[layer_type].params.get("groups", {}).get("default"))
+    if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 and width % groups:
+        return "groups", (f"'groups' ({groups}) must divide the {width} channels of its input "
+                          f"(set 'groups' to a divisor of {width})")
+    return None
+
+
+# -- weights ---------------------------------------------------------------------------------------------------------
+
+def probed_weights(layer_type: str, args: dict, width: int | None) -> int:
+    """A lower bound on the weights of a layer from its probed variables, `fixed + per_channel * width` each.
+
+    The probe built the layer with its base arguments; an argument given here with another value may change that:
+    a flag (`center: false`) may drop variables, so only the statistics (`moving_*`) are counted; a number, list or
+    string (`output_shape`) may resize them, so each still counts 1."""
+    info = probe(layer_type)
+    weights = info.get("weights")
+    if not weights:
+        return 0
+    params = catalog().layers[layer_type].params if layer_type in catalog().layers else {}
+    base = info.get("base", {})
+    changed = [v for k, v in args.items() if k in params and v != base.get(k, params[k].get("default"))]
+    drops = any(isinstance(v, bool) for v in changed)
+    total = 0
+    for name, w in weights.items():
+        stats = name.rsplit("/", 1)[-1].startswith("moving_")
+        if drops and not stats:
+            continue
+        total += max(w["fixed"] + w["per_channel"] * (width or 1), 0) if stats or not changed else 1
+    return total

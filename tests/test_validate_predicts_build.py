@@ -1,0 +1,86 @@
+"""Hardening III: what `validate` passes, `build` builds, on the breadth of Keras.
+
+Each case below was a model that `validate` passed and `build` refused. Argument knowledge now comes from probing
+the installed Keras (scripts/probe_keras.py -> catalog.json), and validation follows input ranks, input counts and
+channel counts where Keras's rules are known: each case is an `argument-value` (or `missing-argument`) finding at the
+offending key, exit 2, through the real CLI.
+"""
+
+import pytest
+from conftest import run_cli
+
+HEAD = "kind: model\nversion: 1\n"
+
+# (case, input shape, the layer as YAML flow mapping, rule, the key the finding sits at (None: the layer), words)
+CASES = [
+    ("kernel_size string", "[8, 8, 3]", '{type: Conv2D, filters: 2, kernel_size: "3"}', "argument-value",
+     "kernel_size", "kernel_size"),
+    ("strides string", "[8, 8, 3]", '{type: Conv2D, filters: 2, kernel_size: 3, strides: "2"}', "argument-value",
+     "strides", "strides"),
+    ("pool_size string", "[8, 8, 3]", '{type: MaxPooling2D, pool_size: "2"}', "argument-value", "pool_size",
+     "pool_size"),
+    ("Flatten data_format list", "[8, 3]", "{type: Flatten, data_format: [1]}", "argument-value", "data_format",
+     "data_format"),
+    ("kernel_size word", "[8, 8, 3]", "{type: Conv2D, filters: 2, kernel_size: sum}", "argument-value", "kernel_size",
+     "kernel_size"),
+    ("Dropout seed word", "[8]", "{type: Dropout, rate: 0.5, seed: valid}", "argument-value", "seed", "seed"),
+    ("ReLU max_value word", "[8]", "{type: ReLU, max_value: x}", "argument-value", "max_value", "max_value"),
+    ("Dense lora_rank word", "[8]", "{type: Dense, units: 2, lora_rank: x}", "argument-value", "lora_rank",
+     "lora_rank"),
+    ("BatchNormalization axis 5", "[8]", "{type: BatchNormalization, axis: 5}", "argument-value", "axis", "axis"),
+    ("GroupNormalization on 8 channels", "[8]", "{type: GroupNormalization}", "argument-value", None, "divide"),
+    ("CategoryEncoding without num_tokens", "[8]", "{type: CategoryEncoding}", "missing-argument", None,
+     "num_tokens"),
+    ("ActivityRegularization activity_regularizer", "[8]", "{type: ActivityRegularization, activity_regularizer: l2}",
+     "argument-value", "activity_regularizer", "activity_regularizer"),
+    ("orthogonal bias", "[8]", "{type: Dense, units: 2, bias_initializer: orthogonal}", "argument-value",
+     "bias_initializer", "Orthogonal"),
+    ("identity bias", "[8]", "{type: Dense, units: 2, bias_initializer: identity}", "argument-value",
+     "bias_initializer", "Identity"),
+    ("Attention on one input", "[4, 8]", "{type: Attention}", "argument-value", None, "two or more inputs"),
+    ("LSTMCell as a layer", "[4, 8]", "{type: LSTMCell, units: 2}", "argument-value", None, "cell"),
+    ("Reshape target_shape int", "[8]", "{type: Reshape, target_shape: 4}", "argument-value", "target_shape",
+     "target_shape"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_what_build_refuses_validate_refuses_at_the_key(write, case):
+    _, shape, layer, rule, key, words = case
+    text = HEAD + f"input: {{shape: {shape}}}\nlayers:\n  - {layer}\n"
+    path = write("m.yaml", text)
+    r = run_cli("validate", path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if f"error {rule}:" in ln]
+    assert lines, r.stdout
+    line = lines[0]
+    assert line.startswith(f"{path}:5:"), line
+    column = int(line.split(":")[2])
+    # the finding sits at the offending key's value, or at the layer (rank, inputs, channels, a needed argument)
+    expected = layer.index(key + ":") + len(key) + 7 if key else 5
+    assert column == expected, (line, expected)
+    assert words in line, line
+    assert "Traceback" not in r.stderr
+
+
+def test_a_right_value_of_each_case_still_validates(write):
+    """The knowledge refuses the wrong value, not the argument: the same layers with values Keras takes pass."""
+    good = [("[8, 8, 3]", "{type: Conv2D, filters: 2, kernel_size: 3, strides: 2, padding: same}"),
+            ("[8, 8, 3]", "{type: MaxPooling2D, pool_size: [2, 2]}"), ("[8, 3]", "{type: Flatten, data_format: channels_last}"),
+            ("[8]", "{type: Dropout, rate: 0.5, seed: 3}"), ("[8]", "{type: ReLU, max_value: 6}"),
+            ("[8]", "{type: Dense, units: 2, lora_rank: 2, bias_initializer: zeros}"),
+            ("[8]", "{type: BatchNormalization, axis: -1}"), ("[8]", "{type: GroupNormalization, groups: 4}"),
+            ("[8]", "{type: CategoryEncoding, num_tokens: 9}"), ("[8]", "{type: ActivityRegularization, l2: 0.1}"),
+            ("[4, 8]", "{type: RNN, cell: {type: LSTMCell, units: 2}}"), ("[8]", "{type: Reshape, target_shape: [2, 4]}")]
+    paths = [write(f"ok{i}.yaml", HEAD + f"input: {{shape: {shape}}}\nlayers:\n  - {layer}\n")
+             for i, (shape, layer) in enumerate(good)]
+    r = run_cli("validate", *paths)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_max_params_counts_normalization_weights(write):
+    """A 111-byte file with one BatchNormalization on 300,000,000 features: validate refuses it (build took 7.9 GB)."""
+    path = write("big.yaml", HEAD + "input: {shape: [300000000]}\nlayers:\n  - {type: BatchNormalization}\n")
+    r = run_cli("validate", path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "limit-params" in r.stdout and "1,200,000,000" in r.stdout, r.stdout

@@ -11,6 +11,7 @@ TensorFlow nor Keras; the Keras-side names below are imported on first use.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from .core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation
 from .core.policy import Policy, load_policy
@@ -30,7 +31,7 @@ _KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_m
                "register_component": "registry", "register_layer": "registry", "audit": "audit", "export": "export"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """Import Keras-side names on first use, so `import policyfactory` stays TensorFlow-free."""
     module = _KERAS_SIDE.get(name)
     if module is None:
@@ -40,5 +41,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))

@@ -543,7 +543,7 @@ def cmd_build(args) -> int:
 
 def _audit_yaml(src, args, allows):
     """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
-    from .core.plan import apply_allows, match_allows
+    from .core.plan import apply_allows
     from .core.validate import check_path
     from .fileaudit.engine import AuditResult
 
@@ -551,10 +551,9 @@ def _audit_yaml(src, args, allows):
     if result.plan is None or result.spec is None:
         return AuditResult(list(result.findings)), [False] * len(allows)
     report = _keras_side("audit", "audit_planned", src.path)(result.spec, result.plan)  # imports Keras
-    kept, _, _ = apply_allows(report.findings, allows, report_unused=False)
-    used = match_allows(report.findings, allows)[1]
-    report.findings = kept
-    return report, used
+    applied = apply_allows(report.findings, allows, report_unused=False)
+    report.findings = applied.kept
+    return report, applied.used
 
 
 def _ok_line(path: str, report) -> str:

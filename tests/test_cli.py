@@ -12,7 +12,8 @@ def test_build_prints_no_tensorflow_start_up_lines(tmp_path):
     assert r.stderr.strip() == "", r.stderr
     # a real error still reaches stderr: the summary line of a refused build
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n  - {type: Reshape, target_shape: [3]}\n")
+    bad.write_text("kind: model\nversion: 1\ninputs: {a: {shape: [4]}, b: {shape: [8]}}\nlayers:\n"
+                   "  - {type: Add, name: sum, inputs: [a, b]}\noutputs: [sum]\n")  # only Keras sees the shapes differ
     r = run_cli("build", str(bad), "-o", str(tmp_path / "b.keras"), env=env)
     assert r.returncode == 2 and "not built, nothing written" in r.stderr
     assert "absl" not in r.stderr and "cuda" not in r.stderr.lower()

@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -88,7 +88,7 @@ class Catalog:
     activations: list[str]
     _component_index: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._reindex()
 
     def _reindex(self) -> None:
@@ -201,10 +201,10 @@ def use_catalog(cat: Catalog) -> Iterator[Catalog]:
         _ACTIVE.reset(token)
 
 
-def activate(cat: Catalog):
+def activate(cat: Catalog) -> Token:
     """Make `cat` the catalog in force from now on in this context; returns a token for `deactivate`."""
     return _ACTIVE.set(cat)
 
 
-def deactivate(token) -> None:
+def deactivate(token: Token) -> None:
     _ACTIVE.reset(token)

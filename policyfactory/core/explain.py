@@ -19,7 +19,7 @@ from typing import Any
 from .findings import Finding, sorted_findings
 from .plan import Plan
 from .text import escape, shown
-from .validate import ValidationResult, check_path
+from .validate import PolicyArg, ValidationResult, check_path
 from .yamlload import DEFAULT_LIMITS, Limits
 
 JSON_KEYS = ("layer", "layer_type", "arg", "kind", "role", "class_name", "config", "seed", "seed_source",
@@ -65,7 +65,7 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def explain_path(path: str, *, policy=None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS,
+def explain_path(path: str, *, policy: PolicyArg = None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS,
                  allow_outside: bool = False, data: bytes | None = None) -> tuple[list[Finding], str]:
     """(findings, output): the table (text) or document (JSON) of a model file's plan.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import Any
 
 from .findings import Finding, InvalidInput
 from .rules.tools import OUTPUT_PATH
@@ -20,7 +21,7 @@ def _q(text: str) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def slot_id(row) -> str:
+def slot_id(row: dict[str, Any]) -> str:
     return f"slot:{row['layer']}.{row['arg']}"
 
 

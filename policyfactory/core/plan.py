@@ -116,6 +116,17 @@ class PlannedGroup:
             return "allowed"
         return "suppressed" if self.suppressed_by is not None else "denied"
 
+    def summary(self) -> str:
+        """How an allowed or suppressed group is named in ok lines (validate, audit)."""
+        return group_summary(self.label, len(self.slots), self.verdict, self.suppressed_by)
+
+
+def group_summary(label: str, n_slots: int, verdict: Verdict, suppressed_by: str | None) -> str:
+    """'shared 'he': 2 slots, allowed by rule 'x'' or '..., suppressed by allow (reason)': the one wording."""
+    if verdict.allowed:
+        return f"{label}: {n_slots} slots, allowed by {verdict.decided_by}"
+    return f"{label}: {n_slots} slots, suppressed by allow ({suppressed_by})"
+
 
 @dataclass(frozen=True)
 class Allow:
@@ -238,7 +249,7 @@ def _bind(binder: SeedBinder, source: str, seed: int | None, parts: tuple) -> in
     return seed
 
 
-def _with_seed(e, seed: int | None):
+def _with_seed(e: Any, seed: int | None) -> Any:
     if seed is None or e.seed == seed:
         return e
     return replace(e, seed=seed, config={**e.config, "seed": seed})
@@ -288,7 +299,7 @@ class Planner:
     shared: dict[str, PlannedShared] = field(default_factory=dict)
     _order: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.ledger = SharingLedger(self.policy)
         self.binder = SeedBinder(self.base_seed, self.reserved)
 
@@ -391,7 +402,7 @@ class Planner:
         return (len(self.slots), {k: len(g.slots) for k, g in self.ledger.groups.items()},
                 set(self.binder.used), self._order)
 
-    def rollback(self, mark) -> None:
+    def rollback(self, mark: tuple[int, dict[str, int], set, int]) -> None:
         n_slots, sizes, seeds, order = mark
         del self.slots[n_slots:]
         self.binder.used = seeds
@@ -413,7 +424,8 @@ class Planner:
             kept, suppressed, reasons = violations + refused, list[Finding](), dict[str, str]()
         else:
             rules = Suggester([SHARING_VIOLATION, CORRELATED_WEIGHTS] + [r.id for r in self.policy.rules])
-            kept, suppressed, reasons = apply_allows(violations, allows, rules, {s.slot.label() for s in self.slots})
+            applied = apply_allows(violations, allows, rules, {s.slot.label() for s in self.slots})
+            kept, suppressed, reasons = applied.kept, applied.suppressed, applied.reasons
         groups = {}
         for key, g in self.ledger.groups.items():
             groups[key] = PlannedGroup(key, g.label, g.kind, g.class_name, tuple(g.slots), g.verdict,
@@ -461,10 +473,19 @@ def match_allows(findings: Sequence[Finding], allows: Sequence[Allow]) -> tuple[
     return first, used
 
 
+@dataclass
+class Allowed:
+    """What applying allow entries to findings gave: every caller reads it, nothing is matched twice."""
+
+    kept: list[Finding]  # findings no entry covers (and, when asked, the unused-allow warnings)
+    suppressed: list[Finding]
+    reasons: dict[str, str]  # sharing-group key -> the reason of the entry that suppressed it
+    used: list[bool]  # per entry: whether it covered a finding
+
+
 def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rules: Suggester | None = None,
-                 known_slots: set[str] | None = None, report_unused: bool = True,
-                 ) -> tuple[list[Finding], list[Finding], dict[str, str]]:
-    """(kept, suppressed, group key -> reason): drop findings an allow entry covers; unused allows are warnings."""
+                 known_slots: set[str] | None = None, report_unused: bool = True) -> Allowed:
+    """Drop the findings an allow entry covers; entries that cover nothing are warnings (`report_unused`)."""
     findings = list(findings)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -481,7 +502,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[Allow], known_rul
         unused = [a for a, was_used in zip(allows, used) if not was_used]
         slots = Suggester(known_slots) if unused and known_slots is not None else None  # one for all entries
         kept += [unused_allow(a, known_rules, known_slots, slots) for a in unused]
-    return kept, suppressed, reasons
+    return Allowed(kept, suppressed, reasons, used)
 
 
 def unused_allow(a: Allow, known_rules: Suggester | None = None, known_slots: set[str] | None = None,

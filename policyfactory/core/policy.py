@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
@@ -201,7 +201,7 @@ class _Renumbered:
     def __init__(self, loaded: Loaded, positions: list[int]):
         self._loaded, self._positions = loaded, positions
 
-    def finding(self, path: tuple, rule: str, message: str, **kw) -> Finding:
+    def finding(self, path: tuple, rule: str, message: str, **kw: Any) -> Finding:
         if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
             path = ("rules", self._positions[path[1]]) + tuple(path[2:])
         return self._loaded.finding(path, rule, message, **kw)

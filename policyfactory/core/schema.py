@@ -10,7 +10,7 @@ string '64'").
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic_core import ValidationError
 
@@ -22,6 +22,8 @@ from .yamlload import Loaded
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from .filemodels import AllowFile, ModelFile, PolicyFile
 
 
 _TYPE_WORDS = {
@@ -71,8 +73,9 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(fields) if fields else []
 
 
-def _inner_model(ann):
+def _inner_model(ann: Any) -> Any:
     from pydantic import BaseModel
+
 
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann
@@ -145,7 +148,16 @@ def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseMode
     return out
 
 
-def validate_as(name: str, data: Any, loaded: Loaded, prefix: tuple = ()):
+@overload
+def validate_as(name: Literal["ModelFile"], data: Any, loaded: Loaded, prefix: tuple = ()
+                ) -> tuple[ModelFile | None, list[Finding]]: ...
+@overload
+def validate_as(name: Literal["PolicyFile"], data: Any, loaded: Loaded, prefix: tuple = ()
+                ) -> tuple[PolicyFile | None, list[Finding]]: ...
+@overload
+def validate_as(name: Literal["AllowFile"], data: Any, loaded: Loaded, prefix: tuple = ()
+                ) -> tuple[AllowFile | None, list[Finding]]: ...
+def validate_as(name: str, data: Any, loaded: Loaded, prefix: tuple = ()) -> tuple[Any, list[Finding]]:
     """(instance, []) or (None, findings): `data` validated as file format `name` (`filemodels.MODELS`).
 
     A well-formed file is validated by the core schema alone (`coreschema.py`);

@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -287,7 +288,7 @@ _BUILTIN_ORDER = ("stateless", "recurrent", "strict")
 _BUILTINS: dict[str, Policy] = {}
 
 
-def _builtin(load, name: str) -> Policy:
+def _builtin(load: Callable[[str], Policy], name: str) -> Policy:
     if name not in _BUILTINS:
         _BUILTINS[name] = load(name)
     return _BUILTINS[name]

@@ -25,7 +25,10 @@ import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 from .references import declares_kind, project_root
 from .safeio import kind_of, read_regular
@@ -74,7 +77,7 @@ class _GitIgnore:
         self._specs: dict[str, Any] = {}
         self._exclude = _spec(_read_text(os.path.join(_common_dir(top), "info", "exclude")))
 
-    def _folder_spec(self, folder: str):
+    def _folder_spec(self, folder: str) -> GitIgnoreSpec | None:
         if folder not in self._specs:
             self._specs[folder] = _spec(_read_text(os.path.join(folder, ".gitignore")))
         return self._specs[folder]
@@ -120,7 +123,7 @@ def _read_text(path: str) -> str | None:
         return None
 
 
-def _spec(text: str | None):
+def _spec(text: str | None) -> GitIgnoreSpec | None:
     """The GitIgnoreSpec of a file's lines; a line git would not accept as a pattern is left out."""
     if not text:
         return None

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from .findings import Finding, InvalidInput
-from .modelfile import ModelSpec, check_model
+from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
@@ -26,6 +26,8 @@ from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
 from .text import plural, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
+
+PolicyArg = Union[str, os.PathLike, Policy, None]  # a built-in name, a path, or a Policy; None: the file's own
 
 KIND_CHOICES = ("policy", "model")
 
@@ -42,7 +44,7 @@ class ValidationResult:
     plan: Plan | None = None
 
 
-def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside: bool):
+def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool) -> PolicyLoader:
     """Resolve a model's policy: the override (the caller's own choice) or the file's `policy:` (confined)."""
 
     def load(ref: str, loaded: Loaded) -> tuple[Policy | None, list[Finding]]:
@@ -73,7 +75,7 @@ def _policy_loader(override: str | Policy | None, limits: Limits, allow_outside:
     return load
 
 
-def validate_loaded(loaded: Loaded, *, policy=None, limits: Limits = DEFAULT_LIMITS,
+def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS,
                     expect: str | None = None, allow_outside: bool = False) -> ValidationResult:
     data = loaded.value
     kind = data.get("kind") if isinstance(data, dict) else None
@@ -105,14 +107,11 @@ def model_summary(name: str, n_layers: int, plan: Plan) -> str:
             f"policy {shown(plan.policy.name)})")
     allowed = [g for g in groups if g.allowed]
     if allowed:
-        text += "; " + "; ".join(
-            f"{g.label}: {len(g.slots)} slots, {g.word()} by "
-            + (f"allow ({g.suppressed_by})" if not g.verdict.allowed else g.verdict.decided_by)
-            for g in allowed)
+        text += "; " + "; ".join(g.summary() for g in allowed)
     return text
 
 
-def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
+def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
                allow_outside: bool = False, data: bytes | None = None) -> ValidationResult:
     """Load and check one file: findings, and for a model its spec, policy and plan.
 
@@ -130,7 +129,7 @@ def check_path(path: str, *, policy=None, limits: Limits = DEFAULT_LIMITS, expec
 
 
 
-def validate_mapping(mapping: dict, *, policy=None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
+def validate_mapping(mapping: dict, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
                      base_dir: str | None = None, expect: str | None = None) -> ValidationResult:
     """Check an already-parsed mapping: copied as plain data first, under the loader's limits (cycles refused)."""
     try:
@@ -146,7 +145,7 @@ def check_policy_argument(policy: object) -> None:
         raise TypeError(f"policy= takes a built-in name, a path or a Policy, got {type(policy).__name__}")
 
 
-def validate(path_or_mapping: Any, *, policy=None) -> list[Finding]:
+def validate(path_or_mapping: Any, *, policy: PolicyArg = None) -> list[Finding]:
     """Validate a policy or model file (a path, or an already-parsed mapping) without Keras.
 
     Returns the findings (empty when all is well). `policy` overrides the

@@ -150,7 +150,7 @@ class Loaded:
         m = self.key_marks.get(tuple(path))
         return m if m is not None else self.mark(path)
 
-    def finding(self, path: Path, rule: str, message: str, *, at_key: bool = False, **kw) -> Finding:
+    def finding(self, path: Path, rule: str, message: str, *, at_key: bool = False, **kw: Any) -> Finding:
         line, col = self.key_mark(path) if at_key else self.mark(path)
         return Finding(self.file, line, col, rule, message, **kw)
 
@@ -159,7 +159,7 @@ def _fail(file: str, line: int, col: int, rule: str, message: str) -> NoReturn:
     raise InvalidInput(Finding(file, line, col, rule, message))
 
 
-def _pos(mark) -> tuple[int, int]:
+def _pos(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
@@ -242,7 +242,7 @@ class _Frame:
     __slots__ = ("value", "path", "mark", "is_map", "key", "key_mark", "merges", "explicit", "anchor", "size", "chars",
                  "merged")
 
-    def __init__(self, value, path, mark, is_map, anchor):
+    def __init__(self, value: Any, path: Path, mark: Any, is_map: bool, anchor: str | None) -> None:
         self.value = value
         self.path = path
         self.mark = mark
@@ -306,7 +306,7 @@ def plain_copy(value: Any, name: str = "<mapping>", limits: Limits = DEFAULT_LIM
     return root[0]
 
 
-def _copy(value):
+def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -331,7 +331,7 @@ class _Builder:
         self.key_marks: dict = {}
 
     # -- helpers -------------------------------------------------------------
-    def _count(self, n: int, mark, chars: int = 0) -> None:
+    def _count(self, n: int, mark: Any, chars: int = 0) -> None:
         """Count nodes and characters as if aliases were expanded; refuse past the limits before expanding."""
         self.nodes += n
         self.chars += chars
@@ -354,7 +354,7 @@ class _Builder:
             return top.path + (top.key,) if top.key is not _MERGE else top.path + ("<<",)
         return top.path + (len(top.value),)
 
-    def _check_tag(self, tag, mark, expect: str | None) -> str | None:
+    def _check_tag(self, tag: str | None, mark: Any, expect: str | None) -> str | None:
         """Return the core type a tag asks for, refusing every non-core tag."""
         if tag is None or tag == "!":
             return None
@@ -367,7 +367,7 @@ class _Builder:
         _fail(self.name, line, col, YAML_TAG,
               f"tag {shown(tag)} is not allowed: only plain YAML data is read (no Python objects, no custom tags)")
 
-    def _scalar_value(self, event) -> Any:
+    def _scalar_value(self, event: Any) -> Any:
         kind = self._check_tag(event.tag, event.start_mark, "scalar")
         text = event.value
         if kind == "str" or (kind is None and event.style):
@@ -391,7 +391,7 @@ class _Builder:
             _fail(self.name, line, col, YAML_TAG, f"{shown(text)} is not a valid !!{kind}")
         return float(value) if kind == "float" else value
 
-    def _attach(self, value, mark, size: int, chars: int = 0) -> None:
+    def _attach(self, value: Any, mark: Any, size: int, chars: int = 0) -> None:
         """Put a finished node into its parent (or make it the root)."""
         if not self.stack:
             self.root = value
@@ -415,7 +415,7 @@ class _Builder:
             top.value[top.key] = value
         top.key = _NOKEY
 
-    def _set_key(self, top: _Frame, key, mark) -> None:
+    def _set_key(self, top: _Frame, key: Any, mark: Any) -> None:
         line, col = _pos(mark)
         if isinstance(key, (dict, list)):
             _fail(self.name, line, col, YAML_KEY, "mapping keys must be plain scalars")
@@ -438,12 +438,12 @@ class _Builder:
         self.key_marks[top.path + (key,)] = (line, col)
 
     # -- events --------------------------------------------------------------
-    def feed(self, event) -> None:
+    def feed(self, event: Any) -> None:
         handler = self._HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
 
-    def _document_start(self, event) -> None:
+    def _document_start(self, event: Any) -> None:
         self.documents += 1
         if self.documents > 1:
             line, col = _pos(event.start_mark)
@@ -452,7 +452,7 @@ class _Builder:
     def _is_key(self) -> bool:
         return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NOKEY
 
-    def _alias(self, event) -> None:
+    def _alias(self, event: Any) -> None:
         mark = event.start_mark
         if event.anchor in self.open_anchors:
             line, col = _pos(mark)
@@ -466,7 +466,7 @@ class _Builder:
             self.marks[self._child_path()] = _pos(mark)
         self._attach(_copy(value), mark, size, chars)
 
-    def _scalar(self, event) -> None:
+    def _scalar(self, event: Any) -> None:
         mark = event.start_mark
         chars = len(event.value)
         self._count(1, mark, chars)
@@ -477,7 +477,7 @@ class _Builder:
             self.anchors[event.anchor] = (value, 1, chars)
         self._attach(value, mark, 1, chars)
 
-    def _collection_start(self, event) -> None:
+    def _collection_start(self, event: Any) -> None:
         mark = event.start_mark
         is_map = isinstance(event, yaml.MappingStartEvent)
         self._check_tag(event.tag, mark, "map" if is_map else "seq")
@@ -494,7 +494,7 @@ class _Builder:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame({} if is_map else [], path, mark, is_map, event.anchor))
 
-    def _collection_end(self, event) -> None:
+    def _collection_end(self, event: Any) -> None:
         frame = self.stack.pop()
         value = frame.value
         if frame.is_map and frame.merges:

@@ -48,10 +48,11 @@ import numpy as np
 
 from ..core.catalog import catalog
 from ..core.findings import Finding
-from ..core.plan import Allow, apply_allows, match_allows
+from ..core.plan import Allow, apply_allows, group_summary
 from ..core.policy import Policy
 from ..core.rules.sharing import CORRELATED_WEIGHTS
 from ..core.sharing import SharingLedger, SlotRef
+from .layout import STATISTICS
 
 SAMPLE = 4096  # leading values read and compared per weight
 TSAMPLE = 1024  # leading values of a matrix's transpose (its first columns), compared with other weights' rows
@@ -196,6 +197,32 @@ def deterministic_class(kind: str, class_name: str) -> bool:
     """Whether a component class draws no random stream (zeros, ones, constant, identity ...)."""
     comp = catalog().component(kind, class_name)
     return comp is not None and kind == "initializer" and not comp.random
+
+
+def weight_sample(path: str, values: np.ndarray, shape: Sequence[int], *, name: str | None, arg: str | None,
+                  initializer: str | None, group: str | None = None, skip: str | None = None,
+                  transposed: Callable[[], np.ndarray | None] | None = None) -> WeightSample:
+    """One weight as the engine compares it: the one classifier for live and saved models.
+
+    `name` is the variable's own name (kernel, moving_mean ...), `arg` the slot
+    that made it, `initializer` that slot's initializer class when known, and
+    `group` its sharing-group key. A weight is not compared when its initializer
+    is deterministic (zeros, ones, constant, identity), when it is a
+    normalization statistic no slot made, or when it is tiny or piecewise
+    constant; a vector whose initializer is unknown counts only when identical
+    (up to signs) to another weight. `transposed` reads the first values of a
+    matrix's transpose, only for a weight that is compared.
+    """
+    size = math.prod(shape) if shape else 1
+    if skip is None and initializer is not None and deterministic_class("initializer", initializer):
+        skip, group = f"deterministic initializer {initializer}", None
+    if skip is None and name in STATISTICS and arg is None:
+        skip = "normalization statistic"
+    if skip is None and (size < MIN_SIZE or constant_like(values)):
+        skip = "constant or tiny"
+    flipped = transposed() if skip is None and transposed is not None and has_transpose(shape) else None
+    return WeightSample(path, values, size, skip, None if skip else group,
+                        exact_only=initializer is None and len(shape) <= 1, transposed=flipped)
 
 
 # -- components ------------------------------------------------------------------------------
@@ -525,10 +552,8 @@ def allowed_labels(ledger: SharingLedger, suppressed: dict[str, str]) -> list[st
     for g in ledger.groups.values():
         if len(g.slots) < 2:
             continue
-        if g.verdict.allowed:
-            out.append(f"{g.label}: {len(g.slots)} slots, allowed by {g.verdict.decided_by}")
-        elif g.key in suppressed:
-            out.append(f"{g.label}: {len(g.slots)} slots, suppressed by allow ({suppressed[g.key]})")
+        if g.verdict.allowed or g.key in suppressed:
+            out.append(group_summary(g.label, len(g.slots), g.verdict, suppressed.get(g.key)))
     return out
 
 
@@ -542,16 +567,17 @@ def audit_records(slots: Sequence[SlotUse], weights: Sequence[WeightSample], pol
     which may audit several models with one list.
     """
     violations, ledger = component_findings(slots, policy, file)
-    kept, _suppressed, reasons = apply_allows(violations, allows, report_unused=False)
-    used = _used(violations, allows)
+    applied = apply_allows(violations, allows, report_unused=False)
+    kept, reasons, used = applied.kept, applied.reasons, applied.used
 
     def allowed(key: str) -> bool:  # a group of one slot is not sharing: its weights are still compared
         g = ledger.groups.get(key)
         return g is not None and len(g.slots) > 1 and (g.verdict.allowed or key in reasons)
 
     streams = stream_findings(weights, file, allowed)
-    kept_streams, _, _ = apply_allows(streams, allows, report_unused=False)
-    used = [a or b for a, b in zip(used, _used(streams, allows))]
+    applied = apply_allows(streams, allows, report_unused=False)
+    kept_streams = applied.kept
+    used = [a or b for a, b in zip(used, applied.used)]
     kept, kept_streams = confirmed(kept, kept_streams, {w.path: w.group for w in weights})
     result = AuditResult(kept + kept_streams, allowed_labels(ledger, reasons),
                          sum(1 for w in weights if w.skip is None), sum(1 for w in weights if w.skip is not None))
@@ -586,5 +612,3 @@ def confirmed(violations: list[Finding], streams: list[Finding], group_of: dict[
     return out, left
 
 
-def _used(findings: Sequence[Finding], allows: Sequence[Allow]) -> list[bool]:
-    return match_allows(findings, allows)[1]

@@ -36,17 +36,15 @@ from ..core.safeio import NotRegular, read_regular
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
 from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
 from .engine import (
-    MIN_SIZE,
     AuditResult,
     SlotUse,
     WeightSample,
     audit_records,
-    constant_like,
     deterministic_class,
-    has_transpose,
+    weight_sample,
 )
 from .h5read import Sampler, SavedVariable, keras3_variables, legacy_config, legacy_root, legacy_variables
-from .layout import STATISTICS, slot_of, variable_names
+from .layout import slot_of, variable_names
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
@@ -94,23 +92,15 @@ def _initializer(lc: LayerConfig, layout: str, arg: str) -> tuple[str, dict] | N
     return (slot.default, {}) if slot is not None and slot.default else None
 
 
-def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None
-                    ) -> tuple[str | None, str | None, bool]:
-    """Why a variable is not compared (deterministic initializer, statistics), its initializer's group,
-    and whether its initializer is known."""
-    arg = None
-    if name is not None and found is not None:
-        lc, layout = found
-        args = {k for k in lc.config if isinstance(k, str) and k.endswith("_initializer")}
-        arg = slot_of(name, args | set(_catalog_slots(lc, layout)))
-        comp = _initializer(lc, layout, arg) if arg is not None else None
-        if comp is not None:
-            if deterministic_class("initializer", comp[0]):
-                return f"deterministic initializer {comp[0]}", None, True
-            return None, group_key("initializer", comp[0], comp[1], None), True
-    if name in STATISTICS and arg is None:
-        return "normalization statistic", None, True
-    return None, None, False
+def _slot_initializer(name: str | None, found: tuple[LayerConfig, str] | None
+                      ) -> tuple[str | None, tuple[str, dict] | None]:
+    """The slot that made a variable, and that slot's initializer (class, config), where the config tells."""
+    if name is None or found is None:
+        return None, None
+    lc, layout = found
+    args = {k for k in lc.config if isinstance(k, str) and k.endswith("_initializer")}
+    arg = slot_of(name, args | set(_catalog_slots(lc, layout)))
+    return arg, (_initializer(lc, layout, arg) if arg is not None else None)
 
 
 def _unnamed_skips(vs: Sequence[SavedVariable], found: tuple[LayerConfig, str] | None) -> list[str | None]:
@@ -146,12 +136,11 @@ def _weight(v: SavedVariable, name: str | None, found: tuple[LayerConfig, str] |
     values = sampler(v.dataset)
     if values is None:
         return WeightSample(label, np.zeros(0, np.float32), int(v.dataset.size), skip="not floating point")
-    skip, group, known = (reason, None, True) if reason is not None else _skip_and_group(name, found)
-    if skip is None and (v.dataset.size < MIN_SIZE or constant_like(values)):
-        skip = "constant or tiny"
-    transposed = sampler(v.dataset, transposed=True) if skip is None and has_transpose(v.dataset.shape) else None
-    return WeightSample(label, values, int(v.dataset.size), skip, group, exact_only=not known and v.dataset.ndim <= 1,
-                        transposed=transposed)
+    arg, init = _slot_initializer(name, found)
+    return weight_sample(label, values, v.dataset.shape, name=name, arg=arg, skip=reason,
+                         initializer=init[0] if init else None,
+                         group=group_key("initializer", init[0], init[1], None) if init else None,
+                         transposed=lambda: sampler(v.dataset, transposed=True))
 
 
 def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, ...], LayerConfig],

@@ -48,21 +48,18 @@ from ..core.modelfile import ModelSpec
 from ..core.plan import Plan, group_key
 from ..core.policy import Policy, load_policy
 from ..fileaudit.engine import (
-    MIN_SIZE,
     SAMPLE,
     TSAMPLE,
     AuditResult,
     SlotUse,
     WeightSample,
     audit_records,
-    constant_like,
-    deterministic_class,
-    has_transpose,
     leading_values,
     stream_findings,
     transposed_values,
+    weight_sample,
 )
-from ..fileaudit.layout import STATISTICS, slot_of
+from ..fileaudit.layout import slot_of
 from .introspect import slot_holder
 from .registry import registered_layer_types
 
@@ -216,27 +213,18 @@ def _to_numpy(tf_keras: bool) -> Callable[[Any], np.ndarray]:
 
 def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras: bool) -> WeightSample:
     shape = tuple(int(d) for d in var.shape)
-    size = int(np.prod(shape)) if shape else 1
-    values = leading_values(var, shape, SAMPLE, _to_numpy(tf_keras))
     name = _variable_name(var)
-    skip, group, arg, known = None, None, None, False
+    arg, initializer, group = None, None, None
     if node is not None and node.layer_type is not None:
         arg = slot_of(name, {a for a, s in node.layer_type.slots.items() if s.kind == "initializer"})
         found = slot_holder(node.layer, arg) if arg is not None else None
         comp = getattr(*found) if found is not None else None
-        known = comp is not None
-        if comp is not None and deterministic_class("initializer", _class_name("initializer", comp)):
-            skip = f"deterministic initializer {_class_name('initializer', comp)}"
-        elif comp is not None:
-            group = key_of("initializer", comp)
-    if skip is None and name in STATISTICS and arg is None:
-        skip = "normalization statistic"
-    if skip is None and (size < MIN_SIZE or constant_like(values)):
-        skip = "constant or tiny"
-    transposed = transposed_values(var, shape, TSAMPLE, _to_numpy(tf_keras)) \
-        if skip is None and has_transpose(shape) else None
-    return WeightSample(path, values, size, skip, group, exact_only=not known and len(shape) <= 1,
-                        transposed=transposed)
+        if comp is not None:
+            initializer, group = _class_name("initializer", comp), key_of("initializer", comp)
+    to_numpy = _to_numpy(tf_keras)
+    return weight_sample(path, leading_values(var, shape, SAMPLE, to_numpy), shape, name=name, arg=arg,
+                         initializer=initializer, group=group,
+                         transposed=lambda: transposed_values(var, shape, TSAMPLE, to_numpy))
 
 
 def live_weights(model: Any, tree: list[LiveLayer], key_of: KeyOf = live_key) -> list[WeightSample]:
@@ -272,9 +260,7 @@ def audit_planned(spec: ModelSpec, plan: Plan) -> AuditResult:
     """
     from .building import build_traced
 
-    allowed = [f"{g.label}: {len(g.slots)} slots, {g.word()} by "
-               + (g.verdict.decided_by if g.verdict.allowed else f"allow ({g.suppressed_by})")
-               for g in plan.sharing_groups() if g.allowed]
+    allowed = [g.summary() for g in plan.sharing_groups() if g.allowed]
     errors = [f for f in plan.findings if f.severity == "error"]
     if errors:
         return AuditResult(list(plan.findings), allowed)

@@ -92,7 +92,7 @@ class _Builder:
         self.spec = spec
         self.factory = LayerFactory._replaying(plan)
 
-    def make(self, node: LayerNode):
+    def make(self, node: LayerNode) -> keras.layers.Layer:
         kwargs = dict(node.args)
         for arg, sub in node.sublayers.items():
             kwargs[arg] = [self.make(s) for s in sub] if isinstance(sub, list) else self.make(sub)
@@ -103,7 +103,7 @@ class _Builder:
         except Exception as exc:  # Keras refusing an argument value
             raise _keras_error(self.spec, node, f"Keras refused layer {shown(node.name)} ({node.type})", exc) from None
 
-    def call(self, node: LayerNode, layer, ins: list):
+    def call(self, node: LayerNode, layer: keras.layers.Layer, ins: list) -> Any:
         try:
             if node.type in LIST_INPUT_TYPES:
                 return layer(ins)

@@ -151,7 +151,7 @@ class LayerFactory:
         self._instances[name] = instance
         return handle
 
-    def layer(self, type_name: str, *args: Any, **kwargs: Any):
+    def layer(self, type_name: str, *args: Any, **kwargs: Any) -> keras.layers.Layer:
         """A Keras layer of any catalog type, with Keras's own arguments."""
         lt = self._layer_type(type_name)
         kwargs = self._bind_positional(lt, args, kwargs)
@@ -184,7 +184,7 @@ class LayerFactory:
         """Every slot as a row: component class and config, seed, sharing group and verdict."""
         return self.plan().rows()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., keras.layers.Layer]:
         """`factory.Dense(64)` is `factory.layer("Dense", 64)` for every catalog type."""
         if name.startswith("_"):
             raise AttributeError(name)
@@ -266,7 +266,7 @@ class LayerFactory:
                                              f"that policy {shown(self.policy.name)} denies:")
         return slots
 
-    def _make(self, lt: LayerType, name: str, kwargs: dict, owner: str, backward: bool = False):
+    def _make(self, lt: LayerType, name: str, kwargs: dict, owner: str, backward: bool = False) -> keras.layers.Layer:
         """Plan (or look up) the slots of one layer and instantiate the layer from them."""
         original = dict(kwargs)  # as given (components included), so that a wrapper can rebuild it
         for arg in lt.layer_params:
@@ -298,7 +298,7 @@ class LayerFactory:
                                   {a: kwargs[a] for a in lt.layer_params if kwargs.get(a) is not None})
         return layer
 
-    def _component_for(self, s: PlannedSlot):
+    def _component_for(self, s: PlannedSlot) -> Any:
         comp = self._instances[s.shared] if s.shared is not None else instantiate(s.slot.kind, s.class_name, s.config)
         self._note_origin(comp, s)
         return comp
@@ -316,7 +316,7 @@ class LayerFactory:
         except TypeError:
             return None
 
-    def _rebuild_backward(self, inner, owner: str):
+    def _rebuild_backward(self, inner: keras.layers.Layer, owner: str) -> keras.layers.Layer:
         """Build the backward copy of a wrapped recurrent layer from its own planned slots.
 
         Keras would copy the forward layer's config, seeds included, so both
@@ -330,7 +330,7 @@ class LayerFactory:
                                  "copy gets its own seeds), or an explicit backward_layer="))
         return self._rebuild(made, owner, "backward_", {"go_backwards": not made.kwargs.get("go_backwards", False)})
 
-    def _rebuild(self, made: _Made, owner: str, prefix: str, overrides: dict):
+    def _rebuild(self, made: _Made, owner: str, prefix: str, overrides: dict) -> keras.layers.Layer:
         kwargs = dict(made.kwargs)
         kwargs.update(overrides)
         for arg, sub in made.sublayers.items():
@@ -340,7 +340,7 @@ class LayerFactory:
         lt = self._layer_type(made.type_name)
         return self._make(lt, prefix + made.name, kwargs, owner, backward=True)
 
-    def _rebind(self, copy, original) -> None:
+    def _rebind(self, copy: keras.layers.Layer, original: keras.layers.Layer) -> None:
         """Put shared instances back into a Keras-made copy of a layer (Bidirectional's forward layer)."""
         made = self._made.get(original)
         if made is None:
@@ -358,7 +358,8 @@ class LayerFactory:
                 self._rebind(copies, sub)
 
     @staticmethod
-    def _fresh_projections(layer, slots: list[PlannedSlot], note: Callable[[Any, PlannedSlot], None]) -> None:
+    def _fresh_projections(layer: keras.layers.Layer, slots: list[PlannedSlot],
+                           note: Callable[[Any, PlannedSlot], None]) -> None:
         """Give each attention projection its own seed.
 
         Keras clones the layer's initializer config into every projection
@@ -371,7 +372,7 @@ class LayerFactory:
         original = layer._get_common_kwargs_for_sublayer
         counter = {"n": 0}
 
-        def per_projection(self):
+        def per_projection(self: keras.layers.Layer) -> dict[str, Any]:
             kw = original()
             i = counter["n"]
             counter["n"] += 1

@@ -89,7 +89,7 @@ class Registration:
         return f"<Registration of {self.entry.name!r}>"
 
 
-def _params(cls) -> dict:
+def _params(cls: Any) -> dict:
     out = {}
     for n, p in inspect.signature(cls.__init__).parameters.items():
         if n == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

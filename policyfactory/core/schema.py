@@ -106,41 +106,48 @@ _FRIENDLY = {
 }
 
 
+def _where(loc: tuple, quote: bool = True) -> str:
+    """How a message names the key of an error: 'units' (or the value, at a list index)."""
+    if loc and isinstance(loc[-1], str):
+        return shown(loc[-1]) if quote else f"'{loc[-1]}'"
+    return "the value" if quote else "value"
+
+
+def _error_finding(e: Any, loc: tuple, path: tuple, loaded: Loaded, model: type[BaseModel]) -> Finding:
+    """One Pydantic error as a located finding, in words a user of the file format reads."""
+    etype = e["type"]
+    value = e.get("input")
+    if etype == "extra_forbidden":
+        key = loc[-1] if loc else "?"
+        hint = did_you_mean(key, _fields_at(model, loc[:-1]))
+        what = shown(key) if isinstance(key, str) else f"{describe(key)} (keys are strings)"
+        return loaded.finding(path, SCHEMA_UNKNOWN_KEY, f"unknown key {what}{hint}", at_key=True)
+    if etype in _FRIENDLY:
+        text = _FRIENDLY[etype].format(where=_where(loc), **e.get("ctx", {}))
+        return loaded.finding(path, SCHEMA_VALUE, re.sub(r"\b1 item\(s\)", "1 item", text).replace("(s)", "s"))
+    if etype == "missing":
+        key = loc[-1] if loc else "?"
+        return loaded.finding(path[:-1], SCHEMA_MISSING_KEY, f"missing required key {shown(key)}")
+    if etype in _TYPE_WORDS:
+        return loaded.finding(path, SCHEMA_TYPE,
+                              f"{_where(loc, False)}: expected {_TYPE_WORDS[etype]}, got {describe(value)}")
+    if etype == "literal_error":
+        expected = e.get("ctx", {}).get("expected", "")
+        return loaded.finding(path, SCHEMA_VALUE, f"{_where(loc, False)}: expected {expected}, got {describe(value)}")
+    where = f"'{loc[-1]}': " if loc and isinstance(loc[-1], str) else ""
+    msg = e["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return loaded.finding(path, SCHEMA_VALUE, f"{where}{msg}")
+
+
 def pydantic_findings(err: ValidationError, loaded: Loaded, model: type[BaseModel],
                       prefix: tuple = ()) -> list[Finding]:
     out: list[Finding] = []
     seen: set = set()
     for e in err.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (_TAG.match(p) or p in _UNION_TAGS)))
-        path = prefix + loc
-        etype = e["type"]
-        value = e.get("input")
-        if etype == "extra_forbidden":
-            key = loc[-1] if loc else "?"
-            hint = did_you_mean(key, _fields_at(model, loc[:-1]))
-            what = shown(key) if isinstance(key, str) else f"{describe(key)} (keys are strings)"
-            f = loaded.finding(path, SCHEMA_UNKNOWN_KEY, f"unknown key {what}{hint}", at_key=True)
-        elif etype in _FRIENDLY:
-            where = shown(loc[-1]) if loc and isinstance(loc[-1], str) else "the value"
-            text = _FRIENDLY[etype].format(where=where, **e.get("ctx", {}))
-            f = loaded.finding(path, SCHEMA_VALUE, re.sub(r"\b1 item\(s\)", "1 item", text).replace("(s)", "s"))
-        elif etype == "missing":
-            key = loc[-1] if loc else "?"
-            f = loaded.finding(path[:-1], SCHEMA_MISSING_KEY, f"missing required key {shown(key)}")
-        elif etype in _TYPE_WORDS:
-            where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
-            f = loaded.finding(path, SCHEMA_TYPE,
-                               f"{where}: expected {_TYPE_WORDS[etype]}, got {describe(value)}")
-        elif etype == "literal_error":
-            where = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "value"
-            expected = e.get("ctx", {}).get("expected", "")
-            f = loaded.finding(path, SCHEMA_VALUE, f"{where}: expected {expected}, got {describe(value)}")
-        else:
-            where = f"'{loc[-1]}': " if loc and isinstance(loc[-1], str) else ""
-            msg = e["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            f = loaded.finding(path, SCHEMA_VALUE, f"{where}{msg}")
+        f = _error_finding(e, loc, prefix + loc, loaded, model)
         where_what = (f.line, f.column, f.message)
         if where_what not in seen:
             seen.add(where_what)

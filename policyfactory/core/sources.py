@@ -207,21 +207,11 @@ def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIM
         git = rules[real_root]
         if real_root != real_top and os.path.lexists(os.path.join(real_root, ".git")):
             git = rules[real_root] = _GitIgnore(real_root)  # a nested repository follows its own rules
-        kept = []
-        for d in sorted(dirs):
-            path = os.path.join(root, d)
-            if d.startswith(".") or _excluded(path, excludes) or os.path.islink(path) \
-                    or (git is not None and git.ignored(os.path.join(real_root, d), True)):
-                continue
-            rules[os.path.join(real_root, d)] = git
-            kept.append(d)
-        dirs[:] = kept
+        dirs[:] = [d for d in sorted(dirs) if _enter(os.path.join(root, d), real_root, excludes, git, rules)]
         for name in sorted(files):
             path = os.path.join(root, name)
             is_saved = saved and name.lower().endswith(SAVED_SUFFIXES)
-            if not (is_saved or name.endswith(YAML_SUFFIXES)) or name.startswith(".") or _excluded(path, excludes):
-                continue
-            if git is not None and git.ignored(os.path.join(real_root, name), False):
+            if not (is_saved or name.endswith(YAML_SUFFIXES)) or not _visible(path, real_root, excludes, git, False):
                 continue
             why = _skip_reason(path)
             if why is not None:
@@ -231,6 +221,22 @@ def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIM
             if is_saved or declares_kind(path, limits) in kinds:
                 found.append(path)
     return found
+
+
+def _visible(path: str, real_root: str, excludes: Iterable[str], git: _GitIgnore | None, is_dir: bool) -> bool:
+    """Not hidden, not excluded by a glob, not ignored by git."""
+    name = os.path.basename(path)
+    return not (name.startswith(".") or _excluded(path, excludes)
+                or (git is not None and git.ignored(os.path.join(real_root, name), is_dir)))
+
+
+def _enter(path: str, real_root: str, excludes: Iterable[str], git: _GitIgnore | None,
+           rules: dict[str, _GitIgnore | None]) -> bool:
+    """Whether a walk enters a folder (never one behind a symbolic link); its git rules are noted if so."""
+    if os.path.islink(path) or not _visible(path, real_root, excludes, git, True):
+        return False
+    rules[os.path.join(real_root, os.path.basename(path))] = git
+    return True
 
 
 class SourceError(ValueError):

@@ -463,8 +463,14 @@ def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool
     whose weights are already in one group is not computed again. So N copies of one weight
     cost O(N), not O(N^2) pairs.
     """
-    live = [i for i, w in enumerate(weights) if w.skip is None]
     joiner = _Joiner(weights, allowed)
+    _search(weights, joiner)
+    return _collect(weights, joiner)
+
+
+def _search(weights: Sequence[WeightSample], joiner: _Joiner) -> None:
+    """Join every pair drawn from one stream: identical samples, then rows (and magnitudes), then transposes."""
+    live = [i for i, w in enumerate(weights) if w.skip is None]
     rows = [[live[p] for p in bucket] for bucket in _buckets([weights[i].values for i in live])]
     row_values = [weights[bucket[0]].values for bucket in rows]
     for bucket, values in zip(rows, row_values):  # identical samples
@@ -486,6 +492,10 @@ def stream_groups(weights: Sequence[WeightSample], allowed: Callable[[str], bool
             for a, b, r, n in _pairs(col_values + row_values, magnitudes, side, skip(both)):
                 x, y = (col_values + row_values)[a][:n], (col_values + row_values)[b][:n]
                 joiner.pair(both[a], both[b], x, y, r, n, transposed=True)
+
+
+def _collect(weights: Sequence[WeightSample], joiner: _Joiner) -> list[StreamGroup]:
+    """The joined weights as groups, each with the evidence of its pairs."""
     union = joiner.union
     members: dict[int, list[int]] = {}
     for k in range(len(weights)):

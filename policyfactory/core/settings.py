@@ -204,7 +204,8 @@ def _load_file(settings: Settings, path: str, allow_outside: bool) -> list[Findi
 
 def _line_of(text: str, key: str) -> int:
     """The line where `key` is set in the TOML text (1 when it cannot be told)."""
-    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]", text, re.MULTILINE)
+    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]|^[ \t]*\[[^\]\n]*\b{re.escape(key)}[ \t]*\]", text,
+                  re.MULTILINE)  # `key = ...`, `key.x = ...`, or a table header `[tool.policyfactory.key]`
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 

@@ -74,7 +74,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="policyfactory",
         description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
         epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input. Settings: [tool.policyfactory] "
-               "in the nearest pyproject.toml, or policyfactory.toml (policyfactory config shows them).",
+               "in pyproject.toml or policyfactory.toml files, the nearest winning (policyfactory config shows them).",
     )
     p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)

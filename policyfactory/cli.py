@@ -25,7 +25,7 @@ from .core.rules.files import FILE_UNREADABLE
 from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
 from .core.text import escape, plural, shown
 from .core.version import VERSION
-from .core.yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING, Limits
+from .core.yamlload import Limits
 from .tfquiet import quiet_tensorflow
 
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
@@ -74,45 +74,36 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="policyfactory",
         description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
         epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input. Settings: [tool.policyfactory] "
-               "in the nearest pyproject.toml, or policyfactory.toml (policyfactory config shows them).",
+               "in pyproject.toml or policyfactory.toml files, the nearest winning (policyfactory config shows them).",
     )
     p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
 
-    def common(sp, policy=True, formats=FORMATS, exit_zero=True, paths=False):
-        sp.add_argument("--format", choices=formats, default=None,
-                        help="output format (default: text, or the project's format setting)")
+    def common(sp, command: str, exit_zero=True):
+        """The options of the commands that read model files: the settings' flags, then the run's own."""
+        from .core.settings import fields
+
+        for setting in fields():  # every setting with a flag, as filemodels.SettingsFile defines it
+            if setting.flag_in(command):
+                sp.add_argument(f"--{setting.name}", **_flag_options(setting, command))
         if exit_zero:
             sp.add_argument("--exit-zero", action="store_true",
                             help="report only: exit 0 even when there are findings (2 still for bad arguments)")
-        if policy:
-            sp.add_argument("--policy", metavar="NAME_OR_PATH",
-                            help="judge models against this policy instead of the one they name")
-        sp.add_argument("--max-bytes", type=_bounded(1, MAX_BYTES_CEILING), default=None, metavar="N",
-                        help=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
-                             f"at most {MAX_BYTES_CEILING})")
-        sp.add_argument("--max-params", type=_bounded(1, MAX_PARAMS_CEILING), default=None, metavar="N",
-                        help=f"refuse layers estimated to hold more than N weights (default: {DEFAULT_LIMITS.max_params})")
-        sp.add_argument("--allow-outside", action="store_true", default=None,
-                        help="let policy: and extends: paths written in files point outside the file's project")
         sp.add_argument("-q", "--quiet", action="store_true", help="print findings only (no 'ok' lines, no totals)")
         sp.add_argument("--no-color", action="store_true",
                         help="no colours in text output (colours are used only on a terminal, and never with NO_COLOR)")
         sp.add_argument("--config", metavar="FILE",
-                        help="read settings from this pyproject.toml or policyfactory.toml instead of the nearest one")
-        if paths:
-            sp.add_argument("--exclude", action="append", default=None, metavar="GLOB",
-                            help="skip files and folders matching GLOB when walking folders (repeatable)")
-            sp.add_argument("--stdin-filename", metavar="NAME",
-                            help="the name of the file read from '-' (standard input): used in findings, and its "
-                                 "folder anchors relative policy: paths")
+                        help="read settings from this pyproject.toml or policyfactory.toml instead of the nearest ones")
+        sp.add_argument("--stdin-filename", metavar="NAME",
+                        help="the name of the file read from '-' (standard input): used in findings, and its "
+                             "folder anchors relative policy: paths")
 
     v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
     v.add_argument("paths", nargs="+", metavar="PATH",
                    help="files, folders (walked for YAML files that declare kind: policy|model) or - (stdin)")
     v.add_argument("--only-declared", action="store_true",
                    help="skip files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML)")
-    common(v, paths=True)
+    common(v, "validate")
 
     b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")
     b.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
@@ -123,11 +114,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="replace an existing output that build did not write (a trained model, say); without it "
                         "such a file is refused unless -o names it")
     b.add_argument("--summary", action="store_true", help="print the Keras model summary")
-    common(b, exit_zero=False, paths=True)
+    common(b, "build", exit_zero=False)
 
     e = sub.add_parser("explain", help="table of every slot, its component, seed and sharing group with the verdict")
     e.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
-    common(e, formats=("text", "json"), paths=True)
+    common(e, "explain")
 
     a = sub.add_parser("audit", help="find shared components and weights drawn from one random stream in saved "
                                      "models (.keras, .h5: no TensorFlow needed) or model YAML files")
@@ -136,7 +127,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                         "(built with Keras, then audited), a folder of them, or - (a model YAML on stdin)")
     a.add_argument("--allow", metavar="FILE",
                    help="YAML file of allow entries ({rule, weights or slots, reason}) that accept named groups")
-    common(a, paths=True)
+    common(a, "audit")
 
     g = sub.add_parser("graph", help="draw the sharing groups of model files (DOT, or SVG/PNG/PDF with Graphviz)")
     g.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
@@ -144,7 +135,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="OUT.dot or OUT.gv (DOT), OUT.svg/.png/.pdf (rendered with Graphviz's dot when it is on the "
                         "PATH, else DOT is written beside), an existing folder (NAME.dot for each model), or - "
                         "(DOT on stdout; the default)")
-    common(g, formats=("text", "json"), paths=True)
+    common(g, "graph")
 
     x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
     x.add_argument("path", metavar="MODEL.keras")
@@ -168,42 +159,52 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def _flag_options(setting, command: str) -> dict:
+    """argparse options of a setting's flag; its default is None, so a flag not given leaves the settings be."""
+    cli = setting.cli
+    options: dict = {"default": None, "help": setting.help}
+    if "metavar" in cli:
+        options["metavar"] = cli["metavar"]
+    if "action" in cli:
+        options["action"] = cli["action"]
+    elif setting.kind["type"] == "int":
+        options["type"] = _bounded(setting.kind["ge"], setting.kind["le"])
+    if setting.choices(command):
+        options["choices"] = setting.choices(command)
+    return options
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 def _settings(args):
-    """The effective settings: command-line flags over the project file over the defaults."""
-    from .core.settings import load_settings
+    """The effective settings: command-line flags over the project files over the defaults."""
+    from .core.settings import fields, load_settings
 
     settings, problems = load_settings(".", getattr(args, "config", None),
                                        allow_outside=bool(getattr(args, "allow_outside", None)))
     if problems:
         raise InvalidInput(problems)
-    for key, attr in (("policy", "policy"), ("max-bytes", "max_bytes"), ("max-params", "max_params"),
-                      ("allow-outside", "allow_outside")):
-        settings.override(key, getattr(args, attr, None))
-    if getattr(args, "exclude", None):
-        settings.override("exclude", list(settings.values["exclude"]) + args.exclude)
-    if args.command != "config":  # config's --format is how it prints, not a setting
-        settings.override("format", getattr(args, "format", None))
+    for setting in fields():  # config's --format is how it prints, not a setting: config takes no setting's flag
+        value = getattr(args, setting.dest, None) if setting.flag_in(args.command) else None
+        if value and (setting.cli or {}).get("action") == "append":  # --exclude adds to the files' globs
+            value = list(settings.values[setting.name]) + value
+        settings.override(setting.name, value)
     return settings
 
 
 def _apply_settings(args) -> None:
     """Fill the flags a user did not give from the settings, so every command reads `args` alone."""
+    from .core.settings import fields
+
     settings = _settings(args)
     args.settings = settings
     if args.command == "config":
         return
-    v = settings.values
-    if getattr(args, "policy", None) is None and args.command != "export":
-        args.policy = v["policy"]
-    args.max_bytes = v["max-bytes"]
-    args.max_params = v["max-params"]
-    args.allow_outside = bool(v["allow-outside"])
-    args.exclude = list(v["exclude"])
-    choices = {"explain": ("text", "json"), "graph": ("text", "json")}.get(args.command, FORMATS)
-    if args.format is None:
-        args.format = v["format"] if v["format"] in choices else "text"
+    for setting in fields():
+        if setting.flag_in(args.command):
+            value = settings.values[setting.name]
+            choices = setting.choices(args.command)  # a project's sarif is text for explain
+            setattr(args, setting.dest, value if not choices or value in choices else setting.default)
     if settings.origins["policy"] == "command line":
         from .core.references import policy_problem
 
@@ -334,9 +335,14 @@ def cmd_schema(args) -> int:
 def cmd_config(args) -> int:
     settings = args.settings
     if args.format == "json":
-        print(json.dumps({"file": settings.file, "settings": settings.values, "origins": settings.origins}, indent=2))
+        print(json.dumps({"file": settings.file, "files": settings.files, "settings": settings.values,
+                          "origins": settings.origins}, indent=2))
         return EXIT_OK
-    print(f"# settings file: {settings.file or 'none (defaults; no policyfactory.toml or [tool.policyfactory] found)'}")
+    if len(settings.files) > 1:
+        print(f"# settings files, nearest first (merged field by field, the nearest wins): "
+              f"{', '.join(settings.files)}")
+    else:
+        print(f"# settings file: {settings.file or 'none (defaults; no policyfactory.toml or [tool.policyfactory] found)'}")
     for key, value in settings.values.items():
         if value is None:
             print(f"# {key}: not set    # {settings.origins[key]}")

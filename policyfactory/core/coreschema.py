@@ -67,6 +67,11 @@ def _validator(name: str) -> SchemaValidator:
     return SchemaValidator(_schemas()[name])
 
 
+def schema(name: str) -> dict:
+    """The plain core schema of file format `name`, as `coreschema.json` holds it (read, never changed)."""
+    return _schemas()[name]
+
+
 def validate(name: str, data: Any) -> Record:
     """`data` validated as file format `name` (a key of `filemodels.MODELS`); raises `pydantic_core.ValidationError`."""
     schema = _schemas()[name]
@@ -119,11 +124,11 @@ def _plain(node: Any) -> Any:
         inner = node["schema"]
         config = node.get("config", {})
         out = {"type": "typed-dict",
-               "fields": {k: {"type": "typed-dict-field", "schema": _plain(f["schema"]),
-                              "required": f["schema"]["type"] != "default"}
-                          for k, f in inner["fields"].items()},
+               "fields": {k: _field(f) for k, f in inner["fields"].items()},
                "extra_behavior": config.get("extra_fields_behavior", "ignore"),
                "metadata": {"record": inner.get("model_name") or config.get("title")}}
+        if any("metadata" in f for f in out["fields"].values()):  # the settings: their order is config's
+            out["metadata"]["order"] = list(inner["fields"])
         if "ref" in node:
             out["ref"] = _ref(node["ref"])
         return out
@@ -139,6 +144,19 @@ def _plain(node: Any) -> Any:
             continue
         else:
             out[key] = _plain(value)
+    return out
+
+
+def _field(f: dict) -> dict:
+    """A model field as a typed-dict field: its alias (a TOML name such as `max-bytes`), and for a field with
+    a `cli` extra (the settings) its description and command line, as `metadata` the validator ignores."""
+    out = {"type": "typed-dict-field", "schema": _plain(f["schema"]), "required": f["schema"]["type"] != "default"}
+    if isinstance(f.get("validation_alias"), str):
+        out["validation_alias"] = f["validation_alias"]
+    meta = f.get("metadata", {})
+    extra = meta.get("pydantic_js_extra")
+    if isinstance(extra, dict) and "cli" in extra:
+        out["metadata"] = {"help": meta.get("pydantic_js_updates", {}).get("description", ""), "cli": extra["cli"]}
     return out
 
 

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
+
 
 class StrictModel(BaseModel):
     """Base of every file model: unknown keys refused, no type coercion."""
@@ -153,6 +155,46 @@ class AllowFile(StrictModel):
     allow: list[AllowFileEntry] = Field(min_length=1)
 
 
+# The commands that read model files and so take the settings below as flags (the CLI's PATH_COMMANDS).
+FLAG_COMMANDS = ["validate", "build", "explain", "audit", "graph"]
+
+
+def _flag(**cli: Any) -> dict[str, Any]:
+    """A setting's command line: `--NAME` (its TOML name) on FLAG_COMMANDS; `metavar`, `action` (store_true,
+    append: repeatable, added to the file's list), `choices` per command where a command takes fewer values."""
+    return {"cli": {"commands": FLAG_COMMANDS, **cli}}
+
+
+class SettingsFile(StrictModel):
+    """`[tool.policyfactory]` in pyproject.toml, or the top level of policyfactory.toml: a project's defaults.
+
+    The one definition of every setting: its TOML name (the alias), type, default and bounds validate the
+    file (`settings.py`, through the core schema derived from this model); its description and `cli` extra
+    make the command-line flag (`cli.py`); `policyfactory config` lists the fields in this order.
+    """
+
+    policy: Optional[str] = Field(None, description="judge models against this policy instead of the one they name",
+                                  json_schema_extra=_flag(metavar="NAME_OR_PATH"))
+    exclude: list[str] = Field(default_factory=list,
+                               description="skip files and folders matching GLOB when walking folders (repeatable)",
+                               json_schema_extra=_flag(metavar="GLOB", action="append"))
+    format: Literal["text", "json", "sarif", "github"] = Field(
+        "text", description="output format (default: text, or the project's format setting)",
+        json_schema_extra=_flag(choices={"explain": ["text", "json"], "graph": ["text", "json"]}))
+    max_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, le=MAX_BYTES_CEILING, alias="max-bytes",
+                           description=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
+                                       f"at most {MAX_BYTES_CEILING})", json_schema_extra=_flag(metavar="N"))
+    max_params: int = Field(DEFAULT_LIMITS.max_params, ge=1, le=MAX_PARAMS_CEILING, alias="max-params",
+                            description=f"refuse layers estimated to hold more than N weights "
+                                        f"(default: {DEFAULT_LIMITS.max_params})", json_schema_extra=_flag(metavar="N"))
+    allow_outside: bool = Field(False, alias="allow-outside",
+                                description="let policy: and extends: paths written in files point outside the "
+                                            "file's project", json_schema_extra=_flag(action="store_true"))
+    severity: dict[str, Literal["error", "warning", "off"]] = Field(
+        default_factory=dict, description="per rule: error | warning | off (policy and warning rules only)",
+        json_schema_extra={"cli": None})
+
+
 # name -> model: the file formats `coreschema` validates, and the models their errors are explained with
 MODELS: dict[str, type[BaseModel]] = {"PolicyFile": PolicyFile, "Rule": Rule, "ModelFile": ModelFile,
-                                      "AllowFile": AllowFile}
+                                      "AllowFile": AllowFile, "SettingsFile": SettingsFile}

@@ -1,8 +1,8 @@
-"""Project configuration: `[tool.policyfactory]` in the nearest `pyproject.toml`, or a `policyfactory.toml`.
+"""Project configuration: `[tool.policyfactory]` in `pyproject.toml` files, and `policyfactory.toml` files.
 
 Why: a team states its defaults once (which policy, which files to skip, the
 output format, limits, rule severities) instead of repeating flags in every
-hook and CI job. Command-line flags win over the file, the file over the
+hook and CI job. Command-line flags win over the files, the files over the
 built-in defaults; `policyfactory config` prints the effective settings and
 where each came from.
 
@@ -16,6 +16,18 @@ where each came from.
     [tool.policyfactory.severity]      # per rule: error | warning | off (policy and warning rules only)
     unused-allow = "error"
 
+Every setting is defined once, by `filemodels.SettingsFile`: its TOML name,
+type, default, bounds, help and flag. A run reads that definition from the
+core schema derived from it (`coreschema.json`), so no Pydantic model is built:
+`fields()` gives the CLI its flags, `load_settings` validates a file with
+`pydantic_core` alone and words each error as a located `settings-invalid`.
+
+Discovery: every settings file from the current folder up to the top of the git
+work tree is read (in a folder, `policyfactory.toml` before `pyproject.toml`)
+and merged field by field, the nearest file winning (`severity` rule by rule):
+a `policyfactory.toml` that sets only `format` keeps the `policy` a
+`pyproject.toml` above it pins. `--config FILE` reads that file alone.
+
     >>> s = Settings.defaults()
     >>> s.values["format"], s.origins["format"]
     ('text', 'default')
@@ -23,47 +35,85 @@ where each came from.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from pydantic_core import ValidationError
+
+from . import coreschema
 from .findings import Finding
 from .references import builtin_path, policy_problem, project_root
 from .rules import INVALID, RULES
 from .rules.files import FILE_UNREADABLE, PATH_OUTSIDE_PROJECT
 from .rules.tools import SETTINGS_INVALID
 from .text import did_you_mean, shown
-from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
 
-DEFAULTS: dict[str, Any] = {
-    "policy": None,
-    "exclude": [],
-    "format": "text",
-    "max-bytes": DEFAULT_LIMITS.max_bytes,
-    "max-params": DEFAULT_LIMITS.max_params,
-    "allow-outside": False,
-    "severity": {},
-}
-_TYPES: dict[str, Any] = {"policy": str, "exclude": list, "format": str, "max-bytes": int, "max-params": int,
-                          "allow-outside": bool, "severity": dict}
-FORMATS = ("text", "json", "sarif", "github")
 MAX_SETTINGS_BYTES = 1 << 20
-SEVERITIES = ("error", "warning", "off")
+_WORDS = {"str": "a string", "list": "a list of strings", "int": "a whole number", "bool": "true or false",
+          "dict": "a table", "literal": "a string"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, as `filemodels.SettingsFile` defines it: TOML name, default, help, value schema, flag."""
+
+    name: str
+    default: Any
+    help: str
+    kind: dict  # the value's core schema (defaults and null unwrapped)
+    cli: dict | None  # {"commands", "metavar", "action", "choices"}; None: no flag
+
+    @property
+    def dest(self) -> str:
+        """The attribute argparse gives its flag (`--max-bytes` -> `max_bytes`)."""
+        return self.name.replace("-", "_")
+
+    def flag_in(self, command: str) -> bool:
+        return self.cli is not None and command in self.cli["commands"]
+
+    def choices(self, command: str) -> list | None:
+        """The values `command` accepts (explain and graph print text or json only), or None: any."""
+        per_command = (self.cli or {}).get("choices", {})
+        return per_command.get(command) or self.kind.get("expected")
+
+    @property
+    def word(self) -> str:
+        return _WORDS.get(self.kind["type"], "a value")
+
+
+@cache
+def fields() -> tuple[Setting, ...]:
+    """Every setting, in the model's order."""
+    schema = coreschema.schema("SettingsFile")
+    out = []
+    for key in schema["metadata"]["order"]:
+        f = schema["fields"][key]
+        kind = f["schema"]
+        default = kind.get("default")
+        while kind["type"] in ("default", "nullable"):
+            kind = kind["schema"]
+        meta = f.get("metadata", {})
+        out.append(Setting(f.get("validation_alias", key), default, meta.get("help", ""), kind, meta.get("cli")))
+    return tuple(out)
 
 
 @dataclass
 class Settings:
-    """The settings in force and, for each, where it came from (default, file or command line)."""
+    """The settings in force and, for each, where it came from (default, a file or the command line)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
-    file: str | None = None
+    file: str | None = None  # the nearest settings file read
+    files: list[str] = field(default_factory=list)  # every settings file read, nearest first
 
     @classmethod
     def defaults(cls) -> Settings:
-        return cls(dict(DEFAULTS), dict.fromkeys(DEFAULTS, "default"))
+        return cls({s.name: copy.deepcopy(s.default) for s in fields()}, {s.name: "default" for s in fields()})
 
     def override(self, key: str, value: Any, origin: str = "command line") -> None:
         if value is not None:
@@ -74,25 +124,27 @@ class Settings:
 _TABLE = re.compile(rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*[\"']?policyfactory\b", re.MULTILINE)
 
 
-def find_config(start: str) -> str | None:
-    """The nearest `policyfactory.toml`, or `pyproject.toml` that mentions a [tool.policyfactory] table,
-    at or above `start`, stopping at the top of a git work tree (a folder holding `.git`)."""
+def find_configs(start: str) -> list[str]:
+    """Every `policyfactory.toml`, and `pyproject.toml` that mentions a [tool.policyfactory] table, at or above
+    `start`, nearest first (in one folder `policyfactory.toml` first), up to the top of a git work tree (a folder
+    holding `.git`)."""
+    found = []
     current = os.path.abspath(start)
     while True:
         own = os.path.join(current, "policyfactory.toml")
         if os.path.isfile(own):
-            return own
+            found.append(own)
         pyproject = os.path.join(current, "pyproject.toml")
         if os.path.isfile(pyproject):
             try:
                 with open(pyproject, "rb") as fh:
                     if _TABLE.search(fh.read(1 << 20)):
-                        return pyproject
+                        found.append(pyproject)
             except OSError:
-                return None
+                return found
         parent = os.path.dirname(current)
         if parent == current or os.path.exists(os.path.join(current, ".git")):
-            return None
+            return found
         current = parent
 
 
@@ -107,49 +159,54 @@ def _toml():
 
 def load_settings(start: str = ".", path: str | None = None, *, allow_outside: bool = False
                   ) -> tuple[Settings, list[Finding]]:
-    """The settings in force for a command run in `start` (or read from `path`), and findings for a bad file.
+    """The settings in force for a command run in `start` (or read from `path` alone), and findings for bad files.
 
-    A `policy` path is confined like a path written in a model file: one that resolves outside the
-    settings file's project is a `path-outside-project` finding, not read, unless `allow_outside`
-    (`--allow-outside`) or `allow-outside = true` in the same table says so."""
+    The settings files found are merged field by field, the nearest winning (`find_configs`). A `policy`
+    path is confined like a path written in a model file: one that resolves outside the settings file's
+    project is a `path-outside-project` finding, not read, unless `allow_outside` (`--allow-outside`) or
+    `allow-outside = true` in the same table says so."""
     settings = Settings.defaults()
-    path = path or find_config(start)
-    if path is None:
-        return settings, []
+    paths = [path] if path else find_configs(start)
+    findings: list[Finding] = []
+    for one in reversed(paths):  # the farthest first: a nearer file overrides it field by field
+        findings += _load_file(settings, one, allow_outside)
+    settings.files = [p for p in paths if os.path.isfile(p)]
+    settings.file = settings.files[0] if settings.files else None
+    return settings, findings
+
+
+def _load_file(settings: Settings, path: str, allow_outside: bool) -> list[Finding]:
+    """Merge one settings file into `settings`; findings for what cannot be used."""
     if not os.path.isfile(path):
         why = "is not a regular file" if os.path.exists(path) else "does not exist"
-        return settings, [Finding(path, 1, 1, FILE_UNREADABLE, f"the settings file {why}")]
+        return [Finding(path, 1, 1, FILE_UNREADABLE, f"the settings file {why}")]
     toml = _toml()
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_SETTINGS_BYTES + 1)
         if len(data) > MAX_SETTINGS_BYTES:
-            return settings, [Finding(path, 1, 1, SETTINGS_INVALID, "the settings file is over 1 MiB: not read")]
+            return [Finding(path, 1, 1, SETTINGS_INVALID, "the settings file is over 1 MiB: not read")]
         doc = toml.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return settings, [Finding(path, 1, 1, FILE_UNREADABLE, f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
+        return [Finding(path, 1, 1, FILE_UNREADABLE, f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
     except toml.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        return settings, [Finding(path, line, col, SETTINGS_INVALID, f"invalid TOML: {str(exc).split(' (at')[0]}")]
+        return [Finding(path, line, col, SETTINGS_INVALID, f"invalid TOML: {str(exc).split(' (at')[0]}")]
     nested = "tool" in doc and _TABLE.search(data) is not None  # pyproject.toml style, whatever the file's name
     table = doc.get("tool", {}).get("policyfactory") if nested else doc
     where = os.path.relpath(path) + (" [tool.policyfactory]" if nested else "")
-    settings.file = path
     if not isinstance(table, dict):
-        return settings, [Finding(path, 1, 1, SETTINGS_INVALID, f"{where} must be a table of settings")]
+        return [Finding(path, 1, 1, SETTINGS_INVALID, f"{where} must be a table of settings")]
     allowed = allow_outside or table.get("allow-outside") is True
-    return settings, _apply(settings, table, path, where, data.decode("utf-8", "replace"), allowed)
+    return _apply(settings, table, path, where, data.decode("utf-8", "replace"), allowed)
 
 
 def _line_of(text: str, key: str) -> int:
     """The line where `key` is set in the TOML text (1 when it cannot be told)."""
-    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]", text, re.MULTILINE)
+    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]|^[ \t]*\[[^\]\n]*\b{re.escape(key)}[ \t]*\]", text,
+                  re.MULTILINE)  # `key = ...`, `key.x = ...`, or a table header `[tool.policyfactory.key]`
     return text.count("\n", 0, m.start()) + 1 if m else 1
-
-
-_WORDS = {str: "a string", list: "a list of strings", int: "a whole number", bool: "true or false",
-          dict: "a table"}
 
 
 def _outside(value: str, path: str, allowed: bool) -> str | None:
@@ -167,54 +224,82 @@ def _outside(value: str, path: str, allowed: bool) -> str | None:
             f"or pass --allow-outside)")
 
 
+def _schema_errors(table: dict) -> dict[str, list[dict]]:
+    """The table checked against `SettingsFile`'s core schema: its errors by setting name ({} when it is valid)."""
+    try:
+        coreschema.validate("SettingsFile", table)
+    except ValidationError as exc:
+        errors: dict[str, list[dict]] = {}
+        for error in exc.errors(include_url=False):
+            errors.setdefault(str(error["loc"][0]), []).append(dict(error))
+        return errors
+    return {}
+
+
 def _apply(settings: Settings, table: dict, path: str, where: str, text: str, allowed: bool = False) -> list[Finding]:
     findings = []
+    known = {s.name: s for s in fields()}
+    errors = _schema_errors(table)
     for key, value in table.items():
         line = _line_of(text, key)
-        if key not in _TYPES:
+        setting = known.get(key)
+        if setting is None:
             findings.append(Finding(path, line, 1, SETTINGS_INVALID,
-                                    f"{where}: unknown setting {shown(key)}{did_you_mean(key, _TYPES)}"))
+                                    f"{where}: unknown setting {shown(key)}{did_you_mean(key, known)}"))
             continue
-        kind = _TYPES[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int) \
-                or (kind is list and not all(isinstance(v, str) for v in value)):
-            findings.append(Finding(path, line, 1, SETTINGS_INVALID,
-                                    f"{where}: {shown(key)} must be {_WORDS[kind]}, got {shown(value)}"))
-            continue
-        if key == "policy" and (outside := _outside(value, path, allowed)):
+        wrong = errors.get(key, [])
+        if key == "severity" and all(len(e["loc"]) == 2 for e in wrong):  # a table whose levels may be wrong
+            problem = _severity_problem(value, {e["loc"][1] for e in wrong})
+        elif wrong:
+            problem = _wrong(setting, value, wrong[0])
+        elif key == "policy" and (outside := _outside(value, path, allowed)):
             rule = SETTINGS_INVALID if "\x00" in value else PATH_OUTSIDE_PROJECT
             findings.append(Finding(path, line, 1, rule, f"{where}: {outside}"))
             continue
-        if key == "policy" and value and builtin_path(value) is None and not os.path.isabs(value):
-            value = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
-        if key == "exclude":  # globs with a folder in them are read from the settings file's folder
-            base = os.path.dirname(os.path.abspath(path))
-            value = [os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g for g in value]
-        problem = _problem(key, value)
+        else:
+            value = _anchored(key, value, path)
+            problem = policy_problem(value) if key == "policy" else None
         if problem:
             findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
+        elif key == "severity":  # merged rule by rule: a nearer file raises one rule, the others stay
+            merged = {**settings.values["severity"], **value}
+            origin = where if settings.origins["severity"] == "default" or set(merged) == set(value) \
+                else f"{where}; {settings.origins['severity']}"
+            settings.override(key, merged, origin)
         else:
             settings.override(key, value, where)
     return findings
 
 
-def _problem(key: str, value: Any) -> str | None:
-    if key == "format" and value not in FORMATS:
-        return f"'format' must be one of {', '.join(FORMATS)}, got {shown(value)}"
-    if key == "max-bytes" and not 1 <= value <= MAX_BYTES_CEILING:
-        return f"'max-bytes' must be from 1 to {MAX_BYTES_CEILING}, got {value}"
-    if key == "max-params" and not 1 <= value <= MAX_PARAMS_CEILING:
-        return f"'max-params' must be from 1 to {MAX_PARAMS_CEILING}, got {value}"
-    if key == "policy":
-        return policy_problem(value)
-    if key == "severity":
-        for rule, level in value.items():
-            if rule not in RULES:
-                return f"severity: no rule {shown(rule)}{did_you_mean(rule, RULES)}"
-            if level not in SEVERITIES:
-                return f"severity of {shown(rule)} must be one of {', '.join(SEVERITIES)}, got {shown(level)}"
-            if RULES[rule].category == INVALID:
-                return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
+def _anchored(key: str, value: Any, path: str) -> Any:
+    """A path or glob written in a settings file, read from that file's folder."""
+    base = os.path.dirname(os.path.abspath(path))
+    if key == "policy" and value and builtin_path(value) is None and not os.path.isabs(value):
+        return os.path.relpath(os.path.join(base, value))
+    if key == "exclude":  # globs with a folder in them are read from the settings file's folder
+        return [os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g for g in value]
+    return value
+
+
+def _wrong(setting: Setting, value: Any, error: dict) -> str:
+    """A schema error of one setting, worded for a person editing TOML."""
+    name, kind = shown(setting.name), setting.kind
+    if error["type"] in ("greater_than_equal", "less_than_equal"):
+        return f"{name} must be from {kind['ge']} to {kind['le']}, got {value}"
+    if error["type"] == "literal_error" and isinstance(value, str):
+        return f"{name} must be one of {', '.join(kind['expected'])}, got {shown(value)}"
+    return f"{name} must be {setting.word}, got {shown(value)}"
+
+
+def _severity_problem(value: dict, bad_levels: set) -> str | None:
+    levels = next(s for s in fields() if s.name == "severity").kind["values_schema"]["expected"]
+    for rule, level in value.items():
+        if rule not in RULES:
+            return f"severity: no rule {shown(rule)}{did_you_mean(rule, RULES)}"
+        if rule in bad_levels:
+            return f"severity of {shown(rule)} must be one of {', '.join(levels)}, got {shown(level)}"
+        if RULES[rule].category == INVALID:
+            return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
     return None
 
 

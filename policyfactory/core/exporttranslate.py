@@ -15,15 +15,16 @@ from typing import Any
 
 from .catalog import ComponentType, LayerType, catalog
 from .findings import Finding
+from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
 from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
+from .resolve import parse_component
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_UNSUPPORTED
 
 LAYER_MODULE = "keras.layers"
 COMPONENT_MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
                      "constraint": "keras.constraints"}
-MODEL_CLASSES = ("Functional", "Sequential", "Model")
 # What Keras writes in a config where the constructor's default is null (standard Keras configuration).
 RESOLVED_DEFAULTS = {"data_format": "channels_last", "activation": "linear"}
 # Config keys that are not constructor arguments of the catalog type, with the value Keras gives them by itself.
@@ -89,7 +90,7 @@ class Translation:
             return None
         self.model_class = cls
         module = serialized.get("module")
-        if cls not in MODEL_CLASSES or not _is_keras(module, serialized.get("registered_name"), cls):
+        if cls not in MODEL_CLASSES or not is_keras(module, serialized.get("registered_name"), cls):
             self.refuse(("model",), EXPORT_UNSUPPORTED,
                         f"model class '{cls}' is a subclassed model: its config holds no layer graph; export takes "
                         f"Functional and Sequential models (build it as keras.Model(inputs, outputs) to export it)")
@@ -102,7 +103,7 @@ class Translation:
                                 "policy": policy}
         if seed is not None:
             data["seed"] = seed
-        self.names = {_name(e) for e in layers}
+        self.names = {layer_name(e) for e in layers}
         if cls == "Sequential":
             body = self.sequential(cfg, layers)
         else:
@@ -139,7 +140,7 @@ class Translation:
             if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
                 spec = self.input_spec(entry)
                 if spec is not None:
-                    inputs[_name(entry)] = spec
+                    inputs[layer_name(entry)] = spec
         order = self.refs(cfg.get("input_layers"), "inputs")
         outputs = self.refs(cfg.get("output_layers"), "outputs")
         if order is None or outputs is None:
@@ -150,7 +151,7 @@ class Translation:
         for entry in layers:
             if not isinstance(entry, dict) or entry.get("class_name") == "InputLayer":
                 continue
-            name = _name(entry)
+            name = layer_name(entry)
             wiring = self.wiring(entry, name)
             layer = self.layer(entry, None if wiring is None or wiring == [prev] else wiring)
             out.append(layer)
@@ -161,7 +162,7 @@ class Translation:
 
     def input_spec(self, entry: dict) -> dict | None:
         cfg = _dict(entry.get("config"))
-        name = _name(entry)
+        name = layer_name(entry)
         shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
         if not isinstance(shape, list) or not shape:
             self.unsupported(f"input '{name}'", "has no shape in its config")
@@ -248,9 +249,9 @@ class Translation:
             return None
         cls, module, registered = entry["class_name"], entry.get("module"), entry.get("registered_name")
         lt = self.cat.layer(cls)
-        if lt is not None and (lt.registered or _is_keras(module, registered, cls, LAYER_MODULE)):
+        if lt is not None and (lt.registered or is_keras(module, registered, cls, LAYER_MODULE)):
             return lt
-        if cls in MODEL_CLASSES and _is_keras(module, registered, cls):
+        if cls in MODEL_CLASSES and is_keras(module, registered, cls):
             self.unsupported(where, f"is a nested {cls} model; the model file has no nested models: build the "
                              "outer model from the inner model's layers, or export the inner model on its own")
         elif isinstance(module, str) and module.startswith("keras.src.ops"):
@@ -258,7 +259,7 @@ class Translation:
                         f"Keras operation '{cls}' ({module}) is applied to symbolic tensors {{n}} time(s) ({{where}}): "
                         f"the model file holds layers only; use a layer instead (keras.layers.Add, Multiply, "
                         f"Rescaling, Concatenate ...)", where.removeprefix("layer "))
-        elif cls in self.cat.excluded_layers and _is_keras(module, registered, cls, LAYER_MODULE):
+        elif cls in self.cat.excluded_layers and is_keras(module, registered, cls, LAYER_MODULE):
             self.refuse(("excluded", cls), LAYER_NOT_ALLOWED,
                         f"layer class '{cls}' ({{where}}) cannot be exported: {self.cat.excluded_layers[cls]}; "
                         f"replace it by a catalog layer, or by a custom layer class brought in with "
@@ -279,7 +280,7 @@ class Translation:
         (the wrapper's path and its argument), which the identity map uses.
         """
         cfg = _dict(entry.get("config")) if isinstance(entry, dict) else {}
-        raw_name = _name(entry)
+        raw_name = layer_name(entry)
         lt = self.layer_type(entry, f"layer '{raw_name}'")
         if lt is None:
             return {}
@@ -402,19 +403,19 @@ class Translation:
         """The catalog class and non-default config of a serialized component, or None (null or refused)."""
         if value is None:
             return None
+        written, _ = parse_component(kind, value)
+        if written is None:
+            self.unsupported(where, f"holds {_short(value)}, not a serialized {kind}")
+            return None
+        ct = written.component
         if isinstance(value, str):
-            ct = self.cat.component(kind, value)
             if ct is None:
                 self.refuse(("component", kind, value), UNKNOWN_COMPONENT_CLASS,
                             f"{kind} '{value}' ({{where}}) is not in the policyfactory catalog", where)
                 return None
             return ct, {}
-        if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
-            self.unsupported(where, f"holds {_short(value)}, not a serialized {kind}")
-            return None
-        cls, module, registered = value["class_name"], value.get("module"), value.get("registered_name")
-        ct = self.cat.component(kind, cls)
-        if ct is None or not (ct.registered or _is_keras(module, registered, cls, COMPONENT_MODULES[kind])):
+        cls, module, registered = written.name, written.module, written.registered_name
+        if ct is None or not (ct.registered or is_keras(module, registered, cls, COMPONENT_MODULES[kind])):
             origin = f"registered as '{registered}'" if registered else f"module {module}"
             self.refuse(("component", kind, cls), UNKNOWN_COMPONENT_CLASS,
                         f"{kind} class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: "
@@ -422,7 +423,7 @@ class Translation:
                         f"the live model from Python inside that registration)", where)
             return None
         config = {}
-        for k, v in _dict(value.get("config")).items():
+        for k, v in written.settings.items():
             info = ct.params.get(k)
             if info is None:
                 if v is not None:
@@ -464,23 +465,6 @@ def _dict(value: Any) -> dict:
 
 def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
-
-
-def _name(entry: Any) -> str:
-    """A serialized layer's name (from its config, else the entry): config.json is data, maybe malformed."""
-    if not isinstance(entry, dict):
-        return "?"
-    name = _dict(entry.get("config")).get("name", entry.get("name"))
-    return name if isinstance(name, str) else str(name)
-
-
-def _is_keras(module: Any, registered: Any, cls: str, expected: str | None = None) -> bool:
-    """A Keras built-in: its own module, and no registered name of its own (custom classes have one)."""
-    if registered not in (None, cls):
-        return False
-    if expected is not None:
-        return module == expected
-    return isinstance(module, str) and (module == "keras" or module.startswith("keras."))
 
 
 def _is_history(v: Any) -> bool:

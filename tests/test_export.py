@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 import policyfactory as pf
 from policyfactory.core.catalog import catalog
-from policyfactory.core.export_yaml import export_config, read_keras_config, scalar
+from policyfactory.core.export_yaml import export_config, read_keras_config
 from policyfactory.core.findings import InvalidInput
+from policyfactory.core.yamlemit import scalar
 from policyfactory.core.yamlload import load_file, load_text
 from policyfactory.core.zipread import ArchiveLimits
 

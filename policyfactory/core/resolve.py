@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .argcheck import argument_problem
-from .catalog import article, catalog
+from .catalog import ComponentType, article, catalog
 from .rules.components import (
     ARGUMENT_VALUE,
     COMPONENT_VALUE,
@@ -94,46 +94,69 @@ def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
                    f"unknown {kind} {shown(name)}{did_you_mean(name, catalog().component_names(kind))}")
 
 
-def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[Problem]]:
-    """(use, []) for a valid name or config mapping of `kind`, else (None, problems)."""
+@dataclass(frozen=True)
+class Written:
+    """A component as written: a name, or a `{class_name, config}` mapping (a Keras config adds
+    `module` and `registered_name`), with the catalog's entry for its class (None: not in the catalog)."""
+
+    kind: str
+    name: str  # the class name or alias as written
+    component: ComponentType | None
+    config: Any = None  # as written; None for a name
+    module: Any = None
+    registered_name: Any = None
+
+    @property
+    def class_name(self) -> str:
+        """The catalog's canonical name, or the name as written for a class the catalog does not know."""
+        return self.component.name if self.component is not None else self.name
+
+    @property
+    def settings(self) -> dict:
+        """The config when it is a mapping, else empty."""
+        return self.config if isinstance(self.config, dict) else {}
+
+
+def parse_component(kind: str, value: Any, *, strict: bool = False) -> tuple[Written | None, list[Problem]]:
+    """A serialized component -- a name or a mapping with a `class_name` -- read as data, like Keras's
+    `initializers.get` but resolving only through the catalog (nothing in the value picks Python code).
+
+    Lenient (the default): any name, or any mapping whose `class_name` is a string, is read (an unknown
+    class has `component` None); anything else is (None, []). Strict (model files): the value must be a
+    catalog class of `kind` written as a name or `{class_name, config}` alone, else (None, problems).
+
+        >>> w, _ = parse_component("initializer", {"module": "keras.initializers", "class_name": "HeNormal",
+        ...                                        "config": {"seed": 3}, "registered_name": None})
+        >>> w.class_name, w.settings, w.module
+        ('HeNormal', {'seed': 3}, 'keras.initializers')
+        >>> parse_component("initializer", "MyInit")[0].class_name, parse_component("initializer", 3)
+        ('MyInit', (None, []))
+        >>> [p.rule == UNKNOWN_COMPONENT_CLASS for p in parse_component("initializer", "MyInit", strict=True)[1]]
+        [True]
+    """
     cat = catalog()
     if isinstance(value, str):
         ct = cat.component(kind, value)
-        return (ComponentUse(ct.name, {}, kind=kind), []) if ct else (None, [unknown_component(kind, value)])
+        if ct is None and strict:
+            return None, [unknown_component(kind, value)]
+        return Written(kind, value, ct), []
     if isinstance(value, dict) and "class_name" in value:
-        for k in value:
-            if k in FORBIDDEN_CONFIG_KEYS:
-                return None, [Problem((k,), CONFIG_MODULE_KEY,
-                                      f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
-                                      f"and classes registered from Python", True)]
-            if k not in ("class_name", "config"):
-                return None, [Problem((k,), SCHEMA_UNKNOWN_KEY,
-                                      f"unknown key {shown(k)} in a component config (expected class_name and config)", True)]
+        problem = _mapping_problem(value) if strict else None
+        if problem is not None:
+            return None, [problem]
         cname = value["class_name"]
         if not isinstance(cname, str):
-            return None, [Problem(("class_name",), SCHEMA_TYPE, f"'class_name': expected a string, got {describe(cname)}")]
+            return None, [Problem(("class_name",), SCHEMA_TYPE,
+                                  f"'class_name': expected a string, got {describe(cname)}")] if strict else []
         ct = cat.component(kind, cname)
-        if ct is None:
+        if strict and ct is None:
             return None, [unknown_component(kind, cname, ("class_name",))]
-        config = value.get("config") or {}
-        if not isinstance(config, dict):
+        config = value.get("config")
+        if strict and config and not isinstance(config, dict):
             return None, [Problem(("config",), SCHEMA_TYPE, f"'config': expected a mapping, got {describe(config)}")]
-        problems = []
-        for k, v in config.items():
-            info = ct.params.get(k)
-            if info is None:
-                problems.append(Problem(("config", k), UNKNOWN_ARGUMENT,
-                                        f"{ct.name} takes no argument {shown(k)}{did_you_mean(k, list(ct.params))}", True))
-            elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-                problems.append(Problem(("config", k), SCHEMA_TYPE, f"'seed': expected an integer or null, got {describe(v)}"))
-            else:
-                p = type_problem(info, v, ("config", k), k)
-                message = argument_problem(ct.name, k, v) if p is None else None
-                if message is not None:
-                    p = Problem(("config", k), ARGUMENT_VALUE, message)
-                if p is not None:
-                    problems.append(p)
-        return (None, problems) if problems else (ComponentUse(ct.name, dict(config), kind=kind), [])
+        return Written(kind, cname, ct, config, value.get("module"), value.get("registered_name")), []
+    if not strict:
+        return None, []
     if isinstance(value, dict):
         return None, [Problem((), COMPONENT_VALUE,
                               f"{article(kind)} is a name (e.g. {shown(_EXAMPLES[kind])}), a mapping with class_name and "
@@ -141,3 +164,39 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
     return None, [Problem((), COMPONENT_VALUE,
                           f"{article(kind)} is a name, a {{class_name, config}} mapping or {{shared: NAME}}; "
                           f"got {describe(value)}")]
+
+
+def _mapping_problem(value: dict) -> Problem | None:
+    """A model file's component mapping holds `class_name` and `config` only: never a module to import."""
+    for k in value:
+        if k in FORBIDDEN_CONFIG_KEYS:
+            return Problem((k,), CONFIG_MODULE_KEY,
+                           f"'{k}:' is not honoured: names resolve only through the policyfactory catalog "
+                           f"and classes registered from Python", True)
+        if k not in ("class_name", "config"):
+            return Problem((k,), SCHEMA_UNKNOWN_KEY,
+                           f"unknown key {shown(k)} in a component config (expected class_name and config)", True)
+    return None
+
+
+def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[Problem]]:
+    """(use, []) for a valid name or config mapping of `kind`, else (None, problems)."""
+    written, problems = parse_component(kind, value, strict=True)
+    if written is None or written.component is None:
+        return None, problems
+    ct = written.component
+    for k, v in written.settings.items():
+        info = ct.params.get(k)
+        if info is None:
+            problems.append(Problem(("config", k), UNKNOWN_ARGUMENT,
+                                    f"{ct.name} takes no argument {shown(k)}{did_you_mean(k, list(ct.params))}", True))
+        elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+            problems.append(Problem(("config", k), SCHEMA_TYPE, f"'seed': expected an integer or null, got {describe(v)}"))
+        else:
+            p = type_problem(info, v, ("config", k), k)
+            message = argument_problem(ct.name, k, v) if p is None else None
+            if message is not None:
+                p = Problem(("config", k), ARGUMENT_VALUE, message)
+            if p is not None:
+                problems.append(p)
+    return (None, problems) if problems else (ComponentUse(ct.name, dict(written.settings), kind=kind), [])

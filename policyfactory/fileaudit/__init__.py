@@ -11,7 +11,7 @@ neither. This package imports the standard library, numpy, h5py and
   plain records (slot uses, weight samples), so a live model and a file give
   the same findings with the same paths.
 * `layout` -- which variable of which Keras layer an initializer slot makes.
-* `configwalk` -- the layer configs and slots in a saved model's JSON config.
+* `configwalk` -- the component slots of a saved config's layers (walked by `core.kerasconfig`).
 * `archive` -- bounded reading of `.keras` zip archives (limits, no bombs).
 * `h5read` -- leading slices of the weights in Keras 3 and legacy HDF5 layouts.
 * `files` -- `audit_file(path, ...)`: one file in, findings out.

@@ -28,13 +28,14 @@ import numpy as np
 
 from ..core.catalog import catalog
 from ..core.findings import InvalidInput
+from ..core.kerasconfig import LayerConfig, walk_layers
 from ..core.plan import Allow, group_key
 from ..core.policy import Policy
 from ..core.rules.files import FILE_UNREADABLE
 from ..core.rules.tools import AUDIT_INPUT, AUDIT_LOAD
 from ..core.safeio import NotRegular, read_regular
 from .archive import DEFAULT_AUDIT_LIMITS, AuditLimits, Window, open_keras, refuse
-from .configwalk import LayerConfig, component_of, layer_at, slot_uses, walk_layers
+from .configwalk import component_of, layer_at, slot_uses
 from .engine import (
     AuditResult,
     SlotUse,

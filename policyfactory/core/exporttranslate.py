@@ -1,0 +1,526 @@
+"""A Keras model's config (read as data) translated to a model file's data (`kind: model`).
+
+Names resolve only through the catalog; what the model file cannot express is
+refused, refusals for one reason gathered into one finding; only non-default
+arguments are kept and components take their shortest form. See `export_yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import ComponentType, LayerType, catalog
+from .findings import Finding
+from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
+from .layerinfo import LIST_INPUT_TYPES
+from .naming import snake_case
+from .resolve import parse_component
+from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
+from .rules.tools import EXPORT_UNSUPPORTED
+
+LAYER_MODULE = "keras.layers"
+COMPONENT_MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
+                     "constraint": "keras.constraints"}
+# What Keras writes in a config where the constructor's default is null (standard Keras configuration).
+RESOLVED_DEFAULTS = {"data_format": "channels_last", "activation": "linear"}
+# Config keys that are not constructor arguments of the catalog type, with the value Keras gives them by itself.
+# (Keys whose value is null or false are dropped too: that is what Keras assumes when they are absent.)
+IMPLICIT_KEYS = {"data_format": "channels_last", "oov_method": "floormod"}
+DERIVED_KEYS = ("vocabulary_size",)  # derived by Keras from another argument (the vocabulary)
+IGNORED_CALL_KWARGS = ("mask", "training")  # recorded by Keras at a symbolic call; null/false changes nothing
+_OMIT = object()
+
+
+@dataclass
+class _Refused:
+    """Layers (or places) refused for one reason, reported as one finding."""
+
+    rule: str
+    text: str
+    where: list[str] = field(default_factory=list)
+
+
+class Translation:
+    """One translation: the model data it builds, and what it refused or noted on the way."""
+
+    def __init__(self, file: str, line: int, identity: Mapping[tuple, Any]):
+        self.cat = catalog()
+        self.file, self.line = file, line
+        self.identity = identity
+        self.refused: dict[tuple, _Refused] = {}
+        self.names: set[str] = set()
+        self.uses: dict[Any, list[tuple[dict, str, str, Any, Any]]] = {}  # identity -> (owner, arg, kind, full, short)
+        self.notes: list[str] = []
+        self.model_class = ""
+
+    # -- findings -----------------------------------------------------------------------------------
+    def fail(self, rule: str, message: str) -> Finding:
+        return Finding(self.file, self.line, 1, rule, message)
+
+    def refuse(self, key: tuple, rule: str, text: str, where: str | None = None) -> None:
+        """Record a refusal; refusals with one key become one finding that lists every place."""
+        r = self.refused.setdefault(key, _Refused(rule, text))
+        if where is not None and where not in r.where:
+            r.where.append(where)
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for r in self.refused.values():
+            text = r.text
+            if r.where:
+                shown = ", ".join(f"'{w}'" for w in r.where[:5]) + (f" and {len(r.where) - 5} more"
+                                                                   if len(r.where) > 5 else "")
+                text = text.replace("{where}", shown).replace("{n}", str(len(r.where)))
+            out.append(self.fail(r.rule, text))
+        return out
+
+    def unsupported(self, where: str, text: str) -> None:
+        self.refuse(("unsupported", where, text), EXPORT_UNSUPPORTED, f"{where}: {text}")
+
+    # -- the model ------------------------------------------------------------------------------------
+    def model(self, serialized: Mapping, policy: str, seed: int | None) -> dict | None:
+        cls = serialized.get("class_name") if isinstance(serialized, Mapping) else None
+        cfg = serialized.get("config") if isinstance(serialized, Mapping) else None
+        if not isinstance(cls, str) or not isinstance(cfg, dict):
+            self.unsupported("the config", "not a serialized Keras model (class_name and config)")
+            return None
+        self.model_class = cls
+        module = serialized.get("module")
+        if cls not in MODEL_CLASSES or not is_keras(module, serialized.get("registered_name"), cls):
+            self.refuse(("model",), EXPORT_UNSUPPORTED,
+                        f"model class '{cls}' is a subclassed model: its config holds no layer graph; export takes "
+                        f"Functional and Sequential models (build it as keras.Model(inputs, outputs) to export it)")
+            return None
+        layers = cfg.get("layers")
+        if not isinstance(layers, list) or not layers:
+            self.unsupported(f"model '{cfg.get('name')}'", "its config lists no layers")
+            return None
+        data: dict[str, Any] = {"kind": "model", "version": 1, "name": str(cfg.get("name") or "model"),
+                                "policy": policy}
+        if seed is not None:
+            data["seed"] = seed
+        self.names = {layer_name(e) for e in layers}
+        if cls == "Sequential":
+            body = self.sequential(cfg, layers)
+        else:
+            body = self.functional(cfg, layers)
+        if body is None:
+            return None
+        shared = self.shared_entries()
+        for key, value in body.items():
+            if key == "layers" and shared:
+                data["shared"] = shared
+            data[key] = value
+        return data
+
+    def sequential(self, cfg: dict, layers: list) -> dict | None:
+        first = _dict(layers[0])
+        spec: dict[str, Any] = {}
+        if first.get("class_name") == "InputLayer":
+            spec = self.input_spec(first) or {}
+            layers = layers[1:]
+        elif isinstance(cfg.get("build_input_shape"), list) and cfg["build_input_shape"]:
+            spec = {"shape": cfg["build_input_shape"][1:]}  # built with model.build(shape), no keras.Input
+        if not spec:
+            self.unsupported(f"Sequential model '{cfg.get('name')}'", "has no input shape: start it with "
+                             "keras.Input(shape) or build it before exporting")
+            return None
+        out = [self.layer(e) for e in layers]
+        if not out:
+            self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its input")
+        return {"input": spec, "layers": out}
+
+    def functional(self, cfg: dict, layers: list) -> dict | None:
+        inputs: dict[str, dict] = {}
+        for entry in layers:
+            if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
+                spec = self.input_spec(entry)
+                if spec is not None:
+                    inputs[layer_name(entry)] = spec
+        order = self.refs(cfg.get("input_layers"), "inputs")
+        outputs = self.refs(cfg.get("output_layers"), "outputs")
+        if order is None or outputs is None:
+            return None
+        inputs = {n: inputs[n] for n in order if n in inputs}
+        out = []
+        prev = order[0] if len(order) == 1 else None
+        for entry in layers:
+            if not isinstance(entry, dict) or entry.get("class_name") == "InputLayer":
+                continue
+            name = layer_name(entry)
+            wiring = self.wiring(entry, name)
+            layer = self.layer(entry, None if wiring is None or wiring == [prev] else wiring)
+            out.append(layer)
+            prev = name
+        if not out:
+            self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its inputs")
+        return {"inputs": inputs, "layers": out, "outputs": outputs}
+
+    def input_spec(self, entry: dict) -> dict | None:
+        cfg = _dict(entry.get("config"))
+        name = layer_name(entry)
+        shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
+        if not isinstance(shape, list) or not shape:
+            self.unsupported(f"input '{name}'", "has no shape in its config")
+            return None
+        for flag in ("sparse", "ragged", "optional"):
+            if cfg.get(flag):
+                self.unsupported(f"input '{name}'", f"is {flag}: the model file has dense, required inputs only")
+        spec: dict[str, Any] = {"shape": shape[1:]}
+        dtype = cfg.get("dtype")
+        if isinstance(dtype, dict):  # a dtype policy
+            dtype = _dict(dtype.get("config")).get("name")
+        if isinstance(dtype, str) and dtype != "float32":
+            spec["dtype"] = dtype
+        return spec
+
+    def refs(self, struct: Any, what: str) -> list[str] | None:
+        """Names of the model's input or output layers, in order."""
+        if isinstance(struct, dict):  # Keras flattens a dict in the order of its sorted keys
+            keys = sorted(struct, key=str)
+            self.notes.append(f"The model's {what} were a dict; the model file lists them in the order Keras "
+                              f"flattens it (sorted keys: {', '.join(map(str, keys))}).")
+            items = [struct[k] for k in keys]
+        elif _is_history(struct):
+            items = [struct]
+        elif isinstance(struct, list):
+            items = struct
+        else:
+            self.unsupported("the model", f"its config names no {what}")
+            return None
+        names = []
+        for item in items:
+            if not _is_history(item):
+                self.unsupported("the model", f"nested {what} structures cannot be written; give a flat list")
+                return None
+            if item[2] != 0:
+                self.unsupported(f"output {item[2]} of layer '{item[0]}'", "the model file uses the first "
+                                 "output of a layer only (a layer with several outputs)")
+            names.append(item[0])
+        return names
+
+    def wiring(self, entry: dict, name: str) -> list[str] | None:
+        """The names a functional layer is called on, or None when the call cannot be written."""
+        nodes = _list(entry.get("inbound_nodes"))
+        where = f"layer '{name}'"
+        if len(nodes) != 1:
+            if len(nodes) > 1:
+                self.unsupported(where, f"is called {len(nodes)} times (a shared layer); the model file calls each "
+                                 "layer once: give every call its own layer")
+            else:
+                self.unsupported(where, "is not called on any input")
+            return None
+        node = _dict(nodes[0])
+        for key, value in _dict(node.get("kwargs")).items():
+            if not (key in IGNORED_CALL_KWARGS and value in (None, False)):
+                self.unsupported(where, f"is called with the argument {key}={_short(value)}; the model file passes "
+                                 "only the layer's inputs, positionally")
+                return None
+        args = _list(node.get("args"))
+        as_list = len(args) == 1 and isinstance(args[0], list)
+        tensors = args[0] if as_list else args
+        cls = entry.get("class_name")
+        if as_list != (isinstance(cls, str) and cls in LIST_INPUT_TYPES):
+            how = "a list of inputs" if as_list else "separate inputs"
+            self.unsupported(where, f"is called on {how}, which the model file cannot write for a {_short(cls)} layer")
+            return None
+        refs = []
+        for t in tensors:
+            history = _dict(t.get("config")).get("keras_history") if isinstance(t, dict) else None
+            if not (isinstance(t, dict) and t.get("class_name") == "__keras_tensor__" and _is_history(history)):
+                self.unsupported(where, f"is called on {_short(t)}, which is not the output of a layer or an input")
+                return None
+            assert history is not None
+            if history[1] != 0 or history[2] != 0:
+                self.unsupported(where, f"takes output {history[2]} of call {history[1]} of layer '{history[0]}'; "
+                                 "the model file uses the first output of a layer called once")
+                return None
+            refs.append(history[0])
+        return refs
+
+    # -- layers -------------------------------------------------------------------------------------
+    def layer_type(self, entry: Any, where: str) -> LayerType | None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+            self.unsupported(where, "is not a serialized Keras layer")
+            return None
+        cls, module, registered = entry["class_name"], entry.get("module"), entry.get("registered_name")
+        lt = self.cat.layer(cls)
+        if lt is not None and (lt.registered or is_keras(module, registered, cls, LAYER_MODULE)):
+            return lt
+        if cls in MODEL_CLASSES and is_keras(module, registered, cls):
+            self.unsupported(where, f"is a nested {cls} model; the model file has no nested models: build the "
+                             "outer model from the inner model's layers, or export the inner model on its own")
+        elif isinstance(module, str) and module.startswith("keras.src.ops"):
+            self.refuse(("op", cls), EXPORT_UNSUPPORTED,
+                        f"Keras operation '{cls}' ({module}) is applied to symbolic tensors {{n}} time(s) ({{where}}): "
+                        f"the model file holds layers only; use a layer instead (keras.layers.Add, Multiply, "
+                        f"Rescaling, Concatenate ...)", where.removeprefix("layer "))
+        elif cls in self.cat.excluded_layers and is_keras(module, registered, cls, LAYER_MODULE):
+            self.refuse(("excluded", cls), LAYER_NOT_ALLOWED,
+                        f"layer class '{cls}' ({{where}}) cannot be exported: {self.cat.excluded_layers[cls]}; "
+                        f"replace it by a catalog layer, or by a custom layer class brought in with "
+                        f"policyfactory.register_layer", where.removeprefix("layer "))
+        else:
+            origin = f"registered as '{registered}'" if registered else f"module {module}"
+            self.refuse(("layer", cls), UNKNOWN_LAYER_TYPE,
+                        f"layer class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: names resolve "
+                        f"only through the catalog, and policyfactory.register_layer({cls}) is the way to bring a "
+                        f"custom layer in (then export the live model from Python inside that registration)",
+                        where.removeprefix("layer "))
+        return None
+
+    def layer(self, entry: Any, inputs: list[str] | None = None, path: tuple | None = None, context: str = "") -> dict:
+        """One layer as a model-file mapping (an empty one when it was refused).
+
+        `path` is None for a top-level layer, else the slot path of a wrapped layer
+        (the wrapper's path and its argument), which the identity map uses.
+        """
+        cfg = _dict(entry.get("config")) if isinstance(entry, dict) else {}
+        raw_name = layer_name(entry)
+        lt = self.layer_type(entry, f"layer '{raw_name}'")
+        if lt is None:
+            return {}
+        name = raw_name if path is None else self.nested_name(raw_name, context)
+        key_path = (name,) if path is None else path
+        out: dict[str, Any] = {"type": lt.name, "name": name}
+        if inputs is not None:
+            out["inputs"] = inputs
+        where = f"layer '{name}' ({lt.name})"
+        if cfg.get("return_state") is True:
+            self.unsupported(where, "returns its states too (return_state=True): the model file uses layers with one "
+                             "output")
+        for key, value in cfg.items():
+            if key == "name":
+                continue
+            if key in lt.slots:
+                self.slot(out, lt, key, value, key_path + (key,), where)
+            elif key in lt.layer_params:
+                sub = self.sublayer(lt, cfg, key, value, key_path, where)
+                if sub is not _OMIT:
+                    out[key] = sub
+            else:
+                plain = self.argument(lt, key, value, cfg, where, context)
+                if plain is not _OMIT:
+                    out[key] = plain
+        return out
+
+    def nested_name(self, name: str, context: str) -> str:
+        """A wrapped layer's name: Bidirectional's `forward_` prefix dropped, made unique in the file."""
+        if context == "bidirectional" and name.startswith("forward_"):
+            name = name[len("forward_"):]
+        base, n = name, 1
+        while name in self.names:
+            name = f"{base}_{n}"
+            n += 1
+        self.names.add(name)
+        return name
+
+    def sublayer(self, lt: LayerType, cfg: dict, key: str, value: Any, path: tuple, where: str) -> Any:
+        if value is None:
+            return _OMIT
+        context = "bidirectional" if lt.name == "Bidirectional" else ""
+        if lt.name == "Bidirectional" and key == "backward_layer" and _same_backward(cfg.get("layer"), value):
+            return _OMIT  # Keras's own copy of the forward layer: the factory builds it, with its own seeds
+        if isinstance(value, list):
+            return [self.layer(v, None, path + (key, i), context) for i, v in enumerate(value)]
+        if not isinstance(value, dict):
+            self.unsupported(where, f"argument '{key}' is not a serialized layer")
+            return _OMIT
+        return self.layer(value, None, path + (key,), context)
+
+    def argument(self, lt: LayerType, key: str, value: Any, cfg: dict, where: str, context: str) -> Any:
+        """A plain constructor argument as data, or _OMIT when it is Keras's default."""
+        if key == "dtype":
+            return self.dtype(value, where)
+        if key not in lt.params:
+            if value is None or value is False or key in DERIVED_KEYS or IMPLICIT_KEYS.get(key, _OMIT) == value \
+                    or (key == "zero_output_for_mask" and context == "bidirectional"):
+                return _OMIT
+            self.unsupported(where, f"its config has '{key}: {_short(value)}', which is not an argument of "
+                             f"{lt.name} in the catalog (Keras {self.cat.keras_version})")
+            return _OMIT
+        value = self.plain(value, f"{where} argument '{key}'")
+        if value is _OMIT:
+            return _OMIT
+        info = lt.params[key]
+        if "default" in info and _same(info["default"], value):
+            return _OMIT
+        if info.get("default", 0) is None and RESOLVED_DEFAULTS.get(key, _OMIT) == value:
+            return _OMIT
+        if key == "strides" and info.get("default", 0) is None and value == cfg.get("pool_size"):
+            return _OMIT  # pooling: null strides mean the pool size
+        return value
+
+    def dtype(self, value: Any, where: str) -> Any:
+        if value is None:
+            return _OMIT
+        name = value
+        if isinstance(value, dict):
+            if value.get("class_name") != "DTypePolicy" or not isinstance(value.get("config"), dict):
+                self.unsupported(where, f"has the dtype policy {value.get('class_name')!r}, which the model file "
+                                 "cannot write (a dtype policy name only)")
+                return _OMIT
+            name = value["config"].get("name")
+        if not isinstance(name, str):
+            self.unsupported(where, f"has a dtype that is not a name: {_short(value)}")
+            return _OMIT
+        return _OMIT if name == "float32" else name
+
+    def plain(self, value: Any, where: str) -> Any:
+        """Plain data from a config value: Keras's tuple and array wrappers become lists; objects are refused."""
+        if isinstance(value, list):
+            items = [self.plain(v, where) for v in value]
+            return _OMIT if any(v is _OMIT for v in items) else items
+        if isinstance(value, dict):
+            if value.get("class_name") in ("__tuple__", "__numpy__") and isinstance(value.get("config"), dict):
+                return self.plain(value["config"].get("value"), where)
+            self.unsupported(where, f"holds {_short(value)}, a Keras object rather than data; the model file "
+                             "writes plain values only")
+            return _OMIT
+        return value
+
+    # -- components -------------------------------------------------------------------------------------
+    def slot(self, out: dict, lt: LayerType, arg: str, value: Any, path: tuple, where: str) -> None:
+        slot = lt.slots[arg]
+        comp = self.component(slot.kind, value, f"{where} {arg}")
+        if comp is None:
+            return
+        ct, config = comp
+        full: Any = {"class_name": ct.name, "config": config} if config else _alias(ct)
+        short = _OMIT if not config and ct.name == slot.default else full
+        key = self.identity.get(path)
+        if key is not None:
+            self.uses.setdefault(key, []).append((out, arg, slot.kind, full, short))
+            out[arg] = full  # placeholder, kept in its place; `shared_entries` decides
+        elif short is not _OMIT:
+            out[arg] = short
+
+    def component(self, kind: str, value: Any, where: str) -> tuple[ComponentType, dict] | None:
+        """The catalog class and non-default config of a serialized component, or None (null or refused)."""
+        if value is None:
+            return None
+        written, _ = parse_component(kind, value)
+        if written is None:
+            self.unsupported(where, f"holds {_short(value)}, not a serialized {kind}")
+            return None
+        ct = written.component
+        if isinstance(value, str):
+            if ct is None:
+                self.refuse(("component", kind, value), UNKNOWN_COMPONENT_CLASS,
+                            f"{kind} '{value}' ({{where}}) is not in the policyfactory catalog", where)
+                return None
+            return ct, {}
+        cls, module, registered = written.name, written.module, written.registered_name
+        if ct is None or not (ct.registered or is_keras(module, registered, cls, COMPONENT_MODULES[kind])):
+            origin = f"registered as '{registered}'" if registered else f"module {module}"
+            self.refuse(("component", kind, cls), UNKNOWN_COMPONENT_CLASS,
+                        f"{kind} class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: "
+                        f"policyfactory.register_component('{kind}', {cls}) is the way to bring it in (then export "
+                        f"the live model from Python inside that registration)", where)
+            return None
+        config = {}
+        for k, v in written.settings.items():
+            info = ct.params.get(k)
+            if info is None:
+                if v is not None:
+                    self.unsupported(where, f"{ct.name} has '{k}: {_short(v)}', which is not an argument of {ct.name} "
+                                     "in the catalog")
+                continue
+            v = self.plain(v, f"{where} argument '{k}'")
+            if v is not _OMIT and not ("default" in info and _same(info["default"], v)):
+                config[k] = v
+        return ct, config
+
+    def shared_entries(self) -> dict[str, dict]:
+        """One `shared:` entry for every component object that fills two or more written slots."""
+        shared: dict[str, dict] = {}
+        for uses in self.uses.values():
+            if len(uses) < 2:
+                for owner, arg, _kind, _full, short in uses:
+                    if short is _OMIT:
+                        del owner[arg]
+                    else:
+                        owner[arg] = short
+                continue
+            _owner, _arg, kind, full, _short_form = uses[0]
+            base = snake_case(full if isinstance(full, str) else full["class_name"])
+            name, n = base, 2
+            while name in shared:
+                name, n = f"{base}_{n}", n + 1
+            shared[name] = {kind: full}
+            for owner, arg, *_ in uses:
+                owner[arg] = {"shared": name}
+        return shared
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _is_history(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)
+            and all(isinstance(i, int) and not isinstance(i, bool) for i in v[1:]))
+
+
+def _same(default: Any, value: Any) -> bool:
+    """Whether a config value is the default, also as Keras normalizes it (1 -> [1, 1], (1, 1) -> ((1, 1), (1, 1))).
+
+        >>> _same(1, [1, 1]), _same([1, 1], [[1, 1], [1, 1]]), _same(0.01, 0.009999999776482582), _same(1, [1, 2])
+        (True, True, True, False)
+    """
+    if type(default) is type(value) and default == value:
+        return True
+    if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return default == value or _float32(default) == _float32(value)  # Keras keeps some factors as float32
+    if isinstance(value, list) and value:
+        if isinstance(default, list):
+            return len(default) == len(value) and all(_same(d, v) for d, v in zip(default, value))
+        return not isinstance(default, (str, dict)) and default is not None and all(_same(default, v) for v in value)
+    return False
+
+
+def _float32(x: float) -> float:
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except (OverflowError, struct.error):
+        return x
+
+
+def _same_backward(forward: Any, backward: Any) -> bool:
+    """Whether Bidirectional's backward layer is Keras's copy of the forward one (go_backwards flipped)."""
+    if not (isinstance(forward, dict) and isinstance(backward, dict)):
+        return False
+    f, b = _dict(forward.get("config")), _dict(backward.get("config"))
+    if bool(b.get("go_backwards")) == bool(f.get("go_backwards")):
+        return False
+    return (forward.get("class_name") == backward.get("class_name")
+            and _strip(f, ("name", "go_backwards")) == _strip(b, ("name", "go_backwards")))
+
+
+def _strip(value: Any, keys: tuple = ()) -> Any:
+    """A config without the given top-level keys and without Keras's `shared_object_id` anywhere."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in keys and k != "shared_object_id"}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def _alias(ct: ComponentType) -> str:
+    return ct.aliases[0] if ct.aliases else ct.name
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -16,8 +16,9 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
 from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
 from .core.formats import FORMATS, format_text, render
@@ -26,6 +27,9 @@ from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
 from .core.text import escape, plural, shown
 from .core.version import VERSION
 from .core.yamlload import Limits
+
+if TYPE_CHECKING:
+    from .core.sources import Source
 from .tfquiet import quiet_tensorflow
 
 GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".png", ".pdf")
@@ -37,7 +41,7 @@ class UsageError(Exception):
     """A bad command line that argparse cannot see (exit 2, one `policyfactory: error:` line)."""
 
 
-def _bounded(low: int, high: int):
+def _bounded(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -52,17 +56,17 @@ def _bounded(low: int, high: int):
 class _Ignored:
     """Stands in for the subparser of a command that is not being run: its arguments are not built."""
 
-    def add_argument(self, *args, **kwargs) -> None:
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
         pass
 
 
 class _Subcommands:
     """`add_subparsers()` that builds only the command being run (every command when `only` is None)."""
 
-    def __init__(self, action, only: str | None):
+    def __init__(self, action: Any, only: str | None) -> None:
         self.action, self.only = action, only
 
-    def add_parser(self, name: str, **kwargs):
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
         if self.only is None or name == self.only:
             return self.action.add_parser(name, **kwargs)
         return _Ignored()
@@ -79,7 +83,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
 
-    def common(sp, command: str, exit_zero=True):
+    def common(sp: Any, command: str, exit_zero: bool = True) -> None:
         """The options of the commands that read model files: the settings' flags, then the run's own."""
         from .core.settings import fields
 
@@ -159,7 +163,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def _flag_options(setting, command: str) -> dict:
+def _flag_options(setting: Any, command: str) -> dict:
     """argparse options of a setting's flag; its default is None, so a flag not given leaves the settings be."""
     cli = setting.cli
     options: dict = {"default": None, "help": setting.help}
@@ -176,7 +180,7 @@ def _flag_options(setting, command: str) -> dict:
 
 # -- settings ----------------------------------------------------------------------------------
 
-def _settings(args):
+def _settings(args: argparse.Namespace) -> Any:
     """The effective settings: command-line flags over the project files over the defaults."""
     from .core.settings import fields, load_settings
 
@@ -192,7 +196,7 @@ def _settings(args):
     return settings
 
 
-def _apply_settings(args) -> None:
+def _apply_settings(args: argparse.Namespace) -> None:
     """Fill the flags a user did not give from the settings, so every command reads `args` alone."""
     from .core.settings import fields
 
@@ -213,7 +217,7 @@ def _apply_settings(args) -> None:
             raise UsageError(f"--policy: {problem}")
 
 
-def _color(args, out=None) -> bool:
+def _color(args: argparse.Namespace, out: IO[str] | None = None) -> bool:
     """Colours in text output: only on a terminal, never with --no-color or NO_COLOR set."""
     stream = out or sys.stdout
     return (not getattr(args, "no_color", False) and "NO_COLOR" not in os.environ
@@ -222,7 +226,7 @@ def _color(args, out=None) -> bool:
 
 # -- output ------------------------------------------------------------------------------------
 
-def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, out=None, *,
+def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, out: IO[str] | None = None, *,
           quiet: bool = False, color: bool = False, extra: dict | None = None) -> None:
     findings = sorted_findings(findings)
     if fmt == "json" and extra:
@@ -247,14 +251,15 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, 
             print(line, file=out)
 
 
-def _judged(args, findings: list[Finding]) -> list[Finding]:
+def _judged(args: argparse.Namespace, findings: list[Finding]) -> list[Finding]:
     """Findings at the project's rule severities (`[tool.policyfactory.severity]`)."""
     from .core.settings import apply_severity
 
     return apply_severity(findings, args.settings.values["severity"])
 
 
-def _finish(args, findings: list[Finding], ok_lines: list[str] | None = None, out=None,
+def _finish(args: argparse.Namespace, findings: list[Finding], ok_lines: list[str] | None = None,
+            out: IO[str] | None = None,
             extra: dict | None = None) -> int:
     """Apply the project's rule severities, print, and return the exit code: the end of every command."""
     findings = _judged(args, findings)
@@ -262,16 +267,16 @@ def _finish(args, findings: list[Finding], ok_lines: list[str] | None = None, ou
     return exit_code(findings)
 
 
-def _check_args(args) -> dict:
+def _check_args(args: argparse.Namespace) -> dict:
     """The keyword arguments of `check_path` that come from the command line."""
     return {"policy": args.policy, "limits": _limits(args), "allow_outside": args.allow_outside}
 
 
-def _limits(args) -> Limits:
+def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_bytes=args.max_bytes, max_params=args.max_params)
 
 
-def _sources(args):
+def _sources(args: argparse.Namespace) -> list[Source]:
     """The files a command reads: its paths, folders walked, `-` from standard input."""
     from .core.sources import SourceError, expand
 
@@ -300,14 +305,14 @@ def _folder(out: str, suffixes: tuple[str, ...]) -> bool:
     return os.path.isdir(out) and not out.lower().rstrip("/" + os.sep).endswith(suffixes)
 
 
-def _several(args) -> bool:
+def _several(args: argparse.Namespace) -> bool:
     """Whether the command line names more than one file (several paths, or a folder)."""
     return len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
 
 
 # -- commands ------------------------------------------------------------------------------------
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from .core.references import declares_kind
     from .core.validate import check_path
 
@@ -325,14 +330,14 @@ def cmd_validate(args) -> int:
     return _finish(args, findings, ok_lines)
 
 
-def cmd_schema(args) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     from .core.jsonschema import schema_for
 
     print(json.dumps(schema_for(args.what), indent=2))
     return EXIT_OK
 
 
-def cmd_config(args) -> int:
+def cmd_config(args: argparse.Namespace) -> int:
     settings = args.settings
     if args.format == "json":
         print(json.dumps({"file": settings.file, "files": settings.files, "settings": settings.values,
@@ -351,14 +356,14 @@ def cmd_config(args) -> int:
     return EXIT_OK
 
 
-def _toml_value(value) -> str:
+def _toml_value(value: Any) -> str:
     """A setting as TOML text, so that `policyfactory config` output can be pasted into a settings file."""
     if isinstance(value, dict):
         return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)  # strings, numbers, true/false and lists of strings read the same in TOML
 
 
-def cmd_rules(args) -> int:
+def cmd_rules(args: argparse.Namespace) -> int:
     from .core.rules import RULES
 
     if args.rule is not None:
@@ -386,7 +391,7 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
-def cmd_explain(args) -> int:
+def cmd_explain(args: argparse.Namespace) -> int:
     from .core.explain import explain_document, explain_path
     from .core.validate import check_path
 
@@ -411,7 +416,7 @@ def cmd_explain(args) -> int:
     return _finish(args, findings)
 
 
-def _graph_target(args, sources) -> str | None:
+def _graph_target(args: argparse.Namespace, sources: list[Source]) -> str | None:
     """Where the graph of each model goes: None for stdout, a folder, or one file; refuses what cannot work."""
     out = args.output
     if out == "-":
@@ -426,7 +431,7 @@ def _graph_target(args, sources) -> str | None:
     return out
 
 
-def cmd_graph(args) -> int:
+def cmd_graph(args: argparse.Namespace) -> int:
     from .core.atomic import atomic_output, check_output
     from .core.explain import rows_for
     from .core.graph import render as render_graph
@@ -469,7 +474,7 @@ def cmd_graph(args) -> int:
     return _finish(args, findings, ok_lines, out=sys.stderr if target is None else None)
 
 
-def _build_output(args, src, several: bool) -> str | None:
+def _build_output(args: argparse.Namespace, src: Source, several: bool) -> str | None:
     out = args.output
     if out is None:
         return None
@@ -482,7 +487,7 @@ def _build_output(args, src, several: bool) -> str | None:
     return out
 
 
-def _no_collisions(outputs) -> None:
+def _no_collisions(outputs: list[tuple[str, str]]) -> None:
     """Refuse two inputs that would write one output (`a/m.yaml`, `b/m.yaml` into one -o folder; `a.yaml` and
     `a.yml` beside each other), before anything is written: the second would silently replace the first."""
     seen: dict[tuple[str, str], str] = {}
@@ -496,7 +501,7 @@ def _no_collisions(outputs) -> None:
         seen[key] = src_path
 
 
-def _build_outputs(args, sources, several: bool) -> list[tuple[str, str]]:
+def _build_outputs(args: argparse.Namespace, sources: list[Source], several: bool) -> list[tuple[str, str]]:
     """(model file, output) of every model, each name checked, before anything is built."""
     outputs = []
     for src in sources:
@@ -508,7 +513,7 @@ def _build_outputs(args, sources, several: bool) -> list[tuple[str, str]]:
     return outputs
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
     from .core.validate import check_path
 
     sources = _sources(args)
@@ -547,7 +552,7 @@ def cmd_build(args) -> int:
     return code
 
 
-def _audit_yaml(src, args, allows):
+def _audit_yaml(src: Source, args: argparse.Namespace, allows: tuple) -> tuple[Any, list[bool]]:
     """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
     from .core.plan import apply_allows
     from .core.validate import check_path
@@ -562,7 +567,7 @@ def _audit_yaml(src, args, allows):
     return report, applied.used
 
 
-def _ok_line(path: str, report) -> str:
+def _ok_line(path: str, report: Any) -> str:
     counts = f"{report.compared} weights compared; {report.skipped} skipped: deterministic, constant or tiny"
     if report.allowed:
         return f"{path}: ok, {plural(len(report.allowed), 'allowed sharing group')}: " + "; ".join(report.allowed) \
@@ -570,9 +575,7 @@ def _ok_line(path: str, report) -> str:
     return f"{path}: ok, no shared components or correlated weights found ({counts})"
 
 
-def cmd_audit(args) -> int:
-    from .core.plan import unused_allow
-
+def cmd_audit(args: argparse.Namespace) -> int:
     allows: tuple = ()
     if args.allow:
         from .core.allowfile import load_allow_file
@@ -589,18 +592,8 @@ def cmd_audit(args) -> int:
     findings: list[Finding] = []
     ok_lines = []
     for src in sources:
-        path = src.path
         try:
-            if src.data is None and not os.path.isfile(path):
-                why = ("is a directory, not a model file" if os.path.isdir(path)
-                       else "is not a regular file" if os.path.exists(path) else "no such file")
-                raise InvalidInput(Finding(path, 1, 1, FILE_UNREADABLE, why))
-            if policy is not None and src.data is None and path in saved:
-                audit_file = _optional("fileaudit.files", "audit_file", path,  # numpy and h5py, never Keras
-                                       "auditing a saved model needs numpy and h5py", "audit")
-                report, file_used = audit_file(path, policy, allows)
-            else:
-                report, file_used = _audit_yaml(src, args, allows)
+            report, file_used = _audit_one(src, args, policy if src.path in saved else None, allows)
         except PolicyfactoryError as exc:
             findings.extend(exc.findings)
             continue
@@ -608,22 +601,42 @@ def cmd_audit(args) -> int:
         found = _judged(args, report.findings)
         findings.extend(found)
         if exit_code(found) == EXIT_OK:
-            ok_lines.append(_ok_line(path, report))
-    if allows:
-        from .core.rules import RULES
-        from .core.text import Suggester
-
-        known = Suggester([*RULES, *(r.id for r in policy.rules)] if policy is not None else RULES)
-        findings += [unused_allow(a, known) for a, was_used in zip(allows, used) if not was_used]
-    return _finish(args, findings, ok_lines)
+            ok_lines.append(_ok_line(src.path, report))
+    return _finish(args, findings + _unused_allows(allows, used, policy), ok_lines)
 
 
-def _keras_side(module: str, name: str, path: str):
+def _audit_one(src: Source, args: argparse.Namespace, policy: Any, allows: tuple) -> tuple[Any, list[bool]]:
+    """(report, which allows it used) for one source: a saved model read as data (with `policy`), else a model YAML."""
+    path = src.path
+    if src.data is None and not os.path.isfile(path):
+        why = ("is a directory, not a model file" if os.path.isdir(path)
+               else "is not a regular file" if os.path.exists(path) else "no such file")
+        raise InvalidInput(Finding(path, 1, 1, FILE_UNREADABLE, why))
+    if policy is not None and src.data is None:
+        audit_file = _optional("fileaudit.files", "audit_file", path,  # numpy and h5py, never Keras
+                               "auditing a saved model needs numpy and h5py", "audit")
+        return audit_file(path, policy, allows)
+    return _audit_yaml(src, args, allows)
+
+
+def _unused_allows(allows: tuple, used: list[bool], policy: Any) -> list[Finding]:
+    """An `unused-allow` warning for every entry of an allow file that no audited model used."""
+    if not allows:
+        return []
+    from .core.plan import unused_allow
+    from .core.rules import RULES
+    from .core.text import Suggester
+
+    known = Suggester([*RULES, *(r.id for r in policy.rules)] if policy is not None else RULES)
+    return [unused_allow(a, known) for a, was_used in zip(allows, used) if not was_used]
+
+
+def _keras_side(module: str, name: str, path: str) -> Any:
     """A Keras-side function, or a finding (exit 2) that says how to install Keras when it is missing."""
     return _optional(f"keras_side.{module}", name, path, "this command needs TensorFlow and Keras", "tensorflow")
 
 
-def _optional(module: str, name: str, path: str, needs: str, extra: str):
+def _optional(module: str, name: str, path: str, needs: str, extra: str) -> Any:
     """A function from a part of the package that needs an extra, or a finding (exit 2) naming the extra."""
     import importlib
 
@@ -638,7 +651,7 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str):
 KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
 
 
-def _export_reads(args) -> tuple[str, ...]:
+def _export_reads(args: argparse.Namespace) -> tuple[str, ...]:
     """The files export reads, which it never writes over: the input, and the policy it names (a path is read
     from the current folder and, as written in the output, from the output's folder)."""
     from .core.references import builtin_path
@@ -660,7 +673,7 @@ def _export_output(out: str, reads: tuple[str, ...]) -> None:
     check_output(out, inputs=reads)  # not the input or its policy, a symlink, a directory or a FIFO
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     """YAML on stdout (or -o); findings and notes on stderr, so that stdout stays a model file."""
     from .core.atomic import atomic_output
     from .core.export_yaml import export_file
@@ -717,7 +730,7 @@ class _Output:
     """stdout or stderr, remembering a write that failed (a full disk): argparse swallows such an error and
     Python's last flush misreports it, yet the run must end with exit 2. Everything else is the stream's own."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self.failed: OSError | None = None
 
@@ -735,7 +748,7 @@ class _Output:
             self.failed = exc
             raise
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
@@ -819,14 +832,17 @@ def _main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early (`policyfactory export m.keras | head`): stop quietly
         raise
     except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
-        if isinstance(exc, OSError) and _stream_failed():  # stdout or stderr cannot be written: main ends it
-            raise
-        if os.environ.get("POLICYFACTORY_DEBUG"):
-            raise
-        print(f"policyfactory: internal error: {type(exc).__name__}: {str(exc)[:300]} "
-              f"(please report it; POLICYFACTORY_DEBUG=1 shows the traceback)", file=sys.stderr)
-        return EXIT_INVALID
+        return _internal_error(exc)
     return EXIT_OK if getattr(args, "exit_zero", False) else code
+
+
+def _internal_error(exc: Exception) -> int:
+    """One line for a bug of ours; a failed stdout/stderr (ended by `main`) and debug runs raise it again."""
+    if (isinstance(exc, OSError) and _stream_failed()) or os.environ.get("POLICYFACTORY_DEBUG"):
+        raise exc
+    print(f"policyfactory: internal error: {type(exc).__name__}: {str(exc)[:300]} "
+          f"(please report it; POLICYFACTORY_DEBUG=1 shows the traceback)", file=sys.stderr)
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":  # pragma: no cover

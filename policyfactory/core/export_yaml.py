@@ -54,7 +54,7 @@ from .rules.tools import EXPORT_UNSUPPORTED
 from .text import plural
 from .validate import validate_loaded
 from .yamlemit import to_yaml, wrap
-from .yamlload import load_text
+from .yamlload import Loaded, load_text
 
 
 @dataclass
@@ -140,7 +140,7 @@ def _self_check(text: str, data: dict, ex: Translation, base_dir: str | None) ->
     return list(result.findings)
 
 
-def _layer_at(loaded, data: dict, line: int) -> str:
+def _layer_at(loaded: Loaded, data: dict, line: int) -> str:
     name = ""
     for i, layer in enumerate(data.get("layers", [])):
         if loaded.mark(("layers", i))[0] <= line:

@@ -148,7 +148,7 @@ def find_configs(start: str) -> list[str]:
         current = parent
 
 
-def _toml():
+def _toml() -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
         return tomllib

@@ -68,7 +68,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"a {type(value).__name__} object")
 
 
-def _serialized(model, file: str, line: int) -> dict:
+def _serialized(model: Any, file: str, line: int) -> dict:
     """The model's config as plain JSON data, as a `.keras` file's config.json would hold it."""
     try:
         return json.loads(json.dumps(keras.saving.serialize_keras_object(model), default=_json_default))
@@ -78,7 +78,7 @@ def _serialized(model, file: str, line: int) -> dict:
                                    f"model '{model.name}': its config cannot be read as data: {text}")) from None
 
 
-def _catalog_type(layer) -> LayerType | None:
+def _catalog_type(layer: Any) -> LayerType | None:
     """The catalog type of a live layer, only when its class is exactly that type's class."""
     lt = catalog().layer(type(layer).__name__)
     if lt is None:
@@ -89,13 +89,13 @@ def _catalog_type(layer) -> LayerType | None:
         return None
 
 
-def _sublayers(layer, lt: LayerType, key: str) -> Any:
+def _sublayers(layer: Any, lt: LayerType, key: str) -> Any:
     if lt.name == "Bidirectional":  # Keras keeps the wrapped layer's copies, not the layer it was given
         return {"layer": layer.forward_layer, "backward_layer": layer.backward_layer}.get(key)
     return getattr(layer, key, None)
 
 
-def _walk(layer, path: tuple, out: dict[tuple, int]) -> None:
+def _walk(layer: Any, path: tuple, out: dict[tuple, int]) -> None:
     lt = _catalog_type(layer)
     if lt is None:
         return  # the config export refuses it
@@ -113,7 +113,7 @@ def _walk(layer, path: tuple, out: dict[tuple, int]) -> None:
             _walk(sub, path + (key,), out)
 
 
-def identity_map(model) -> dict[tuple, int]:
+def identity_map(model: Any) -> dict[tuple, int]:
     """Slot path -> id of the component object in it, for every filled slot of every layer (wrapped ones too).
 
     Paths are those of `export_config`: `(layer name, [sublayer key, [index]]..., slot arg)`.

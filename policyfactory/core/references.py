@@ -39,13 +39,18 @@ _DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$
 def project_root(folder: str) -> str:
     """The nearest folder at or above `folder` holding `.git` or `pyproject.toml`, else `folder` itself."""
     start = os.path.realpath(folder)
-    current = start
+    return nearest_above(start, PROJECT_MARKERS) or start
+
+
+def nearest_above(folder: str, markers: tuple[str, ...]) -> str | None:
+    """The nearest folder at or above `folder` (a real path) holding one of `markers`, or None."""
+    current = folder
     while True:
-        if any(os.path.exists(os.path.join(current, m)) for m in PROJECT_MARKERS):
+        if any(os.path.lexists(os.path.join(current, m)) for m in markers):
             return current
         parent = os.path.dirname(current)
         if parent == current:
-            return start
+            return None
         current = parent
 
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-from .references import declares_kind, project_root
+from .references import declares_kind, nearest_above, project_root
 from .safeio import kind_of, read_regular
 from .yamlload import DEFAULT_LIMITS, Limits
 
@@ -158,14 +158,7 @@ def _common_dir(top: str) -> str:
 
 def _work_tree(folder: str) -> str | None:
     """The top of the git work tree holding `folder` (a real path), or None outside one."""
-    current = folder
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    return nearest_above(folder, (".git",))
 
 
 def _skip_reason(path: str) -> str | None:

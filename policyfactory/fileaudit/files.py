@@ -102,7 +102,7 @@ def _skip_and_group(name: str | None, found: tuple[LayerConfig, str] | None
     if name is not None and found is not None:
         lc, layout = found
         args = {k for k in lc.config if isinstance(k, str) and k.endswith("_initializer")}
-        arg = slot_of(name, args | set(_catalog_slots(lc, layout)))
+        arg = slot_of(name, args | set(_catalog_slots(lc, layout)), layout)
         comp = _initializer(lc, layout, arg) if arg is not None else None
         if comp is not None:
             if deterministic_class("initializer", comp[0]):

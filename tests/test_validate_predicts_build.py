@@ -90,7 +90,9 @@ def test_max_params_counts_normalization_weights(write):
 # the input itself, merged shapes, the layers inside a Pipeline. (name, model body, words in the finding)
 FLOW_CASES = [
     ("Equalization returns its input", "input: {shape: [2, 6, 6, 2]}\nlayers:\n  - {type: Equalization}\n",
-     "is its input"),
+     "returned unchanged"),
+    ("Equalization after Flatten", "input: {shape: [4, 3, 6]}\nlayers:\n  - {type: Flatten}\n"
+                                   "  - {type: Equalization}\n", "part of a cycle"),
     ("width through IntegerLookup", "input: {shape: [2]}\nlayers:\n  - {type: IntegerLookup}\n"
                                     "  - {type: Reshape, target_shape: [4]}\n", "target_shape"),
     ("groups after Dense", "input: {shape: [4]}\nlayers:\n  - {type: Dense, units: 6}\n"

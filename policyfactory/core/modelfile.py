@@ -17,6 +17,7 @@ from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .layerinfo import (
+    LIST_INPUT_TYPES,
     MERGE_SAME_SHAPE,
     PASS_WRAPPERS,
     SEQUENCE_WRAPPERS,
@@ -389,25 +390,18 @@ class _Checker:
         self.outputs_not_inputs(nodes, mf)
 
     def outputs_not_inputs(self, nodes: list[LayerNode], mf: ModelFile) -> None:
-        """A finding when a model output is a model input itself: every layer on its way returns its input tensor
-        unchanged (Equalization, probed), and Keras refuses such a model ("part of a cycle")."""
+        """A finding when a model output comes from a layer that returns its input tensor itself (Equalization, as
+        probed): Keras marks that tensor as the layer's output too and refuses the model ("part of a cycle")."""
         if not nodes:
             return
         by_name = {n.name: n for n in nodes}
-        source: dict[str, str | None] = {}  # layer -> the model input it returns, if it returns one
-        previous: str | None = "input" if mf.input is not None else None
-        for node in nodes:
-            ref = node.inputs[0] if node.inputs and len(node.inputs) == 1 else (previous if not node.inputs else None)
-            feeds = ref if ref is not None and ref not in by_name else source.get(ref) if ref is not None else None
-            source[node.name] = feeds if returns_input(node.type) and not node.sublayers else None
-            previous = node.name
         for j, out in enumerate(mf.outputs or [nodes[-1].name]):
             found = by_name.get(out)
-            if found is not None and source.get(out) is not None:
+            if found is not None and returns_input(found.type):
                 self.err(found.path if mf.outputs is None else ("outputs", j), ARGUMENT_VALUE,
-                         f"the model's output {shown(out)} is its input {shown(source[out])} itself: "
-                         f"{found.type} returns its input unchanged when the model is built, and Keras refuses a "
-                         f"model whose output is an input (add a layer that computes something after it)")
+                         f"the model's output {shown(out)} ({found.type}) is the tensor it was given, returned "
+                         f"unchanged when the model is built, and Keras refuses it as an output (part of a cycle; "
+                         f"add a layer that computes something after it)")
 
     def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
@@ -478,6 +472,13 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
     followed into their inner layer. No finding where the rank or the layer type is not known."""
     inner = node.sublayers.get("layer")
     width = shape[-1] if shape and isinstance(shape[-1], int) else None
+    wrapped = [inner] if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode) else \
+        node.sublayers.get("layers") if node.type in SEQUENCE_WRAPPERS else None
+    for i, layer in enumerate(wrapped if isinstance(wrapped, list) else ()):
+        if layer.type in LIST_INPUT_TYPES:  # the build calls it on a list of inputs; a wrapper passes one tensor
+            return (("layer",) if node.type in STEP_WRAPPERS else ("layers", i)), (
+                f"{node.type} calls its {'layer' if node.type in STEP_WRAPPERS else 'layers'} on one tensor, and "
+                f"Keras calls {layer.type} on a list of inputs"), None
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
         if rank is not None and rank < 2:
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None

@@ -140,7 +140,7 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
     From the probed table (core/layerinfo.py): the width rule of each layer type (the input's, an argument's,
     a fixed size), whether the axes before it are the input's, the output rank; window arithmetic for the
     layers that slide a window; Flatten and Reshape from their sizes."""
-    if shape is None:
+    if not shape:
         return None
     if layer_type == "Flatten":
         return [math.prod(shape)] if _known(shape) else None

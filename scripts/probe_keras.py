@@ -313,13 +313,15 @@ class Prober:
             out[path] = {"fixed": s0 - per * WIDTHS[0], "per_channel": per}
         return out
 
-    def variables(self, name: str, rank: int, n_in: int) -> dict:
+    def variables(self, name: str, rank: int | None, n_in: int | None) -> dict:
         """The layer's own variables in the order Keras saves them (`order`), the order each boolean argument set
         the other way gives where it drops or adds some (`flags`: use_bias false drops the bias), and the
-        initializer slot that makes each (`made_by`: found by giving the slot a constant no other slot gives)."""
+        initializer slot that makes each (`made_by`: found by giving the slot a constant no other slot gives).
+        A layer that cannot be called on model inputs (a cell) is built on DIM features instead."""
         def own(extra: dict, keep: bool = False):
             layer = self.make(name, extra)
-            ok, _ = self.tries(lambda: self.call(name, layer, [self.tensor(rank, "float32")] * n_in))
+            ok, _ = self.tries(lambda: self.call(name, layer, [self.tensor(rank, "float32")] * n_in)
+                               if rank is not None and n_in is not None else layer.build((None, DIM)))
             found = layer._trainable_variables + layer._non_trainable_variables if ok else None
             return found if keep else [v.name for v in found] if found is not None else None
 
@@ -373,8 +375,8 @@ class Prober:
             info["weights"] = self.weights(name, rank, int(n_in))
         if n_in is not None and rank is not None:
             info.update(self.width(name, rank, calls[n_in]["dtype"], int(n_in)))
-        if n_in is not None and rank is not None and calls[n_in]["dtype"] == "float32":
-            info.update(self.variables(name, rank, int(n_in)))
+        if n_in is None or (rank is not None and calls[n_in]["dtype"] == "float32"):
+            info.update(self.variables(name, rank, int(n_in) if n_in is not None else None))
         return {k: v for k, v in info.items() if v or k == "calls"}
 
 

@@ -123,6 +123,11 @@ class Prober:
         shape = getattr(out, "shape", None)
         return len(shape) - 1 if shape is not None and not isinstance(out, (list, tuple)) else None
 
+    @staticmethod
+    def shape_of(out) -> tuple | None:
+        shape = getattr(out, "shape", None)
+        return tuple(shape[1:]) if shape is not None and not isinstance(out, (list, tuple)) else None
+
     def tries(self, fn) -> Any:
         try:
             return True, fn()
@@ -146,56 +151,104 @@ class Prober:
         return out
 
     # -- what values each argument takes ----------------------------------------------------------------------------
-    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list]:
+    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list]:
         """(refused probe keys by argument, accepted strings by argument, arguments that change the output rank,
-        arguments without which construction fails)."""
+        arguments without which construction fails, arguments that change the output's axes before the last, and
+        its last axis)"""
         entry = self.layers[name]
         refused: dict = {}
         choices: dict = {}
         rank_args: list = []
-        base_rank = None
+        shape_args: list = []  # changed the axes before the last
+        width_args: list = []  # changed the last axis
+        base_rank = base_shape = None
         if context is not None:
             ok, y = self.tries(lambda: self.call(name, self.make(name), context[0]))
-            base_rank = self.rank_of(y) if ok else None
+            base_rank, base_shape = (self.rank_of(y), self.shape_of(y)) if ok else (None, None)
         skip = SKIPPED | set(entry["slots"]) | set(entry["layer_params"])
         for arg in entry["params"]:
             if arg in skip:
                 continue
-            bad, changes_rank = [], False
+            bad, seen = [], []  # refused probe keys; (rank, shape) of each accepted call
             # A list or a fraction refused when the layer is called, where the whole number 1 is taken, is a type
             # Keras refuses (RandomCrop's height: [2, 2]); otherwise only construction tells about numbers.
             int_ok = self.verdict(name, arg, 1, context, True)[0]
             for key, value in PROBES:
                 call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5")))
-                verdict, rank = self.verdict(name, arg, value, context, call)
+                verdict, rank, shape = self.verdict(name, arg, value, context, call, True)
                 if not verdict:
                     bad.append(key)
-                elif rank is not None and base_rank is not None and rank != base_rank:
-                    changes_rank = True
+                    continue
+                seen.append((rank, shape))
+            # whole numbers called too, for what they resize (a refusal when called is not recorded)
+            seen += [(r, sh) for ok, r, sh in (self.verdict(name, arg, v, context, True, True) for v in (1, 3)) if ok]
             if arg in CONTEXT_NUMBERS:
                 bad = [k for k in bad if not k.startswith(("int:", "float:")) or k in _SMALL]
-            if changes_rank:
-                rank_args.append(arg)
             if "str" in bad:
-                accepted = [s for s in self.candidates(name, arg)
-                            if self.verdict(name, arg, s, context, True)[0]]
+                accepted = []
+                for word in self.candidates(name, arg):
+                    verdict, rank, shape = self.verdict(name, arg, word, context, True, True)
+                    if verdict:
+                        accepted.append(word)
+                        seen.append((rank, shape))
                 if accepted:
                     choices[arg] = accepted
+            for changed, into in zip(self.resizes(seen, base_rank, base_shape), (rank_args, shape_args, width_args)):
+                if changed:
+                    into.append(arg)
             if bad:
                 refused[arg] = bad
         needs = [arg for arg in BASE.get(name, {}) if arg not in entry["required"]
                  and not self.tries(lambda a=arg: self.cls(name)(**{k: v for k, v in BASE[name].items() if k != a}))[0]]
-        return refused, choices, rank_args, needs
+        return refused, choices, rank_args, needs, shape_args, width_args
 
-    def verdict(self, name: str, arg: str, value: Any, context: tuple | None, call: bool) -> tuple[bool, int | None]:
-        """(whether Keras takes `value` for `arg`, the output rank when called)."""
+    @staticmethod
+    def resizes(seen: list, base_rank: int | None, base_shape: tuple | None) -> tuple[bool, bool, bool]:
+        """Whether any of the (rank, shape) outputs `seen` differs from the base layer's in rank, in its axes before
+        the last, in its last axis."""
+        seen = [(r, sh) for r, sh in seen if r is not None and sh is not None and base_shape is not None]
+        base = base_shape or ()
+        return (any(r != base_rank for r, _ in seen), any(sh[:-1] != base[:-1] for _, sh in seen),
+                any(sh[-1:] != base[-1:] for _, sh in seen))
+
+    def verdict(self, name: str, arg: str, value: Any, context: tuple | None, call: bool, shape: bool = False):
+        """(whether Keras takes `value` for `arg`, the output rank when called[, its output shape])."""
         ok, layer = self.tries(lambda: self.make(name, {arg: value}))
-        if not ok:
-            return False, None
-        if not call or context is None:
-            return True, None
+        if not ok or not call or context is None:
+            return (ok, None, None) if shape else (ok, None)
         ok, y = self.tries(lambda: self.call(name, layer, context[0]))
-        return ok, (self.rank_of(y) if ok else None)
+        rank = self.rank_of(y) if ok else None
+        return (ok, rank, self.shape_of(y) if ok else None) if shape else (ok, rank)
+
+    def width(self, name: str, rank: int, dtype: str, n_in: int) -> dict:
+        """How the base layer's output relates to its input, called at WIDTHS channels: its last axis ("keep" the
+        input's, the value of a base argument, or a fixed size) and whether the axes before it are the input's."""
+        shapes = []
+        same = False
+        for width in WIDTHS:
+            x = self.tensor(rank, dtype, width)
+            ok, y = self.tries(lambda t=x: self.call(name, self.make(name), [t] * n_in))
+            same = same or (ok and y is x)
+            shape = self.shape_of(y) if ok else None
+            if not shape or not all(isinstance(d, int) for d in shape):
+                return {}
+            shapes.append(shape)
+        (a, b), axes = (shapes[0][-1], shapes[1][-1]), (DIM,) * (rank - 1)
+        if (a, b) == WIDTHS:
+            rule: Any = "keep"
+        elif a == b:
+            named = [k for k, v in BASE.get(name, {}).items() if v == a and not isinstance(v, bool)]
+            rule = {"arg": named[0]} if len(named) == 1 else {"fixed": a}
+        else:
+            return {}
+        out: dict = {"width": rule}
+        if same:
+            out["returns_input"] = True  # its output is its input tensor itself (Keras refuses it as a model output)
+        if len(shapes[0]) == rank and shapes[0][:-1] == axes:
+            out["axes"] = "same"  # the input's axes but the last (Dense)
+        elif len(shapes[0]) == rank + 1 and shapes[0][:-1] == axes + (WIDTHS[0],):
+            out["axes"] = "appended"  # the input's axes, one more after them (Embedding)
+        return out
 
     def candidates(self, name: str, arg: str) -> list[str]:
         """Strings that might be choices of `arg`: the catalog's string defaults and the layer module's literals."""
@@ -260,9 +313,43 @@ class Prober:
             out[path] = {"fixed": s0 - per * WIDTHS[0], "per_channel": per}
         return out
 
+    def variables(self, name: str, rank: int | None, n_in: int | None) -> dict:
+        """The layer's own variables in the order Keras saves them (`order`), the order each boolean argument set
+        the other way gives where it drops or adds some (`flags`: use_bias false drops the bias), and the
+        initializer slot that makes each (`made_by`: found by giving the slot a constant no other slot gives).
+        A layer that cannot be called on model inputs (a cell) is built on DIM features instead."""
+        def own(extra: dict, keep: bool = False):
+            layer = self.make(name, extra)
+            ok, _ = self.tries(lambda: self.call(name, layer, [self.tensor(rank, "float32")] * n_in)
+                               if rank is not None and n_in is not None else layer.build((None, DIM)))
+            found = layer._trainable_variables + layer._non_trainable_variables if ok else None
+            return found if keep else [v.name for v in found] if found is not None else None
+
+        order = own({})
+        if not order:
+            return {}
+        flags = {}
+        for arg, info in self.layers[name]["params"].items():
+            if isinstance(info.get("default"), bool) and arg not in SKIPPED:
+                names = own({arg: not info["default"]})
+                if names is not None and names != order:
+                    flags[arg] = names
+        made_by: dict = {}
+        for arg, slot in self.layers[name]["slots"].items():
+            if slot["kind"] == "initializer":
+                for v in own({arg: self.keras.initializers.Constant(0.375)}, keep=True) or ():
+                    if v.name not in made_by and bool(self.keras.ops.all(v.value == 0.375)):
+                        made_by[v.name] = arg
+        out: dict = {"order": order, "made_by": made_by}
+        if flags:
+            out["flags"] = flags
+        return {"variables": out}
+
     @staticmethod
     def _var(path: str) -> str:
-        return path.split("/", 1)[1] if "/" in path else path
+        """A weight's path below the layer, without the counters Keras numbers sublayers with (`lstm_cell_3`)."""
+        inner = path.split("/", 1)[1] if "/" in path else path
+        return "/".join(re.sub(r"_\d+$", "", part) for part in inner.split("/"))
 
     @staticmethod
     def _size(shape) -> int:
@@ -280,12 +367,16 @@ class Prober:
             ranks = [int(r) for r in calls[n_in]["ranks"]]
             rank = max(r for r in ranks if r <= 4) if min(ranks) <= 4 else min(ranks)
             context = ([self.tensor(rank, calls[n_in]["dtype"])] * int(n_in), rank)
-        refused, choices, rank_args, needs = self.arguments(name, context)
+        refused, choices, rank_args, needs, shape_args, width_args = self.arguments(name, context)
         info: dict = {"base": BASE.get(name, {}), "calls": calls, "refused": refused, "choices": choices,
-                      "rank_args": rank_args, "needs": needs,
+                      "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))
+        if n_in is not None and rank is not None:
+            info.update(self.width(name, rank, calls[n_in]["dtype"], int(n_in)))
+        if n_in is None or (rank is not None and calls[n_in]["dtype"] == "float32"):
+            info.update(self.variables(name, rank, int(n_in) if n_in is not None else None))
         return {k: v for k, v in info.items() if v or k == "calls"}
 
 

@@ -5,8 +5,11 @@ import os
 
 from conftest import ROOT
 
-# Layer types re-probed against the installed Keras on every test run (what each refuses, ranks, weights).
-SAMPLE = ["Conv2D", "Dense", "BatchNormalization", "Attention", "LSTMCell", "ReLU", "Reshape", "Flatten", "RNN"]
+# Layer types re-probed against the installed Keras on every test run: what each refuses, the ranks it takes and
+# returns, its weights, its output width rule and axes (Dense: units; Embedding: an axis appended; Conv2D: filters
+# over a window), the arguments that resize it, and whether it returns its input (Equalization).
+SAMPLE = ["Conv2D", "Dense", "BatchNormalization", "Attention", "LSTMCell", "ReLU", "Reshape", "Flatten", "RNN",
+          "Embedding", "Equalization"]
 
 
 def test_catalog_matches_installed_keras():

@@ -155,9 +155,11 @@ def test_refused_build_writes_nothing_and_leaves_an_existing_file_untouched(tmp_
 
 
 def test_keras_refusing_a_value_is_a_finding_not_a_traceback(write, tmp_path):
-    path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers:\n"
-                           "  - {type: Dense, units: 4, activation: relu}\n  - {type: ActivityRegularization}\n"
-                           "  - {type: Reshape, target_shape: [3]}\n")  # a width validate does not follow
+    # a width validate does not follow: depth_multiplier was probed to change DepthwiseConv1D's width
+    path = write("m.yaml", "kind: model\nversion: 1\ninput: {shape: [4, 2]}\nlayers:\n"
+                           "  - {type: Dense, units: 4, activation: relu}\n"
+                           "  - {type: DepthwiseConv1D, kernel_size: 1, depth_multiplier: 2}\n"
+                           "  - {type: Reshape, target_shape: [3]}\n")
     out = tmp_path / "x.keras"
     r = run_cli("build", path, "-o", str(out))
     assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -84,3 +84,51 @@ def test_max_params_counts_normalization_weights(write):
     r = run_cli("validate", path)
     assert r.returncode == 2, r.stdout + r.stderr
     assert "limit-params" in r.stdout and "1,200,000,000" in r.stdout, r.stdout
+
+
+# Models Keras refuses only from what flows between layers: a width known through a probed layer, an output that is
+# the input itself, merged shapes, the layers inside a Pipeline. (name, model body, words in the finding)
+FLOW_CASES = [
+    ("Equalization returns its input", "input: {shape: [2, 6, 6, 2]}\nlayers:\n  - {type: Equalization}\n",
+     "returned unchanged"),
+    ("Equalization after Flatten", "input: {shape: [4, 3, 6]}\nlayers:\n  - {type: Flatten}\n"
+                                   "  - {type: Equalization}\n", "part of a cycle"),
+    ("width through IntegerLookup", "input: {shape: [2]}\nlayers:\n  - {type: IntegerLookup}\n"
+                                    "  - {type: Reshape, target_shape: [4]}\n", "target_shape"),
+    ("groups after Dense", "input: {shape: [4]}\nlayers:\n  - {type: Dense, units: 6}\n"
+                           "  - {type: GroupNormalization, groups: 4}\n", "divide"),
+    ("Add of two shapes", "inputs:\n  a: {shape: [4]}\n  b: {shape: [5]}\nlayers:\n"
+                          "  - {type: Add, name: s, inputs: [a, b]}\noutputs: [s]\n", "differ in shape"),
+    ("rank inside a Pipeline", "input: {shape: [4, 8]}\nlayers:\n  - type: Pipeline\n    layers:\n"
+                               "      - {type: GlobalAveragePooling1D}\n      - {type: LSTM, units: 2}\n", "axes"),
+]
+
+
+@pytest.mark.parametrize("case", FLOW_CASES, ids=[c[0] for c in FLOW_CASES])
+def test_what_flows_between_layers_is_checked(write, case):
+    _, body, words = case
+    path = write("m.yaml", HEAD + body)
+    r = run_cli("validate", path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "error argument-value:" in r.stdout and words in r.stdout, r.stdout
+    assert "Traceback" not in r.stderr
+
+
+def test_what_flows_rightly_still_validates_and_builds(write):
+    """The same flows where Keras builds them: validate passes and build builds (no false refusal)."""
+    import keras
+
+    import policyfactory as pf
+
+    good = ["input: {shape: [2, 6, 6, 2]}\nlayers:\n  - {type: Equalization}\n  - {type: Dense, units: 2}\n",
+            "input: {shape: [2]}\nlayers:\n  - {type: IntegerLookup}\n  - {type: Reshape, target_shape: [2, 1]}\n",
+            "input: {shape: [4]}\nlayers:\n  - {type: Dense, units: 6}\n  - {type: GroupNormalization, groups: 3}\n",
+            "inputs:\n  a: {shape: [4]}\n  b: {shape: [1]}\nlayers:\n  - {type: Add, name: s, inputs: [a, b]}\n"
+            "outputs: [s]\n",
+            "input: {shape: [4, 8]}\nlayers:\n  - type: Pipeline\n    layers:\n"
+            "      - {type: LSTM, units: 2, return_sequences: true}\n      - {type: GlobalAveragePooling1D}\n"]
+    paths = [write(f"ok{i}.yaml", HEAD + body) for i, body in enumerate(good)]
+    r = run_cli("validate", *paths)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for path in paths:
+        assert isinstance(pf.build_model(path), keras.Model)

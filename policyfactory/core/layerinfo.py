@@ -4,9 +4,13 @@ Why one table: a new layer type used to touch five hand-written sets in five mod
 catalog layer's `probe` (written by `scripts/gen_catalog.py` through `scripts/probe_keras.py` from the installed
 Keras, and re-probed by `tests/test_catalog_drift.py`): which value kinds each argument refuses, the strings it
 takes, the input ranks and input counts the layer can be called on (and the rank it returns), the components a slot
-refuses, the arguments it needs in effect, the sublayers a recurrent wrapper takes, and its weights as
-`fixed + per_channel * input width`. The hand-written facts -- how the build calls a layer -- are the constants
-below. Nothing here imports Keras.
+refuses, the arguments it needs in effect, the sublayers a recurrent wrapper takes, its weights as
+`fixed + per_channel * input width`, and the shape it returns: the rule of its last axis (`width`: the input's,
+an argument's such as `units`, or a fixed size, found by calling it at two input widths), whether the axes before
+it are the input's (`axes`), which arguments change the rank, those axes or the width (`rank_args`,
+`shape_args`, `width_args`), and whether it returns its input tensor itself (`returns_input`). The hand-written
+facts -- how the build calls a layer, which wrappers run what -- are the constants below. Nothing here imports
+Keras.
 
     >>> value_problem("Conv2D", "kernel_size", "3")
     "Keras refuses 'kernel_size' = '3' for Conv2D (it takes an integer or a list of 2 integers)"
@@ -31,8 +35,25 @@ ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
 ATTENTION_PROJECTIONS = 4
 # Wrappers whose inner layer sees one step less of the input (its time axis is mapped over).
 STEP_WRAPPERS = frozenset({"TimeDistributed"})
+# Wrappers that run their list of layers in order (`layers:`), each on the previous one's output.
+SEQUENCE_WRAPPERS = frozenset({"Pipeline"})
+# Merges that combine their inputs elementwise: Keras refuses inputs whose shapes differ (but for axes of 1).
+MERGE_SAME_SHAPE = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
 # Wrappers whose output is their inner layer's (same rank, width possibly doubled).
 PASS_WRAPPERS = frozenset({"Bidirectional", "SpectralNormalization"})
+# Layers whose variables live in child layers their config does not list: the child whose variable layout they
+# take, read with the parent's config (an LSTM's cell takes the LSTM's initializers; attention projections take
+# the attention layer's). Children that are no catalog type have their layout here: (variable, config flag that
+# must be true for it to exist, or None).
+CHILD_LAYOUTS = {"LSTM": "LSTMCell", "GRU": "GRUCell", "SimpleRNN": "SimpleRNNCell",
+                 "ConvLSTM1D": "ConvLSTMCell", "ConvLSTM2D": "ConvLSTMCell", "ConvLSTM3D": "ConvLSTMCell",
+                 "MultiHeadAttention": "_Projection", "GroupQueryAttention": "_Projection"}
+HAND_VARIABLES: dict[str, list[tuple[str, str | None]]] = {
+    "_Projection": [("kernel", None), ("bias", "use_bias")],
+    "ConvLSTMCell": [("kernel", None), ("recurrent_kernel", None), ("bias", "use_bias")],
+    # the probe builds EinsumDense without bias_axes; a word there adds a bias
+    "EinsumDense": [("kernel", None), ("bias", "bias_axes")],
+}
 # Arguments naming axes of the input (checked against its rank: Keras refuses an axis the input does not have).
 AXIS_ARGS = ("axis",)
 
@@ -138,8 +159,8 @@ def sublayer_types(layer_type: str, arg: str) -> list[str] | None:
     """The layer types a recurrent wrapper takes in `arg` (None where any may go); SpectralNormalization takes the
     types that hold a kernel or embeddings (it normalizes that weight)."""
     if layer_type == "SpectralNormalization" and arg == "layer":
-        return sorted(name for name, lt in catalog().layers.items()
-                      if {"kernel", "embeddings"} & {w.rsplit("/", 1)[-1] for w in lt.probe.get("weights", {})})
+        return sorted(name for name, lt in catalog().layers.items()  # its own weight, not a cell's (LSTM)
+                      if {"kernel", "embeddings"} & set(lt.probe.get("weights", {})))
     return probe(layer_type).get("sublayers", {}).get(arg)
 
 
@@ -179,6 +200,22 @@ def input_dtype(layer_type: str, n_inputs: int) -> str | None:
     return entry.get("dtype") if entry else None
 
 
+# Arguments that never change what a layer returns the shape of (its activation, its name, its slots).
+SHAPELESS_ARGS = frozenset({"name", "trainable", "dtype", "autocast", "input_shape", "activation",
+                            "recurrent_activation", "seed"})
+
+
+def changed_args(layer_type: str, args: dict) -> dict:
+    """The arguments given another value than the probes built the layer with (slots and sublayers left out)."""
+    lt = catalog().layer(layer_type)
+    if lt is None:
+        return {}
+    base = lt.probe.get("base", {})
+    return {arg: value for arg, value in args.items()
+            if arg in lt.params and arg not in SHAPELESS_ARGS and arg not in lt.slots and arg not in lt.layer_params
+            and value != base.get(arg, lt.params[arg].get("default"))}
+
+
 def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) -> int | None:
     """The rank the layer returns on inputs of `rank` axes, where the probes tell (None: unknown)."""
     info = probe(layer_type)
@@ -187,17 +224,51 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) ->
     entry = info.get("calls", {}).get("2" if n_inputs >= 2 else "1")
     if entry is None:
         return None
-    params = catalog().layers[layer_type].params if layer_type in catalog().layers else {}
-    base = info.get("base", {})
-    for arg, value in args.items():
-        if arg not in params or value == base.get(arg, params[arg].get("default")):
-            continue
+    for arg, value in changed_args(layer_type, args).items():
         # probed to change the rank, or a list or word the probes did not call with (Reshape's target_shape,
-        # EinsumDense's equation): the rank is not known
-        if arg in info.get("rank_args", ()) or isinstance(value, (list, str)):
+        # EinsumDense's equation): the rank is not known. A word among the probed choices, or any word where the
+        # probe's word was taken, was called with and compared.
+        if arg in info.get("rank_args", ()) or isinstance(value, list):
+            return None
+        if isinstance(value, str) and value not in info.get("choices", {}).get(arg, ()) \
+                and "str" in info.get("refused", {}).get(arg, ()):
             return None
     out = entry["ranks"].get(str(rank))
     return out if isinstance(out, int) else None
+
+
+def output_width(layer_type: str, args: dict, width: int | None) -> int | None:
+    """The last axis of what the layer returns, from the probed rule: the input's, one of its arguments
+    (`units`), or a fixed size; None where an argument the probes saw resize the output was changed."""
+    info = probe(layer_type)
+    rule = info.get("width")
+    if rule is None:
+        return None
+    named = rule.get("arg") if isinstance(rule, dict) else None
+    if any(arg in info.get("width_args", ()) and arg != named for arg in changed_args(layer_type, args)):
+        return None
+    if rule == "keep":
+        return width
+    if named is not None:
+        lt = catalog().layers[layer_type]
+        value = args.get(named, info.get("base", {}).get(named, lt.params.get(named, {}).get("default")))
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    return rule.get("fixed")
+
+
+def output_axes(layer_type: str, args: dict) -> str | None:
+    """How the axes before the last relate to the input's: "same" (Dense), "appended" (Embedding: the input's
+    axes, then one more), or None where not known or an argument that reshapes the output was changed."""
+    info = probe(layer_type)
+    if any(arg in info.get("shape_args", ()) for arg in changed_args(layer_type, args)):
+        return None
+    return info.get("axes")
+
+
+def returns_input(layer_type: str) -> bool:
+    """Whether the layer, called on a symbolic input, returns that tensor itself (Equalization): Keras refuses a
+    model whose output is its input."""
+    return bool(probe(layer_type).get("returns_input"))
 
 
 def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, str] | None:
@@ -263,3 +334,31 @@ def probed_weights(layer_type: str, args: dict, width: int | None) -> int:
             continue
         total += max(w["fixed"] + w["per_channel"] * (width or 1), 0) if stats or not changed else 1
     return total
+
+
+# -- variables -----------------------------------------------------------------------------------------------------
+
+def variable_names(layer_type: str, config: dict, count: int) -> list[str] | None:
+    """The names of a layer's `count` own saved variables in the order Keras saves them, from the probed order
+    and the boolean arguments probed to drop or add some (None when the layout is not known or does not fit)."""
+    if layer_type in HAND_VARIABLES:
+        names = [n for n, flag in HAND_VARIABLES[layer_type] if flag is None or config.get(flag, flag == "use_bias")]
+        return names if len(names) == count else None
+    info = probe(layer_type).get("variables")
+    if not info:
+        return None
+    names = list(info["order"])
+    lt = catalog().layer(layer_type)
+    params = lt.params if lt is not None else {}
+    for arg, toggled in info.get("flags", {}).items():
+        default = params.get(arg, {}).get("default")
+        if bool(config.get(arg, default)) != default:
+            names = [n for n in names if n in toggled] + [n for n in toggled if n not in names]
+    return names if len(names) == count else None
+
+
+def made_by(layer_type: str | None, variable: str) -> str | None:
+    """The initializer slot that makes `variable` of `layer_type`, as probed (None: not known)."""
+    if layer_type is None:
+        return None
+    return probe(layer_type).get("variables", {}).get("made_by", {}).get(variable)

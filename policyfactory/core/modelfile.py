@@ -17,13 +17,17 @@ from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding
 from .layerinfo import (
+    LIST_INPUT_TYPES,
+    MERGE_SAME_SHAPE,
     PASS_WRAPPERS,
+    SEQUENCE_WRAPPERS,
     STEP_WRAPPERS,
     axis_problem,
     call_problem,
     needed_args,
     output_rank,
     reshape_problem,
+    returns_input,
     slot_problem,
     sublayer_types,
     value_problem,
@@ -367,6 +371,9 @@ class _Checker:
             rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
             count, shape = _estimate(node, shape_in)
             where, problem, last_rank = _connect(node, len(node.inputs or [None]), rank_in, shape_in)
+            if problem is None and node.type in MERGE_SAME_SHAPE and len(node.inputs or ()) >= 2:
+                where, problem = ("inputs",), _merge_problem([shapes.get(ref) for ref in node.inputs or ()],
+                                                             node.inputs or [])
             ranks[node.name] = last_rank
             if problem:
                 self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
@@ -380,6 +387,21 @@ class _Checker:
                          f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
                          f"of {self.limits.max_params:,} (raise it with --max-params)")
             shapes[node.name] = last = None if count > self.limits.max_params else shape  # no cascade
+        self.outputs_not_inputs(nodes, mf)
+
+    def outputs_not_inputs(self, nodes: list[LayerNode], mf: ModelFile) -> None:
+        """A finding when a model output comes from a layer that returns its input tensor itself (Equalization, as
+        probed): Keras marks that tensor as the layer's output too and refuses the model ("part of a cycle")."""
+        if not nodes:
+            return
+        by_name = {n.name: n for n in nodes}
+        for j, out in enumerate(mf.outputs or [nodes[-1].name]):
+            found = by_name.get(out)
+            if found is not None and returns_input(found.type):
+                self.err(found.path if mf.outputs is None else ("outputs", j), ARGUMENT_VALUE,
+                         f"the model's output {shown(out)} ({found.type}) is the tensor it was given, returned "
+                         f"unchanged when the model is built, and Keras refuses it as an output (part of a cycle; "
+                         f"add a layer that computes something after it)")
 
     def io(self, mf: ModelFile) -> None:
         if mf.input is not None and mf.inputs is not None:
@@ -450,6 +472,13 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
     followed into their inner layer. No finding where the rank or the layer type is not known."""
     inner = node.sublayers.get("layer")
     width = shape[-1] if shape and isinstance(shape[-1], int) else None
+    wrapped = [inner] if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode) else \
+        node.sublayers.get("layers") if node.type in SEQUENCE_WRAPPERS else None
+    for i, layer in enumerate(wrapped if isinstance(wrapped, list) else ()):
+        if layer.type in LIST_INPUT_TYPES:  # the build calls it on a list of inputs; a wrapper passes one tensor
+            return (("layer",) if node.type in STEP_WRAPPERS else ("layers", i)), (
+                f"{node.type} calls its {'layer' if node.type in STEP_WRAPPERS else 'layers'} on one tensor, and "
+                f"Keras calls {layer.type} on a list of inputs"), None
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
         if rank is not None and rank < 2:
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
@@ -472,9 +501,29 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
     width_issue = width_problem(node.type, node.args, width)
     if width_issue is not None:
         return (width_issue[0],) if width_issue[0] in node.args else (), width_issue[1], None
+    inner_layers = node.sublayers.get("layers")
+    if node.type in SEQUENCE_WRAPPERS and isinstance(inner_layers, list):  # its layers run in order
+        for i, layer in enumerate(inner_layers):
+            where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape)
+            if problem is not None:
+                return ("layers", i, *where), problem, None
+            shape = _estimate(layer, shape)[1]
+        return (), None, rank
     if node.sublayers and node.type not in ("RNN",):
         return (), None, None
     return (), None, output_rank(node.type, n_in, rank, node.args)
+
+
+def _merge_problem(shapes: list, refs: list[str]) -> str | None:
+    """Why Keras cannot merge inputs of these shapes elementwise: two fully known shapes of one rank that differ
+    on an axis where neither is 1 (no broadcast)."""
+    known = [(ref, sh) for ref, sh in zip(refs, shapes)
+             if sh and all(isinstance(d, int) and not isinstance(d, bool) for d in sh)]
+    for (ra, a), (rb, b) in zip(known, known[1:]):
+        if len(a) == len(b) and any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+            return (f"its inputs {shown(ra)} {a} and {shown(rb)} {b} differ in shape; an elementwise merge needs "
+                    f"the same shape (or 1 on an axis)")
+    return None
 
 
 def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]:
@@ -491,7 +540,7 @@ def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]
             merge = node.args.get("merge_mode", "concat")
             return 2 * count, [2 * width if width is not None and merge == "concat" else width]
         return count, shape
-    return layer_params(node.type, node.args, n_in), output_shape(node.type, node.args, shape_in)
+    return layer_params(node.type, node.args, n_in), output_shape(node.type, node.args, shape_in, len(node.inputs or [None]))
 
 
 def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DEFAULT_LIMITS) -> ModelCheck:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .layerinfo import probed_weights
+from .layerinfo import output_axes, output_rank, output_width, probed_weights
 from .text import shown
 
 
@@ -57,21 +57,6 @@ for _conv in ("SeparableConv1D", "SeparableConv2D"):
         + n * _int(a, "depth_multiplier") * _int(a, "filters")
 for _conv in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
     _ESTIMATES[_conv] = lambda a, n: 4 * _kernel(a) * (n + _int(a, "filters")) * _int(a, "filters")
-
-# Layers whose output width is their own size argument; others keep their input's width or lose it.
-_WIDTH_ARG = {"Dense": "units", "LSTM": "units", "GRU": "units", "SimpleRNN": "units", "Embedding": "output_dim",
-              "Conv1D": "filters", "Conv2D": "filters", "Conv3D": "filters", "SeparableConv1D": "filters",
-              "SeparableConv2D": "filters", "Conv1DTranspose": "filters", "Conv2DTranspose": "filters",
-              "Conv3DTranspose": "filters", "ConvLSTM1D": "filters", "ConvLSTM2D": "filters", "ConvLSTM3D": "filters"}
-_KEEPS_WIDTH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-                "GaussianNoise", "AlphaDropout", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-                "BatchNormalization", "LayerNormalization", "UnitNormalization", "GroupNormalization",
-                "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-                "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-                "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "ZeroPadding1D", "ZeroPadding2D",
-                "ZeroPadding3D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Masking",
-                "DepthwiseConv1D", "DepthwiseConv2D", "Rescaling", "Identity"}
-
 
 def layer_params(layer_type: str, args: dict, n_in: int | None) -> int:
     """A lower bound on the weights of one layer: a formula for the layers whose size arguments scale them, else
@@ -149,38 +134,37 @@ def _windowed(layer_type: str) -> bool:
             or (layer_type[:4] in ("Conv", "Sepa", "Dept") and "LSTM" not in layer_type))
 
 
-def output_shape(layer_type: str, args: dict, shape: Shape | None) -> Shape | None:
-    """The layer's output shape (without the batch axis) as far as the file states it, else None."""
+def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int = 1) -> Shape | None:
+    """The layer's output shape (without the batch axis) as far as the file states it, else None.
+
+    From the probed table (core/layerinfo.py): the width rule of each layer type (the input's, an argument's,
+    a fixed size), whether the axes before it are the input's, the output rank; window arithmetic for the
+    layers that slide a window; Flatten and Reshape from their sizes."""
+    if not shape:
+        return None
     if layer_type == "Flatten":
-        return [math.prod(shape)] if shape is not None and _known(shape) else None
+        return [math.prod(shape)] if _known(shape) else None
     if layer_type == "Reshape":
-        target = args.get("target_shape")
-        ok = isinstance(target, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in target)
-        return list(target) if ok and isinstance(target, list) else None
-    if layer_type == "Embedding":
-        return (list(shape) if shape else [None]) + [args.get("output_dim")]
-    if layer_type.startswith("Global") and "Pooling" in layer_type:
-        return [shape[-1]] if shape else None
-    if layer_type in _WIDTH_ARG:
-        width = args.get(_WIDTH_ARG[layer_type])
-        width = width if isinstance(width, int) and not isinstance(width, bool) else None
-        if shape is None:
-            return [width]
-        if layer_type == "Dense":
-            return list(shape[:-1]) + [width]
-        if "Transpose" in layer_type or "LSTM" in layer_type:
-            return [None] * (len(shape) - 1) + [width]
-        if layer_type.startswith("Conv") or layer_type.startswith("Separable"):
-            return _pooled(layer_type, shape, args) + [width]
-        return [width]
-    if layer_type in _KEEPS_WIDTH:
-        if shape is not None and "Pooling" in layer_type:
-            return _pooled(layer_type, shape, args) + [shape[-1]]
-        if shape is not None and layer_type.startswith("ZeroPadding"):
-            return [None] * (len(shape) - 1) + [shape[-1]]  # padded axes grow: not followed
-        if shape is not None and layer_type.startswith("Depthwise"):
-            m, c = args.get("depth_multiplier", 1), shape[-1]
-            ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (m, c))
-            return _pooled(layer_type, shape, args) + [m * c if ints else None]  # channels x multiplier
-        return list(shape) if shape is not None else None
-    return None
+        return _reshaped(args.get("target_shape"), shape)
+    width = output_width(layer_type, args, shape[-1])
+    if _windowed(layer_type) and "Transpose" not in layer_type:
+        return _pooled(layer_type, shape, args) + [width]
+    axes = output_axes(layer_type, args)
+    rank = output_rank(layer_type, n_inputs, len(shape), args)
+    if axes == "same" and rank == len(shape):
+        return list(shape[:-1]) + [width]
+    if axes == "appended" and rank == len(shape) + 1:
+        return list(shape) + [width]
+    return [None] * (rank - 1) + [width] if rank else None
+
+
+def _reshaped(target: Any, shape: Shape) -> Shape | None:
+    """Reshape's output: its target_shape, a -1 in it filled from the input's size where that is known."""
+    if not isinstance(target, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in target):
+        return None
+    if -1 not in target:
+        return list(target) if all(d > 0 for d in target) else None
+    known = math.prod(d for d in target if d != -1)
+    if not _known(shape) or target.count(-1) != 1 or known < 1 or math.prod(shape) % known:
+        return [d if d != -1 else None for d in target]
+    return [d if d != -1 else math.prod(shape) // known for d in target]

@@ -100,7 +100,7 @@ def _slot_initializer(name: str | None, found: tuple[LayerConfig, str] | None
         return None, None
     lc, layout = found
     args = {k for k in lc.config if isinstance(k, str) and k.endswith("_initializer")}
-    arg = slot_of(name, args | set(_catalog_slots(lc, layout)))
+    arg = slot_of(name, args | set(_catalog_slots(lc, layout)), layout)
     return arg, (_initializer(lc, layout, arg) if arg is not None else None)
 
 

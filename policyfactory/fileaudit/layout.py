@@ -5,8 +5,10 @@ the order Keras creates them (trainable first, then non-trainable). To name them
 and to know the initializer behind each (so deterministic ones are skipped), the
 audit needs that order for the built-in layers that hold variables; the config
 says which optional ones exist (`use_bias`, `center`, `scale` ...). A count that
-does not fit leaves the variables unnamed rather than guessing.
-`tests/test_fileaudit.py` checks this table against the installed Keras.
+does not fit leaves the variables unnamed rather than guessing. The order, the
+flags that drop or add variables and the slot making each are probed from Keras
+into the catalog (`variables` of each layer's probe, read by core/layerinfo.py);
+`tests/test_fileaudit.py` checks them against the installed Keras.
 
     >>> variable_names("Dense", {"use_bias": False}, 1)
     ['kernel']
@@ -22,50 +24,14 @@ does not fit leaves the variables unnamed rather than guessing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Collection
 
-Condition = Callable[[dict], bool] | None
+from ..core.layerinfo import CHILD_LAYOUTS, made_by, variable_names
 
+__all__ = ["CHILD_LAYOUTS", "STATISTICS", "slot_of", "variable_names"]
 
-def _flag(key: str, default: bool = True) -> Callable[[dict], bool]:
-    return lambda cfg: bool(cfg.get(key, default))
-
-
-_USE_BIAS = _flag("use_bias")
-_KERNEL_BIAS: list[tuple[str, Condition]] = [("kernel", None), ("bias", _USE_BIAS)]
-_RECURRENT: list[tuple[str, Condition]] = [("kernel", None), ("recurrent_kernel", None), ("bias", _USE_BIAS)]
-_NORM: list[tuple[str, Condition]] = [("gamma", _flag("scale")), ("beta", _flag("center"))]
-
-# class -> its own variables in the order Keras saves them, each with the config condition for it to exist.
-VARIABLES: dict[str, list[tuple[str, Condition]]] = {
-    "Dense": _KERNEL_BIAS,
-    "EinsumDense": [("kernel", None), ("bias", lambda cfg: bool(cfg.get("bias_axes")))],
-    **dict.fromkeys(("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-                     "DepthwiseConv1D", "DepthwiseConv2D"), _KERNEL_BIAS),
-    "SeparableConv1D": [("depthwise_kernel", None), ("pointwise_kernel", None), ("bias", _USE_BIAS)],
-    "SeparableConv2D": [("depthwise_kernel", None), ("pointwise_kernel", None), ("bias", _USE_BIAS)],
-    "BatchNormalization": [*_NORM, ("moving_mean", None), ("moving_variance", None)],
-    "LayerNormalization": [("gamma", _flag("scale")),
-                           ("beta", lambda cfg: bool(cfg.get("center", True)) and not cfg.get("rms_scaling"))],
-    "GroupNormalization": _NORM,
-    "Embedding": [("embeddings", None)],
-    "ReversibleEmbedding": [("embeddings", None), ("reverse_embeddings", lambda cfg: not cfg.get("tie_weights", True))],
-    "PReLU": [("alpha", None)],
-    **dict.fromkeys(("LSTMCell", "GRUCell", "SimpleRNNCell", "ConvLSTMCell"), _RECURRENT),
-}
-
-# A layer whose variables live in child layers that its config does not list: the child's layout,
-# read with the parent's config (an LSTM's cell takes the LSTM's initializers; attention projections
-# take the attention layer's).
-CHILD_LAYOUTS: dict[str, str] = {
-    "LSTM": "LSTMCell", "GRU": "GRUCell", "SimpleRNN": "SimpleRNNCell",
-    "ConvLSTM1D": "ConvLSTMCell", "ConvLSTM2D": "ConvLSTMCell", "ConvLSTM3D": "ConvLSTMCell",
-    "MultiHeadAttention": "_Projection", "GroupQueryAttention": "_Projection",
-}
-VARIABLES["_Projection"] = _KERNEL_BIAS
-
-# variable name -> the slots that may initialize it, first present wins
+# variable name -> the slots that may initialize it where the probe does not tell (a child layout such as an
+# attention projection), first present wins
 _SLOTS_OF = {
     "kernel": ("kernel_initializer", "depthwise_initializer"),
     "recurrent_kernel": ("recurrent_initializer",),
@@ -78,17 +44,12 @@ _SLOTS_OF = {
 STATISTICS = frozenset({"moving_mean", "moving_variance", "gamma", "beta"})
 
 
-def variable_names(class_name: str, config: dict[str, Any], count: int) -> list[str] | None:
-    """The names of a layer's `count` saved variables, or None when the layout does not fit."""
-    layout = VARIABLES.get(class_name)
-    if layout is None:
-        return None
-    names = [name for name, cond in layout if cond is None or cond(config)]
-    return names if len(names) == count else None
-
-
-def slot_of(variable: str, slots: Collection[str]) -> str | None:
-    """The initializer slot (constructor argument) that made a variable, among the layer's `slots`."""
+def slot_of(variable: str, slots: Collection[str], layer_type: str | None = None) -> str | None:
+    """The initializer slot (constructor argument) that made a variable, among the layer's `slots`: as probed for
+    `layer_type`, else by name."""
+    probed = made_by(layer_type, variable)
+    if probed is not None and probed in slots:
+        return probed
     for arg in (f"{variable}_initializer", *_SLOTS_OF.get(variable, ())):
         if arg in slots:
             return arg

@@ -216,7 +216,8 @@ def _sample(path: str, var: Any, node: LiveLayer | None, key_of: KeyOf, tf_keras
     name = _variable_name(var)
     arg, initializer, group = None, None, None
     if node is not None and node.layer_type is not None:
-        arg = slot_of(name, {a for a, s in node.layer_type.slots.items() if s.kind == "initializer"})
+        arg = slot_of(name, {a for a, s in node.layer_type.slots.items() if s.kind == "initializer"},
+                      node.layer_type.name)
         found = slot_holder(node.layer, arg) if arg is not None else None
         comp = getattr(*found) if found is not None else None
         if comp is not None:

@@ -7,12 +7,10 @@ KERAS_ERROR = Rule(
     "Keras refused to construct or connect a layer that passed validation.",
     "`validate` checks argument names, types and the values Keras refuses, and follows the "
     "shapes the file states, but some problems only Keras finds when it connects the layers "
-    "(an `Add` of inputs whose shapes differ). The finding is placed at the layer and carries "
-    "Keras's message; nothing is written.",
-    bad="inputs: {a: {shape: [4]}, b: {shape: [8]}}\nlayers:\n  - {type: Add, name: sum, inputs: [a, b]}\n"
-        "outputs: [sum]\n",
-    good="inputs: {a: {shape: [4]}, b: {shape: [4]}}\nlayers:\n  - {type: Add, name: sum, inputs: [a, b]}\n"
-         "outputs: [sum]\n",
+    "(a `Cropping1D` that crops more than its input is long). The finding is placed at the layer "
+    "and carries Keras's message; nothing is written.",
+    bad="input: {shape: [2, 4]}\nlayers:\n  - {type: Cropping1D, cropping: [1, 1]}\n",
+    good="input: {shape: [4, 4]}\nlayers:\n  - {type: Cropping1D, cropping: [1, 1]}\n",
     fix="Change the argument or the connection that Keras names in the message.",
     example="build",
 )

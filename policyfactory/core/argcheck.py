@@ -113,6 +113,11 @@ def dtype_problem(name: str, value: Any, policies: bool = False) -> str | None:
 
 def argument_problem(owner: str, name: str, value: Any) -> str | None:
     """Why Keras would refuse `value` for argument `name` of layer or component class `owner`, or None."""
+    return _number_problem(name, value) or _kind_problem(owner, name, value)
+
+
+def _number_problem(name: str, value: Any) -> str | None:
+    """Numbers Keras refuses whatever the layer: not finite, sizes below 1, negative rates, huge values, seeds."""
     if non_finite(value):
         return f"{shown(name)} must be a finite number, got {value}"
     if name in _AT_LEAST_ONE and _whole(value) and value < 1:
@@ -123,6 +128,11 @@ def argument_problem(owner: str, name: str, value: Any) -> str | None:
         return f"{shown(name)} must be at most {NUMBER_LIMIT:g} in size (larger values overflow float32 weights)"
     if name == "seed" and _whole(value) and not 0 <= value <= SEED_LIMIT:
         return f"'seed' must be from 0 to {SEED_LIMIT} (Keras keeps seeds in 32 bits), got {value}"
+    return None
+
+
+def _kind_problem(owner: str, name: str, value: Any) -> str | None:
+    """Sizes, rates, choices and structures, by what the argument means for `owner`."""
     if name in _SIZES_AT_LEAST_ONE:
         return _sizes(owner, name, value)
     if name in _RATES:

@@ -73,29 +73,43 @@ def value_key(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return "int:-1" if value < 0 else "int:0" if value == 0 else "int:1" if value == 1 else \
-            "int:2" if value == 2 else "int:3" if value < 8 else "int:8"
+        return _int_key(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return "float:-0.5" if value < 0 else "float:0" if value == 0 else "float:0.5" if value < 1 else \
-            "float:1" if value == 1 else "float:1.5"
+        return _float_key(value)
     if isinstance(value, str):
-        try:
-            float(value)
-            return "str:number"
-        except ValueError:
-            return "str"
+        return "str:number" if _numeric(value) else "str"
     if isinstance(value, list):
-        if not value:
-            return "list:0"
-        if any(isinstance(v, str) for v in value):
-            return "list:str"
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value) and len(value) <= 3:
-            return f"list:{len(value)}"
+        return _list_key(value)
+    return "dict" if isinstance(value, dict) else None
+
+
+def _int_key(value: int) -> str:
+    return "int:-1" if value < 0 else "int:0" if value == 0 else "int:1" if value == 1 else \
+        "int:2" if value == 2 else "int:3" if value < 8 else "int:8"
+
+
+def _float_key(value: float) -> str | None:
+    if not math.isfinite(value):
         return None
-    if isinstance(value, dict):
-        return "dict"
+    return "float:-0.5" if value < 0 else "float:0" if value == 0 else "float:0.5" if value < 1 else \
+        "float:1" if value == 1 else "float:1.5"
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _list_key(value: list) -> str | None:
+    if not value:
+        return "list:0"
+    if any(isinstance(v, str) for v in value):
+        return "list:str"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in value) and len(value) <= 3:
+        return f"list:{len(value)}"
     return None
 
 

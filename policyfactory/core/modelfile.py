@@ -56,7 +56,7 @@ from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE
 from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
 from .schema import describe, validate_as
 from .text import Suggester, did_you_mean, shown
-from .yamlload import DEFAULT_LIMITS, Limits, Loaded
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, Path
 
 if TYPE_CHECKING:
     from .filemodels import InputSpec, ModelFile
@@ -121,11 +121,11 @@ class _Checker:
         self._shared_names: Suggester | None = None
         self.input_names: set[str] = set()
 
-    def err(self, path, rule, message, at_key=False):
+    def err(self, path: Path, rule: str, message: str, at_key: bool = False) -> None:
         self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
 
     # components ---------------------------------------------------------------
-    def forbidden_keys(self, value, path) -> bool:
+    def forbidden_keys(self, value: Any, path: Path) -> bool:
         """Report `module:` / `registered_name:` anywhere inside a value; True if any."""
         found = False
         stack = [(value, path)]
@@ -144,11 +144,11 @@ class _Checker:
                 stack.extend((sub, p + (i,)) for i, sub in enumerate(v))
         return found
 
-    def _located(self, use: ComponentUse, path) -> ComponentUse:
+    def _located(self, use: ComponentUse, path: Path) -> ComponentUse:
         line, col = self.loaded.mark(path)
         return replace(use, file=self.loaded.file, line=line, column=col)
 
-    def component(self, value, kind: str, path, shared_decls: dict | None) -> ComponentUse | None:
+    def component(self, value: Any, kind: str, path: Path, shared_decls: dict | None) -> ComponentUse | None:
         if isinstance(value, dict) and "shared" in value:
             return self.shared_reference(value, kind, path, shared_decls)
         use, problems = resolve_component(kind, value)
@@ -156,7 +156,7 @@ class _Checker:
             self.err(path + p.path, p.rule, p.message, at_key=p.at_key)
         return self._located(use, path) if use else None
 
-    def shared_reference(self, value: dict, kind: str, path, shared_decls: dict | None) -> ComponentUse | None:
+    def shared_reference(self, value: dict, kind: str, path: Path, shared_decls: dict | None) -> ComponentUse | None:
         if shared_decls is None:
             self.err(path, SHARED_IN_SHARED, "a shared declaration cannot refer to another one")
             return None
@@ -183,14 +183,15 @@ class _Checker:
             return None
         return self._located(replace(decl, shared=name), path)
 
-    def _type_ok(self, info: dict, value, path, name) -> bool:
+    def _type_ok(self, info: dict, value: Any, path: Path, name: str) -> bool:
         p = type_problem(info, value, path, name)
         if p is not None:
             self.err(p.path, p.rule, p.message)
         return p is None
 
     # layers -------------------------------------------------------------------
-    def layer(self, raw, path, namer: Namer, shared_decls, functional: bool, nested: bool) -> LayerNode | None:
+    def layer(self, raw: Any, path: Path, namer: Namer, shared_decls: dict | None, functional: bool,
+              nested: bool) -> LayerNode | None:
         self.layer_count += 1
         if self.layer_count == self.limits.max_layers + 1:
             self.err(path, LIMIT_LAYERS, f"more than {self.limits.max_layers} layers")
@@ -233,7 +234,7 @@ class _Checker:
         return LayerNode(lt.name, name, args, components, sublayers,
                          inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path))
 
-    def layer_type(self, raw, path) -> LayerType | None:
+    def layer_type(self, raw: Any, path: Path) -> LayerType | None:
         if not isinstance(raw, dict):
             self.err(path, SCHEMA_TYPE, f"a layer is a mapping with 'type:', got {describe(raw)}")
             return None
@@ -250,7 +251,7 @@ class _Checker:
             self.err(path + ("type",), problem.rule, problem.message)
         return lt
 
-    def layer_name(self, raw: dict, path, lt: LayerType, namer: Namer) -> str:
+    def layer_name(self, raw: dict, path: Path, lt: LayerType, namer: Namer) -> str:
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
             self.err(path + ("name",), SCHEMA_TYPE, f"'name': expected a string, got {describe(name)}")
@@ -266,7 +267,7 @@ class _Checker:
             self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"layer name {shown(name)} is {what}")
         return name
 
-    def layer_inputs(self, raw: dict, path, functional: bool, nested: bool):
+    def layer_inputs(self, raw: dict, path: Path, functional: bool, nested: bool) -> Any:
         inputs = raw.get("inputs")
         if inputs is None:
             return None
@@ -280,15 +281,17 @@ class _Checker:
             return None
         return inputs
 
-    def sublayer(self, value, kpath, key: str, namer: Namer, shared_decls, functional: bool):
+    def sublayer(self, value: Any, kpath: Path, key: str, namer: Namer, shared_decls: dict | None,
+                 functional: bool) -> LayerNode | list[LayerNode] | None:
         if value is None:
             return None
         if isinstance(value, list) and key in ("cells", "layers", "cell"):
             subs = [self.layer(v, kpath + (i,), namer, shared_decls, functional, True) for i, v in enumerate(value)]
-            return subs if all(s is not None for s in subs) else None
+            whole = [s for s in subs if s is not None]
+            return whole if len(whole) == len(subs) else None
         return self.layer(value, kpath, namer, shared_decls, functional, True)
 
-    def plain_argument(self, lt: LayerType, key: str, value, kpath) -> bool:
+    def plain_argument(self, lt: LayerType, key: str, value: Any, kpath: Path) -> bool:
         if key in FILE_PATH_ARGS and isinstance(value, str):
             self.err(kpath, FILE_PATH_ARGUMENT,
                      f"{shown(key)} is read as a file path by Keras: give it inline, as a list of values")
@@ -314,7 +317,7 @@ class _Checker:
             self.err(kpath, ARGUMENT_VALUE, problem)
         return problem is None
 
-    def whole_layer(self, lt: LayerType, raw: dict, args: dict, path) -> None:
+    def whole_layer(self, lt: LayerType, raw: dict, args: dict, path: Path) -> None:
         """Required arguments, and combinations of arguments Keras refuses."""
         for req in lt.required:
             if req not in raw:
@@ -326,7 +329,7 @@ class _Checker:
         for key, problem in layer_problems(lt.name, args, has_weights):
             self.err(path + (key,), ARGUMENT_VALUE, problem)
 
-    def check_wrapper(self, lt: LayerType, sublayers: dict, path) -> None:
+    def check_wrapper(self, lt: LayerType, sublayers: dict, path: Path) -> None:
         for arg, sub in sublayers.items():
             allowed = sublayer_types(lt.name, arg)
             for s in (sub if isinstance(sub, list) else [sub]):
@@ -369,25 +372,32 @@ class _Checker:
         for node in nodes:
             shape_in = shapes.get(node.inputs[0]) if node.inputs else last
             rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
-            count, shape = _estimate(node, shape_in)
-            where, problem, last_rank = _connect(node, len(node.inputs or [None]), rank_in, shape_in)
-            if problem is None and node.type in MERGE_SAME_SHAPE and len(node.inputs or ()) >= 2:
-                where, problem = ("inputs",), _merge_problem([shapes.get(ref) for ref in node.inputs or ()],
-                                                             node.inputs or [])
-            ranks[node.name] = last_rank
-            if problem:
-                self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
-                shape = None
-            problem = window_problem(node.type, node.args, shape_in)
-            if problem:
-                self.err(node.path, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
-                shape = None  # no cascade of findings from a shape Keras would not build
-            if count > self.limits.max_params:
-                self.err(node.path, LIMIT_PARAMS,
-                         f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
-                         f"of {self.limits.max_params:,} (raise it with --max-params)")
-            shapes[node.name] = last = None if count > self.limits.max_params else shape  # no cascade
+            last, last_rank = self.follow(node, shape_in, rank_in, shapes)
+            shapes[node.name], ranks[node.name] = last, last_rank
         self.outputs_not_inputs(nodes, mf)
+
+    def follow(self, node: LayerNode, shape_in: list | None, rank_in: int | None,
+               shapes: dict[str, list | None]) -> tuple[list | None, int | None]:
+        """One layer on its input: connection, window and weight budget checked. Its output shape (None when
+        unknown, or when the layer is refused: no cascade of findings) and rank."""
+        count, shape = _estimate(node, shape_in)
+        where, problem, rank = _connect(node, len(node.inputs or [None]), rank_in, shape_in)
+        if problem is None and node.type in MERGE_SAME_SHAPE and len(node.inputs or ()) >= 2:
+            where, problem = ("inputs",), _merge_problem([shapes.get(ref) for ref in node.inputs or ()],
+                                                         node.inputs or [])
+        if problem:
+            self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
+            shape = None
+        problem = window_problem(node.type, node.args, shape_in)
+        if problem:
+            self.err(node.path, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
+            shape = None
+        if count > self.limits.max_params:
+            self.err(node.path, LIMIT_PARAMS,
+                     f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
+                     f"of {self.limits.max_params:,} (raise it with --max-params)")
+            shape = None
+        return shape, rank
 
     def outputs_not_inputs(self, nodes: list[LayerNode], mf: ModelFile) -> None:
         """A finding when a model output comes from a layer that returns its input tensor itself (Equalization, as
@@ -467,18 +477,16 @@ class _Checker:
 PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
 
-def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> tuple[tuple, str | None, int | None]:
+Connection = tuple[tuple, "str | None", "int | None"]  # (where, why Keras cannot connect it, its output rank)
+
+
+def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> Connection:
     """(where, why Keras cannot connect the node, its output rank): from the probed calls of each layer type, wrappers
     followed into their inner layer. No finding where the rank or the layer type is not known."""
     inner = node.sublayers.get("layer")
-    width = shape[-1] if shape and isinstance(shape[-1], int) else None
-    wrapped = [inner] if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode) else \
-        node.sublayers.get("layers") if node.type in SEQUENCE_WRAPPERS else None
-    for i, layer in enumerate(wrapped if isinstance(wrapped, list) else ()):
-        if layer.type in LIST_INPUT_TYPES:  # the build calls it on a list of inputs; a wrapper passes one tensor
-            return (("layer",) if node.type in STEP_WRAPPERS else ("layers", i)), (
-                f"{node.type} calls its {'layer' if node.type in STEP_WRAPPERS else 'layers'} on one tensor, and "
-                f"Keras calls {layer.type} on a list of inputs"), None
+    merge = _wrapped_merge(node, inner)
+    if merge is not None:
+        return merge
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
         if rank is not None and rank < 2:
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
@@ -492,26 +500,52 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
         if node.type == "Bidirectional" and node.args.get("merge_mode", "concat") is None:
             out = None
         return ("layer", *where), problem, out
-    axis = axis_problem(node.type, node.args, rank)
-    if axis is not None:
-        return (axis[0],), axis[1], None
-    reshape = reshape_problem(node.type, node.args, shape)
-    if reshape is not None:
-        return ("target_shape",), reshape, None
-    width_issue = width_problem(node.type, node.args, width)
-    if width_issue is not None:
-        return (width_issue[0],) if width_issue[0] in node.args else (), width_issue[1], None
+    own = _argument_problem(node, rank, shape)
+    if own is not None:
+        return own[0], own[1], None
     inner_layers = node.sublayers.get("layers")
     if node.type in SEQUENCE_WRAPPERS and isinstance(inner_layers, list):  # its layers run in order
-        for i, layer in enumerate(inner_layers):
-            where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape)
-            if problem is not None:
-                return ("layers", i, *where), problem, None
-            shape = _estimate(layer, shape)[1]
-        return (), None, rank
+        return _connect_sequence(inner_layers, n_in, rank, shape)
     if node.sublayers and node.type not in ("RNN",):
         return (), None, None
     return (), None, output_rank(node.type, n_in, rank, node.args)
+
+
+def _wrapped_merge(node: LayerNode, inner: Any) -> Connection | None:
+    """A merge layer inside a wrapper: the build calls a merge on a list of inputs, a wrapper passes it one tensor."""
+    wrapped = [inner] if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode) else \
+        node.sublayers.get("layers") if node.type in SEQUENCE_WRAPPERS else None
+    for i, layer in enumerate(wrapped if isinstance(wrapped, list) else ()):
+        if layer.type in LIST_INPUT_TYPES:
+            return (("layer",) if node.type in STEP_WRAPPERS else ("layers", i)), (
+                f"{node.type} calls its {'layer' if node.type in STEP_WRAPPERS else 'layers'} on one tensor, and "
+                f"Keras calls {layer.type} on a list of inputs"), None
+    return None
+
+
+def _argument_problem(node: LayerNode, rank: int | None, shape: list | None) -> tuple[tuple, str] | None:
+    """(where, why) for an argument that does not fit the input: an axis it lacks, a reshape, a width."""
+    axis = axis_problem(node.type, node.args, rank)
+    if axis is not None:
+        return (axis[0],), axis[1]
+    reshape = reshape_problem(node.type, node.args, shape)
+    if reshape is not None:
+        return ("target_shape",), reshape
+    width = shape[-1] if shape and isinstance(shape[-1], int) else None
+    width_issue = width_problem(node.type, node.args, width)
+    if width_issue is not None:
+        return ((width_issue[0],) if width_issue[0] in node.args else ()), width_issue[1]
+    return None
+
+
+def _connect_sequence(layers: list, n_in: int, rank: int | None, shape: list | None) -> Connection:
+    """A Pipeline's layers, each on the output of the one before."""
+    for i, layer in enumerate(layers):
+        where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape)
+        if problem is not None:
+            return ("layers", i, *where), problem, None
+        shape = _estimate(layer, shape)[1]
+    return (), None, rank
 
 
 def _merge_problem(shapes: list, refs: list[str]) -> str | None:

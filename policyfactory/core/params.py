@@ -16,6 +16,7 @@ built. Unknown widths count as 1, so the estimate never exceeds the truth.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .layerinfo import output_axes, output_rank, output_width, probed_weights
@@ -33,7 +34,7 @@ def _kernel(args: dict) -> int:
     return math.prod(v for v in items if isinstance(v, int) and not isinstance(v, bool) and v > 0) or 1
 
 
-def _recurrent(gates: int):
+def _recurrent(gates: int) -> Callable[[dict, int], int]:
     def count(args: dict, n_in: int) -> int:
         units = _int(args, "units")
         return gates * units * (n_in + units + 1)
@@ -72,7 +73,7 @@ def _known(shape: Shape | None) -> bool:
     return bool(shape) and all(isinstance(d, int) and d > 0 for d in shape or ())
 
 
-def _per_axis(value, n: int) -> list | None:
+def _per_axis(value: Any, n: int) -> list | None:
     """A window argument (int, or a list of one int per spatial axis) as n ints, or None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return [value] * n

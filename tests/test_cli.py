@@ -4,6 +4,8 @@ import os
 
 from conftest import EXAMPLES, run_cli
 
+from policyfactory.core.rules import RULES
+
 
 def test_build_prints_no_tensorflow_start_up_lines(tmp_path):
     env = {"TF_CPP_MIN_LOG_LEVEL": ""}  # as a user's shell has it: nothing set
@@ -12,8 +14,7 @@ def test_build_prints_no_tensorflow_start_up_lines(tmp_path):
     assert r.stderr.strip() == "", r.stderr
     # a real error still reaches stderr: the summary line of a refused build
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: model\nversion: 1\ninputs: {a: {shape: [4]}, b: {shape: [8]}}\nlayers:\n"
-                   "  - {type: Add, name: sum, inputs: [a, b]}\noutputs: [sum]\n")  # only Keras sees the shapes differ
+    bad.write_text(RULES["keras-error"].example_file("bad"))  # what only Keras refuses, kept current by test_rules
     r = run_cli("build", str(bad), "-o", str(tmp_path / "b.keras"), env=env)
     assert r.returncode == 2 and "not built, nothing written" in r.stderr
     assert "absl" not in r.stderr and "cuda" not in r.stderr.lower()

@@ -279,7 +279,7 @@ def test_the_weight_budget_follows_flatten_and_reshape(write):
     path = write("m.yaml", MODEL_HEAD + "input: {shape: [1000, 100]}\nlayers: [{type: Flatten}, {type: Dense, units: 1000}]\n")
     r = run_cli("validate", "--max-params", "1000000", path)
     assert r.returncode == 2 and "limit-params" in r.stdout and "100,001,000 weights" in r.stdout
-    reshaped = write("r.yaml", MODEL_HEAD + "input: {shape: [10]}\n"
+    reshaped = write("r.yaml", MODEL_HEAD + "input: {shape: [10000000]}\n"
                                 "layers: [{type: Reshape, target_shape: [2, 5000000]}, {type: Dense, units: 1000}]\n")
     assert "limit-params" in run_cli("validate", reshaped).stdout
 

@@ -30,6 +30,8 @@ def test_one_stream_is_one_sharing_group_in_validate_as_the_audit_finds_it(write
     assert r.returncode == 1, r.stdout
     (f,) = json.loads(r.stdout)["findings"]
     assert f["rule"] == "sharing-violation" and f["slots"] == ["a.kernel_initializer", "b.kernel_initializer"]
+    for spec in (a, b):  # the message names the stream both ways it is written
+        assert f"{spec['class_name']}(seed={spec['config']['seed']})" in f["message"], f["message"]
     # what validate predicts is what Keras draws: the two kernels are one stream, scaled
     ka, kb = (k.ravel() for k in kernels_unchecked(path))
     assert abs(np.corrcoef(ka, kb)[0, 1]) > 0.999

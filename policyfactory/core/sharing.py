@@ -193,6 +193,9 @@ class SharingLedger:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(key, label, kind, class_name)
+        elif label != group.label and label not in group.label.split(" = "):
+            # one stream written two ways (HeUniform(seed=1) and GlorotUniform(seed=2147483647)): name them all
+            group.label = f"{group.label} = {label}"
         self._count(group, slot)
         group.verdict = self._verdict(group)
         if not group.verdict.allowed and group.denied_at is None:

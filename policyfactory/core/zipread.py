@@ -34,16 +34,14 @@ refusal reads (which rule, which words) by the function it passes.
 from __future__ import annotations
 
 import json
-import os
-import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
-from .safeio import kind_of
+from .safeio import NotRegular, open_regular
 from .text import shown
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a model's config.json larger than this is refused before it is read
@@ -180,23 +178,18 @@ def check_members(zf: zipfile.ZipFile, limits: ArchiveLimits, refuse: Refuse) ->
 
 @contextmanager
 def open_archive(path: str, limits: ArchiveLimits, refuse: Refuse) -> Iterator[Archive]:
-    """The archive at `path`, a regular file whose directory passed `limits`."""
+    """The archive at `path`, a regular file whose directory passed `limits` (opened by `safeio`: never a FIFO)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        fh = open_regular(path)
+    except NotRegular as exc:
+        raise refuse("unreadable", f"{exc.strerror}: a model archive is a regular file") from None
     except OSError as exc:
         raise refuse("unreadable", f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise refuse("unreadable", f"is {kind_of(mode)}, not a regular file: a model archive is a regular file")
-        fh: IO[bytes] = os.fdopen(os.dup(fd), "rb")
+    with fh:
         try:
             zf = zipfile.ZipFile(fh)
         except ZIP_ERRORS as exc:
-            fh.close()
             raise refuse("format", f"not a readable zip archive: {str(exc)[:200]}") from None
-        with zf, fh:
+        with zf:
             check_members(zf, limits, refuse)
-            yield Archive(path, fd, zf, limits, refuse)
-    finally:
-        os.close(fd)
+            yield Archive(path, fh.fileno(), zf, limits, refuse)  # windows read with pread: no shared offset

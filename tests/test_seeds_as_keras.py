@@ -80,3 +80,16 @@ def test_explain_shows_the_projection_seeds_build_gives_every_attention_projecti
     assert built == row["projection_seeds"]
     q, k = (keras.ops.convert_to_numpy(d.kernel).ravel() for d in (layer._query_dense, layer._key_dense))
     assert abs(np.corrcoef(q, k)[0, 1]) < 0.2
+
+
+def test_one_seed_in_two_distributions_is_two_streams(write):
+    """GlorotUniform(seed=1) and HeNormal(seed=1) draw different values: no sharing group, and Keras agrees."""
+    a = {"class_name": "GlorotUniform", "config": {"seed": 1}}
+    b = {"class_name": "HeNormal", "config": {"seed": 1}}
+    path = write("m.yaml", HEAD + "layers:\n"
+                 f"  - {{type: Dense, name: a, units: 16, kernel_initializer: {json.dumps(a)}}}\n"
+                 f"  - {{type: Dense, name: b, units: 16, kernel_initializer: {json.dumps(b)}}}\n")
+    r = run_cli("validate", path)
+    assert r.returncode == 0 and "0 sharing groups" in r.stdout, r.stdout
+    ka, kb = (k.ravel() for k in kernels(path))
+    assert abs(np.corrcoef(ka, kb)[0, 1]) < 0.2

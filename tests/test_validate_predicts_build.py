@@ -6,8 +6,11 @@ channel counts where Keras's rules are known: each case is an `argument-value` (
 offending key, exit 2, through the real CLI.
 """
 
+import keras
 import pytest
 from conftest import run_cli
+
+import policyfactory as pf
 
 HEAD = "kind: model\nversion: 1\n"
 
@@ -132,3 +135,40 @@ def test_what_flows_rightly_still_validates_and_builds(write):
     assert r.returncode == 0, r.stdout + r.stderr
     for path in paths:
         assert isinstance(pf.build_model(path), keras.Model)
+
+
+# -- from the new-user trial: models Keras builds are never refused, merges Keras refuses are -------------------
+
+BUILT_BY_KERAS = {
+    "permute.yaml": "input: {shape: [3, 2]}\nlayers:\n  - {type: Permute, dims: [2, 1]}\n",
+    "normalization.yaml": "input: {shape: [4, 5]}\nlayers:\n  - {type: Normalization, axis: [1, 2]}\n",
+    "lookup.yaml": "inputs: {x: {shape: [3], dtype: int64}}\nlayers:\n"
+                   "  - {type: IntegerLookup, name: l, vocabulary: [10, 20, 30]}\noutputs: [l]\n",
+    "concat.yaml": "inputs: {a: {shape: [4, 16]}, b: {shape: [5, 16]}}\nlayers:\n"
+                   "  - {type: Concatenate, name: c, axis: 1, inputs: [a, b]}\noutputs: [c]\n",
+}
+
+
+def test_argument_lists_whose_length_keras_takes_are_not_refused(tmp_path):
+    """Permute's dims, Normalization's axis and IntegerLookup's vocabulary of any length pass and build: a list
+    length the probes saw refused in one context is not a refusal."""
+    paths = []
+    for name, body in BUILT_BY_KERAS.items():
+        (tmp_path / name).write_text("kind: model\nversion: 1\n" + body)
+        paths.append(str(tmp_path / name))
+    r = run_cli("validate", *paths)
+    assert r.returncode == 0, r.stdout
+    for path in paths:
+        assert pf.build_model(path) is not None
+
+
+@pytest.mark.parametrize("shapes", [("[4, 16]", "[8]"), ("[4, 16]", "[5, 16]")])
+def test_a_concatenation_keras_refuses_is_refused(write, shapes):
+    path = write("m.yaml", f"kind: model\nversion: 1\ninputs: {{a: {{shape: {shapes[0]}}}, b: {{shape: {shapes[1]}}}}}\n"
+                           "layers:\n  - {type: Concatenate, name: c, inputs: [a, b]}\noutputs: [c]\n")
+    r = run_cli("validate", path)
+    assert r.returncode == 2 and f"{path}:5:" in r.stdout and "Concatenate" in r.stdout, r.stdout
+    a = keras.Input(tuple(int(d) for d in shapes[0].strip("[]").split(",")))
+    b = keras.Input(tuple(int(d) for d in shapes[1].strip("[]").split(",")))
+    with pytest.raises(ValueError):
+        keras.layers.Concatenate()([a, b])

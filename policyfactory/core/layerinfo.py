@@ -146,7 +146,15 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     key = value_key(value)
     if key is None or key not in refused:
         return None
+    if key in _INT_LISTS and not refused >= _INT_LISTS:
+        # a list length Keras took in one probe and refused in another depends on the input it is called on
+        # (Permute's dims, Normalization's axis) or on nothing Keras checks at all (IntegerLookup's vocabulary):
+        # never a refusal from the probe alone
+        return None
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
+
+
+_INT_LISTS = frozenset({"list:1", "list:2", "list:3"})
 
 
 def slot_problem(layer_type: str, slot_arg: str, kind: str, class_name: str) -> str | None:
@@ -180,7 +188,7 @@ def sublayer_types(layer_type: str, arg: str) -> list[str] | None:
 
 # -- connecting layers ---------------------------------------------------------------------------------------------
 
-def call_problem(layer_type: str, n_inputs: int, rank: int | None) -> str | None:
+def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | None = None) -> str | None:
     """Why Keras cannot call `layer_type` on `n_inputs` inputs of `rank` axes (batch axis not counted), or None.
 
     Only where the layer was probed: no finding for a registered type or one Keras could not be asked about."""
@@ -196,6 +204,8 @@ def call_problem(layer_type: str, n_inputs: int, rank: int | None) -> str | None
         other = "two or more inputs" if n == 1 else "one input"
         return f"{layer_type} needs {other} (this layer gets {n_inputs})"
     ranks = sorted(int(r) for r in calls[str(n)]["ranks"])
+    if args and _unprobed_ranks(layer_type, args, info):
+        return None
     if rank is not None and rank <= 5 and rank not in ranks:
         return f"{layer_type} takes inputs of {_ranks(ranks)} besides the batch axis; this input has {rank}"
     return None
@@ -238,17 +248,25 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) ->
     entry = info.get("calls", {}).get("2" if n_inputs >= 2 else "1")
     if entry is None:
         return None
-    for arg, value in changed_args(layer_type, args).items():
-        # probed to change the rank, or a list or word the probes did not call with (Reshape's target_shape,
-        # EinsumDense's equation): the rank is not known. A word among the probed choices, or any word where the
-        # probe's word was taken, was called with and compared.
-        if arg in info.get("rank_args", ()) or isinstance(value, list):
-            return None
-        if isinstance(value, str) and value not in info.get("choices", {}).get(arg, ()) \
-                and "str" in info.get("refused", {}).get(arg, ()):
-            return None
+    if _unprobed_ranks(layer_type, args, info):
+        return None
     out = entry["ranks"].get(str(rank))
     return out if isinstance(out, int) else None
+
+
+def _unprobed_ranks(layer_type: str, args: dict, info: dict) -> bool:
+    """Whether the layer's arguments may change the ranks it takes or returns beyond what the probes saw.
+
+    An argument probed to change the rank, or a list or word the probes did not call with (Permute's dims,
+    Reshape's target_shape, EinsumDense's equation): the ranks are not known. A word among the probed choices,
+    or any word where the probe's word was taken, was called with and compared."""
+    for arg, value in changed_args(layer_type, args).items():
+        if arg in info.get("rank_args", ()) or isinstance(value, list):
+            return True
+        if isinstance(value, str) and value not in info.get("choices", {}).get(arg, ()) \
+                and "str" in info.get("refused", {}).get(arg, ()):
+            return True
+    return False
 
 
 def output_width(layer_type: str, args: dict, width: int | None) -> int | None:

@@ -382,9 +382,12 @@ class _Checker:
         unknown, or when the layer is refused: no cascade of findings) and rank."""
         count, shape = _estimate(node, shape_in)
         where, problem, rank = _connect(node, len(node.inputs or [None]), rank_in, shape_in)
-        if problem is None and node.type in MERGE_SAME_SHAPE and len(node.inputs or ()) >= 2:
-            where, problem = ("inputs",), _merge_problem([shapes.get(ref) for ref in node.inputs or ()],
-                                                         node.inputs or [])
+        if problem is None and len(node.inputs or ()) >= 2:
+            ins = [shapes.get(ref) for ref in node.inputs or ()]
+            if node.type in MERGE_SAME_SHAPE:
+                where, problem = ("inputs",), _merge_problem(ins, node.inputs or [])
+            elif node.type == "Concatenate":
+                where, problem = ("inputs",), _concat_problem(ins, node.inputs or [], node.args.get("axis", -1))
         if problem:
             self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
             shape = None
@@ -492,7 +495,7 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
         where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None)
         return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)
-    problem = call_problem(node.type, n_in, rank)
+    problem = call_problem(node.type, n_in, rank, node.args)
     if problem is not None:
         return (), problem, None
     if node.type in PASS_WRAPPERS and isinstance(inner, LayerNode):
@@ -557,6 +560,23 @@ def _merge_problem(shapes: list, refs: list[str]) -> str | None:
         if len(a) == len(b) and any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
             return (f"its inputs {shown(ra)} {a} and {shown(rb)} {b} differ in shape; an elementwise merge needs "
                     f"the same shape (or 1 on an axis)")
+    return None
+
+
+def _concat_problem(shapes: list, refs: list[str], axis: Any) -> str | None:
+    """Why Keras cannot concatenate inputs of these shapes: two fully known shapes of different ranks, or that
+    differ on an axis other than the one joined."""
+    known = [(ref, sh) for ref, sh in zip(refs, shapes)
+             if sh and all(isinstance(d, int) and not isinstance(d, bool) for d in sh)]
+    for (ra, a), (rb, b) in zip(known, known[1:]):
+        if len(a) != len(b):
+            return f"its inputs {shown(ra)} {a} and {shown(rb)} {b} have different ranks; Concatenate needs one rank"
+        if not isinstance(axis, int) or not -len(a) - 1 <= axis <= len(a) or axis == 0:
+            return None  # the batch axis, or an axis Keras judges itself
+        joined = axis - 1 if axis > 0 else len(a) + axis
+        if any(x != y for i, (x, y) in enumerate(zip(a, b)) if i != joined):
+            return (f"its inputs {shown(ra)} {a} and {shown(rb)} {b} differ on an axis other than the one joined "
+                    f"(axis {axis}); Concatenate needs the same size there")
     return None
 
 

@@ -258,9 +258,10 @@ def _with_seed(e: Any, seed: int | None) -> Any:
 def group_key(kind: str, class_name: str, config: dict, shared: str | None) -> str | None:
     """The sharing-group key of a component use, or None when it is fresh.
 
-    Random initializers with one explicit seed draw one stream, whatever their
-    classes (`GlorotUniform(seed=1)` and `HeUniform(seed=1)` are the same values
-    scaled) and whether they are one shared instance or several copies; seeds
+    Random initializers with one explicit seed that draw from one distribution
+    draw one stream, whatever their classes (`GlorotUniform(seed=1)` and
+    `HeUniform(seed=1)` are the same values scaled; `HeNormal(seed=1)` draws
+    another) and whether they are one shared instance or several copies; seeds
     are compared as Keras draws with them. Otherwise a shared declaration is its
     own group, and everything else is fresh per slot.
 
@@ -270,10 +271,29 @@ def group_key(kind: str, class_name: str, config: dict, shared: str | None) -> s
     """
     seed = config.get("seed") if kind == "initializer" else None
     if isinstance(seed, int) and not isinstance(seed, bool):
-        return f"seed:{keras_seed(seed)}"
+        return f"seed:{stream_family(class_name, config)}:{keras_seed(seed)}"
     if shared is not None:
         return f"shared:{shared}"
     return None
+
+
+# What each random initializer draws: classes of one family draw the same values from one seed, scaled.
+_FAMILIES = {"GlorotUniform": "uniform", "HeUniform": "uniform", "LecunUniform": "uniform", "RandomUniform": "uniform",
+             "GlorotNormal": "truncated_normal", "HeNormal": "truncated_normal", "LecunNormal": "truncated_normal",
+             "TruncatedNormal": "truncated_normal", "RandomNormal": "normal"}
+_VARIANCE_SCALING = {"uniform": "uniform", "truncated_normal": "truncated_normal", "normal": "truncated_normal",
+                     "untruncated_normal": "normal"}
+
+
+def stream_family(class_name: str, config: dict) -> str:
+    """The distribution a random initializer draws from (its class name where no family is known).
+
+        >>> stream_family("HeUniform", {}), stream_family("VarianceScaling", {"distribution": "uniform"})
+        ('uniform', 'uniform')
+    """
+    if class_name == "VarianceScaling":
+        return _VARIANCE_SCALING.get(str(config.get("distribution", "truncated_normal")), class_name)
+    return _FAMILIES.get(class_name, class_name)
 
 
 def group_label(class_name: str, config: dict, shared: str | None) -> str:

@@ -274,8 +274,11 @@ def sharing_help(policy: Policy, group: Group) -> str:
     from .policy import load_policy  # the shipped policies, loaded once and cached
 
     own = "seed" if group.kind == "initializer" else "instance"
-    fresh = ("give each slot its own component: write it inline (e.g. "
-             f"{group.slots[0].arg}: {group.class_name}) instead of {group.label}, so every slot gets its own {own}")
+    if group.key.startswith("seed:"):
+        fresh = "give each slot its own seed, or leave 'seed' out so that every slot gets a seed of its own"
+    else:
+        fresh = ("give each slot its own component: write it inline (e.g. "
+                 f"{group.slots[0].arg}: {group.class_name}) instead of {group.label}, so every slot gets its own {own}")
     allowing = [name for name in _BUILTIN_ORDER if name != policy.name
                 and judge(_builtin(load_policy, name), group.kind, group.class_name, group.slots).allowed]
     layer_types = ", ".join(sorted({s.layer_type for s in group.slots}))

@@ -10,7 +10,7 @@ behind a saved variable's layer path.
     ...     {"class_name": "Dense", "config": {"name": "d", "trainable": True,
     ...      "kernel_initializer": {"class_name": "HeNormal", "config": {"seed": 1}}}}]}}
     >>> [(s.path, s.class_name, s.key) for s in slot_uses(walk_layers(cfg))]
-    [('d.kernel_initializer', 'HeNormal', 'seed:1')]
+    [('d.kernel_initializer', 'HeNormal', 'seed:truncated_normal:1')]
 """
 
 from __future__ import annotations

@@ -56,6 +56,10 @@ HAND_VARIABLES: dict[str, list[tuple[str, str | None]]] = {
 }
 # Arguments naming axes of the input (checked against its rank: Keras refuses an axis the input does not have).
 AXIS_ARGS = ("axis",)
+# Lists whose length follows the input they are called on (an entry per input axis: Permute's dims, an axis list)
+# or is free (a vocabulary): the probes saw other lengths refused only on the input they were called on, so a
+# length is never refused from the probes, and such a list leaves the input rank unjudged.
+INPUT_LISTS = frozenset({"dims", "axis", "vocabulary", "idf_weights"})
 
 
 def probe(layer_type: str) -> dict:
@@ -146,11 +150,8 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     key = value_key(value)
     if key is None or key not in refused:
         return None
-    if key in _INT_LISTS and not refused >= _INT_LISTS:
-        # a list length Keras took in one probe and refused in another depends on the input it is called on
-        # (Permute's dims, Normalization's axis) or on nothing Keras checks at all (IntegerLookup's vocabulary):
-        # never a refusal from the probe alone
-        return None
+    if key in _INT_LISTS and arg in INPUT_LISTS:
+        return None  # its length follows the input (or is free): the probe saw it refused on its own input only
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
 
 
@@ -188,6 +189,15 @@ def sublayer_types(layer_type: str, arg: str) -> list[str] | None:
 
 # -- connecting layers ---------------------------------------------------------------------------------------------
 
+def input_list_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, str] | None:
+    """(argument, why) for a list that must name every axis of the input and does not (Permute's dims)."""
+    dims = args.get("dims")
+    if layer_type == "Permute" and isinstance(dims, list) and rank is not None and len(dims) != rank:
+        return "dims", (f"Permute's 'dims' {dims} name {len(dims)} ax{'i' if len(dims) == 1 else 'e'}s; "
+                        f"this input has {rank} besides the batch axis")
+    return None
+
+
 def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | None = None) -> str | None:
     """Why Keras cannot call `layer_type` on `n_inputs` inputs of `rank` axes (batch axis not counted), or None.
 
@@ -204,7 +214,7 @@ def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | 
         other = "two or more inputs" if n == 1 else "one input"
         return f"{layer_type} needs {other} (this layer gets {n_inputs})"
     ranks = sorted(int(r) for r in calls[str(n)]["ranks"])
-    if args and _unprobed_ranks(layer_type, args, info):
+    if args and _unprobed_ranks(layer_type, args, info, for_input=True):
         return None
     if rank is not None and rank <= 5 and rank not in ranks:
         return f"{layer_type} takes inputs of {_ranks(ranks)} besides the batch axis; this input has {rank}"
@@ -254,14 +264,15 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) ->
     return out if isinstance(out, int) else None
 
 
-def _unprobed_ranks(layer_type: str, args: dict, info: dict) -> bool:
+def _unprobed_ranks(layer_type: str, args: dict, info: dict, for_input: bool = False) -> bool:
     """Whether the layer's arguments may change the ranks it takes or returns beyond what the probes saw.
 
     An argument probed to change the rank, or a list or word the probes did not call with (Permute's dims,
     Reshape's target_shape, EinsumDense's equation): the ranks are not known. A word among the probed choices,
-    or any word where the probe's word was taken, was called with and compared."""
+    or any word where the probe's word was taken, was called with and compared. For the ranks a layer takes
+    (`for_input`), only the lists that follow the input count (`INPUT_LISTS`): a kernel size does not."""
     for arg, value in changed_args(layer_type, args).items():
-        if arg in info.get("rank_args", ()) or isinstance(value, list):
+        if arg in info.get("rank_args", ()) or (isinstance(value, list) and (arg in INPUT_LISTS or not for_input)):
             return True
         if isinstance(value, str) and value not in info.get("choices", {}).get(arg, ()) \
                 and "str" in info.get("refused", {}).get(arg, ()):

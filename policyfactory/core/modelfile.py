@@ -24,6 +24,7 @@ from .layerinfo import (
     STEP_WRAPPERS,
     axis_problem,
     call_problem,
+    input_list_problem,
     needed_args,
     output_rank,
     reshape_problem,
@@ -528,6 +529,9 @@ def _wrapped_merge(node: LayerNode, inner: Any) -> Connection | None:
 
 def _argument_problem(node: LayerNode, rank: int | None, shape: list | None) -> tuple[tuple, str] | None:
     """(where, why) for an argument that does not fit the input: an axis it lacks, a reshape, a width."""
+    listed = input_list_problem(node.type, node.args, rank)
+    if listed is not None:
+        return (listed[0],), listed[1]
     axis = axis_problem(node.type, node.args, rank)
     if axis is not None:
         return (axis[0],), axis[1]

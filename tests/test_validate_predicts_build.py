@@ -172,3 +172,21 @@ def test_a_concatenation_keras_refuses_is_refused(write, shapes):
     b = keras.Input(tuple(int(d) for d in shapes[1].strip("[]").split(",")))
     with pytest.raises(ValueError):
         keras.layers.Concatenate()([a, b])
+
+
+CROPPINGS = ([("Cropping1D", [5, 3], c) for c in (1, 2, 3, [1, 3], [2, 2], [0, 4], [4, 0])]
+             + [("Cropping2D", [4, 6, 3], c) for c in (1, 2, 3, [1, 2], [2, 3], [[1, 2], [0, 3]], [[0, 0], [3, 3]])]
+             + [("Cropping3D", [2, 2, 4, 3], c) for c in (0, 1, 3, [0, 0, 1], [1, 0, 0], [[0, 1], [0, 0], [1, 2]])])
+
+
+@pytest.mark.parametrize(("layer_type", "shape", "cropping"), CROPPINGS)
+def test_a_cropping_that_leaves_nothing_is_refused_as_keras_refuses_it(layer_type, shape, cropping):
+    """Found by make fuzz (Cropping3D cropping 3 on a 2-long axis): validate's verdict equals Keras's on each case."""
+    from policyfactory.core.params import window_problem
+
+    try:
+        getattr(keras.layers, layer_type)(cropping=cropping)(keras.Input(tuple(shape)))
+        keras_builds = True
+    except ValueError:
+        keras_builds = False
+    assert (window_problem(layer_type, {"cropping": cropping}, shape) is None) == keras_builds

@@ -118,6 +118,8 @@ def _rank_of(layer_type: str) -> int | None:
 
 def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | None:
     """Why Keras would refuse a window layer on an input of `shape`: an output dimension under 1."""
+    if shape and layer_type in _CROPPING:
+        return _cropping_problem(layer_type, args, shape)
     if not shape or len(shape) < 2 or "Transpose" in layer_type or not _windowed(layer_type):
         return None
     out = _pooled(layer_type, shape, args)
@@ -128,6 +130,28 @@ def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | No
     return (f"its output would have size {out[bad[0]]} on axis {bad[0] + 1}: the input is {shape[bad[0]]} long there, "
             f"shorter than the {window} window with padding {shown(args.get('padding', 'valid'))} "
             f"(use a smaller window or padding: same)")
+
+
+_CROPPING = {"Cropping1D": 1, "Cropping2D": 2, "Cropping3D": 3}
+
+
+def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
+    """A cropping that leaves nothing of a spatial axis (Keras refuses when both sides crop the whole axis)."""
+    n = _CROPPING[layer_type]
+    if len(shape) != n + 1 or args.get("data_format") == "channels_first":
+        return None  # a rank Keras refuses anyway (the rank check speaks), or an axis order not followed
+    cropping = args.get("cropping", 1 if n == 1 else 0)
+    pairs = isinstance(cropping, list) and len(cropping) == n and all(isinstance(c, list) for c in cropping)
+    per_axis = [cropping] if n == 1 else cropping if pairs else _per_axis(cropping, n)
+    for i, (dim, crop) in enumerate(zip(shape[:n], per_axis or [])):
+        sides = [crop, crop] if isinstance(crop, int) else crop
+        if not (isinstance(dim, int) and isinstance(sides, list) and len(sides) == 2
+                and all(isinstance(c, int) and not isinstance(c, bool) for c in sides)):
+            continue
+        if sum(sides) >= dim:
+            return (f"its cropping {cropping} removes {sum(sides)} of the {dim} values on axis {i + 1}: "
+                    f"Keras needs at least one left (crop less)")
+    return None
 
 
 def _windowed(layer_type: str) -> bool:

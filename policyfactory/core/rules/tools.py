@@ -7,10 +7,10 @@ KERAS_ERROR = Rule(
     "Keras refused to construct or connect a layer that passed validation.",
     "`validate` checks argument names, types and the values Keras refuses, and follows the "
     "shapes the file states, but some problems only Keras finds when it connects the layers "
-    "(a `Cropping1D` that crops more than its input is long). The finding is placed at the layer "
+    "(a `RandomZoom` factor outside the range Keras takes, written in a list). The finding is placed at the layer "
     "and carries Keras's message; nothing is written.",
-    bad="input: {shape: [2, 4]}\nlayers:\n  - {type: Cropping1D, cropping: [1, 1]}\n",
-    good="input: {shape: [4, 4]}\nlayers:\n  - {type: Cropping1D, cropping: [1, 1]}\n",
+    bad="input: {shape: [8, 8, 3]}\nlayers:\n  - {type: RandomZoom, height_factor: [3, 1]}\n",
+    good="input: {shape: [8, 8, 3]}\nlayers:\n  - {type: RandomZoom, height_factor: [0.1, 0.2]}\n",
     fix="Change the argument or the connection that Keras names in the message.",
     example="build",
 )

@@ -58,6 +58,7 @@ class Finding:
     # Structured details (slots of a sharing group, the deciding rule, weight paths ...).
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     help: str = field(default="", compare=False)  # how to fix it; the rule's fix hint unless the finding knows better
+    cell: int | None = None  # a notebook's code cell (1-based, counting code cells); `line` is then the cell's line
 
     def __post_init__(self) -> None:
         info = rule_info(self.rule)  # KeyError for an id the registry does not know
@@ -71,8 +72,13 @@ class Finding:
             object.__setattr__(self, "severity", info.severity)
         object.__setattr__(self, "help", safe_message(self.help or info.fix))
 
+    def location(self) -> str:
+        """`file:line:column`, or `notebook.ipynb:cell 3:line:column` in a notebook (as ruff writes it)."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.file}:{cell}{self.line}:{self.column}"
+
     def text(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity} {self.rule}: {self.message}"
+        return f"{self.location()}: {self.severity} {self.rule}: {self.message}"
 
     def text_with_help(self) -> str:
         """The text line, and for policy findings an indented help line (invalid input stays one line)."""
@@ -91,13 +97,15 @@ class Finding:
             "message": self.message,
             "help": self.help,
         }
+        if self.cell is not None:
+            out["cell"] = self.cell
         for key in ("slots", "weights", "evidence", "group", "decided_by", "policy"):
             if key in self.data:
                 out[key] = self.data[key]
         return out
 
     def sort_key(self) -> tuple:
-        return (self.file, self.line, self.column, self.rule, self.message)
+        return (self.file, self.cell or 0, self.line, self.column, self.rule, self.message)
 
 
 def caller_location() -> tuple[str, int]:

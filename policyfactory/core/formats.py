@@ -44,7 +44,7 @@ def format_text(findings: Iterable[Finding], color: bool = False) -> str:
     out = []
     for f, text in zip(sorted_findings(findings), lines):
         head, _, rest = text.partition("\n")
-        location = f"{f.file}:{f.line}:{f.column}:"
+        location = f"{f.location()}:"
         sev = _COLORS.get(f.severity, "")
         head = (f"{_COLORS['location']}{location}{_RESET} {sev}{f.severity}{_RESET}"
                 + head[len(location) + 1 + len(f.severity):])
@@ -73,7 +73,7 @@ def format_sarif(findings: Iterable[Finding], version: str = VERSION) -> str:
             "artifactLocation": {"uri": quote(f.file.replace("\\", "/"), safe="/:")},
             "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
         }}],
-        "properties": {"help": f.help, "category": f.category},
+        "properties": {"help": f.help, "category": f.category, **({"cell": f.cell} if f.cell is not None else {})},
     } for f in fs]
     log = {
         "$schema": SARIF_SCHEMA,

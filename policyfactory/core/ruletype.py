@@ -40,7 +40,8 @@ REGISTRY: dict[str, Rule] = {}  # every rule, in the order its module defines it
 # What a rule's examples are: a model or policy file (fragments completed by `example_file`), a whole file as
 # written (a YAML file that is neither), a model file that
 # `build` refuses (validate passes it), Python, a command line, or nothing that can be written as text.
-EXAMPLE_KINDS = ("model", "policy", "file", "build", "python", "shell", "none")
+# `source` is a Python file `validate` reads (Keras code judged without running it).
+EXAMPLE_KINDS = ("model", "policy", "file", "build", "python", "source", "shell", "none")
 
 
 class Rule(str):
@@ -54,9 +55,10 @@ class Rule(str):
     fix: str  # one-line concrete fix hint
     example: str  # one of EXAMPLE_KINDS: what `bad` and `good` are
     graph_check: GraphCheck | None  # a check over a checked model file (spec and plan), if the rule owns one
+    enabled: bool  # False: off unless the project turns it on (`[tool.policyfactory.severity]`)
 
     def __new__(cls, id: str, category: str, summary: str, explanation: str, bad: str = "", good: str = "",
-                fix: str = "", *, example: str = "model", register: bool = True) -> Rule:
+                fix: str = "", *, example: str = "model", register: bool = True, enabled: bool = True) -> Rule:
         if category not in CATEGORIES:
             raise ValueError(f"rule {id!r} has unknown category {category!r}")
         if example not in EXAMPLE_KINDS:
@@ -65,6 +67,7 @@ class Rule(str):
         self.category, self.summary, self.explanation = category, summary, explanation
         self.bad, self.good, self.fix, self.example = bad, good, fix, example
         self.graph_check = None
+        self.enabled = enabled
         if register:
             if id in REGISTRY:
                 raise ValueError(f"rule id {id!r} is registered twice")
@@ -104,8 +107,10 @@ class Rule(str):
             <BLANKLINE>
         """
         text = self.bad if which == "bad" else self.good
-        if not text or self.example not in ("model", "policy", "file", "build"):
+        if not text or self.example not in ("model", "policy", "file", "build", "source"):
             return None
+        if self.example == "source":
+            return text
         keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line}
         if self.example == "file" or "kind" in keys:
             return text
@@ -117,7 +122,7 @@ class Rule(str):
         tail = "" if "layers" in keys else "layers:\n  - {type: Dense, units: 1}\n"
         return "\n".join(head + [text]) + tail
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "category": self.category,
@@ -128,6 +133,7 @@ class Rule(str):
             "good": self.good,
             "fix": self.fix,
             "example": self.example,
+            "enabled": self.enabled,
         }
 
 

@@ -36,6 +36,7 @@ a `policyfactory.toml` that sets only `format` keeps the `policy` a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 import sys
@@ -304,15 +305,14 @@ def _severity_problem(value: dict, bad_levels: set) -> str | None:
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
-    """Findings with the project's per-rule severities: 'off' drops a rule, 'warning'/'error' changes its level."""
-    if not overrides:
-        return findings
+    """Findings with the project's per-rule severities: 'off' drops a rule, 'warning'/'error' changes its level.
+    A rule that is off by default (`Rule.enabled`) is dropped unless the project gives it a level."""
     out = []
     for f in findings:
         level = overrides.get(f.rule)
-        if level == "off":
+        if level == "off" or (level is None and not RULES[f.rule].enabled):
             continue
         if level is not None and level != f.severity:
-            f = Finding(f.file, f.line, f.column, f.rule, f.message, level, f.category, f.data, f.help)
+            f = dataclasses.replace(f, severity=level)
         out.append(f)
     return out

@@ -166,10 +166,17 @@ def _pos(mark: Any) -> tuple[int, int]:
 def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Read and load one file, refusing what cannot be read as one safe YAML document."""
     name = str(path)
+    data = read_input(name, limits, "a YAML file")
+    return load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name)))
+
+
+def read_input(name: str, limits: Limits = DEFAULT_LIMITS, what: str = "a file") -> bytes:
+    """The bytes of one input file (YAML, Python, notebook): a regular file under `limits.max_bytes`,
+    else `InvalidInput` with the one finding that says why."""
     if not os.path.exists(name):
         _fail(name, 1, 1, FILE_UNREADABLE, "no such file")
     if os.path.isdir(name):
-        _fail(name, 1, 1, FILE_UNREADABLE, "is a directory, not a YAML file")
+        _fail(name, 1, 1, FILE_UNREADABLE, f"is a directory, not {what}")
     if not os.path.isfile(name):  # a FIFO, a device, a socket: reading could block or never end
         _fail(name, 1, 1, FILE_UNREADABLE, "is not a regular file")
     try:
@@ -183,7 +190,7 @@ def load_file(path: str, limits: Limits = DEFAULT_LIMITS) -> Loaded:
         _fail(name, 1, 1, FILE_UNREADABLE, f"cannot read: {exc.strerror or exc}")
     if len(data) > limits.max_bytes:
         _fail(name, 1, 1, LIMIT_FILE_SIZE, f"file is over the limit of {limits.max_bytes} bytes")
-    return load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name)))
+    return data
 
 
 def load_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS, base_dir: str = ".") -> Loaded:

@@ -28,7 +28,7 @@ Example::
     >>> rule_info("unused-allow").severity
     'warning'
     >>> sorted(rule_info("limit-nodes").as_json())
-    ['bad', 'category', 'example', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
+    ['bad', 'category', 'enabled', 'example', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
     >>> [r.id for r in RULES.values() if r.category == POLICY]
     ['sharing-violation', 'correlated-weights', 'allow-not-permitted']
     >>> rule_info("no-such-rule")

@@ -417,6 +417,17 @@ class Planner:
                                (ref.layer, ref.arg))
         return PlannedSlot(ref, use.class_name, config, None, "none", None, None, False, self._next())
 
+    def plan_source_slot(self, ref: SlotRef, class_name: str, config: dict, key: str, label: str) -> PlannedSlot:
+        """One slot read from Python source (`pycheck`): what reaches it is already made, so nothing is
+        derived; `key` is its group (one object, or one explicit seed), judged like any other."""
+        ct = catalog().component(ref.kind, class_name)
+        seed = config.get("seed")
+        planned = PlannedSlot(ref, class_name, dict(config), seed, "explicit" if seed is not None else "none", None,
+                              key, bool(ct and ct.random), self._next())
+        self.slots.append(planned)
+        self.ledger.join(key, ref.kind, class_name, ref, label)
+        return planned
+
     # -- transactions (the factory refuses a layer without keeping its slots) --------
     def mark(self) -> tuple[int, dict[str, int], set, int]:
         return (len(self.slots), {k: len(g.slots) for k, g in self.ledger.groups.items()},

@@ -274,8 +274,12 @@ def sharing_help(policy: Policy, group: Group) -> str:
     from .policy import load_policy  # the shipped policies, loaded once and cached
 
     own = "seed" if group.kind == "initializer" else "instance"
+    source = bool(group.slots) and group.slots[0].file.lower().endswith((".py", ".ipynb"))
     if group.key.startswith("seed:"):
         fresh = "give each slot its own seed, or leave 'seed' out so that every slot gets a seed of its own"
+    elif source:
+        fresh = (f"give each slot its own object: a new {group.class_name}(...) per slot, a string, or "
+                 f"clone_initializer(...) at each use instead of one {group.label}")
     else:
         fresh = ("give each slot its own component: write it inline (e.g. "
                  f"{group.slots[0].arg}: {group.class_name}) instead of {group.label}, so every slot gets its own {own}")
@@ -287,6 +291,8 @@ def sharing_help(policy: Policy, group: Group) -> str:
              else f"or add a rule to policy {shown(policy.name)} that allows {group.kind} sharing for {layer_types} ({roles})")
     labels = ", ".join(s.label() for s in group.slots[:4]) + (", ..." if len(group.slots) > 4 else "")
     stanza = f"or suppress it on purpose: allow: [{{rule: sharing-violation, slots: [{labels}], reason: ...}}]"
+    if source:
+        stanza = "or suppress it on purpose: '# policyfactory: allow[sharing-violation] REASON' on the line of one of its slots"
     return "; ".join((fresh, other, stanza))
 
 

@@ -102,9 +102,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                         help="the name of the file read from '-' (standard input): used in findings, and its "
                              "folder anchors relative policy: paths")
 
-    v = sub.add_parser("validate", help="check policy and model files (no TensorFlow needed)")
+    v = sub.add_parser("validate", help="check policy and model files, Python sources and notebooks "
+                                        "(read, never run; no TensorFlow needed)")
     v.add_argument("paths", nargs="+", metavar="PATH",
-                   help="files, folders (walked for YAML files that declare kind: policy|model) or - (stdin)")
+                   help="files, folders (walked for YAML files that declare kind: policy|model, and *.py, "
+                        "*.ipynb) or - (stdin; --stdin-filename x.py reads Python)")
     v.add_argument("--only-declared", action="store_true",
                    help="skip files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML)")
     common(v, "validate")
@@ -284,14 +286,16 @@ def _sources(args: argparse.Namespace) -> list[Source]:
     skipped: list[tuple[str, str]] = []
     try:
         sources = expand(args.paths, excludes=args.exclude, stdin_name=args.stdin_filename, limits=_limits(args),
-                         kinds=kinds, saved=args.command == "audit", skipped=skipped)
+                         kinds=kinds, saved=args.command == "audit", skipped=skipped,
+                         python=args.command == "validate")
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     for path, why in skipped:
         print(f"policyfactory {args.command}: warning: {shown(path)} skipped: {why}", file=sys.stderr)
     if args.stdin_filename is not None and "-" not in args.paths:
         raise UsageError("--stdin-filename names standard input: give '-' among the paths")
-    what = {"audit": "saved models or model files", "validate": "policy or model files"}.get(args.command,
+    what = {"audit": "saved models or model files",
+            "validate": "policy or model files, Python sources or notebooks"}.get(args.command,
                                                                                              "model files")
     for p in args.paths:
         if p != "-" and os.path.isdir(p) and not any(s.origin == p for s in sources):
@@ -313,12 +317,16 @@ def _several(args: argparse.Namespace) -> bool:
 # -- commands ------------------------------------------------------------------------------------
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .core.pyread import is_python
     from .core.references import declares_kind
-    from .core.validate import check_path
+    from .core.validate import check_path, check_sources
 
     findings: list[Finding] = []
     ok_lines = []
-    for src in _sources(args):
+    sources = _sources(args)
+    for src in sources:
+        if is_python(src.path):
+            continue
         if args.only_declared and src.data is None and declares_kind(src.path, _limits(args)) is None \
                 and os.path.isfile(src.path):
             continue
@@ -327,6 +335,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         findings.extend(found)
         if not any(f.severity == "error" for f in found) and result.summary:
             ok_lines.append(f"{src.path}: ok, {result.summary}")
+    python = [(src.path, src.data) for src in sources if is_python(src.path)]
+    if python:  # read together: an object made in one file may reach slots in another
+        result = check_sources(python, **_check_args(args))
+        found = _judged(args, result.findings)
+        findings.extend(found)
+        failed = {f.file for f in found if f.severity == "error"}
+        for line in result.summary.splitlines():
+            path, _, summary = line.partition(": ")
+            if path not in failed:
+                ok_lines.append(f"{path}: ok, {summary}")
     return _finish(args, findings, ok_lines)
 
 

@@ -92,7 +92,7 @@ def test_missing_file_and_directory_are_findings_not_tracebacks(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "nope.yaml:1:1: error file-unreadable: no such file" in r.stdout
     # a folder is walked; one with no policy or model files is said to be empty, not an error
-    assert f"no policy or model files found in {tmp_path}" in r.stderr
+    assert f"no policy or model files, Python sources or notebooks found in {tmp_path}" in r.stderr
     (tmp_path / "sub").mkdir()
     r = run_cli("build", str(tmp_path / "sub"))
     assert r.returncode == 0 and "no model files found" in r.stderr

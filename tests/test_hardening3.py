@@ -45,7 +45,8 @@ def test_walking_a_repository_never_runs_its_git_configuration(tmp_path):
     assert not marker.exists()
     assert r.returncode == 0, r.stdout + r.stderr
     assert sorted(line.split(":")[0] for line in r.stdout.splitlines()) == ["./m.yaml", "./sub/keep.yaml"]
-    assert run_cli("validate", "build", cwd=repo).stdout == ""  # a folder git ignores holds nothing to walk
+    # a folder git ignores is walked when it is named on the command line, as a named file is read
+    assert run_cli("validate", "build", cwd=repo).stdout.startswith("build/c.yaml:1:1: error")
     assert not marker.exists()
     # the same files git itself lists (run here with the hostile setting removed)
     listed = subprocess.run(["git", "-c", "core.fsmonitor=", "ls-files", "-co", "--exclude-standard"], cwd=repo,

@@ -3,7 +3,8 @@
 Why: users run `policyfactory validate models/` or feed a file through a pipe,
 as they do with ruff and yamllint. A folder is walked recursively for
 `*.yaml`/`*.yml` files that declare `kind: policy` or `kind: model` (others
-are skipped); hidden folders and, inside a git work tree, git-ignored files
+are skipped), and for `validate` Python sources and notebooks (`*.py`, `*.ipynb`);
+hidden folders and, inside a git work tree, git-ignored files
 are skipped; `--exclude` globs drop more from a walk (a file named on the command
 line is always read). `-` is standard input, named in
 findings by `--stdin-filename` (which also anchors its relative `policy:`).
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
+from .pyread import PYTHON_SUFFIXES
 from .references import declares_kind, nearest_above, project_root
 from .safeio import kind_of, read_regular
 from .yamlload import DEFAULT_LIMITS, Limits
@@ -183,8 +185,9 @@ SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")  # saved Keras models, for `audit` o
 
 def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
          kinds: tuple[str, ...] = ("policy", "model"), saved: bool = False,
-         skipped: list[tuple[str, str]] | None = None) -> list[str]:
-    """Files under `folder`, sorted: YAML files that declare one of `kinds` (and saved models when `saved`);
+         skipped: list[tuple[str, str]] | None = None, python: bool = False) -> list[str]:
+    """Files under `folder`, sorted: YAML files that declare one of `kinds` (and saved models when `saved`,
+    Python sources and notebooks when `python`);
     hidden folders and files, `exclude` globs and git-ignored files are skipped. Symbolic links to folders
     are not entered; a file that is a symbolic link leaving the project, a FIFO, a device or a socket is
     never opened: it is added to `skipped` as (path, why)."""
@@ -192,7 +195,7 @@ def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIM
     tree = _work_tree(real_top)
     top_rules = _GitIgnore(tree) if tree is not None else None
     if top_rules is not None and top_rules.inside_ignored(real_top):
-        return []
+        top_rules = None  # a folder named on the command line is read even where git ignores it (a venv's package)
     rules: dict[str, _GitIgnore | None] = {real_top: top_rules}
     found = []
     for root, dirs, files in os.walk(folder):
@@ -203,17 +206,25 @@ def walk(folder: str, excludes: Iterable[str] = (), limits: Limits = DEFAULT_LIM
         dirs[:] = [d for d in sorted(dirs) if _enter(os.path.join(root, d), real_root, excludes, git, rules)]
         for name in sorted(files):
             path = os.path.join(root, name)
-            is_saved = saved and name.lower().endswith(SAVED_SUFFIXES)
-            if not (is_saved or name.endswith(YAML_SUFFIXES)) or not _visible(path, real_root, excludes, git, False):
+            taken = _taken(name, saved, python)  # True: read whatever it holds; None: only if it declares a kind
+            if taken is False or not _visible(path, real_root, excludes, git, False):
                 continue
             why = _skip_reason(path)
             if why is not None:
                 if skipped is not None:
                     skipped.append((path, why))
                 continue
-            if is_saved or declares_kind(path, limits) in kinds:
+            if taken or declares_kind(path, limits) in kinds:
                 found.append(path)
     return found
+
+
+def _taken(name: str, saved: bool, python: bool) -> bool | None:
+    """Whether a walk reads a file by its name: saved models and Python sources always (True), YAML files
+    when they declare a kind (None), anything else never (False)."""
+    if (saved and name.lower().endswith(SAVED_SUFFIXES)) or (python and name.endswith(PYTHON_SUFFIXES)):
+        return True
+    return None if name.endswith(YAML_SUFFIXES) else False
 
 
 def _visible(path: str, real_root: str, excludes: Iterable[str], git: _GitIgnore | None, is_dir: bool) -> bool:
@@ -238,7 +249,7 @@ class SourceError(ValueError):
 
 def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: str | None = None,
            limits: Limits = DEFAULT_LIMITS, kinds: tuple[str, ...] = ("policy", "model"),
-           saved: bool = False, skipped: list[tuple[str, str]] | None = None) -> list[Source]:
+           saved: bool = False, skipped: list[tuple[str, str]] | None = None, python: bool = False) -> list[Source]:
     """The sources of a command line's paths: files as given (always: excludes only prune walks), folders walked,
     `-` read from standard input once (at most `limits.max_bytes` + 1 bytes: the loader refuses more).
     Files a walk does not open are added to `skipped` as (path, why), for the caller to warn about."""
@@ -252,7 +263,7 @@ def expand(paths: Iterable[str], *, excludes: Iterable[str] = (), stdin_name: st
             read_stdin = True
             out.append(Source(stdin_name or "<stdin>", sys.stdin.buffer.read(limits.max_bytes + 1)))
         elif os.path.isdir(p):
-            out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved, skipped))
+            out.extend(Source(f, origin=p) for f in walk(p, excludes, limits, kinds, saved, skipped, python))
         else:
             out.append(Source(p))
     return out

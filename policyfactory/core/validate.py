@@ -21,6 +21,7 @@ from .findings import Finding, InvalidInput
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
+from .pyread import is_python
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
@@ -44,18 +45,24 @@ class ValidationResult:
     plan: Plan | None = None
 
 
+def chosen_policy(override: str | os.PathLike | Policy, file: str, limits: Limits = DEFAULT_LIMITS,
+                  allow_outside: bool = False) -> tuple[Policy | None, list[Finding]]:
+    """The policy the caller chose (`--policy`, settings, `policy=`): a Policy, a built-in name or a path."""
+    if isinstance(override, Policy):
+        return override, []
+    given = os.fspath(override)
+    problem = policy_problem(given)
+    if problem:
+        return None, [Finding(file, 1, 1, POLICY_UNKNOWN, f"--policy {shown(given)}: {problem}")]
+    return check_policy_path(builtin_path(given) or given, limits, allow_outside=allow_outside)
+
+
 def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool) -> PolicyLoader:
     """Resolve a model's policy: the override (the caller's own choice) or the file's `policy:` (confined)."""
 
     def load(ref: str, loaded: Loaded) -> tuple[Policy | None, list[Finding]]:
-        if isinstance(override, Policy):
-            return override, []
         if override is not None:
-            given = os.fspath(override)
-            problem = policy_problem(given)
-            if problem:
-                return None, [Finding(loaded.file, 1, 1, POLICY_UNKNOWN, f"--policy {shown(given)}: {problem}")]
-            return check_policy_path(builtin_path(given) or given, limits, allow_outside=allow_outside)
+            return chosen_policy(override, loaded.file, limits, allow_outside)
         path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)
         if outside is not None or path is None:
             return None, [outside] if outside else []
@@ -111,6 +118,24 @@ def model_summary(name: str, n_layers: int, plan: Plan) -> str:
     return text
 
 
+def check_sources(paths: list[tuple[str, bytes | None]], *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS,
+                  allow_outside: bool = False) -> ValidationResult:
+    """Check Python sources and notebooks together (an object made in one may reach slots in another).
+
+    They are read with `ast`, never run; the policy is the caller's (a source names none), `strict` by default.
+    `summary` holds one line per file that writes component slots (`file: summary`, newline-separated).
+    """
+    from .pycheck import check_paths
+
+    pol, findings = chosen_policy(policy if policy is not None else "strict", paths[0][0] if paths else "<python>",
+                                  limits, allow_outside)
+    if pol is None:
+        return ValidationResult(findings, "python")
+    result = check_paths(paths, pol, limits)
+    summary = "\n".join(f"{path}: {line}" for path, line in result.summaries.items())
+    return ValidationResult(findings + result.findings, "python", summary, policy=pol, plan=result.plan)
+
+
 def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
                allow_outside: bool = False, data: bytes | None = None) -> ValidationResult:
     """Load and check one file: findings, and for a model its spec, policy and plan.
@@ -146,10 +171,12 @@ def check_policy_argument(policy: object) -> None:
 
 
 def validate(path_or_mapping: Any, *, policy: PolicyArg = None) -> list[Finding]:
-    """Validate a policy or model file (a path, or an already-parsed mapping) without Keras.
+    """Validate a policy or model file (a path, or an already-parsed mapping), or a Python source or
+    notebook (`.py`, `.ipynb`: read, never run), without Keras.
 
     Returns the findings (empty when all is well). `policy` overrides the
-    policy a model file names (a built-in name, a path, or a `Policy`).
+    policy a model file names (a built-in name, a path, or a `Policy`); a Python
+    source is judged by `policy`, `strict` when none is given.
 
         >>> validate("policies/strict.yaml")
         []
@@ -159,4 +186,9 @@ def validate(path_or_mapping: Any, *, policy: PolicyArg = None) -> list[Finding]
         return validate_mapping(path_or_mapping, policy=policy).findings
     if not isinstance(path_or_mapping, (str, os.PathLike)):
         raise TypeError(f"validate takes a path or a mapping, got {type(path_or_mapping).__name__}")
-    return check_path(os.fspath(path_or_mapping), policy=policy).findings
+    path = os.fspath(path_or_mapping)
+    if is_python(path):
+        from .settings import apply_severity  # rules that are off by default stay off
+
+        return apply_severity(check_sources([(path, None)], policy=policy).findings, {})
+    return check_path(path, policy=policy).findings

@@ -148,7 +148,7 @@ def _example_files(tmp_path, kinds):
         for which in ("bad", "good"):
             text = r.example_file(which)
             if text is not None:
-                path = tmp_path / f"{r.id}.{which}.yaml"
+                path = tmp_path / f"{r.id.replace('-', '_')}_{which}.{'py' if r.example == 'source' else 'yaml'}"
                 path.write_text(text, encoding="utf-8")
                 files[str(path)] = (r.id, which)
     return files
@@ -170,8 +170,11 @@ def _judge_examples(files, findings):
 
 def test_every_rules_examples_through_validate(tmp_path):
     """Every file example in the registry: `bad` triggers its rule, `good` has no error at all (one CLI run)."""
-    files = _example_files(tmp_path, ("model", "policy", "file"))
-    assert len(files) >= 90
+    files = _example_files(tmp_path, ("model", "policy", "file", "source"))
+    assert len(files) >= 96
+    # rules that are off by default are turned on, so their examples are judged too
+    off = [r.id for r in RULES.values() if not r.enabled]
+    (tmp_path / "policyfactory.toml").write_text("[severity]\n" + "".join(f'{rid} = "warning"\n' for rid in off))
     r = run_cli("validate", "--format", "json", *files, cwd=str(tmp_path))
     assert r.returncode == 2, r.stderr  # some bad examples are invalid input
     wrong = _judge_examples(files, json.loads(r.stdout)["findings"])

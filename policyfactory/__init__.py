@@ -22,13 +22,14 @@ __version__ = VERSION
 
 __all__ = [
     "Finding", "InvalidInput", "LayerFactory", "Policy", "PolicyViolation", "PolicyfactoryError",
-    "SharedComponent", "audit", "build_model", "export", "load_policy", "register_component", "register_layer",
-    "validate",
+    "SharedComponent", "SharingCheck", "audit", "build_model", "export", "load_policy", "register_component",
+    "register_layer", "validate",
 ]
 
 
 _KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_model": "building",
-               "register_component": "registry", "register_layer": "registry", "audit": "audit", "export": "export"}
+               "register_component": "registry", "register_layer": "registry", "audit": "audit", "export": "export",
+               "SharingCheck": "callback"}
 
 
 def __getattr__(name: str) -> Any:

@@ -29,6 +29,7 @@ from .plan import Allow, Plan, Planner, group_key, group_label
 from .policy import Policy
 from .pyflow import Obj, ParamV, Use, analyze
 from .pyread import PyUnit, read_path
+from .rules.limits import LIMIT_DEPTH
 from .rules.python import UNKNOWN_ORIGIN
 from .rules.sharing import UNUSED_ALLOW
 from .sharing import SlotRef
@@ -119,6 +120,8 @@ def check_units(units: Sequence[PyUnit], policy: Policy) -> SourceResult:
         result.findings.extend(unit.findings)
     readable = [u for u in units if u.tree is not None]
     analyzer = analyze(readable)
+    result.findings.extend(Finding(path, 1, 1, LIMIT_DEPTH, "nested too deeply to follow (Python's own stack "
+                                   "limit): parts of this file were not judged") for path in sorted(analyzer.too_deep))
     uses = _deduplicated(analyzer.uses)
     planner = Planner(policy, base_seed=None)
     groups: dict[str, list[Use]] = {}

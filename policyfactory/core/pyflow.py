@@ -46,6 +46,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .catalog import LayerType, catalog
 from .layerinfo import ATTENTION_TYPES
@@ -228,6 +229,7 @@ class Analyzer:
         self.by_name: dict[str, list[FuncInfo | ClassInfo]] = {}
         self.uses: list[Use] = []
         self.written: dict[str, set[tuple[int, int]]] = {}  # every component argument written, per file
+        self.too_deep: set[str] = set()  # files whose code is nested too deeply to walk
         self.loop_lines: dict[int, int] = {}
         self.inlined = 0
         self._returns: dict[int, tuple[Value, tuple[str, ...]]] = {}
@@ -367,18 +369,35 @@ class Analyzer:
         # are still followed when another module calls them.
         walked = [m for m in self.modules if _COMPONENT_WORDS.search(m.unit.text)]
         for m in walked:
-            frame = Frame(m, "", m.env, ctx=(f"module:{m.dotted}",))
-            assert m.unit.tree is not None
-            self.body(frame, [s for s in m.unit.tree.body if not isinstance(s, (ast.ClassDef,))])
+            self._guarded(m, self._module_body, m)
             m.global_objs = any(isinstance(a, Obj) for v in m.env.values() for a in v)
         for m in walked:
             for info in m.defs.values():
-                if isinstance(info, ClassInfo):
-                    self.instance(info, None, {}, (f"class:{m.dotted}.{info.name}",), (), 0, standalone=True)
-                else:
-                    frame = Frame(m, info.name, {}, ctx=(f"def:{m.dotted}.{info.name}",))
-                    self.call_body(info, frame, info.param_values(frame.ctx[0], info.name))
+                self._guarded(m, self._standalone, info)
         return self.uses
+
+    def _module_body(self, m: ModuleInfo) -> None:
+        assert m.unit.tree is not None
+        frame = Frame(m, "", m.env, ctx=(f"module:{m.dotted}",))
+        self.body(frame, [s for s in m.unit.tree.body if not isinstance(s, ast.ClassDef)])
+
+    def _standalone(self, info: FuncInfo | ClassInfo) -> None:
+        """A function or class walked on its own, its parameters unknown."""
+        m = info.module
+        if isinstance(info, ClassInfo):
+            self.instance(info, None, {}, (f"class:{m.dotted}.{info.name}",), (), 0, standalone=True)
+        else:
+            frame = Frame(m, info.name, {}, ctx=(f"def:{m.dotted}.{info.name}",))
+            self.call_body(info, frame, info.param_values(frame.ctx[0], info.name))
+
+    def _guarded(self, m: ModuleInfo, walk: Callable[[Any], None], what: Any) -> None:
+        """One walk; code nested deeper than Python's stack allows (which ast may still parse) stops it:
+        the file is noted (`too_deep`) and the others are walked on."""
+        try:
+            walk(what)
+        except RecursionError:
+            self._active.clear()
+            self.too_deep.add(m.unit.path)
 
     def call_body(self, info: FuncInfo, frame: Frame, bound: dict[str, Value]) -> Value:
         frame.env.update(bound)

@@ -309,3 +309,44 @@ def test_the_static_verdict_agrees_with_the_runtime_audit(tmp_path, family):
                 cwd=str(tmp_path))
     static = [f for f in json.loads(r.stdout)["findings"] if f["rule"] == "sharing-violation"]
     assert bool(static) == runtime_attention == (family in HUB_SHARED), (static, runtime)
+
+
+def test_slots_in_two_branches_of_one_if_never_share(tmp_path):
+    # tf_keras's LocallyConnected1D gives one object to add_weight in three exclusive branches: one runs
+    code, found, _ = judge(tmp_path, {"m.py": HEADER + (
+        "class Local(keras.layers.Layer):\n"
+        "    def __init__(self, mode, kernel_initializer='glorot_uniform'):\n"
+        "        super().__init__()\n"
+        "        self.mode = mode\n"
+        "        self.kernel_initializer = keras.initializers.get(kernel_initializer)\n"
+        "    def build(self, shape):\n"
+        "        if self.mode == 1:\n"
+        "            self.kernel = self.add_weight(shape=(2, 2), initializer=self.kernel_initializer, name='kernel')\n"
+        "        elif self.mode == 2:\n"
+        "            self.kernel = self.add_weight(shape=(4, 2), initializer=self.kernel_initializer, name='kernel')\n"
+        "        self.other = self.add_weight(shape=(2,), initializer=self.kernel_initializer, name='other')\n")})
+    assert code == 1 and [f["slots"] for f in found] == [
+        ["Local.kernel.initializer", "Local.kernel.initializer", "Local.other.initializer"]]
+
+
+def test_a_method_that_makes_a_new_initializer_per_call_is_fresh(tmp_path):
+    # keras_hub's EfficientNet blocks call self._conv_kernel_initializer() at each use
+    code, found, _ = judge(tmp_path, {"m.py": HEADER + (
+        "class Block(keras.layers.Layer):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a = layers.Conv2D(4, 3, kernel_initializer=self._init())\n"
+        "        self.b = layers.Conv2D(4, 3, kernel_initializer=self._init())\n"
+        "        one = self._init()\n"
+        "        self.c = layers.Conv2D(4, 3, kernel_initializer=one)\n"
+        "        self.d = layers.Conv2D(4, 3, kernel_initializer=one)\n"
+        "    def _init(self):\n"
+        "        return keras.initializers.VarianceScaling(2.0)\n")})
+    assert code == 1 and [f["slots"] for f in found] == [["Block.c.kernel_initializer", "Block.d.kernel_initializer"]]
+
+
+def test_code_nested_deeper_than_pythons_stack_is_a_finding_not_a_crash(tmp_path):
+    deep = HEADER + "init = keras.initializers.HeNormal()\nx = " + "+".join(
+        ["layers.Dense(2, kernel_initializer=init)(y)"] * 1500) + "\n"
+    code, found, r = judge(tmp_path, {"deep.py": deep, "fine.py": HEADER + "a = layers.Dense(2)\n"})
+    assert code == 2 and [(os.path.basename(f["file"]), f["rule"]) for f in found] == [("deep.py", "limit-depth")]

@@ -144,7 +144,6 @@ def check_units(units: Sequence[PyUnit], policy: Policy) -> SourceResult:
                 slots_seen.add((ref.label(), ref.line, ref.column))
                 planner.plan_source_slot(ref, cls, {"seed": a.seed} if seeded else {}, key, label)
                 by_line.setdefault((u.unit.path, u.line), ref.label())
-                by_line.setdefault((u.unit.path, _call_line(u)), ref.label())
     allows, stray = _allows(readable, by_line)
     plan = planner.freeze(allows)
     result.plan = plan
@@ -159,7 +158,7 @@ def _widest(groups: dict[str, list[Use]]) -> dict[str, list[Use]]:
     """Groups of two or more slots, each reported once: a group whose slots another group also holds is left out
     (a class walked on its own, and again inside a caller that gives it the caller's object, finds both)."""
     places = {key: frozenset(_slot_key(u) for u in members) for key, members in groups.items()
-              if len(members) > 1 or any(u.repeated_at is not None for u in members)}
+              if any(u.repeated_at is not None for u in members) or _two_at_once(members)}
     kept: dict[str, list[Use]] = {}
     ordered = sorted(places, key=lambda k: -len(places[k]))
     chosen: list[frozenset] = []
@@ -171,8 +170,15 @@ def _widest(groups: dict[str, list[Use]]) -> dict[str, list[Use]]:
     return {key: kept[key] for key in groups if key in kept}  # in the order the groups were found
 
 
-def _call_line(u: Use) -> int:
-    return u.line
+def _two_at_once(members: list[Use]) -> bool:
+    """Whether two of the slots get the object in one run (slots in the two branches of one `if` never do)."""
+    by_branch: dict[tuple, Use] = {}
+    for u in members:
+        if u.branch in by_branch or (not u.branch and members[1:]):
+            return True  # two slots under the same branches, or one under none: both run
+        by_branch[u.branch] = u
+    firsts = list(by_branch.values())
+    return any(a.together(b) for i, a in enumerate(firsts) for b in firsts[i + 1:])
 
 
 def _allows(units: Sequence[PyUnit], by_line: dict[tuple[str, int], str]) -> tuple[list[Allow], list[Finding]]:

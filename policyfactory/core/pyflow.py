@@ -136,6 +136,12 @@ class Use:
     column: int
     ctx: tuple[str, ...]
     repeated_at: int | None = None  # the line of a loop that gives this slot the object again on every pass
+    branch: tuple[tuple[int, int], ...] = ()  # (if statement, branch) around it
+
+    def together(self, other: Use) -> bool:
+        """Whether both slots can get their object in one run: not in two branches of one `if`."""
+        mine = dict(self.branch)
+        return all(mine.get(site, i) == i for site, i in other.branch)
 
     @property
     def label(self) -> str:
@@ -217,6 +223,7 @@ class Frame:
         v = self.hint_node
         return self.hint if v is not None and (node is v or (isinstance(v, ast.Call) and node is v.func)) else ""
     extra: dict[str, Value] = field(default_factory=dict)  # keyword arguments that went to **kwargs
+    branch: tuple[tuple[int, int], ...] = ()  # the if/else branches around the statement being walked
 
 
 class Analyzer:
@@ -234,6 +241,9 @@ class Analyzer:
         self.inlined = 0
         self._returns: dict[int, tuple[Value, tuple[str, ...]]] = {}
         self._active: set[int] = set()
+        self._walked: dict[tuple[int, int], Value] = {}  # (instance, method) walked once: what it returned
+        self._instances: list[dict] = []
+        self._walked_ctx: dict[tuple[int, int], str] = {}
         self._cat = catalog()
         for m in self.modules:
             self._index(m)
@@ -420,8 +430,12 @@ class Analyzer:
         order += [n for n in methods if n not in order and n not in info.self_calls and not n.startswith("__")]
         made = LayerV(base or info.name)
         del caller, base
+        self._instances.append(attrs)  # kept alive: its id keys `_walked`
         for name in order:
             f = methods[name]
+            if (id(attrs), id(f.node)) in self._walked:
+                continue  # already walked for this instance, called by a method before it
+            self._walked[(id(attrs), id(f.node))] = NOTHING
             frame = Frame(f.module, info.name, {}, attrs, info, loops, ctx, depth)
             given = f.param_values(f"{ctx[0]}:{name}", f"{info.name}.{name}", skip_self=True)
             if name == "__init__":
@@ -455,7 +469,7 @@ class Analyzer:
                 frame.returns.update(self.expr(frame, s.value))
         elif isinstance(s, ast.If):
             self.expr(frame, s.test)
-            self.branches(frame, [s.body, s.orelse])
+            self.branches(frame, s, [s.body, s.orelse])
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             self.loop(frame, s, s.iter, s.target, s.body)
             self.body(frame, s.orelse)
@@ -476,18 +490,22 @@ class Analyzer:
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
             frame.env[s.name] = frozenset({CallableV(FuncInfo(s.name, s, frame.module))})
         elif type(s).__name__ == "Match":
-            for case in s.cases:  # type: ignore[attr-defined]
-                self.body(frame, case.body)
+            self.branches(frame, s, [case.body for case in s.cases])  # type: ignore[attr-defined]
 
-    def branches(self, frame: Frame, bodies: list[list[ast.stmt]]) -> None:
-        """Walk each branch from the same names; afterwards a name holds what any branch left in it."""
+    def branches(self, frame: Frame, node: ast.stmt, bodies: list[list[ast.stmt]]) -> None:
+        """Walk each branch from the same names; afterwards a name holds what any branch left in it.
+        Slots of two branches of one `if` never both get their object in one run (`Use.branch`)."""
         before = dict(frame.env)
         merged: dict[str, Value] = {}
-        for b in bodies:
+        saved = frame.branch
+        site = hash((id(node), frame.ctx))
+        for i, b in enumerate(bodies):
             frame.env = dict(before)
+            frame.branch = (*saved, (site, i))
             self.body(frame, b)
             for k, v in frame.env.items():
                 merged[k] = merged.get(k, NOTHING) | v
+        frame.branch = saved
         frame.env = {**before, **merged}
 
     def loop(self, frame: Frame, node: ast.stmt, it: ast.expr | None, target: ast.expr | None,
@@ -815,7 +833,7 @@ class Analyzer:
         again = next((lp for lp in frame.loops if lp not in made_in), None)
         return Use(atom, layer, layer_type, arg, kind, role, owner, frame.module.unit, getattr(at, "lineno", 0),
                    getattr(at, "col_offset", 0) + 1, frame.ctx,
-                   self.loop_lines.get(again) if again is not None else None)
+                   self.loop_lines.get(again) if again is not None else None, frame.branch)
 
     # -- the files' own functions and classes ------------------------------------------------
     def follow_class(self, frame: Frame, node: ast.Call, target: ClassInfo,
@@ -843,11 +861,8 @@ class Analyzer:
         params = target.params
         bound = {**dict(zip(params, pos)), **kw}
         out: set = set()
-        for a in returns:
-            if isinstance(a, Obj) and f":{ctx0[0]}" in a.key:
-                out.add(replace(a, key=f"{a.key}@{'/'.join(frame.ctx)}:{_site(node)}:{hash(frame.loops)}",
-                                loops=frame.loops))  # made anew by every call
-            elif isinstance(a, ParamV) and a.scope == target.name:
+        for a in self._anew(returns, f":{ctx0[0]}" if ctx0 else "\0", frame, node):
+            if isinstance(a, ParamV) and a.scope == target.name:
                 out |= bound.get(a.name, NOTHING)
             else:
                 out.add(a)
@@ -862,8 +877,15 @@ class Analyzer:
         return frozenset(out)
 
     def follow_method(self, frame: Frame, node: ast.Call, method: FuncInfo) -> Value:
-        """`self.m(...)` inside a class: walked in the same instance, once per call."""
+        """`self.m(...)` inside a class: walked in the same instance, once per instance.
+
+        Once: a base class's `__call__` reaches `build` along several paths, and a slot in `build` is
+        still one slot of the instance (a helper method that builds a layer per call is not followed twice)."""
         pos, kw = self._args(frame, node)
+        once = (id(frame.attrs), id(method.node))
+        if once in self._walked:  # what it returns again: an object it made is made anew by every call
+            return self._anew(self._walked[once], self._walked_ctx.get(once, "\0"), frame, node)
+        self._walked[once] = NOTHING
         if frame.depth >= MAX_DEPTH or self.inlined >= MAX_INLINE:
             return NOTHING
         self.inlined += 1
@@ -871,7 +893,16 @@ class Analyzer:
                       frame.depth + 1)
         given = method.param_values(inner.ctx[0], f"{frame.scope}.{method.name}", skip_self=True)
         given.update({k: v for k, v in {**dict(zip(list(given), pos)), **kw}.items() if k in given})
-        return self.call_body(method, inner, given)
+        self._walked[once] = self.call_body(method, inner, given)
+        self._walked_ctx[once] = f":{'/'.join(inner.ctx)}:"
+        return self._walked[once]
+
+    def _anew(self, value: Value, made_in: str, frame: Frame, node: ast.Call) -> Value:
+        """A call's return value for another call: objects made inside the callee (their key holds the
+        callee's context) are new objects, made at this call."""
+        return frozenset(replace(a, key=f"{a.key}@{'/'.join(frame.ctx)}:{_site(node)}:{hash(frame.loops)}",
+                                 loops=frame.loops) if isinstance(a, Obj) and made_in in a.key else a
+                         for a in value)
 
     def returns_of(self, info: FuncInfo) -> tuple[Value, tuple[str, ...]]:
         """What a function returns, walked once with its parameters unknown."""

@@ -198,8 +198,17 @@ class ClassInfo:
     node: ast.ClassDef
     module: ModuleInfo
     methods: dict[str, FuncInfo] = field(default_factory=dict)
-    self_calls: set[str] = field(default_factory=set)  # methods called as self.m(...) inside the class
     bases: list[ast.expr] = field(default_factory=list)
+    _self_calls: set[str] | None = None
+
+    @property
+    def self_calls(self) -> set[str]:
+        """Methods called as self.m(...) inside the class: read from its text once needed (a walk of its
+        nodes would cost as much as parsing it)."""
+        if self._self_calls is None:
+            lines = self.module.unit.lines[self.node.lineno - 1: self.node.end_lineno or self.node.lineno]
+            self._self_calls = set(_SELF_CALL.findall("\n".join(lines)))
+        return self._self_calls
 
 
 @dataclass
@@ -250,22 +259,11 @@ class Analyzer:
 
     # -- the files' names ----------------------------------------------------------------
     def _index(self, m: ModuleInfo) -> None:
+        """The module's imports (at its top level, and under top-level if/try: an import inside a function
+        is read when the walk reaches it) and its functions and classes."""
         assert m.unit.tree is not None
         for node in _statements(m.unit.tree.body):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.asname:
-                        m.imports[a.asname] = a.name
-                    else:
-                        root = a.name.split(".")[0]
-                        m.imports[root] = root
-            elif isinstance(node, ast.ImportFrom):
-                base = ("." * node.level) + (node.module or "")
-                for a in node.names:
-                    if a.name == "*":
-                        m.star.append(base.lstrip("."))
-                    else:
-                        m.imports[a.asname or a.name] = f"{base}.{a.name}".lstrip(".")
+            _imported(m, node)
         for node in m.unit.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 m.defs[node.name] = FuncInfo(node.name, node, m)
@@ -279,9 +277,6 @@ class Analyzer:
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 info.methods[item.name] = FuncInfo(item.name, item, m)
-        # methods called as self.m(...): read from the class's text, a walk of its nodes costs as much as parsing
-        lines = m.unit.lines[node.lineno - 1: node.end_lineno or node.lineno]
-        info.self_calls = set(_SELF_CALL.findall("\n".join(lines)))
         return info
 
     def dotted(self, node: ast.expr, m: ModuleInfo) -> str | None:
@@ -489,6 +484,8 @@ class Analyzer:
             self.body(frame, s.finalbody)  # type: ignore[attr-defined]
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
             frame.env[s.name] = frozenset({CallableV(FuncInfo(s.name, s, frame.module))})
+        elif isinstance(s, (ast.Import, ast.ImportFrom)):
+            _imported(frame.module, s)  # an import inside a function: known from here on
         elif type(s).__name__ == "Match":
             self.branches(frame, s, [case.body for case in s.cases])  # type: ignore[attr-defined]
 
@@ -934,15 +931,33 @@ _COMPONENT_WORDS = re.compile(r"initializer|regularizer|constraint")
 
 
 def _statements(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Every statement, at any depth (statements only: imports sit there, and they are far fewer than nodes)."""
+    """The module-level statements, and those under its if/try/with blocks (not inside functions or classes)."""
     for s in body:
         yield s
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
         for name in ("body", "orelse", "finalbody", "handlers"):
             inner = getattr(s, name, None)
             if isinstance(inner, list):
                 yield from _statements(x for x in inner if isinstance(x, (ast.stmt, ast.excepthandler)))
-        for case in getattr(s, "cases", ()) or ():
-            yield from _statements(case.body)
+
+
+def _imported(m: ModuleInfo, node: ast.AST) -> None:
+    """Note what an import statement binds (a local name -> the dotted name it stands for)."""
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.asname:
+                m.imports[a.asname] = a.name
+            else:
+                root = a.name.split(".")[0]
+                m.imports[root] = root
+    elif isinstance(node, ast.ImportFrom):
+        base = ("." * node.level) + (node.module or "")
+        for a in node.names:
+            if a.name == "*":
+                m.star.append(base.lstrip("."))
+            else:
+                m.imports[a.asname or a.name] = f"{base}.{a.name}".lstrip(".")
 
 
 def _root_name(node: ast.expr) -> str:

@@ -75,7 +75,8 @@ def test_pre_commit_hook_declares_the_core_only_entry():
 
 
 def test_pre_commit_runs_the_hook_with_the_core_only(tmp_path):
-    """pre-commit installs the hook from this checkout (core only) and runs it on a repository of YAML files."""
+    """pre-commit installs the hook from this checkout (core only) and runs it on a repository of YAML files
+    and Python sources."""
     import shutil
     import subprocess
     import sys
@@ -101,9 +102,17 @@ def test_pre_commit_runs_the_hook_with_the_core_only(tmp_path):
     ok = try_repo()
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "workflow.yaml" not in ok.stdout
+    (repo / "train.py").write_text("import keras\nx = keras.layers.Dense(4, kernel_initializer='he_normal')\n")
+    assert try_repo().returncode == 0  # a clean source passes
     shutil.copy(VIOLATION, repo / "shared_he_normal.yaml")
     bad = try_repo()
     assert bad.returncode == 1 and "sharing-violation" in bad.stdout
+    (repo / "shared_he_normal.yaml").unlink()
+    (repo / "train.py").write_text("import keras\ninit = keras.initializers.HeNormal()\n"
+                                   "a = keras.layers.Dense(4, kernel_initializer=init)\n"
+                                   "b = keras.layers.Dense(4, kernel_initializer=init)\n")
+    bad = try_repo()  # the hook reads Python sources too
+    assert bad.returncode == 1 and "train.py:4:" in bad.stdout and "sharing-violation" in bad.stdout
 
 
 def test_core_install_is_pydantic_pyyaml_and_pathspec_only():

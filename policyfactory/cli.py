@@ -160,6 +160,18 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("--config", metavar="FILE", help="read this pyproject.toml or policyfactory.toml instead")
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
+    d = sub.add_parser("declare", help="declare your own layer classes as data, so validate reads files that use "
+                                       "them without importing anything")
+    d.add_argument("classes", nargs="+", metavar="MODULE:CLASS", help="a layer class of yours, e.g. mypkg.layers:Scale "
+                                                                       "(imported from the current folder)")
+    d.add_argument("--write", action="store_true",
+                   help="write the declarations into the nearest settings file (pyproject.toml's [tool.policyfactory] "
+                        "or policyfactory.toml; a new policyfactory.toml here when there is none)")
+    d.add_argument("--config", metavar="FILE", help="write into this pyproject.toml or policyfactory.toml")
+    d.add_argument("--format", choices=FORMATS, default="text", help="format of the findings (default: text)")
+    d.add_argument("--no-color", action="store_true", help="no colours in text output")
+    d.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+
     s = sub.add_parser("schema", help="print the JSON Schema of a policy or model file")
     s.add_argument("what", choices=("policy", "model"), metavar="policy|model", help="which file format")
     return p
@@ -206,6 +218,10 @@ def _apply_settings(args: argparse.Namespace) -> None:
     args.settings = settings
     if args.command == "config":
         return
+    if settings.values["layers"]:  # the project's own classes, as data: nothing is imported here
+        from .core.catalog import activate, catalog, with_declared
+
+        activate(with_declared(catalog(), settings.values["layers"]))
     for setting in fields():
         if setting.flag_in(args.command):
             value = settings.values[setting.name]
@@ -531,9 +547,21 @@ def _build_outputs(args: argparse.Namespace, sources: list[Source], several: boo
     return outputs
 
 
+def _import_declared(args: argparse.Namespace) -> None:
+    """The project's declared layer classes, imported for a command that builds models (build, audit)."""
+    from .core.catalog import catalog
+
+    if not any(lt.declared for lt in catalog().layers.values()):
+        return
+    problems = _keras_side("registry", "import_declared", args.settings.file or ".")(args.settings.layer_files)
+    if problems:
+        raise InvalidInput(problems)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from .core.validate import check_path
 
+    _import_declared(args)
     sources = _sources(args)
     several = len(sources) > 1 or _several(args)
     if args.output is None and args.stdin_filename is None and "-" in args.paths:
@@ -600,6 +628,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         allows = load_allow_file(args.allow, _limits(args))
     sources = _sources(args)
+    if any(src.data is not None or src.path.endswith((".yaml", ".yml")) for src in sources):
+        _import_declared(args)  # model files are built before they are audited
     saved = [src.path for src in sources if src.data is None and not src.path.endswith((".yaml", ".yml"))]
     policy = None
     if saved:
@@ -666,7 +696,7 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str) -> Any:
                                    f"pip install 'policyfactory[{extra}]'")) from None
 
 
-KERAS_COMMANDS = ("build", "audit")  # may import TensorFlow: its start-up lines are filtered from stderr
+KERAS_COMMANDS = ("build", "audit", "declare")  # may import TensorFlow: its start-up lines are filtered from stderr
 
 
 def _export_reads(args: argparse.Namespace) -> tuple[str, ...]:
@@ -725,9 +755,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_declare(args: argparse.Namespace) -> int:
+    """Import the classes named on the command line (the user's own code) and print, or write, their declarations."""
+    from .core.settings import declaration_toml, write_declarations
+
+    declare = _keras_side("registry", "declare", args.classes[0])
+    entries, findings = declare(args.classes, os.getcwd())
+    if findings:
+        return _finish(args, findings)
+    if not args.write:
+        print(declaration_toml(entries, nested=True), end="")
+        return EXIT_OK
+    target = args.settings.file or "policyfactory.toml"
+    write_declarations(target, entries)
+    for name, decl in entries.items():
+        print(f"{target}: declared layer {name!r} ({decl['module']}:{decl['class']}, "
+              f"{len(decl['slots'])} component slot{'s' if len(decl['slots']) != 1 else ''})")
+    return EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "explain": cmd_explain,
-            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules, "export": cmd_export, "config": cmd_config}
-SETTINGS_COMMANDS = (*PATH_COMMANDS, "config")  # read the project's settings
+            "audit": cmd_audit, "graph": cmd_graph, "rules": cmd_rules, "export": cmd_export, "config": cmd_config,
+            "declare": cmd_declare}
+SETTINGS_COMMANDS = (*PATH_COMMANDS, "config", "export", "declare")  # read the project's settings
 
 
 @contextmanager

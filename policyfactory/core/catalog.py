@@ -61,6 +61,7 @@ class LayerType:
     layer_params: list[str]
     registered: bool = False
     probe: dict = field(default_factory=dict)  # what Keras refuses, as probed (policyfactory/core/layerinfo.py)
+    declared: str = ""  # "module:Class" of a class the project declared as data (settings `layers`); "" otherwise
 
 
 @dataclass
@@ -140,6 +141,33 @@ class Catalog:
         components = {k: dict(v) for k, v in self.components.items()}
         components[entry.kind][entry.name] = entry
         return replace(self, components=components)
+
+
+def declared_layer(name: str, declaration: dict) -> LayerType:
+    """A layer type from a project's declaration (settings `layers.NAME`, as `policyfactory declare` writes it).
+
+        >>> lt = declared_layer("Scale", {"module": "mypkg.layers", "class": "Scale",
+        ...     "params": {"units": {"required": True}, "kernel_initializer": {"default": "he_normal"}},
+        ...     "slots": {"kernel_initializer": {"kind": "initializer", "role": "kernel", "default": "HeNormal"}}})
+        >>> lt.required, lt.slots["kernel_initializer"].default, lt.declared
+        (['units'], 'HeNormal', 'mypkg.layers:Scale')
+    """
+    params = {n: {k: v for k, v in p.items() if k in ("required", "default", "type") and v is not None}
+              for n, p in declaration.get("params", {}).items()}
+    for p in params.values():
+        if not p.get("required"):
+            p.pop("required", None)
+            p.setdefault("default", None)
+    slots = {n: Slot(n, s["kind"], s["role"], s.get("default")) for n, s in declaration.get("slots", {}).items()}
+    return LayerType(name, params, [n for n, p in params.items() if p.get("required")], slots, [], registered=True,
+                     declared=f"{declaration['module']}:{declaration['class']}")
+
+
+def with_declared(cat: Catalog, declarations: dict[str, dict]) -> Catalog:
+    """`cat` extended with the project's declared layer classes (names the catalog has are refused earlier)."""
+    for name, declaration in declarations.items():
+        cat = cat.with_layer(declared_layer(name, declaration))
+    return cat
 
 
 def article(word: str) -> str:

@@ -14,7 +14,7 @@ validates well-formed files at start-up without importing them
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -155,6 +155,39 @@ class AllowFile(StrictModel):
     allow: list[AllowFileEntry] = Field(min_length=1)
 
 
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_MODULE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class ParamDeclaration(StrictModel):
+    """One constructor argument of a declared layer class."""
+
+    required: bool = False
+    default: Optional[Union[bool, int, float, str, list[Union[bool, int, float, str]]]] = None
+    type: Optional[Literal["int", "float", "bool", "str"]] = None
+
+
+class SlotDeclaration(StrictModel):
+    """A constructor argument of a declared layer class that takes a component."""
+
+    kind: Literal["initializer", "regularizer", "constraint"]
+    role: str = Field(pattern=_IDENTIFIER)
+    default: Optional[str] = Field(None, description="the component class Keras uses when none is given")
+
+
+class LayerDeclaration(StrictModel):
+    """A project's own layer class, as data (`policyfactory declare MODULE:CLASS --write` writes it).
+
+    `validate`, `explain` and `graph` read files that use it without importing anything; `build` and
+    `audit` import `module` (a setting the user wrote, never a model file) and check the class still
+    matches."""
+
+    module: str = Field(pattern=_MODULE, description="the module that defines the class, e.g. mypkg.layers")
+    class_: str = Field(alias="class", pattern=_IDENTIFIER, description="the class's name in that module")
+    params: dict[str, ParamDeclaration] = Field(default_factory=dict)
+    slots: dict[str, SlotDeclaration] = Field(default_factory=dict)
+
+
 # The commands that read model files and so take the settings below as flags (the CLI's PATH_COMMANDS).
 FLAG_COMMANDS = ["validate", "build", "explain", "audit", "graph"]
 
@@ -192,6 +225,9 @@ class SettingsFile(StrictModel):
                                             "file's project", json_schema_extra=_flag(action="store_true"))
     severity: dict[str, Literal["error", "warning", "off"]] = Field(
         default_factory=dict, description="per rule: error | warning | off (policy and warning rules only)",
+        json_schema_extra={"cli": None})
+    layers: dict[str, LayerDeclaration] = Field(
+        default_factory=dict, description="the project's own layer classes, as data (policyfactory declare)",
         json_schema_extra={"cli": None})
 
 

@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -111,6 +114,7 @@ class Settings:
     origins: dict[str, str] = field(default_factory=dict)
     file: str | None = None  # the nearest settings file read
     files: list[str] = field(default_factory=list)  # every settings file read, nearest first
+    layer_files: dict[str, str] = field(default_factory=dict)  # declared layer -> the settings file declaring it
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -251,6 +255,8 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
         wrong = errors.get(key, [])
         if key == "severity" and all(len(e["loc"]) == 2 for e in wrong):  # a table whose levels may be wrong
             problem = _severity_problem(value, {e["loc"][1] for e in wrong})
+        elif key == "layers":
+            problem = _layers_problem(value, wrong)
         elif wrong:
             problem = _wrong(setting, value, wrong[0])
         elif key == "policy" and (outside := _outside(value, path, allowed)):
@@ -262,10 +268,12 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
             problem = policy_problem(value) if key == "policy" else None
         if problem:
             findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
-        elif key == "severity":  # merged rule by rule: a nearer file raises one rule, the others stay
-            merged = {**settings.values["severity"], **value}
-            origin = where if settings.origins["severity"] == "default" or set(merged) == set(value) \
-                else f"{where}; {settings.origins['severity']}"
+        elif key in ("severity", "layers"):  # merged entry by entry: a nearer file changes one, the others stay
+            if key == "layers":  # a declared module is imported from its settings file's folder
+                settings.layer_files.update(dict.fromkeys(value, os.path.abspath(path)))
+            merged = {**settings.values[key], **value}
+            origin = where if settings.origins[key] == "default" or set(merged) == set(value) \
+                else f"{where}; {settings.origins[key]}"
             settings.override(key, merged, origin)
         else:
             settings.override(key, value, where)
@@ -292,6 +300,24 @@ def _wrong(setting: Setting, value: Any, error: dict) -> str:
     return f"{name} must be {setting.word}, got {shown(value)}"
 
 
+def _layers_problem(value: Any, wrong: list[dict]) -> str | None:
+    """What is wrong with a `layers` table of declared classes: a field, or a name Keras already has."""
+    from .catalog import shipped_catalog
+
+    if wrong:
+        e = wrong[0]
+        where = ".".join(str(part) for part in e["loc"])
+        return f"{where}: {e['msg'][0].lower() + e['msg'][1:]}"
+    cat = shipped_catalog()
+    for name in value:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return f"layers: {shown(name)} is not a class name"
+        if cat.layer(name) is not None or name in cat.excluded_layers:
+            return (f"layers: {shown(name)} is a Keras layer: a declared class cannot shadow a built-in "
+                    f"(give the class another name)")
+    return None
+
+
 def _severity_problem(value: dict, bad_levels: set) -> str | None:
     levels = next(s for s in fields() if s.name == "severity").kind["values_schema"]["expected"]
     for rule, level in value.items():
@@ -316,3 +342,85 @@ def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[F
             f = dataclasses.replace(f, severity=level)
         out.append(f)
     return out
+
+
+# -- declared layer classes, written by `policyfactory declare --write` ---------------------------------
+
+def _toml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_scalar(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string is a JSON string
+
+
+def _inline(table: dict) -> str:
+    return "{" + ", ".join(f"{k} = {_toml_scalar(v)}" for k, v in table.items()) + "}"
+
+
+def declaration_toml(entries: dict[str, dict], nested: bool) -> str:
+    """Declarations as TOML tables (`[tool.policyfactory.layers.NAME]` in a pyproject.toml, `[layers.NAME]`
+    in a policyfactory.toml); `load_settings` reads them back as they were.
+
+        >>> print(declaration_toml({"Scale": {"module": "m", "class": "Scale", "params": {"units": {"required": True}},
+        ...       "slots": {"kernel_initializer": {"kind": "initializer", "role": "kernel"}}}}, nested=False))
+        [layers.Scale]
+        module = "m"
+        class = "Scale"
+        <BLANKLINE>
+        [layers.Scale.params]
+        units = {required = true}
+        <BLANKLINE>
+        [layers.Scale.slots]
+        kernel_initializer = {kind = "initializer", role = "kernel"}
+        <BLANKLINE>
+    """
+    prefix = "tool.policyfactory.layers" if nested else "layers"
+    out = []
+    for name, decl in entries.items():
+        out += [f"[{prefix}.{name}]", f"module = {_toml_scalar(decl['module'])}", f"class = {_toml_scalar(decl['class'])}", ""]
+        for part in ("params", "slots"):
+            if decl.get(part):
+                out.append(f"[{prefix}.{name}.{part}]")
+                out += [f"{k} = {_inline(v)}" for k, v in decl[part].items()]
+                out.append("")
+    return "\n".join(out)
+
+
+def write_declarations(path: str, entries: dict[str, dict]) -> None:
+    """Put declarations into a settings file: a table of the same class is replaced, the rest of the file kept.
+    The new text is checked as TOML before it replaces the file (written beside it, then renamed)."""
+    nested = os.path.basename(path) == "pyproject.toml"
+    prefix = "tool.policyfactory.layers" if nested else "layers"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        lines = []
+    kept: list[str] = []
+    dropping = False
+    for line in lines:
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            key = header.group(1).replace(" ", "")
+            dropping = any(key == f"{prefix}.{n}" or key.startswith(f"{prefix}.{n}.") for n in entries)
+        if not dropping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    text = "\n".join(kept) + ("\n\n" if kept else "") + declaration_toml(entries, nested)
+    _toml().loads(text)  # never write a file the next command cannot read
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".policyfactory-", suffix=".toml", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if os.path.exists(path):
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -140,3 +140,30 @@ EXPORT_UNSUPPORTED = Rule(
     fix="Rewrite that part of the model with catalog layers called once each, then export again.",
     example="python",
 )
+
+
+DECLARED_IMPORT = Rule(
+    "declared-import", INVALID,
+    "A declared layer class cannot be imported for `build` or `audit`.",
+    "A project declares its own layer classes as data (`[tool.policyfactory.layers.NAME]`, written by "
+    "`policyfactory declare MODULE:CLASS --write`). `validate`, `explain` and `graph` need nothing more; "
+    "`build` and `audit` import the module the declaration names, from the settings file's folder. "
+    "A module that cannot be imported, or that has no such class, stops the command.",
+    bad="[tool.policyfactory.layers.Scale]\nmodule = \"mypkg.layerz\"\nclass = \"Scale\"\n",
+    good="[tool.policyfactory.layers.Scale]\nmodule = \"mypkg.layers\"\nclass = \"Scale\"\n",
+    fix="Correct `module` and `class`, or run `policyfactory declare mypkg.layers:Scale --write` again.",
+    example="shell",
+)
+
+
+DECLARED_STALE = Rule(
+    "declared-stale", INVALID,
+    "A declared layer class no longer matches its declaration.",
+    "`build` and `audit` import a declared class and compare it with its declaration: an argument "
+    "the declaration lists that the class no longer takes, an argument it now requires, or other "
+    "component slots mean that files validated against the declaration may not build.",
+    bad="# the class gained a required argument since it was declared\n",
+    good="policyfactory declare mypkg.layers:Scale --write\n",
+    fix="Run `policyfactory declare MODULE:CLASS --write` again, then `policyfactory validate` your model files.",
+    example="shell",
+)

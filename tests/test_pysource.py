@@ -350,3 +350,42 @@ def test_code_nested_deeper_than_pythons_stack_is_a_finding_not_a_crash(tmp_path
         ["layers.Dense(2, kernel_initializer=init)(y)"] * 1500) + "\n"
     code, found, r = judge(tmp_path, {"deep.py": deep, "fine.py": HEADER + "a = layers.Dense(2)\n"})
     assert code == 2 and [(os.path.basename(f["file"]), f["rule"]) for f in found] == [("deep.py", "limit-depth")]
+
+
+def test_what_real_code_does_default_arguments_kwargs_partial_lambda_positional(tmp_path):
+    # each construct below gave identical weights at runtime (keras-io's CycleGAN shares by a default argument)
+    code, found, _ = judge(tmp_path, {"m.py": HEADER + (
+        "import functools\n"
+        "init = keras.initializers.RandomNormal(stddev=0.02)\n"
+        "def block(x, kernel_initializer=init):\n"
+        "    x = layers.Dense(8, kernel_initializer=kernel_initializer)(x)\n"
+        "    return layers.Dense(8, kernel_initializer=kernel_initializer)(x)\n"
+        "kw = dict(kernel_initializer=keras.initializers.HeNormal())\n"
+        "a, b = layers.Dense(4, **kw), layers.Dense(4, **kw)\n"
+        "D = functools.partial(layers.Dense, kernel_initializer=keras.initializers.HeUniform())\n"
+        "c, d = D(4), D(4)\n"
+        "once = keras.initializers.LecunNormal()\n"
+        "make = lambda n: layers.Dense(n, kernel_initializer=once)\n"
+        "e, f = make(4), make(4)\n"
+        "emb = keras.initializers.TruncatedNormal()\n"
+        "g, h = layers.Embedding(10, 4, emb), layers.Embedding(10, 4, emb)\n")})
+    assert code == 1
+    assert sorted(f["line"] for f in found) == [7, 9, 11, 13, 16], found  # block's second Dense, then each pair
+    assert all(len(f["slots"]) == 2 for f in found)
+
+
+def test_keras_core_imports_are_keras(tmp_path):
+    code, found, _ = judge(tmp_path, {"m.py": "import keras_core as keras\nfrom keras_core import layers\n"
+                                      "i = keras.initializers.HeNormal()\n"
+                                      "a = layers.Dense(4, kernel_initializer=i)\nb = layers.Dense(4, kernel_initializer=i)\n"})
+    assert code == 1 and rules_at(found) == [("sharing-violation", 5)]
+
+
+def test_a_notebook_line_starting_with_an_operator_inside_brackets_is_python(tmp_path):
+    cells = [["import keras\n", "x = 3\n", "ok = (x\n", "      != 2)\n", "s = \"\"\"usage:\n", "%s\"\"\" % 1\n",
+              "!echo shell\n", "init = keras.initializers.HeNormal()\n"],
+             ["a = keras.layers.Dense(8, kernel_initializer=init)\n", "b = keras.layers.Dense(8, kernel_initializer=init)\n"]]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": c} for c in cells]}
+    code, found, _ = judge(tmp_path, {"nb.ipynb": json.dumps(nb)})
+    assert code == 1 and [(f["rule"], f.get("cell"), f["line"]) for f in found] == [("sharing-violation", 2, 2)]

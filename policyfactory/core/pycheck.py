@@ -85,9 +85,16 @@ def _label(a: Obj) -> str:
     return a.label
 
 
-def _refs(u: Use) -> list[SlotRef]:
-    """The slot, and its next pass when a loop gives it the same object again."""
-    ref = SlotRef(u.layer, u.layer_type, u.arg, u.kind, u.role, u.owner, u.unit.path, u.line, u.column)
+def _refs(u: Use, via: bool = False) -> list[SlotRef]:
+    """The slot, and its next pass when a loop gives it the same object again. `via`: the same place is
+    reached by several calls (a helper called twice with one object): each call is its own slot."""
+    called = next((c for c in reversed(u.ctx) if c[:1].isdigit()), None) if via else None
+    if called:
+        line, col = called.split(":")
+        layer = f"{u.layer} (call at {line}:{int(col) + 1})"
+    else:
+        layer = u.layer
+    ref = SlotRef(layer, u.layer_type, u.arg, u.kind, u.role, u.owner, u.unit.path, u.line, u.column)
     if u.repeated_at is None:
         return [ref]
     again = SlotRef(u.layer, u.layer_type, f"{u.arg} (again: loop at line {u.repeated_at})", u.kind, u.role,
@@ -124,13 +131,16 @@ def check_units(units: Sequence[PyUnit], policy: Policy) -> SourceResult:
     by_line: dict[tuple[str, int], str] = {}
     for key, members in _widest(groups).items():
         slots_seen: set = set()
+        counts: dict[tuple, int] = {}
+        for u in members:
+            counts[_slot_key(u)] = counts.get(_slot_key(u), 0) + 1
         for u in members:
             a = u.atom
             assert isinstance(a, Obj)
             cls = a.class_name or u.kind.capitalize()
             seeded = isinstance(a.seed, int)
             label = group_label(cls, {"seed": a.seed}, None) if seeded else _label(a)
-            for ref in _refs(u):
+            for ref in _refs(u, via=counts[_slot_key(u)] > 1):
                 if (ref.label(), ref.line, ref.column) in slots_seen:
                     continue
                 slots_seen.add((ref.label(), ref.line, ref.column))
@@ -213,12 +223,13 @@ def _unknown_origin(uses: list[Use]) -> list[Finding]:
             by_param.setdefault(a.key, []).append(u)
     out = []
     for members in by_param.values():
-        slots = {(u.label, u.line, u.column) for u in members}
+        slots = {(u.label, u.line, u.column, u.ctx) for u in members}
         if len(slots) < 2 and all(u.repeated_at is None for u in members):
             continue
         a = members[0].atom
         name = a.name if isinstance(a, ParamV) else f"clone_initializer({a.param})"
-        labels = sorted({u.label for u in members})
+        labels = sorted({u.label if sum(v.label == u.label for v in members) == 1 else f"{u.label} (line {u.line})"
+                         for u in members})
         at = members[-1]
         out.append(Finding(at.unit.path, at.line, at.column, UNKNOWN_ORIGIN,
                            f"{shown(name)} reaches {plural(len(labels), 'slot')}: {', '.join(labels[:6])}"

@@ -55,7 +55,7 @@ from .pyread import PyUnit
 KINDS = {"initializers": "initializer", "regularizers": "regularizer", "constraints": "constraint"}
 SUFFIXES = {"_initializer": "initializer", "_regularizer": "regularizer", "_constraint": "constraint"}
 ADD_WEIGHT_ARGS = {"initializer": "initializer", "regularizer": "regularizer", "constraint": "constraint"}
-KERAS_ROOTS = ("keras", "tensorflow", "tf_keras", "tf")
+KERAS_ROOTS = ("keras", "tensorflow", "tf_keras", "tf", "keras_core")
 PROJECTIONS = ("query", "key", "value", "attention_output")
 CLONERS = ("clone_initializer",)  # keras_hub's: a new object from the given one's config (a string stays a string)
 MAX_DEPTH = 8  # calls followed into the files' functions and classes, one inside another
@@ -100,6 +100,28 @@ class StrV:
     value: str
 
 
+@dataclass(frozen=True)
+class DictV:
+    """A dict of keyword arguments (`dict(kernel_initializer=init)`, `{"kernel_initializer": init}`), for `**kw`."""
+
+    items: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True)
+class PartialV:
+    """`functools.partial(layers.Dense, kernel_initializer=init)`: a layer type with arguments bound."""
+
+    layer_type: str
+    items: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class LambdaV:
+    """A lambda bound to a name: its body is walked at every call."""
+
+    node: ast.Lambda
+
+
 @dataclass(eq=False)
 class LayerV:
     """A layer construction (kept so that `Bidirectional(layer)` knows the uses of the layer it copies)."""
@@ -115,7 +137,7 @@ class CallableV:
     info: FuncInfo | ClassInfo
 
 
-Atom = Obj | ParamV | IntV | StrV | LayerV | CallableV
+Atom = Obj | ParamV | IntV | StrV | DictV | PartialV | LambdaV | LayerV | CallableV
 Value = frozenset  # of Atom
 NOTHING: Value = frozenset()
 
@@ -175,20 +197,28 @@ class FuncInfo:
         a = self.node.args
         return [p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]]
 
-    def param_values(self, ctx: str, scope: str, skip_self: bool = False) -> dict[str, Value]:
-        """Every parameter as an unknown value (with its literal default, when it has one)."""
+    @property
+    def defaults(self) -> dict[str, ast.expr]:
         a = self.node.args
         positional = [*a.posonlyargs, *a.args]
-        defaults: dict[str, ast.expr] = dict(zip([p.arg for p in positional[len(positional) - len(a.defaults):]],
-                                                 a.defaults))
-        defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        out: dict[str, ast.expr] = dict(zip([p.arg for p in positional[len(positional) - len(a.defaults):]],
+                                            a.defaults))
+        out.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        return out
+
+    def param_values(self, ctx: str, scope: str, skip_self: bool = False,
+                     evaluated: dict[str, Value] | None = None) -> dict[str, Value]:
+        """Every parameter as an unknown value (with its literal default, when it has one), and what its
+        default evaluates to (`evaluated`: made once, when the function was defined, and shared by calls)."""
+        defaults = self.defaults
         out = {}
         names = self.params[1:] if skip_self and self.params and self.params[0] in ("self", "cls") else self.params
         for name in names:
             d = defaults.get(name)
             text = d.value if isinstance(d, ast.Constant) and isinstance(d.value, str) else None
             none = isinstance(d, ast.Constant) and d.value is None
-            out[name] = frozenset({ParamV(f"{ctx}:{name}", name, scope, text, none)})
+            out[name] = frozenset({ParamV(f"{ctx}:{name}", name, scope, text, none)}) | (evaluated or {}).get(
+                name, NOTHING)
         return out
 
 
@@ -228,9 +258,8 @@ class Frame:
     hint_node: ast.expr | None = None  # that value
 
     def hint_for(self, node: ast.AST) -> str:
-        """The bound name, for the value's own node (or the layer construction a value calls: `Dense(...)(x)`)."""
-        v = self.hint_node
-        return self.hint if v is not None and (node is v or (isinstance(v, ast.Call) and node is v.func)) else ""
+        """The bound name, for the value's own node (`x = Dense(...)(x)` binds an output, not the layer)."""
+        return self.hint if self.hint_node is not None and node is self.hint_node else ""
     extra: dict[str, Value] = field(default_factory=dict)  # keyword arguments that went to **kwargs
     branch: tuple[tuple[int, int], ...] = ()  # the if/else branches around the statement being walked
 
@@ -252,6 +281,7 @@ class Analyzer:
         self._active: set[int] = set()
         self._walked: dict[tuple[int, int], Value] = {}  # (instance, method) walked once: what it returned
         self._instances: list[dict] = []
+        self._defaults: dict[int, dict[str, Value]] = {}
         self._walked_ctx: dict[tuple[int, int], str] = {}
         self._cat = catalog()
         for m in self.modules:
@@ -393,7 +423,7 @@ class Analyzer:
             self.instance(info, None, {}, (f"class:{m.dotted}.{info.name}",), (), 0, standalone=True)
         else:
             frame = Frame(m, info.name, {}, ctx=(f"def:{m.dotted}.{info.name}",))
-            self.call_body(info, frame, info.param_values(frame.ctx[0], info.name))
+            self.call_body(info, frame, info.param_values(frame.ctx[0], info.name, evaluated=self.defaults_of(info)))
 
     def _guarded(self, m: ModuleInfo, walk: Callable[[Any], None], what: Any) -> None:
         """One walk; code nested deeper than Python's stack allows (which ast may still parse) stops it:
@@ -403,6 +433,20 @@ class Analyzer:
         except RecursionError:
             self._active.clear()
             self.too_deep.add(m.unit.path)
+
+    def defaults_of(self, info: FuncInfo) -> dict[str, Value]:
+        """The component objects among a function's default values: made once, where it is defined (a
+        `def block(x, init=HeNormal())` or `init=KERNEL_INIT` default is one object for every call)."""
+        key = id(info.node)
+        if key not in self._defaults:
+            self._defaults[key] = {}
+            frame = Frame(info.module, "", dict(info.module.env), ctx=(f"defaults:{info.module.dotted}.{info.name}",))
+            for name, d in info.defaults.items():
+                if not isinstance(d, ast.Constant):
+                    value = frozenset(a for a in self.expr(frame, d) if isinstance(a, Obj))
+                    if value:
+                        self._defaults[key][name] = value
+        return self._defaults[key]
 
     def call_body(self, info: FuncInfo, frame: Frame, bound: dict[str, Value]) -> Value:
         frame.env.update(bound)
@@ -432,7 +476,8 @@ class Analyzer:
                 continue  # already walked for this instance, called by a method before it
             self._walked[(id(attrs), id(f.node))] = NOTHING
             frame = Frame(f.module, info.name, {}, attrs, info, loops, ctx, depth)
-            given = f.param_values(f"{ctx[0]}:{name}", f"{info.name}.{name}", skip_self=True)
+            given = f.param_values(f"{ctx[0]}:{name}", f"{info.name}.{name}", skip_self=True,
+                                   evaluated=self.defaults_of(f))
             if name == "__init__":
                 given.update({k: v for k, v in bound.items() if k in given})
                 frame.extra = {k: v for k, v in bound.items() if k not in given}
@@ -554,7 +599,7 @@ class Analyzer:
         if handler is not None:
             return handler(self, frame, node)
         if isinstance(node, ast.Lambda):
-            return NOTHING  # its body runs later, if ever
+            return frozenset({LambdaV(node)})  # its body runs at each call
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(frame, child)
@@ -586,11 +631,12 @@ class Analyzer:
         """A config dict: Keras makes a new object from it in every slot; only an explicit seed in it can tie them."""
         for k in node.keys:
             self.expr(frame, k)
-        for item in node.values:
-            self.expr(frame, item)
+        items = [self.expr(frame, item) for item in node.values]
         seeded = _config_seed(node)
         if seeded is not None:
             return frozenset({self._obj(frame, node, None, seeded[0], seeded[1], "config", fresh=True)})
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+            return frozenset({DictV(tuple((k.value, v) for k, v in zip(node.keys, items)))})  # type: ignore[union-attr]
         return NOTHING
 
     def _if_exp(self, frame: Frame, node: ast.IfExp) -> Value:
@@ -630,7 +676,8 @@ class Analyzer:
         col = getattr(node, "col_offset", 0) + 1
         key = f"obj:{frame.module.unit.path}:{line}:{col}:{'/'.join(frame.ctx)}:{hash(frame.loops)}"
         hint = frame.hint_for(node)
-        label = f"{hint} = {what}(...)" if hint else f"{what}(...) at {os.path.basename(frame.module.unit.path)}:{line}"
+        label = f"{hint} = {what}(...)" if hint else f"{what}(...) at {os.path.basename(frame.module.unit.path)}:" \
+                                                      f"{_place(frame.module.unit, line)}"
         return Obj(key, kind, class_name, seed, label, frame.loops, **kw)  # type: ignore[arg-type]
 
     def call(self, frame: Frame, node: ast.Call) -> Value:
@@ -652,6 +699,14 @@ class Analyzer:
 
     def own_call(self, frame: Frame, node: ast.Call, d: str) -> Value:
         """A call that is not Keras's: a function, class or method of the files read, or something unknown."""
+        last = d.rsplit(".", 1)[-1]
+        if last in ("dict", "partial") and d in ("dict", "partial", "functools.partial"):
+            return self.dict_or_partial(frame, node, last)
+        if isinstance(node.func, ast.Name):
+            bound = frame.env.get(node.func.id) or frame.module.env.get(node.func.id, NOTHING)
+            made = self.call_bound(frame, node, bound)
+            if made is not None:
+                return made
         root = _root_name(node.func)  # a name imported or defined here: `self.x.build(...)` names nothing of ours
         known_root = root in frame.module.imports or root in frame.module.defs
         target = self.lookup(d, frame.module) if known_root else None
@@ -669,13 +724,48 @@ class Analyzer:
             return self.follow_class(frame, node, target, args)
         return self.follow(frame, node, target, args)
 
+    def dict_or_partial(self, frame: Frame, node: ast.Call, what: str) -> Value:
+        """`dict(a=x)` (keyword arguments for a later `**`), `functools.partial(layers.Dense, a=x)`."""
+        pos, kw = self._args(frame, node)
+        items = tuple(kw.items())
+        if what == "dict":
+            return frozenset({DictV(items)}) if not node.args else NOTHING
+        first = self.dotted(node.args[0], frame.module) if node.args else None
+        k = self.keras_kind(first, frame.module) if first else None
+        if k is not None and k[0] == "layer":
+            return frozenset({PartialV(k[1], items)})
+        return NOTHING
+
+    def call_bound(self, frame: Frame, node: ast.Call, bound: Value) -> Value | None:
+        """A call of a name bound to a partial layer or a lambda: the layer it makes, or the lambda's body
+        walked for this call (None: the name holds neither)."""
+        partial = next((a for a in bound if isinstance(a, PartialV)), None)
+        if partial is not None:
+            pos, kw = self._args(frame, node)
+            return self.layer(frame, node, partial.layer_type, (pos, {**dict(partial.items), **kw}))
+        lam = next((a for a in bound if isinstance(a, LambdaV)), None)
+        if lam is None or frame.depth >= MAX_DEPTH or self.inlined >= MAX_INLINE:
+            return None
+        self.inlined += 1
+        pos, kw = self._args(frame, node)
+        params = [p.arg for p in lam.node.args.args]
+        inner = Frame(frame.module, frame.scope, {**frame.env, **dict(zip(params, pos)), **kw}, frame.attrs, frame.cls,
+                      frame.loops, (*frame.ctx, _site(node)), frame.depth + 1, branch=frame.branch)
+        return self.expr(inner, lam.node.body)
+
     def _args(self, frame: Frame, node: ast.Call) -> tuple[list[Value], dict[str, Value]]:
+        """Positional and keyword argument values; `**kw` of a dict the walk knows adds its items."""
         pos = [self.expr(frame, a.value if isinstance(a, ast.Starred) else a) for a in node.args]
         kw: dict[str, Value] = {}
         for k in node.keywords:
             v = self.expr(frame, k.value)
             if k.arg is not None:
                 kw[k.arg] = v
+            else:
+                for d in v:
+                    if isinstance(d, DictV):
+                        for name, item in d.items:
+                            kw[name] = kw.get(name, NOTHING) | item
         return pos, kw
 
     # -- Keras's own calls -----------------------------------------------------------------
@@ -747,24 +837,22 @@ class Analyzer:
         name = _literal_name(node)
         layer = _layer_label(frame, hint, name, made.layer_type, node)
         attention = made.layer_type in ATTENTION_TYPES
-        for kwd in node.keywords:
-            if kwd.arg is None:
-                continue
-            slot = _slot(lt, kwd.arg)
+        for arg, value, at in _slot_arguments(node, lt, pos, kw):
+            slot = _slot(lt, arg)
             if slot is None:
                 continue
-            self._written(frame, kwd.value)
+            self._written(frame, at)
             kind, role = slot
-            for atom in kw[kwd.arg]:
+            for atom in value:
                 if not isinstance(atom, (Obj, ParamV)):
                     continue
                 if attention and kind == "initializer":
                     if isinstance(atom, Obj) and atom.seed is not None:  # copied by config: the seed is kept
                         for proj in PROJECTIONS:
-                            made.uses.append(self.use(frame, atom, f"{layer}/{proj}", made.layer_type, kwd.arg, kind,
-                                                      role, layer, kwd.value))
+                            made.uses.append(self.use(frame, atom, f"{layer}/{proj}", made.layer_type, arg, kind,
+                                                      role, layer, at))
                     continue  # copied by config: a fresh object per projection
-                made.uses.append(self.use(frame, atom, layer, made.layer_type, kwd.arg, kind, role, layer, kwd.value))
+                made.uses.append(self.use(frame, atom, layer, made.layer_type, arg, kind, role, layer, at))
         if made.layer_type == "Bidirectional":
             self.backward(frame, node, pos, kw, layer)
         self.uses.extend(made.uses)
@@ -821,8 +909,9 @@ class Analyzer:
                                               node))
         return NOTHING
 
-    def _written(self, frame: Frame, at: ast.expr) -> None:
-        self.written.setdefault(frame.module.unit.path, set()).add((at.lineno, at.col_offset))
+    def _written(self, frame: Frame, at: ast.AST) -> None:
+        self.written.setdefault(frame.module.unit.path, set()).add((getattr(at, "lineno", 0),
+                                                                    getattr(at, "col_offset", 0)))
 
     def use(self, frame: Frame, atom: Obj | ParamV, layer: str, layer_type: str, arg: str, kind: str, role: str,
             owner: str, at: ast.AST) -> Use:
@@ -868,7 +957,7 @@ class Analyzer:
             self.inlined += 1
             inner = Frame(target.module, target.name, {}, None, None, frame.loops, (*frame.ctx, _site(node)),
                           frame.depth + 1)
-            given = target.param_values(inner.ctx[0], target.name)
+            given = target.param_values(inner.ctx[0], target.name, evaluated=self.defaults_of(target))
             given.update({k: v for k, v in bound.items() if k in given})
             self.call_body(target, inner, given)
         return frozenset(out)
@@ -1000,10 +1089,33 @@ def _literal_name(node: ast.Call) -> str | None:
     return None
 
 
+def _place(unit: PyUnit, line: int) -> str:
+    """A program line as its file shows it: `12`, or `cell 3:2` in a notebook."""
+    at, cell = unit.place(line)
+    return f"cell {cell}:{at}" if cell is not None else str(at)
+
+
 def _layer_label(frame: Frame, hint: str, name: str | None, layer_type: str, node: ast.AST) -> str:
-    own = hint or name or f"{layer_type}@{getattr(node, 'lineno', 0)}:{getattr(node, 'col_offset', 0) + 1}"
+    where = f"{_place(frame.module.unit, getattr(node, 'lineno', 0))}:{getattr(node, 'col_offset', 0) + 1}"
+    own = hint or name or f"{layer_type}@{where}"
     scope = frame.cls.name if frame.cls is not None else frame.scope
     return f"{scope}.{own}" if scope else own
+
+
+def _slot_arguments(node: ast.Call, lt: LayerType | None, pos: list[Value], kw: dict[str, Value]
+                    ) -> Iterator[tuple[str, Value, ast.AST]]:
+    """(argument, value, where it is written) for every argument of a layer construction: keywords (also
+    from `**kw` and a partial's bound ones: placed at the call), and positional ones by the catalog's order."""
+    written = {k.arg: k.value for k in node.keywords if k.arg is not None}
+    for arg, value in kw.items():
+        yield arg, value, written.get(arg, node)
+    if lt is not None and pos:
+        names = list(lt.params)
+        for i, (value, at) in enumerate(zip(pos, node.args)):
+            if isinstance(at, ast.Starred):
+                break
+            if i < len(names):
+                yield names[i], value, at
 
 
 def _slot(lt: LayerType | None, arg: str) -> tuple[str, str] | None:

@@ -158,13 +158,37 @@ def _read_notebook(path: str, data: bytes, limits: Limits) -> PyUnit:
 
 
 def _python_of_cell(text: str) -> str:
-    """A code cell's text with IPython's own lines blanked (kept as empty lines, so line numbers stay)."""
+    """A code cell's text with IPython's own lines blanked (kept as empty lines, so line numbers stay).
+
+    A line is IPython's (`!pip ...`, `%time ...`) only where a statement may start: `!= 2` or `%s`
+    inside brackets or a string continue Python, as IPython reads them.
+
+        >>> _python_of_cell("!pip install keras\\nok = (x\\n      != 2)\\n%time f()").split("\\n")
+        ['', 'ok = (x', '      != 2)', '']
+    """
     lines = text.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
         if not lines[0].strip().startswith(_CELL_MAGIC_PYTHON):
             return "\n" * (len(lines) - 1)  # %%bash, %%writefile ...: not Python at all
         lines[0] = ""
-    return "\n".join("" if _MAGIC.match(line) else line for line in lines)
+    for i, line in enumerate(lines):
+        if _MAGIC.match(line) and _statement_starts(lines[:i]):
+            lines[i] = ""
+    return "\n".join(lines)
+
+
+def _statement_starts(before: list[str]) -> bool:
+    """Whether a new statement may start after these lines (no bracket, string or backslash left open)."""
+    if not before:
+        return True
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(before) + "\n").readline):
+            pass
+    except tokenize.TokenError:
+        return False  # EOF in a multi-line statement or string
+    except (SyntaxError, ValueError):
+        return True  # an indentation problem: the parser reports it, the line is a statement start
+    return True
 
 
 def _allows(unit: PyUnit, text: str, offset: int) -> list[InlineAllow]:

@@ -20,7 +20,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from .core.findings import EXIT_INVALID, EXIT_OK, Finding, InvalidInput, PolicyfactoryError, exit_code, sorted_findings
+from .core.findings import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_POLICY,
+    Finding,
+    InvalidInput,
+    PolicyfactoryError,
+    exit_code,
+    sorted_findings,
+)
 from .core.formats import FORMATS, format_text, render
 from .core.rules.files import FILE_UNREADABLE
 from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
@@ -410,7 +419,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(info.as_json(), indent=2))
             return EXIT_OK
-        parts = [f"{info.id} ({info.category}, {info.severity})", "", info.summary, "", info.explanation]
+        level = info.category if info.category == info.severity else f"{info.category}: {info.severity}, exit " \
+            f"{EXIT_INVALID if info.category == 'invalid' else EXIT_POLICY}"
+        off = "; off by default, on with [tool.policyfactory.severity]" if not info.enabled else ""
+        parts = [f"{info.id} ({level}{off})", "", info.summary, "", info.explanation]
         for title, text in (("Example that triggers it:", info.bad), ("Fixed:", info.good), ("Fix:", info.fix)):
             if text:
                 parts += ["", title, "    " + text.strip().replace("\n", "\n    ")]
@@ -421,7 +433,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(i) for i in RULES)
     for info in RULES.values():
-        print(f"{info.id.ljust(width)}  {info.category:<7}  {info.summary}")
+        print(f"{info.id.ljust(width)}  {info.category + ('' if info.enabled else ' (off)'):<13}  {info.summary}")
     return EXIT_OK
 
 

@@ -389,3 +389,92 @@ def test_a_notebook_line_starting_with_an_operator_inside_brackets_is_python(tmp
         {"cell_type": "code", "metadata": {}, "outputs": [], "source": c} for c in cells]}
     code, found, _ = judge(tmp_path, {"nb.ipynb": json.dumps(nb)})
     assert code == 1 and [(f["rule"], f.get("cell"), f["line"]) for f in found] == [("sharing-violation", 2, 2)]
+
+
+# From an attack pass: each source below was built and audited with Keras (`pf.audit`), and the static verdict
+# must say what the runtime said: shared (a finding) or not.
+RUNTIME_CHECKED = {
+    "helper_chain_called_twice": (True, "def conv_bn(init):\n    return dense(init)\ndef dense(init):\n"
+                                        "    return keras.layers.Dense(2, kernel_initializer=init)\n"
+                                        "init = keras.initializers.HeNormal()\nx = [conv_bn(init), conv_bn(init)]\n"),
+    "default_argument_per_call": (True, "kernel_init = keras.initializers.HeNormal()\n"
+                                        "def block(x, init=kernel_init):\n"
+                                        "    return keras.layers.Dense(3, kernel_initializer=init)(x)\n"
+                                        "y = block(block(keras.Input((4,))))\n"),
+    "module_global_in_helper": (True, "INIT = keras.initializers.HeNormal()\ndef dense():\n"
+                                      "    return keras.layers.Dense(3, kernel_initializer=INIT)\nx = [dense(), dense()]\n"),
+    "seed_in_loop": (True, "ls = []\nfor _ in range(2):\n"
+                           "    ls.append(keras.layers.Dense(4, kernel_initializer=keras.initializers.HeNormal(seed=1)))\n"),
+    "tuple_unpacking": (True, "a, b = keras.initializers.HeNormal(), 1\n"
+                              "x = [keras.layers.Dense(3, kernel_initializer=a), keras.layers.Dense(3, kernel_initializer=a)]\n"),
+    "class_attribute": (True, "class Block(keras.layers.Layer):\n    INIT = keras.initializers.HeNormal()\n"
+                              "    def __init__(self):\n        super().__init__()\n"
+                              "        self.a = keras.layers.Dense(3, kernel_initializer=self.INIT)\n"
+                              "        self.b = keras.layers.Dense(3, kernel_initializer=self.INIT)\n"),
+    "super_init_of_own_base": (True, "class Base(keras.layers.Layer):\n    def __init__(self, **kw):\n"
+                                     "        super().__init__(**kw)\n        self.init = keras.initializers.HeNormal()\n"
+                                     "        self.a = keras.layers.Dense(3, kernel_initializer=self.init)\n"
+                                     "class Child(Base):\n    def __init__(self, **kw):\n        super().__init__(**kw)\n"
+                                     "        self.b = keras.layers.Dense(3, kernel_initializer=self.init)\n"),
+    "try_except": (True, "try:\n    init = keras.initializers.HeNormal()\nexcept Exception:\n    init = 'he_normal'\n"
+                         "x = [keras.layers.Dense(3, kernel_initializer=init),\n"
+                         "     keras.layers.Dense(3, kernel_initializer=init)]\n"),
+    "positional_seed": (True, "x = [keras.layers.Dense(4, kernel_initializer=keras.initializers.RandomNormal(0.0, 0.05, 1)),\n"
+                              "     keras.layers.Dense(4, kernel_initializer=keras.initializers.RandomNormal(0.0, 0.05, 1))]\n"),
+    "early_return": (False, "def mk(flag):\n    init = keras.initializers.HeNormal()\n    if flag:\n"
+                            "        return keras.layers.Dense(3, kernel_initializer=init)\n"
+                            "    return keras.layers.Dense(3, kernel_initializer=init)\nx = [mk(True), mk(False)]\n"),
+    "branch_into_methods": (False, "class B(keras.layers.Layer):\n    def __init__(self, small=True):\n"
+                                   "        super().__init__()\n        self.init = keras.initializers.HeNormal()\n"
+                                   "        self.small = small\n    def build(self, shape):\n        if self.small:\n"
+                                   "            self._small()\n        else:\n            self._large()\n"
+                                   "    def _small(self):\n        self.d = keras.layers.Dense(3, kernel_initializer=self.init)\n"
+                                   "    def _large(self):\n"
+                                   "        self.d = keras.layers.Dense(30, kernel_initializer=self.init)\n"),
+    "varargs_do_not_bind_keyword_only": (False, "def pair(units, *tags, init='he_normal'):\n"
+                                                "    return [keras.layers.Dense(units, kernel_initializer=init),\n"
+                                                "            keras.layers.Dense(units, kernel_initializer=init)]\n"
+                                                "x = pair(3, keras.initializers.HeNormal())\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RUNTIME_CHECKED))
+def test_static_verdicts_the_runtime_confirmed(tmp_path, case):
+    shared, body = RUNTIME_CHECKED[case]
+    code, found, _ = judge(tmp_path, {f"{case}.py": "import keras\n" + body})
+    assert (code, [f["rule"] for f in found]) == ((1, ["sharing-violation"]) if shared else (0, [])), found
+
+
+def test_a_two_star_imports_and_a_unicode_name_are_still_keras(tmp_path):
+    code, found, _ = judge(tmp_path, {
+        "star.py": "from keras.initializers import *\nfrom keras.layers import *\ninit = HeNormal()\n"
+                   "x = [Dense(3, kernel_initializer=init), Dense(3, kernel_initializer=init)]\n",
+        "fold.py": "import keras\ninit = keras.initializers.HeNormal()\n"  # Python folds the fullwidth i to i
+                   "a = keras.layers.Dense(2, kernel_\uff49nitializer=init)\n"
+                   "b = keras.layers.Dense(2, kernel_\uff49nitializer=init)\n"})
+    assert code == 1 and sorted(os.path.basename(f["file"]) for f in found) == ["fold.py", "star.py"]
+
+
+def test_a_relative_import_names_its_own_package(tmp_path):
+    files = {"pkg1/__init__.py": "", "pkg1/utils.py": "import keras\nSHARED = keras.initializers.HeNormal()\n"
+                                                      "def get_init():\n    return SHARED\n",
+             "pkg2/__init__.py": "", "pkg2/utils.py": "import keras\ndef get_init():\n"
+                                                      "    return keras.initializers.HeNormal()\n",
+             "pkg2/model.py": "import keras\nfrom .utils import get_init\n"
+                              "a = keras.layers.Dense(2, kernel_initializer=get_init())\n"
+                              "b = keras.layers.Dense(2, kernel_initializer=get_init())\n"}
+    code, found, _ = judge(tmp_path, files)
+    assert (code, found) == (0, [])  # pkg2's own get_init makes a new object per call
+
+
+def test_valid_ipython_lines_are_not_syntax_errors(tmp_path):
+    lines = ["import keras\n", "IN_COLAB = False\n", "if IN_COLAB:\n", "    !pip install x\n", "files = !ls\n",
+             "t = %timeit -o len([])\n", "len?\n", "??len\n", "!echo a \\\n", "  b\n"]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": lines},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": ["\n", "%%bash\n", "echo hi\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": "x = 1\rinit = keras.initializers.HeNormal()\r"
+                                                                       "a = keras.layers.Dense(2, kernel_initializer=init)\r"
+                                                                       "b = keras.layers.Dense(2, kernel_initializer=init)\r"}]}
+    code, found, _ = judge(tmp_path, {"nb.ipynb": json.dumps(nb)})
+    assert code == 1 and [(f["rule"], f.get("cell"), f["line"]) for f in found] == [("sharing-violation", 3, 4)]

@@ -94,13 +94,18 @@ def _escape_prop(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _in_cell(f: Finding) -> str:
+    """'cell 3, line 2: ' for a notebook finding (GitHub places it by file and line only)."""
+    return f"cell {f.cell}, line {f.line}: " if f.cell is not None else ""
+
+
 def format_github(findings: Iterable[Finding]) -> str:
     """GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=RULE::message`."""
     lines = []
     for f in sorted_findings(findings):
         kind = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
         lines.append(f"::{kind} file={_escape_prop(f.file)},line={f.line},col={f.column},"
-                     f"title={_escape_prop(f.rule)}::{_escape(f.message)}")
+                     f"title={_escape_prop(f.rule)}::{_escape(_in_cell(f) + f.message)}")
     return "\n".join(lines)
 
 

@@ -88,10 +88,10 @@ def _label(a: Obj) -> str:
 def _refs(u: Use, via: bool = False) -> list[SlotRef]:
     """The slot, and its next pass when a loop gives it the same object again. `via`: the same place is
     reached by several calls (a helper called twice with one object): each call is its own slot."""
-    called = next((c for c in reversed(u.ctx) if c[:1].isdigit()), None) if via else None
-    if called:
-        line, col = called.split(":")
-        layer = f"{u.layer} (call at {line}:{int(col) + 1})"
+    calls = [c for c in u.ctx if c[:1].isdigit()] if via else []
+    if calls:  # every call on the way, outermost first: two calls of one helper are two slots
+        chain = " > ".join(f"{c.split(':')[0]}:{int(c.split(':')[1]) + 1}" for c in calls)
+        layer = f"{u.layer} (call at {chain})"
     else:
         layer = u.layer
     ref = SlotRef(layer, u.layer_type, u.arg, u.kind, u.role, u.owner, u.unit.path, u.line, u.column)
@@ -130,30 +130,38 @@ def check_units(units: Sequence[PyUnit], policy: Policy) -> SourceResult:
             groups.setdefault(key, []).append(u)
     by_line: dict[tuple[str, int], str] = {}
     for key, members in _widest(groups).items():
-        slots_seen: set = set()
-        counts: dict[tuple, int] = {}
-        for u in members:
-            counts[_slot_key(u)] = counts.get(_slot_key(u), 0) + 1
-        for u in members:
-            a = u.atom
-            assert isinstance(a, Obj)
-            cls = a.class_name or u.kind.capitalize()
-            seeded = isinstance(a.seed, int)
-            label = group_label(cls, {"seed": a.seed}, None) if seeded else _label(a)
-            for ref in _refs(u, via=counts[_slot_key(u)] > 1):
-                if (ref.label(), ref.line, ref.column) in slots_seen:
-                    continue
-                slots_seen.add((ref.label(), ref.line, ref.column))
-                planner.plan_source_slot(ref, cls, {"seed": a.seed} if seeded else {}, key, label)
-                by_line.setdefault((u.unit.path, u.line), ref.label())
+        _plan_group(planner, key, members, by_line)
     allows, stray = _allows(readable, by_line)
     plan = planner.freeze(allows)
     result.plan = plan
     result.findings.extend(stray)
     result.findings.extend(_in_cells(units, plan.findings))
     result.findings.extend(_in_cells(units, _unknown_origin(uses)))
-    result.summaries = _summaries(readable, analyzer.written, plan)
+    denied = {s.file for g in plan.sharing_groups() if not g.allowed for s in g.slots}
+    result.summaries = {path: line for path, line in _summaries(readable, analyzer.written, plan).items()
+                        if path not in denied}  # a file holding a slot of a denied group is not ok
     return result
+
+
+def _plan_group(planner: Planner, key: str, members: list[Use], by_line: dict[tuple[str, int], str]) -> None:
+    """The slots of one group into the plan (a place reached by several calls is a slot per call); each
+    slot's line is noted for inline allow comments."""
+    slots_seen: set = set()
+    counts: dict[tuple, int] = {}
+    for u in members:
+        counts[_slot_key(u)] = counts.get(_slot_key(u), 0) + 1
+    for u in members:
+        a = u.atom
+        assert isinstance(a, Obj)
+        cls = a.class_name or u.kind.capitalize()
+        seeded = isinstance(a.seed, int)
+        label = group_label(cls, {"seed": a.seed}, None) if seeded else _label(a)
+        for ref in _refs(u, via=counts[_slot_key(u)] > 1):
+            if (ref.label(), ref.line, ref.column) in slots_seen:
+                continue
+            slots_seen.add((ref.label(), ref.line, ref.column))
+            planner.plan_source_slot(ref, cls, {"seed": a.seed} if seeded else {}, key, label)
+            by_line.setdefault((u.unit.path, u.line), ref.label())
 
 
 def _widest(groups: dict[str, list[Use]]) -> dict[str, list[Use]]:

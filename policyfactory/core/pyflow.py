@@ -197,6 +197,14 @@ class FuncInfo:
         a = self.node.args
         return [p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]]
 
+    def bind(self, pos: list[Value], kw: dict[str, Value], skip_self: bool = False) -> dict[str, Value]:
+        """Arguments to parameters: positional ones to positional parameters only (`*args` takes the rest)."""
+        a = self.node.args
+        positional = [p.arg for p in [*a.posonlyargs, *a.args]]
+        if skip_self and positional and positional[0] in ("self", "cls"):
+            positional = positional[1:]
+        return {**dict(zip(positional, pos)), **kw}
+
     @property
     def defaults(self) -> dict[str, ast.expr]:
         a = self.node.args
@@ -282,6 +290,15 @@ class Analyzer:
         self._walked: dict[tuple[int, int], Value] = {}  # (instance, method) walked once: what it returned
         self._instances: list[dict] = []
         self._defaults: dict[int, dict[str, Value]] = {}
+        self._class_attrs: dict[int, dict[str, Value]] = {}
+        self._bases_memo: dict[int, str | None] = {}
+        self._methods_memo: dict[int, dict[str, FuncInfo]] = {}
+        self._declared = {lt.declared.replace(":", "."): lt.name for lt in catalog().layers.values() if lt.declared}
+        self._returning = 0  # functions whose return value is being found, one inside another
+        # Calls are followed within a budget of statements walked, proportional to the sources' size: what
+        # each call costs is bounded, and so is the whole (beyond it a call's value is unknown, never wrong).
+        self.steps = 0
+        self.budget = 10 * sum(m.unit.text.count("\n") + 1 for m in self.modules) + 20_000
         self._walked_ctx: dict[tuple[int, int], str] = {}
         self._cat = catalog()
         for m in self.modules:
@@ -331,10 +348,8 @@ class Analyzer:
         if not found:
             return None
         if module:
-            tail = module.split(".")[-1]
-            fitting = [c for c in found if c.module.dotted == module or c.module.dotted.endswith("." + module)
-                       or c.module.dotted.split(".")[-1] == tail]
-            return fitting[0] if fitting else None
+            fitting = [c for c in found if c.module.dotted == module or c.module.dotted.endswith("." + module)]
+            return fitting[0] if len(fitting) == 1 else None  # two modules of that name: not guessed
         return found[0] if len(found) == 1 else None
 
     # -- what a call is -------------------------------------------------------------------
@@ -344,9 +359,9 @@ class Analyzer:
         name = parts[-1]
         root = parts[0]
         if len(parts) == 1:
-            for star in m.star:
+            for star in m.star:  # `from keras.layers import *`: only the names that module has
                 kind = self.keras_kind(f"{star}.{name}", m)
-                if kind is not None:
+                if kind is not None and self._catalog_knows(kind, name):
                     return kind
             return None
         keras_root = root in KERAS_ROOTS or root in ("layers", *KINDS)
@@ -363,12 +378,26 @@ class Analyzer:
             return ("layer", name)
         return None
 
+    def _catalog_knows(self, kind: tuple[str, str], name: str) -> bool:
+        if kind[0] == "layer":
+            return self._cat.layer(name) is not None
+        if kind[0] == "component":
+            return self._cat.component(kind[1], name) is not None
+        return True
+
     def catalog_base(self, info: ClassInfo, seen: set[int] | None = None) -> str | None:
-        """The catalog layer a class of the files read derives from, if any."""
+        """The catalog layer a class of the files read derives from, if any (found once per class)."""
+        if id(info) in self._bases_memo:
+            return self._bases_memo[id(info)]
         seen = seen or set()
         if id(info) in seen:
             return None
         seen.add(id(info))
+        found = self._catalog_base(info, seen)
+        self._bases_memo[id(info)] = found
+        return found
+
+    def _catalog_base(self, info: ClassInfo, seen: set[int]) -> str | None:
         for b in info.bases:
             d = self.dotted(b, info.module)
             if d is None:
@@ -384,11 +413,18 @@ class Analyzer:
         return None
 
     def mro_methods(self, info: ClassInfo, seen: set[int] | None = None) -> dict[str, FuncInfo]:
-        """Methods of a class and of its bases among the files read (a class's own win)."""
+        """Methods of a class and of its bases among the files read (a class's own win; found once per class)."""
+        if id(info) in self._methods_memo:
+            return self._methods_memo[id(info)]
         seen = seen or set()
         if id(info) in seen:
             return {}
         seen.add(id(info))
+        found = self._mro_methods(info, seen)
+        self._methods_memo[id(info)] = found
+        return found
+
+    def _mro_methods(self, info: ClassInfo, seen: set[int]) -> dict[str, FuncInfo]:
         out: dict[str, FuncInfo] = {}
         for b in reversed(info.bases):
             d = self.dotted(b, info.module)
@@ -402,7 +438,8 @@ class Analyzer:
     def run(self) -> list[Use]:
         # A module that never names a component argument has no slot of its own; its functions and classes
         # are still followed when another module calls them.
-        walked = [m for m in self.modules if _COMPONENT_WORDS.search(m.unit.text)]
+        walked = [m for m in self.modules if _COMPONENT_WORDS.search(m.unit.text) or not m.unit.text.isascii()
+                  or _CODING.search("\n".join(m.unit.lines[:2]))]  # a non-ASCII or re-encoded name is walked
         for m in walked:
             self._guarded(m, self._module_body, m)
             m.global_objs = any(isinstance(a, Obj) for v in m.env.values() for a in v)
@@ -434,6 +471,32 @@ class Analyzer:
             self._active.clear()
             self.too_deep.add(m.unit.path)
 
+    def class_attrs(self, info: ClassInfo) -> dict[str, Value]:
+        """Attributes assigned in a class body (`INIT = HeNormal()`) and its bases': made once, when the class
+        is defined, and read by every instance as `self.INIT`."""
+        key = id(info.node)
+        if key not in self._class_attrs:
+            self._class_attrs[key] = {}
+            out: dict[str, Value] = {}
+            for b in reversed(info.bases):
+                d = self.dotted(b, info.module)
+                base = self.lookup(d, info.module) if d else None
+                if isinstance(base, ClassInfo):
+                    out.update(self.class_attrs(base))
+            frame = Frame(info.module, info.name, dict(info.module.env), ctx=(f"classbody:{info.module.dotted}."
+                                                                              f"{info.name}",))
+            for stmt in info.node.body:
+                if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+                    frame.hint, frame.hint_node = _target_name(stmt.targets[0]), stmt.value
+                    value = frozenset(a for a in self.expr(frame, stmt.value) if isinstance(a, Obj))
+                    out.update({t.id: value for t in stmt.targets if value})  # type: ignore[attr-defined]
+            self._class_attrs[key] = out
+        return self._class_attrs[key]
+
+    def _spent(self) -> bool:
+        """Whether following calls has used up its budget (calls, and statements walked)."""
+        return self.inlined >= MAX_INLINE or self.steps >= self.budget
+
     def defaults_of(self, info: FuncInfo) -> dict[str, Value]:
         """The component objects among a function's default values: made once, where it is defined (a
         `def block(x, init=HeNormal())` or `init=KERNEL_INIT` default is one object for every call)."""
@@ -463,7 +526,7 @@ class Analyzer:
                  loops: tuple[int, ...], depth: int, standalone: bool = False) -> Value:
         """Walk one instance of a class: `__init__` with the arguments, then the methods Keras calls."""
         methods = self.mro_methods(info)
-        attrs: dict[str, Value] = {}
+        attrs: dict[str, Value] = dict(self.class_attrs(info))  # class-level attributes: one object for all
         base = self.catalog_base(info)
         order: list[str] = [n for n in ("__init__", "build") if n in methods]
         order += [n for n in methods if n not in order and n not in info.self_calls and not n.startswith("__")]
@@ -472,6 +535,8 @@ class Analyzer:
         self._instances.append(attrs)  # kept alive: its id keys `_walked`
         for name in order:
             f = methods[name]
+            if standalone and self._spent() and info.methods.get(name) is not f:
+                continue  # an inherited method, walked with its own class already: past the budget, not again
             if (id(attrs), id(f.node)) in self._walked:
                 continue  # already walked for this instance, called by a method before it
             self._walked[(id(attrs), id(f.node))] = NOTHING
@@ -486,22 +551,21 @@ class Analyzer:
 
     # -- statements ------------------------------------------------------------------------
     def body(self, frame: Frame, stmts: Iterable[ast.stmt]) -> None:
-        for s in stmts:
+        block = list(stmts)
+        for i, s in enumerate(block):
+            if isinstance(s, ast.If) and (_ends(s.body) or _ends(s.orelse)):
+                # `if c: return A` then `return B`: what follows runs only where the if's ending branch did not
+                rest = block[i + 1:]
+                self.expr(frame, s.test)
+                self.branches(frame, s, [s.body + ([] if _ends(s.body) else rest),
+                                         s.orelse + ([] if _ends(s.orelse) else rest)])
+                return
             self.stmt(frame, s)
 
-    def stmt(self, frame: Frame, s: ast.stmt) -> None:  # noqa: C901 - one branch per statement type
-        if isinstance(s, ast.Assign):
-            frame.hint, frame.hint_node = _target_name(s.targets[0]), s.value
-            value = self.expr(frame, s.value)
-            frame.hint, frame.hint_node = "", None
-            for t in s.targets:
-                self.assign(frame, t, value, s.value)
-        elif isinstance(s, ast.AnnAssign):
-            if s.value is not None:
-                frame.hint, frame.hint_node = _target_name(s.target), s.value
-                value = self.expr(frame, s.value)
-                frame.hint, frame.hint_node = "", None
-                self.assign(frame, s.target, value, s.value)
+    def stmt(self, frame: Frame, s: ast.stmt) -> None:
+        self.steps += 1
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            self.assignment(frame, s)
         elif isinstance(s, (ast.AugAssign, ast.Expr)):
             self.expr(frame, s.value)
         elif isinstance(s, ast.Return):
@@ -522,17 +586,40 @@ class Analyzer:
                 self.expr(frame, item.context_expr)
             self.body(frame, s.body)
         elif isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
-            self.body(frame, s.body)  # type: ignore[attr-defined]
-            for h in s.handlers:  # type: ignore[attr-defined]
-                self.body(frame, h.body)
-            self.body(frame, s.orelse)  # type: ignore[attr-defined]
-            self.body(frame, s.finalbody)  # type: ignore[attr-defined]
+            self.try_(frame, s)
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
             frame.env[s.name] = frozenset({CallableV(FuncInfo(s.name, s, frame.module))})
         elif isinstance(s, (ast.Import, ast.ImportFrom)):
             _imported(frame.module, s)  # an import inside a function: known from here on
         elif type(s).__name__ == "Match":
             self.branches(frame, s, [case.body for case in s.cases])  # type: ignore[attr-defined]
+
+    def assignment(self, frame: Frame, s: ast.Assign | ast.AnnAssign) -> None:
+        """`x = value` (each target gets it), `a, b = x, y` (each name its own), `x: T = value`."""
+        if isinstance(s, ast.Assign) and _pairwise(s):  # a, b = HeNormal(), 1: each name its own value
+            pairs = list(zip(s.targets[0].elts, s.value.elts))  # type: ignore[attr-defined]
+        elif s.value is None:
+            return
+        else:
+            pairs = [(t, s.value) for t in (s.targets if isinstance(s, ast.Assign) else [s.target])]
+        values: dict[int, Value] = {}
+        for t, v in pairs:
+            if id(v) not in values:  # one value for all targets of `a = b = HeNormal()`
+                frame.hint, frame.hint_node = _target_name(t), v
+                values[id(v)] = self.expr(frame, v)
+                frame.hint, frame.hint_node = "", None
+            self.assign(frame, t, values[id(v)], v)
+
+    def try_(self, frame: Frame, s: ast.stmt) -> None:
+        """A handler starts from what the body left; afterwards a name holds what either left in it."""
+        self.body(frame, s.body)  # type: ignore[attr-defined]
+        after_body = dict(frame.env)
+        for h in s.handlers:  # type: ignore[attr-defined]
+            self.body(frame, h.body)
+        for k, v in after_body.items():
+            frame.env[k] = frame.env.get(k, NOTHING) | v
+        self.body(frame, s.orelse)  # type: ignore[attr-defined]
+        self.body(frame, s.finalbody)  # type: ignore[attr-defined]
 
     def branches(self, frame: Frame, node: ast.stmt, bodies: list[list[ast.stmt]]) -> None:
         """Walk each branch from the same names; afterwards a name holds what any branch left in it.
@@ -564,9 +651,9 @@ class Analyzer:
         for k, v in before.items():
             frame.env[k] = frame.env.get(k, NOTHING) | v
 
-    def _loop_id(self, node: ast.AST, frame: Frame) -> int:
+    def _loop_id(self, node: ast.AST, frame: Frame, at: ast.AST | None = None) -> int:
         loop_id = hash((id(node), frame.ctx))
-        self.loop_lines[loop_id] = getattr(node, "lineno", 0)
+        self.loop_lines[loop_id] = getattr(at or node, "lineno", 0)
         return loop_id
 
     def assign(self, frame: Frame, target: ast.expr, value: Value, source: ast.expr | None) -> None:
@@ -640,8 +727,16 @@ class Analyzer:
         return NOTHING
 
     def _if_exp(self, frame: Frame, node: ast.IfExp) -> Value:
+        """`A if c else B`: either arm, never both (their slots never share in one run)."""
         self.expr(frame, node.test)
-        return self.expr(frame, node.body) | self.expr(frame, node.orelse)
+        saved = frame.branch
+        site = hash((id(node), frame.ctx))
+        frame.branch = (*saved, (site, 0))
+        either = self.expr(frame, node.body)
+        frame.branch = (*saved, (site, 1))
+        either |= self.expr(frame, node.orelse)
+        frame.branch = saved
+        return either
 
     def _bool_op(self, frame: Frame, node: ast.BoolOp) -> Value:
         either = NOTHING
@@ -658,7 +753,7 @@ class Analyzer:
         saved_loops, saved_env = frame.loops, dict(frame.env)
         for gen in node.generators:
             items = self.expr(frame, gen.iter)
-            frame.loops = (*frame.loops, self._loop_id(gen, frame))
+            frame.loops = (*frame.loops, self._loop_id(gen, frame, node))
             self.assign(frame, gen.target, frozenset(_in_loop(a, frame.loops) for a in items), None)
             for cond in gen.ifs:
                 self.expr(frame, cond)
@@ -700,6 +795,8 @@ class Analyzer:
     def own_call(self, frame: Frame, node: ast.Call, d: str) -> Value:
         """A call that is not Keras's: a function, class or method of the files read, or something unknown."""
         last = d.rsplit(".", 1)[-1]
+        if d in self._declared:  # a class the project declared (settings `layers`): its declared slots
+            return self.layer(frame, node, self._declared[d])
         if last in ("dict", "partial") and d in ("dict", "partial", "functools.partial"):
             return self.dict_or_partial(frame, node, last)
         if isinstance(node.func, ast.Name):
@@ -744,7 +841,7 @@ class Analyzer:
             pos, kw = self._args(frame, node)
             return self.layer(frame, node, partial.layer_type, (pos, {**dict(partial.items), **kw}))
         lam = next((a for a in bound if isinstance(a, LambdaV)), None)
-        if lam is None or frame.depth >= MAX_DEPTH or self.inlined >= MAX_INLINE:
+        if lam is None or frame.depth >= MAX_DEPTH or self._spent():
             return None
         self.inlined += 1
         pos, kw = self._args(frame, node)
@@ -783,6 +880,8 @@ class Analyzer:
             return frozenset({self._obj(frame, node, name, cls, seed, f"{name}s.deserialize")})
         comp = self._cat.component(name, dotted.split(".")[-1])
         cls_name = comp.name if comp is not None else dotted.split(".")[-1]
+        if comp is not None and pos:  # RandomNormal(0.0, 0.05, 1): arguments in the class's order
+            kw = {**dict(zip(comp.params, pos)), **kw}
         return frozenset({self._obj(frame, node, name, cls_name, self._seed(frame, node, kw), cls_name)})
 
     def get(self, frame: Frame, node: ast.Call, kind: str, given: Value) -> Value:
@@ -894,7 +993,19 @@ class Analyzer:
         assert frame.cls is not None
         base = self.catalog_base(frame.cls)
         pos, kw = self._args(frame, node)
-        del pos
+        parent = self._parent_init(frame.cls)
+        if parent is not None and frame.attrs is not None:
+            owner, init = parent  # a base among the files read: its __init__, in this instance
+            once = (id(frame.attrs), id(init.node))
+            if once not in self._walked and not self._spent():
+                self._walked[once] = NOTHING
+                inner = Frame(init.module, frame.scope, {}, frame.attrs, owner, frame.loops, frame.ctx, frame.depth + 1,
+                              branch=frame.branch, extra=frame.extra)
+                given = init.param_values(f"{frame.ctx[0]}:super", f"{owner.name}.__init__", skip_self=True,
+                                          evaluated=self.defaults_of(init))
+                given.update({k: v for k, v in init.bind(pos, kw, skip_self=True).items() if k in given})
+                self.call_body(init, inner, given)
+            return NOTHING
         if base is None:
             return NOTHING
         lt = self._cat.layer(base)
@@ -909,6 +1020,19 @@ class Analyzer:
                                               node))
         return NOTHING
 
+    def _parent_init(self, cls: ClassInfo) -> tuple[ClassInfo, FuncInfo] | None:
+        """The first base among the files read that defines `__init__` (what `super().__init__` runs)."""
+        for b in cls.bases:
+            d = self.dotted(b, cls.module)
+            base = self.lookup(d, cls.module) if d else None
+            if isinstance(base, ClassInfo):
+                if "__init__" in base.methods:
+                    return base, base.methods["__init__"]
+                found = self._parent_init(base) if base is not cls else None
+                if found is not None:
+                    return found
+        return None
+
     def _written(self, frame: Frame, at: ast.AST) -> None:
         self.written.setdefault(frame.module.unit.path, set()).add((getattr(at, "lineno", 0),
                                                                     getattr(at, "col_offset", 0)))
@@ -917,6 +1041,8 @@ class Analyzer:
             owner: str, at: ast.AST) -> Use:
         made_in = atom.loops if isinstance(atom, Obj) else ()
         again = next((lp for lp in frame.loops if lp not in made_in), None)
+        if again is None and isinstance(atom, Obj) and isinstance(atom.seed, int) and frame.loops:
+            again = frame.loops[-1]  # a new object on every pass, with the same seed: the same stream
         return Use(atom, layer, layer_type, arg, kind, role, owner, frame.module.unit, getattr(at, "lineno", 0),
                    getattr(at, "col_offset", 0) + 1, frame.ctx,
                    self.loop_lines.get(again) if again is not None else None, frame.branch)
@@ -930,11 +1056,10 @@ class Analyzer:
         base = self.catalog_base(target)
         if base is not None and init is None:  # a catalog layer under another name: its slots
             return self.layer(frame, node, base, args)
-        if not _carries(args) or frame.depth >= MAX_DEPTH or self.inlined >= MAX_INLINE:
+        if not _carries(args) or frame.depth >= MAX_DEPTH or self._spent():
             return NOTHING
         self.inlined += 1
-        params = init.params[1:] if init else []
-        bound = {**dict(zip(params, pos)), **kw}
+        bound = init.bind(pos, kw, skip_self=True) if init else dict(kw)
         return self.instance(target, frame, bound, (*frame.ctx, _site(node)), frame.loops, frame.depth + 1)
 
     def follow(self, frame: Frame, node: ast.Call, target: FuncInfo,
@@ -944,19 +1069,18 @@ class Analyzer:
         pos, kw = args
         carries = _carries(args)
         returns, ctx0 = self.returns_of(target)
-        params = target.params
-        bound = {**dict(zip(params, pos)), **kw}
+        bound = target.bind(pos, kw)
         out: set = set()
         for a in self._anew(returns, f":{ctx0[0]}" if ctx0 else "\0", frame, node):
             if isinstance(a, ParamV) and a.scope == target.name:
                 out |= bound.get(a.name, NOTHING)
             else:
                 out.add(a)
-        if (carries or (target.module.global_objs and self._reads_globals(target))) \
-                and frame.depth < MAX_DEPTH and self.inlined < MAX_INLINE:
+        if (carries or self.defaults_of(target) or self._reads_globals(target)) \
+                and frame.depth < MAX_DEPTH and not self._spent():
             self.inlined += 1
             inner = Frame(target.module, target.name, {}, None, None, frame.loops, (*frame.ctx, _site(node)),
-                          frame.depth + 1)
+                          frame.depth + 1, branch=frame.branch)
             given = target.param_values(inner.ctx[0], target.name, evaluated=self.defaults_of(target))
             given.update({k: v for k, v in bound.items() if k in given})
             self.call_body(target, inner, given)
@@ -972,13 +1096,14 @@ class Analyzer:
         if once in self._walked:  # what it returns again: an object it made is made anew by every call
             return self._anew(self._walked[once], self._walked_ctx.get(once, "\0"), frame, node)
         self._walked[once] = NOTHING
-        if frame.depth >= MAX_DEPTH or self.inlined >= MAX_INLINE:
+        if frame.depth >= MAX_DEPTH or self._spent():
             return NOTHING
         self.inlined += 1
         inner = Frame(method.module, frame.scope, {}, frame.attrs, frame.cls, frame.loops, (*frame.ctx, _site(node)),
-                      frame.depth + 1)
-        given = method.param_values(inner.ctx[0], f"{frame.scope}.{method.name}", skip_self=True)
-        given.update({k: v for k, v in {**dict(zip(list(given), pos)), **kw}.items() if k in given})
+                      frame.depth + 1, branch=frame.branch)
+        given = method.param_values(inner.ctx[0], f"{frame.scope}.{method.name}", skip_self=True,
+                                    evaluated=self.defaults_of(method))
+        given.update({k: v for k, v in method.bind(pos, kw, skip_self=True).items() if k in given})
         self._walked[once] = self.call_body(method, inner, given)
         self._walked_ctx[once] = f":{'/'.join(inner.ctx)}:"
         return self._walked[once]
@@ -995,16 +1120,24 @@ class Analyzer:
         key = id(info.node)
         if key not in self._returns:
             self._returns[key] = (NOTHING, ())
+            if self._returning >= MAX_DEPTH:  # a chain of helpers each returning the next one's value
+                return self._returns.pop(key)
+            self._returning += 1
             ctx = (f"ret:{info.module.dotted}.{info.name}",)
             frame = Frame(info.module, info.name, {}, ctx=ctx)
             mark = len(self.uses)
             value = self.call_body(info, frame, info.param_values(ctx[0], info.name))
             del self.uses[mark:]  # its slots are counted by its own walk and by the calls followed
+            self._returning -= 1
             self._returns[key] = (value, ctx)
         return self._returns[key]
 
     def _reads_globals(self, info: FuncInfo) -> bool:
+        """Whether a function reads a module-level name holding a component object (then every call of it
+        gives that one object to its slots again)."""
         names = {n for n, v in info.module.env.items() if any(isinstance(a, Obj) for a in v)}
+        if not names:
+            return False
         return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(info.node))
 
 
@@ -1017,6 +1150,7 @@ Analyzer._EXPRS = {
 
 _SELF_CALL = re.compile(r"\bself\s*\.\s*(\w+)\s*\(")
 _COMPONENT_WORDS = re.compile(r"initializer|regularizer|constraint")
+_CODING = re.compile(r"coding[:=]")
 
 
 def _statements(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
@@ -1031,6 +1165,14 @@ def _statements(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
                 yield from _statements(x for x in inner if isinstance(x, (ast.stmt, ast.excepthandler)))
 
 
+def _relative(m: ModuleInfo, level: int, module: str | None) -> str:
+    """`from ..x import y` in package module `a.b.c`: `a.x` (a package's `__init__` is its own package)."""
+    parts = m.dotted.split(".")
+    package = parts if os.path.basename(m.unit.path) == "__init__.py" else parts[:-1]
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    return ".".join([*base, *([module] if module else [])])
+
+
 def _imported(m: ModuleInfo, node: ast.AST) -> None:
     """Note what an import statement binds (a local name -> the dotted name it stands for)."""
     if isinstance(node, ast.Import):
@@ -1041,10 +1183,10 @@ def _imported(m: ModuleInfo, node: ast.AST) -> None:
                 root = a.name.split(".")[0]
                 m.imports[root] = root
     elif isinstance(node, ast.ImportFrom):
-        base = ("." * node.level) + (node.module or "")
+        base = _relative(m, node.level, node.module) if node.level else (node.module or "")
         for a in node.names:
             if a.name == "*":
-                m.star.append(base.lstrip("."))
+                m.star.append(base)
             else:
                 m.imports[a.asname or a.name] = f"{base}.{a.name}".lstrip(".")
 
@@ -1053,6 +1195,18 @@ def _root_name(node: ast.expr) -> str:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else ""
+
+
+def _pairwise(s: ast.Assign) -> bool:
+    """`a, b = x, y`: one target tuple and a value tuple of the same length, no starred item."""
+    t, v = s.targets[0], s.value
+    return (len(s.targets) == 1 and isinstance(t, (ast.Tuple, ast.List)) and isinstance(v, (ast.Tuple, ast.List))
+            and len(t.elts) == len(v.elts) and not any(isinstance(e, ast.Starred) for e in (*t.elts, *v.elts)))
+
+
+def _ends(block: list[ast.stmt]) -> bool:
+    """Whether a block ends its enclosing block (return, raise, continue, break as its last statement)."""
+    return bool(block) and isinstance(block[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
 def _carries(args: tuple[list[Value], dict[str, Value]]) -> bool:

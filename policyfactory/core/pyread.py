@@ -17,6 +17,7 @@ so the same text in a string is not a comment.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import json
 import re
@@ -32,6 +33,8 @@ PYTHON_SUFFIXES = (".py", ".ipynb")
 _ALLOW = re.compile(r"#\s*policyfactory\s*:\s*(.*)$")
 _ALLOW_BODY = re.compile(r"allow\s*\[\s*([^\]]*?)\s*\]\s*(.*)$")
 _MAGIC = re.compile(r"^\s*[%!]")
+_ASSIGNED_MAGIC = re.compile(r"^\s*([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")  # files = !ls
+_HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # len?, ??len
 _CELL_MAGIC_PYTHON = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
 
 
@@ -62,14 +65,11 @@ class PyUnit:
 
     def place(self, line: int) -> tuple[int, int | None]:
         """(line within its cell, cell number) of a program line; (line, None) in a plain source."""
-        cell = None
-        for first, number in self.cells:
-            if first > line:
-                break
-            cell = (first, number)
-        if cell is None:
+        i = bisect.bisect_right(self.cells, (line, float("inf"))) - 1
+        if i < 0:
             return line, None
-        return line - cell[0] + 1, cell[1]
+        first, number = self.cells[i]
+        return line - first + 1, number
 
     def finding(self, line: int, column: int, rule: str, message: str, **kw: object) -> Finding:
         """A finding at a program line, named by its cell in a notebook."""
@@ -164,16 +164,26 @@ def _python_of_cell(text: str) -> str:
     inside brackets or a string continue Python, as IPython reads them.
 
         >>> _python_of_cell("!pip install keras\\nok = (x\\n      != 2)\\n%time f()").split("\\n")
-        ['', 'ok = (x', '      != 2)', '']
+        ['pass', 'ok = (x', '      != 2)', 'pass']
     """
-    lines = text.split("\n")
-    if lines and lines[0].lstrip().startswith("%%"):
-        if not lines[0].strip().startswith(_CELL_MAGIC_PYTHON):
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        if not lines[first].strip().startswith(_CELL_MAGIC_PYTHON):
             return "\n" * (len(lines) - 1)  # %%bash, %%writefile ...: not Python at all
-        lines[0] = ""
+        lines[first] = ""
+    continued = False
     for i, line in enumerate(lines):
-        if _MAGIC.match(line) and _statement_starts(lines[:i]):
+        if continued:  # a shell line ended with a backslash: this one belongs to it
+            continued = line.rstrip().endswith("\\")
             lines[i] = ""
+            continue
+        ipython = _MAGIC.match(line) or _ASSIGNED_MAGIC.match(line) or _HELP.match(line)
+        if ipython and _statement_starts(lines[:i]):
+            continued = line.rstrip().endswith("\\")
+            indent = line[: len(line) - len(line.lstrip())]
+            assigned = _ASSIGNED_MAGIC.match(line)
+            lines[i] = f"{indent}{assigned.group(1)} = None" if assigned else f"{indent}pass"
     return "\n".join(lines)
 
 

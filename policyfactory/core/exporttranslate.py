@@ -418,7 +418,7 @@ class Translation:
             return None
         cls, module, registered = entry["class_name"], entry.get("module"), entry.get("registered_name")
         lt = self.cat.layer(cls)
-        if lt is not None and (lt.registered or is_keras(module, registered, cls, LAYER_MODULE)):
+        if lt is not None and (lt.registered or is_keras(module, registered, cls, lt.module)):
             return lt
         bare = where.removeprefix("layer ").strip("'")
         if cls in MODEL_CLASSES and is_keras(module, registered, cls):

@@ -29,7 +29,7 @@ from .text import shown
 # How the build calls a layer: on a list of its inputs (`Add()([a, b])`), or as attention (query, value), where one
 # input is passed twice. Every other layer gets its inputs as positional arguments.
 LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
-                              "Attention", "AdditiveAttention"})
+                              "Attention", "AdditiveAttention", "CustomScaleLayer"})
 ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
 # An attention layer copies its initializers into the projections it makes: query, key, value and output.
 ATTENTION_PROJECTIONS = 4

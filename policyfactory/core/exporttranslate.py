@@ -162,10 +162,11 @@ class Translation:
                 spec = self.input_spec(entry)
                 if spec is not None:
                     inputs[layer_name(entry)] = spec
-        order = self.refs(cfg.get("input_layers"), "inputs")
+        refs = self.refs(cfg.get("input_layers"), "inputs")
         outputs = self.refs(cfg.get("output_layers"), "outputs")
-        if order is None or outputs is None:
+        if refs is None or outputs is None:
             return None
+        order = [name for name, _ in refs]
         inputs = {n: inputs[n] for n in order if n in inputs}
         self.emitted = []
         self.prev = order[0] if len(order) == 1 else None
@@ -173,7 +174,7 @@ class Translation:
         self.graph(layers, ())
         if not self.emitted:
             self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its inputs")
-        out_names = [self.tensors.get(((), n, 0, 0), n) for n in outputs]
+        out_names = [self.tensors.get(((), n, k, 0), n) for n, k in outputs]
         return {"inputs": inputs, "layers": self.emitted, "outputs": out_names}
 
     def graph(self, layers: list, scope: tuple) -> None:
@@ -357,7 +358,7 @@ class Translation:
             self.tensors[(p.scope, p.name, 0, 0)] = self.tensors[prev_key]
 
     def nested_functional(self, p: _Pending, cfg: dict, inner: list, scope: tuple, operands: list) -> None:
-        order = self.refs(cfg.get("input_layers"), "inputs") or []
+        order = [name for name, _ in self.refs(cfg.get("input_layers"), "inputs") or []]
         outputs = self.refs(cfg.get("output_layers"), "outputs") or []
         if len(order) != len(operands) or len(outputs) != 1:
             self.unsupported(f"nested model '{p.name}'", "has several outputs, or is called on other inputs than it "
@@ -366,7 +367,7 @@ class Translation:
         for name, ref in zip(order, operands):
             self.tensors[(scope, name, 0, 0)] = ref
         self.graph(inner, scope)
-        self.tensors[(p.scope, p.name, 0, 0)] = self.tensors.get((scope, outputs[0], 0, 0), outputs[0])
+        self.tensors[(p.scope, p.name, 0, 0)] = self.tensors.get((scope, *outputs[0], 0), outputs[0][0])
 
     def input_spec(self, entry: dict) -> dict | None:
         cfg = _dict(entry.get("config"))
@@ -386,7 +387,7 @@ class Translation:
             spec["dtype"] = dtype
         return spec
 
-    def refs(self, struct: Any, what: str) -> list[str] | None:
+    def refs(self, struct: Any, what: str) -> list[tuple[str, int]] | None:
         """Names of the model's input or output layers, in order."""
         if isinstance(struct, dict):  # Keras flattens a dict in the order of its sorted keys
             keys = sorted(struct, key=str)
@@ -408,7 +409,7 @@ class Translation:
             if item[2] != 0:
                 self.unsupported(f"output {item[2]} of layer '{item[0]}'", "the model file uses the first "
                                  "output of a layer only (a layer with several outputs)")
-            names.append(item[0])
+            names.append((item[0], item[1]))  # the layer, and which of its calls
         return names
 
     # -- layers -------------------------------------------------------------------------------------

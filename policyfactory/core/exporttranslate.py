@@ -18,7 +18,7 @@ from .findings import Finding
 from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
 from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
-from .ops import BINARY, BY_KERAS_CLASS, CONCAT, OPS
+from .ops import BINARY, BY_KERAS_CLASS, CONCAT, OPS, OpType
 from .resolve import parse_component
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_UNSUPPORTED
@@ -295,8 +295,7 @@ class Translation:
         out: dict[str, Any] = {"op": op.name, "name": self.file_name(p.scope, p.name)}
         tensors = [o for o in operands if isinstance(o, str)]
         consts = [o for o in operands if not isinstance(o, str)]
-        if (as_list and op.kind != CONCAT) or len(consts) > 1 or (consts and op.kind != BINARY) or \
-                (consts and not isinstance(consts[0], (int, float))) or isinstance(consts[:1] and consts[0], bool):
+        if not _writable_operands(op, consts, as_list):
             self.unsupported(f"operation '{p.name}' ({op.name})", "is applied to operands the model file cannot "
                              f"write: {_short(operands)}")
             return {}
@@ -306,6 +305,11 @@ class Translation:
             out["value"] = consts[0]
             if not isinstance(operands[0], str) and op.name not in COMMUTATIVE:
                 out["value_first"] = True
+        self.op_config(p, op, out)
+        return out
+
+    def op_config(self, p: _Pending, op: OpType, out: dict) -> None:
+        """An operation's own arguments from its Keras config, the non-default ones written into `out`."""
         for key, value in _dict(p.entry.get("config")).items():
             if key == "name":
                 continue
@@ -316,7 +320,6 @@ class Translation:
                                  f"an argument policyfactory knows for {op.name}")
             elif value is not _OMIT and not ("default" in info and _same(info["default"], value)):
                 out[key] = value
-        return out
 
     def nested(self, p: _Pending, operands: list) -> None:
         """A nested Sequential or Functional model called once: its layers written in its place, with their names
@@ -627,6 +630,17 @@ class Translation:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
+def _writable_operands(op: OpType, consts: list, as_list: bool) -> bool:
+    """Whether an operation's operands can be written: a list for concatenate only, at most one constant and only
+    for a binary operation, and that constant a number."""
+    if as_list != (op.kind == CONCAT) and as_list:
+        return False
+    if not consts:
+        return True
+    value = consts[0]
+    return len(consts) == 1 and op.kind == BINARY and isinstance(value, (int, float)) and not isinstance(value, bool)
+
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}

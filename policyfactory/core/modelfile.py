@@ -35,7 +35,7 @@ from .layerinfo import (
     width_problem,
 )
 from .naming import Namer
-from .ops import OP_KEYS, OPS, op_rank, op_shape, operand_problem
+from .ops import OP_KEYS, OPS, OpType, op_rank, op_shape, operand_problem
 from .ops import argument_problem as op_argument_problem
 from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
@@ -219,14 +219,18 @@ class _Checker:
         return p is None
 
     # layers -------------------------------------------------------------------
-    def layer(self, raw: Any, path: Path, namer: Namer, shared_decls: dict | None, functional: bool,
-              nested: bool) -> LayerNode | None:
+    def counted(self, path: Path) -> bool:
+        """Count one more entry; False (and one finding) past the limit on layers."""
         self.layer_count += 1
         if self.layer_count == self.limits.max_layers + 1:
             self.err(path, LIMIT_LAYERS, f"more than {self.limits.max_layers} layers")
-        if self.layer_count > self.limits.max_layers:
+        return self.layer_count <= self.limits.max_layers
+
+    def layer(self, raw: Any, path: Path, namer: Namer, shared_decls: dict | None, functional: bool,
+              nested: bool) -> LayerNode | None:
+        if not self.counted(path):
             return None
-        if isinstance(raw, dict) and ("op" in raw or "call" in raw) and "type" not in raw:
+        if _graph_entry(raw):
             return self.graph_entry(raw, path, namer, functional, nested)
         lt = self.layer_type(raw, path)
         if lt is None:
@@ -313,6 +317,22 @@ class _Checker:
             return None
         name = self.entry_name(raw, path, namer, op.name)
         inputs = self.layer_inputs(raw, path, functional, False)
+        args = self.op_arguments(op, raw, path)
+        n_in = len(inputs) if isinstance(inputs, list) else 1
+        problem = operand_problem(op, n_in, raw.get("value"), "value" in raw, raw.get("value_first"))
+        if problem is not None:
+            self.err(path + (("value",) if "value" in raw else ("inputs",) if "inputs" in raw else ()),
+                     ARGUMENT_VALUE, problem)
+        for key in ("value", "value_first"):
+            if key in raw:
+                args[key] = raw[key]
+        if len(self.findings) > n_before:
+            return None
+        return LayerNode(op.name, name, args, {}, {}, inputs if isinstance(inputs, list) else None, path,
+                         self.loaded.mark(path), kind="op")
+
+    def op_arguments(self, op: OpType, raw: dict, path: Path) -> dict[str, Any]:
+        """An operation's own arguments (axis, newshape ...), checked against the table."""
         args: dict[str, Any] = {}
         for key, value in raw.items():
             if key in OP_KEYS:
@@ -329,18 +349,7 @@ class _Checker:
         for key, info in op.params.items():
             if info.get("required") and key not in raw:
                 self.err(path, MISSING_ARGUMENT, f"{op.name} needs argument {shown(key)}")
-        n_in = len(inputs) if isinstance(inputs, list) else 1
-        problem = operand_problem(op, n_in, raw.get("value"), "value" in raw, raw.get("value_first"))
-        if problem is not None:
-            self.err(path + (("value",) if "value" in raw else ("inputs",) if "inputs" in raw else ()),
-                     ARGUMENT_VALUE, problem)
-        for key in ("value", "value_first"):
-            if key in raw:
-                args[key] = raw[key]
-        if len(self.findings) > n_before:
-            return None
-        return LayerNode(op.name, name, args, {}, {}, inputs if isinstance(inputs, list) else None, path,
-                         self.loaded.mark(path), kind="op")
+        return args
 
     def call_entry(self, raw: dict, path: Path, namer: Namer, functional: bool) -> LayerNode | None:
         """`{call: enc, inputs: [b]}`: an earlier layer applied again, with its weights; it takes no arguments."""
@@ -500,26 +509,30 @@ class _Checker:
         the budget (a lower bound) and for every pooling or convolution window Keras would refuse."""
         shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
         ranks: dict[str, int | None] = {n: len(s.shape) for n, s in (mf.inputs or {}).items()}
-        first = list(mf.input.shape) or None if mf.input is not None else None
-        last = first if mf.input is not None else (next(iter(shapes.values())) if len(shapes) == 1 else None)
-        last_rank = len(mf.input.shape) if mf.input is not None else (next(iter(ranks.values())) if len(ranks) == 1 else None)
+        last, last_rank = _first_input(mf, shapes, ranks)
         by_name = {n.name: n for n in nodes}
         first_in: dict[str, list | None] = {}
         for node in nodes:
-            shape_in = shapes.get(node.inputs[0]) if node.inputs else last
-            rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
             if node.kind == "op":
-                ins = [shapes.get(r) for r in node.inputs] if node.inputs else [last]
-                in_ranks = [ranks.get(r) for r in node.inputs] if node.inputs else [last_rank]
-                last, last_rank = self.follow_op(node, ins, in_ranks)
-            elif node.kind == "call" and node.of in by_name:
-                last, last_rank = self.follow_call(node, by_name[node.of], first_in.get(node.of), shape_in, rank_in,
-                                                   shapes)
+                refs = node.inputs or []
+                last, last_rank = self.follow_op(node, [shapes.get(r) for r in refs] or [last],
+                                                 [ranks.get(r) for r in refs] or [last_rank])
             else:
-                first_in[node.name] = shape_in
-                last, last_rank = self.follow(node, shape_in, rank_in, shapes)
+                shape_in = shapes.get(node.inputs[0]) if node.inputs else last
+                rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
+                last, last_rank = self.follow_layer(node, by_name, first_in, shape_in, rank_in, shapes)
             shapes[node.name], ranks[node.name] = last, last_rank
         self.outputs_not_inputs(nodes, mf)
+
+    def follow_layer(self, node: LayerNode, by_name: dict[str, LayerNode], first_in: dict[str, list | None],
+                     shape_in: list | None, rank_in: int | None, shapes: dict) -> tuple[list | None, int | None]:
+        """A layer entry (its first call: the input its weights are made for) or a further call of one."""
+        if node.kind == "call":
+            layer = by_name.get(node.of or "")
+            return self.follow_call(node, layer, first_in.get(layer.name), shape_in, rank_in, shapes) \
+                if layer is not None else (None, None)
+        first_in[node.name] = shape_in
+        return self.follow(node, shape_in, rank_in, shapes)
 
     def follow_op(self, node: LayerNode, shapes: list, ranks: list) -> tuple[list | None, int | None]:
         """An operation on its inputs: the shapes broadcast, join or reshape as Keras would; its output shape."""
@@ -652,6 +665,21 @@ PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
 
 Connection = tuple[tuple, "str | None", "int | None"]  # (where, why Keras cannot connect it, its output rank)
+
+
+def _first_input(mf: ModelFile, shapes: dict, ranks: dict) -> tuple[list | None, int | None]:
+    """The shape and rank a first entry without `inputs:` reads: the sequential input, or a functional model's
+    only input (unknown with several)."""
+    if mf.input is not None:
+        return list(mf.input.shape) or None, len(mf.input.shape)
+    if len(shapes) == 1:
+        return next(iter(shapes.values())), next(iter(ranks.values()))
+    return None, None
+
+
+def _graph_entry(raw: Any) -> bool:
+    """An operation (`op:`) or a further call of a layer (`call:`) rather than a layer (`type:`)."""
+    return isinstance(raw, dict) and ("op" in raw or "call" in raw) and "type" not in raw
 
 
 def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> Connection:

@@ -440,3 +440,22 @@ def test_what_the_format_once_refused_round_trips(make, tmp_path):
     nested models were written; now the same model."""
     rt = round_trip(make(), str(tmp_path))
     assert rt.same, (rt.params, rt.weights, rt.outputs, rt.max_diff)
+
+
+def test_one_initializer_object_inside_and_outside_a_nested_model_is_one_shared_entry():
+    he = keras.initializers.HeNormal()
+    inner = keras.Sequential([keras.Input((4,)), L.Dense(4, kernel_initializer=he, name="inner_dense")], name="block")
+    inp = keras.Input((4,), name="x")
+    model = keras.Model(inp, L.Dense(2, kernel_initializer=he, name="head")(inner(inp)), name="nested_shared")
+    data = load_text(pf.export(model)).value
+    assert [e["name"] for e in data["layers"]] == ["inner_dense", "head"]  # the block's layer in its place
+    ((name, decl),) = data["shared"].items()
+    assert decl == {"initializer": "he_normal"}
+    assert [f.rule for f in pf.validate(data)] == ["sharing-violation"]  # the sharing made visible
+
+
+def test_the_audit_of_a_model_file_sees_a_layer_called_twice_as_one_layer(tmp_path):
+    path = tmp_path / "siamese.yaml"
+    path.write_text(pf.export(siamese()), encoding="utf-8")
+    r = run_cli("audit", "--format", "json", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -86,6 +86,13 @@ KERAS_REFUSES = {
 }
 
 
+@pytest.mark.parametrize("entry", ["{op: mean}", "{op: sum, inputs: [a], axis: [0, 1]}", "{op: concatenate, inputs: [a, b]}",
+                                   "{op: reshape, inputs: [a], newshape: [2, -1]}"])
+def test_operations_that_would_mix_samples_are_refused(entry, tmp_path):
+    code, found, _ = findings(tmp_path, TWO + f"layers:\n  - {entry.replace('{op: mean}', '{op: mean, inputs: [a]}')}\n")
+    assert code == 2 and found[0]["rule"] == "argument-value" and "batch axis" in found[0]["message"], found
+
+
 @pytest.mark.parametrize("case", list(KERAS_REFUSES))
 def test_what_keras_refuses_on_symbolic_tensors_validate_refuses(case, tmp_path):
     text, words, keras_way, shapes = KERAS_REFUSES[case]

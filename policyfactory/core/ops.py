@@ -184,7 +184,7 @@ def _concat(axis: int, shapes: list) -> tuple[list | None, str | None]:
         return None, f"concatenate has no axis {axis} on inputs of rank {rank + 1} (batch included)"
     joined = _axis_in(axis, rank)
     if joined is None:
-        return None, None  # along the batch axis
+        return None, f"concatenate along axis {axis}, the batch axis, would mix samples; join features (axis: -1)"
     for s in known[1:]:
         if any(x is not None and y is not None and x != y for i, (x, y) in enumerate(zip(known[0], s)) if i != joined):
             return None, (f"concatenate along axis {axis} needs the same sizes on the other axes, got "
@@ -196,8 +196,11 @@ def _concat(axis: int, shapes: list) -> tuple[list | None, str | None]:
 
 
 def _reshape(newshape: Any, shape: list | None) -> tuple[list | None, str | None]:
-    if not isinstance(newshape, list) or not newshape or newshape[0] != -1:
-        return None, None  # the batch axis changes: the size is only known when run
+    if not isinstance(newshape, list) or not newshape:
+        return None, None
+    if newshape[0] != -1:
+        return None, (f"'newshape' {newshape} changes the batch axis; it starts with -1 (the batch, kept) and gives "
+                      f"the other axes")
     out = [None if d == -1 else d for d in newshape[1:]]
     if shape is not None and all(d is not None for d in shape):
         size, target = math.prod(shape), math.prod(d for d in out if d is not None)
@@ -208,16 +211,16 @@ def _reshape(newshape: Any, shape: list | None) -> tuple[list | None, str | None
 
 
 def _reduce(axis: Any, keepdims: bool, shape: list | None) -> tuple[list | None, str | None]:
-    if shape is None or axis is None:
-        return None, None
     axes = axis if isinstance(axis, list) else [axis]
+    if axis is None or 0 in axes or (shape is not None and -len(shape) - 1 in axes):
+        return None, "it would reduce over the batch axis and mix samples; give 'axis:' of the features (1 and up, or -1)"
+    if shape is None:
+        return None, None
     rank = len(shape)
     bad = [a for a in axes if not -rank - 1 <= a <= rank]
     if bad:
         return None, f"the input has no axis {bad[0]} (rank {rank + 1}, batch included)"
     idx = [_axis_in(a, rank) for a in axes]
-    if any(i is None for i in idx):
-        return None, None  # reduced over the batch
     return [1 if i in idx else d for i, d in enumerate(shape) if keepdims or i not in idx], None
 
 

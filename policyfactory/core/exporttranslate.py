@@ -73,6 +73,7 @@ class Translation:
         self.emitted: list[dict] = []  # the entries of a functional model, in the order they are written
         self.prev: str | None = None  # the entry a following entry without inputs: reads
         self.tensors: dict[tuple, str] = {}  # (scope, Keras layer, call, output) -> the entry that makes it
+        self.replays: dict[tuple, tuple] = {}  # scope of a nested model's later call -> scope of its first call
 
     # -- findings -----------------------------------------------------------------------------------
     def fail(self, rule: str, message: str) -> Finding:
@@ -249,16 +250,20 @@ class Translation:
             self.unsupported(f"layer '{p.name}'", "is called on a constant; the model file calls layers on "
                              "tensors (an operation entry takes a constant as value:)")
             return
-        elif p.index == 0:
+        elif p.index == 0 and p.scope not in self.replays:
             out = self.called_layer(p, operands, as_list)
-        else:
-            out = {"call": self.file_name(p.scope, p.name), "name": self.fresh(f"{p.name}_call")}
-            if operands != [self.prev]:
-                out["inputs"] = operands
+        else:  # a further call of the layer, or its call in a nested model called again
+            out = self.call_entry(self.file_name(self.replays.get(p.scope, p.scope), p.name), operands)
         if out:
             self.emitted.append(out)
             self.prev = out["name"]
             self.tensors[(p.scope, p.name, p.index, 0)] = out["name"]
+
+    def call_entry(self, layer: str, operands: list) -> dict:
+        out: dict[str, Any] = {"call": layer, "name": self.fresh(f"{layer}_call")}
+        if operands != [self.prev]:
+            out["inputs"] = operands
+        return out
 
     def file_name(self, scope: tuple, name: str) -> str:
         return self.tensors.get((scope, name, 0, 0), name)
@@ -292,7 +297,8 @@ class Translation:
                         f"and it is not one of the operations a model file can write ({', '.join(OPS)}); compute it "
                         f"with those or with a catalog layer", p.name)
             return {}
-        out: dict[str, Any] = {"op": op.name, "name": self.file_name(p.scope, p.name)}
+        out: dict[str, Any] = {"op": op.name, "name": self.fresh(p.name) if p.scope in self.replays else
+                               self.file_name(p.scope, p.name)}
         tensors = [o for o in operands if isinstance(o, str)]
         consts = [o for o in operands if not isinstance(o, str)]
         if not _writable_operands(op, consts, as_list):
@@ -322,23 +328,29 @@ class Translation:
                 out[key] = value
 
     def nested(self, p: _Pending, operands: list) -> None:
-        """A nested Sequential or Functional model called once: its layers written in its place, with their names
-        and weights; the outer model reads its output as the last of them (or its outputs)."""
+        """A nested Sequential or Functional model: at its first call its layers are written in its place, with
+        their names and weights; at a later call each of its layers is called again (`call:` entries, the same
+        weights) and its operations applied again. The outer model reads its output as the last of them."""
         cfg = _dict(p.entry.get("config"))
         where = f"nested model '{p.name}'"
-        if len(_list(p.entry.get("inbound_nodes"))) > 1:
-            self.unsupported(where, "is called more than once; the model file writes a nested model's layers in "
-                             "its place, once: call its layers again with call: entries instead")
-            return
         inner = [e for e in _list(cfg.get("layers")) if isinstance(e, dict)]
         own = {layer_name(e) for e in inner if e.get("class_name") != "InputLayer"}
-        clash = sorted(own & self.names)
-        if clash:
-            self.unsupported(where, f"has layers named as layers of the outer model ({', '.join(clash[:3])}); the "
-                             "model file writes nested layers in the outer model, where names are unique")
+        first = p.scope + (p.name,)
+        if p.scope in self.replays:
+            self.unsupported(where, "is nested in a nested model that is called more than once; the model file "
+                             "writes the calls of one level of nested models")
             return
-        scope = p.scope + (p.name,)
-        self.names |= own
+        if p.index == 0:
+            clash = sorted(own & self.names)
+            if clash:
+                self.unsupported(where, f"has layers named as layers of the outer model ({', '.join(clash[:3])}); "
+                                 "the model file writes nested layers in the outer model, where names are unique")
+                return
+            self.names |= own
+            scope = first
+        else:
+            scope = first + (p.index,)
+            self.replays[scope] = first
         if p.entry.get("class_name") == "Sequential":
             self.nested_sequential(p, inner, scope, operands)
         else:
@@ -351,14 +363,17 @@ class Translation:
                 continue
             name = layer_name(e)
             ins = [self.tensors[prev_key]] if prev_key else operands
-            out = self.layer(e, None if ins == [self.prev] else ins, name=name)
+            if scope in self.replays:
+                out = self.call_entry(name, ins)
+            else:
+                out = self.layer(e, None if ins == [self.prev] else ins, name=name)
             if out:
                 self.emitted.append(out)
                 self.prev = out["name"]
             prev_key = (scope, name, 0, 0)
-            self.tensors[prev_key] = name
+            self.tensors[prev_key] = out.get("name", name)
         if prev_key is not None:
-            self.tensors[(p.scope, p.name, 0, 0)] = self.tensors[prev_key]
+            self.tensors[(p.scope, p.name, p.index, 0)] = self.tensors[prev_key]
 
     def nested_functional(self, p: _Pending, cfg: dict, inner: list, scope: tuple, operands: list) -> None:
         order = [name for name, _ in self.refs(cfg.get("input_layers"), "inputs") or []]
@@ -370,7 +385,7 @@ class Translation:
         for name, ref in zip(order, operands):
             self.tensors[(scope, name, 0, 0)] = ref
         self.graph(inner, scope)
-        self.tensors[(p.scope, p.name, 0, 0)] = self.tensors.get((scope, *outputs[0], 0), outputs[0][0])
+        self.tensors[(p.scope, p.name, p.index, 0)] = self.tensors.get((scope, *outputs[0], 0), outputs[0][0])
 
     def input_spec(self, entry: dict) -> dict | None:
         cfg = _dict(entry.get("config"))

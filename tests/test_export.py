@@ -442,8 +442,14 @@ def siamese_tower():
     return keras.Model([a, b], L.Dense(1, name="score")(keras.ops.abs(tower(a) - tower(b))), name="siamese_tower")
 
 
+def sequential_in_sequential():
+    block = keras.Sequential([L.Dense(5, activation="relu", name="b1"), L.Dense(3, name="b2")], name="block")
+    return keras.Sequential([keras.Input((4,)), L.Dense(4, name="first"), block, L.Dense(1, name="last")],
+                            name="outer")
+
+
 @pytest.mark.parametrize("make", [shared_layer, nested_model, keras_operation, nested_model_called_twice,
-                                  siamese_tower])
+                                  siamese_tower, sequential_in_sequential])
 def test_what_the_format_once_refused_round_trips(make, tmp_path):
     """A layer called on its own output, a nested Sequential, `x * 2.0`: refused before operations, calls and
     nested models were written; now the same model."""

@@ -151,10 +151,31 @@ class Translation:
             self.unsupported(f"Sequential model '{cfg.get('name')}'", "has no input shape: start it with "
                              "keras.Input(shape) or build it before exporting")
             return None
-        out = [self.layer(e) for e in layers]
+        out = [self.layer(e) for e in self.flattened(layers)]
         if not out:
             self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its input")
         return {"input": spec, "layers": out}
+
+    def flattened(self, layers: list) -> list:
+        """A Sequential model's layers, those of a nested Sequential model written in its place (they run in
+        order all the same)."""
+        out = []
+        for e in layers:
+            cfg = _dict(e.get("config")) if isinstance(e, dict) else {}
+            if not (isinstance(e, dict) and e.get("class_name") == "Sequential"
+                    and is_keras(e.get("module"), e.get("registered_name"), "Sequential")):
+                out.append(e)
+                continue
+            inner = [x for x in _list(cfg.get("layers")) if not (isinstance(x, dict) and x.get("class_name") == "InputLayer")]
+            clash = sorted({layer_name(x) for x in inner} & self.names)
+            if clash:
+                self.unsupported(f"nested model '{layer_name(e)}'", f"has layers named as layers of the outer model "
+                                 f"({', '.join(clash[:3])}); the model file writes nested layers in the outer model, "
+                                 "where names are unique")
+                continue
+            self.names |= {layer_name(x) for x in inner}
+            out.extend(self.flattened(inner))
+        return out
 
     def functional(self, cfg: dict, layers: list) -> dict | None:
         inputs: dict[str, dict] = {}

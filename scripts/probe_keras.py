@@ -53,7 +53,7 @@ BASE: dict[str, dict] = {
     "AveragePooling1D": {"pool_size": 2}, "AveragePooling2D": {"pool_size": 2}, "AveragePooling3D": {"pool_size": 2},
     "CategoryEncoding": {"num_tokens": 4}, "CenterCrop": {"height": 2, "width": 2},
     "RandomCrop": {"height": 2, "width": 2}, "Resizing": {"height": 2, "width": 2},
-    "Dense": {"units": 2}, "LayerScale": {"init_values": 0.1, "projection_dim": DIM},
+    "Dense": {"units": 2}, "LayerScale": {"init_values": 0.1, "projection_dim": 1},
     "CustomScaleLayer": {"scale": 0.5}, "StochasticDepth": {"drop_path_rate": 0.1},
     "Discretization": {"num_bins": 2}, "Dot": {"axes": -1},
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": 2},

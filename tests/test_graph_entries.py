@@ -116,3 +116,15 @@ def test_a_layer_whose_first_call_feeds_no_output_is_still_in_the_model(tmp_path
                                                  "  - {call: enc, inputs: [b]}\noutputs: [enc_call]\n")
     assert code == 0 and found == []  # its later call does: the layer, with its weights, is in the model
     assert pf.build_model(path).count_params() == 10
+
+
+def test_an_applications_layer_is_checked_against_its_input_like_the_others(tmp_path):
+    """LayerScale (ConvNeXt's) scales each channel: Keras refuses a vector of another length at build."""
+    a = keras.Input((5, 4))
+    with pytest.raises(ValueError):
+        keras.Model(a, keras.src.applications.convnext.LayerScale(0.1, 3)(a))
+    text = HEAD + "input: {shape: [5, 4]}\nlayers:\n  - {type: LayerScale, init_values: 0.1, projection_dim: %d}\n"
+    code, found, _ = findings(tmp_path, text % 3)
+    assert code == 2 and found[0]["rule"] == "argument-value" and "'projection_dim' (3)" in found[0]["message"]
+    code, found, path = findings(tmp_path, text % 4, "good.yaml")
+    assert code == 0 and pf.build_model(path).count_params() == 4

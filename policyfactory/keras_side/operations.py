@@ -10,7 +10,7 @@ the table, never a function.
     >>> x = keras.Input((3,))
     >>> y = apply_op(OPS["multiply"], "twice", {"value": 2.0}, [x])
     >>> model = keras.Model(x, y)
-    >>> [op.name for op in model.operations][1:], model(keras.ops.ones((1, 3))).tolist()
+    >>> [op.name for op in model.operations][1:], keras.ops.convert_to_numpy(model(keras.ops.ones((1, 3)))).tolist()
     (['twice'], [[2.0, 2.0, 2.0]])
 """
 

@@ -52,6 +52,10 @@ TYPE_OVERRIDES = {("Normalization", "axis"): "int-list", ("LayerNormalization", 
                   ("MinMaxNorm", "axis"): "int-list", ("UnitNorm", "axis"): "int-list",
                   ("MaxNorm", "max_value"): "float"}
 SLOT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+LAYER_MODULE = "keras.layers"
+# Where Keras's own models define layers of their own (LayerScale, CustomScaleLayer): every Layer class a module
+# of this package defines is a catalog type too, made from its module (the catalog entry's `module`).
+APPLICATIONS_PACKAGE = "keras.src.applications"
 ABSTRACT_COMPONENTS = {"Initializer", "Regularizer", "Constraint"}
 
 
@@ -141,6 +145,24 @@ def _exported_layers() -> dict:
     return exported
 
 
+def _application_layers() -> dict:
+    """Layer class -> the module of keras.applications that defines it (classes no keras.layers name exports)."""
+    import importlib
+    import pkgutil
+
+    import keras
+
+    package = importlib.import_module(APPLICATIONS_PACKAGE)
+    found: dict = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{APPLICATIONS_PACKAGE}.{info.name}")
+        for _, obj in sorted(vars(module).items()):
+            if inspect.isclass(obj) and obj.__module__ == module.__name__ and issubclass(obj, keras.layers.Layer) \
+                    and not issubclass(obj, keras.Model):
+                found[obj] = module.__name__
+    return found
+
+
 def _layer_entry(cls, base_params: dict, components: dict) -> dict:
     """Arguments, required ones, component slots (with Keras's default component) and wrapped-layer arguments."""
     sig = inspect.signature(cls.__init__)
@@ -198,6 +220,9 @@ def build_catalog(probe: bool | list[str] = True) -> dict:
             continue
         layers[canonical] = _layer_entry(cls, base_params, components)
         aliases.update({n: canonical for n in names if n != canonical})
+    for cls, module in _application_layers().items():
+        if cls.__name__ not in layers:
+            layers[cls.__name__] = {**_layer_entry(cls, base_params, components), "module": module}
 
     if probe:
         from probe_keras import probe_all

@@ -53,7 +53,9 @@ BASE: dict[str, dict] = {
     "AveragePooling1D": {"pool_size": 2}, "AveragePooling2D": {"pool_size": 2}, "AveragePooling3D": {"pool_size": 2},
     "CategoryEncoding": {"num_tokens": 4}, "CenterCrop": {"height": 2, "width": 2},
     "RandomCrop": {"height": 2, "width": 2}, "Resizing": {"height": 2, "width": 2},
-    "Dense": {"units": 2}, "Discretization": {"num_bins": 2}, "Dot": {"axes": -1},
+    "Dense": {"units": 2}, "LayerScale": {"init_values": 0.1, "projection_dim": 1},
+    "CustomScaleLayer": {"scale": 0.5}, "StochasticDepth": {"drop_path_rate": 0.1},
+    "Discretization": {"num_bins": 2}, "Dot": {"axes": -1},
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": 2},
     "Embedding": {"input_dim": 8, "output_dim": 2}, "ReversibleEmbedding": {"input_dim": 8, "output_dim": 2},
     "GroupQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
@@ -80,6 +82,7 @@ SUBLAYERS = {"Bidirectional": ("layer", "LSTM", False), "TimeDistributed": ("lay
 CHECKED_SUBLAYERS = ("Bidirectional", "RNN", "StackedRNNCells")
 SLOT_PROBES = {"initializer": ["orthogonal", "identity"], "regularizer": ["l2"], "constraint": ["non_neg"]}
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+_UNNAMED = re.compile(r"^variable_\d+$")  # add_weight without a name: Keras numbers it per process (LayerScale)
 
 
 class Prober:
@@ -93,7 +96,10 @@ class Prober:
 
     # -- making and calling ---------------------------------------------------------------------------------
     def cls(self, name: str):
-        return getattr(self.keras.layers, name)
+        import importlib
+
+        module = self.layers[name].get("module")  # a keras.applications layer (the catalog names its module)
+        return getattr(importlib.import_module(module) if module else self.keras.layers, name)
 
     def make(self, name: str, extra: dict | None = None):
         kwargs = dict(BASE.get(name, {}))
@@ -323,7 +329,7 @@ class Prober:
             ok, _ = self.tries(lambda: self.call(name, layer, [self.tensor(rank, "float32")] * n_in)
                                if rank is not None and n_in is not None else layer.build((None, DIM)))
             found = layer._trainable_variables + layer._non_trainable_variables if ok else None
-            return found if keep else [v.name for v in found] if found is not None else None
+            return found if keep else [_UNNAMED.sub("variable", v.name) for v in found] if found is not None else None
 
         order = own({})
         if not order:

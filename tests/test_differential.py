@@ -88,13 +88,41 @@ def layer(draw, rank):
 
 
 @st.composite
+def graph_entry(draw):
+    """An operation of the closed list (or one outside it), or a further call of a layer named as the layers above
+    may be, with valid and invalid arguments mixed."""
+    if draw(st.integers(0, 3)) == 0:
+        return {"call": draw(st.sampled_from(["dense", "enc", "lstm", "conv1d", "dropout", "head_1"]))}
+    op = draw(st.sampled_from(["add", "multiply", "subtract", "divide", "maximum", "relu", "hard_silu", "gelu", "abs",
+                               "softmax", "mean", "sum", "concatenate", "reshape", "eval"]))
+    entry: dict = {"op": op}
+    if op in ("add", "multiply", "subtract", "divide", "maximum"):
+        entry["value"] = draw(mix(st.floats(-2, 2), st.one_of(st.just("x"), NON_FINITE, st.none())))
+        if draw(st.integers(0, 3)) == 0:
+            entry["value_first"] = draw(mix(st.booleans(), st.just(1)))
+    if op in ("softmax", "concatenate"):
+        entry["axis"] = draw(mix(st.just(-1), st.integers(-4, 3)))
+    if op in ("mean", "sum"):
+        entry["axis"] = draw(mix(st.sampled_from([-1, 1, [1]]), st.one_of(st.none(), st.integers(-4, 3),
+                                                                         st.lists(st.integers(-3, 3), max_size=2))))
+        entry["keepdims"] = draw(mix(st.booleans(), st.just("yes")))
+    if op == "reshape":
+        entry["newshape"] = draw(st.sampled_from([[-1, 30], [-1, 6], [-1, 5, 6], [-1, 3, 2], [-1, 2, 3, 5], [2, -1],
+                                                  [-1, -1], [-1, 0], [-1, 7]]))
+    if op == "gelu":
+        entry["approximate"] = draw(mix(st.booleans(), st.just(0)))
+    return entry
+
+
+@st.composite
 def model(draw):
     rank = draw(st.sampled_from([1, 2]))
     shape = [6] if rank == 1 else [5, 6]
     if draw(st.integers(0, 9)) == 0:  # a bad first dimension; a null one only where it is not the feature axis
         shape = [draw(st.sampled_from([-1, 0, None] if rank == 2 else [-1, 0]))] + shape[1:]
-    spec = {"kind": "model", "version": 1, "input": {"shape": shape}, "layers": draw(st.lists(layer(rank), min_size=1,
-                                                                                               max_size=3))}
+    entries = st.one_of(layer(rank), layer(rank), graph_entry())
+    spec = {"kind": "model", "version": 1, "input": {"shape": shape}, "layers": draw(st.lists(entries, min_size=1,
+                                                                                               max_size=4))}
     if draw(st.integers(0, 4)) == 0:
         spec["input"]["dtype"] = draw(st.sampled_from(["float32", "float16", "notadtype", "int32"]))
     if draw(st.integers(0, 4)) == 0:

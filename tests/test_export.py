@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ import pytest
 from conftest import ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from roundtrip import application, round_trip
 
 import policyfactory as pf
 from policyfactory.core.catalog import catalog
@@ -244,11 +246,21 @@ def subclassed():
     return model
 
 
+def operation_outside_the_list():
+    inp = keras.Input((4,))
+    x = L.Dense(4, name="d")(inp)
+    return keras.Model(inp, keras.ops.cumsum(keras.ops.cumsum(x, axis=-1), axis=-1))
+
+
+def nested_model_called_twice():
+    inner = keras.Sequential([keras.Input((4,)), L.Dense(4)], name="inner")
+    inp = keras.Input((4,))
+    return keras.Model(inp, inner(inner(inp)))
+
+
 @pytest.mark.parametrize("make,rule,words", [
-    (shared_layer, "export-unsupported", "called 2 times"),
     (lambda_layer, "layer-not-allowed", "'Lambda'"),
-    (nested_model, "export-unsupported", "nested Sequential"),
-    (keras_operation, "export-unsupported", "Keras operation 'Multiply'"),
+    (operation_outside_the_list, "export-unsupported", "Keras operation Cumsum"),
     (layer_with_states, "export-unsupported", "return_state"),
     (subclassed, "export-unsupported", "subclassed"),
 ])
@@ -358,3 +370,107 @@ def test_malformed_configs_give_findings_never_tracebacks(data):
         assert exc.findings and all(f.rule and f.message for f in exc.findings)
         return
     assert load_text(exported.text).value == exported.data
+
+
+# -- what the functional API writes: operations, layers called again, nested models, applications' own layers ------
+
+def siamese():
+    """One Dense called on two inputs, `ops.abs(a - b) * 2.0` and `ops.concatenate`: the issue's example."""
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    enc = L.Dense(5, activation="tanh", name="enc")
+    ea, eb = enc(a), enc(b)
+    distance = keras.ops.abs(ea - eb) * 2.0
+    joined = keras.ops.concatenate([distance, ea, 1.0 - eb], axis=-1)
+    return keras.Model([a, b], L.Dense(1, name="score")(joined), name="siamese")
+
+
+def test_a_layer_called_twice_and_operations_round_trip_as_one_layer_with_two_calls(tmp_path):
+    model = siamese()
+    rt = round_trip(model, str(tmp_path))
+    assert rt.same, (rt.params, rt.outputs, rt.max_diff)
+    assert rt.validate_findings == []
+    text = (tmp_path / "siamese.yaml").read_text(encoding="utf-8")
+    data = load_text(text).value
+    assert [e.get("type") or e.get("op") or "call" for e in data["layers"]] == \
+        ["Dense", "call", "subtract", "abs", "multiply", "subtract", "concatenate", "Dense"]
+    assert {"call": "enc", "name": "enc_call", "inputs": ["b"]} in data["layers"]
+    assert {"op": "multiply", "name": "multiply", "value": 2.0} in data["layers"]
+    assert {"op": "subtract", "name": "subtract_1", "inputs": ["enc_call"], "value": 1.0, "value_first": True} \
+        in data["layers"]
+    enc = rt.built.get_layer("enc")  # one layer object, called twice, one set of weights
+    assert len(enc._inbound_nodes) == 2 and [layer.name for layer in rt.built.layers].count("enc") == 1
+    assert rt.built.count_params() == model.count_params() == 5 * 6 + 5 + 15 + 1
+    explained = run_cli("explain", str(tmp_path / "siamese.yaml"))
+    assert "layer 'enc' is called 2 times (one set of weights)" in explained.stdout
+    assert [line.split()[0] for line in explained.stdout.splitlines()[4:]] == ["enc", "enc", "score", "score"]
+    v = run_cli("validate", str(tmp_path / "siamese.yaml"))
+    assert v.returncode == 0 and "2 layers, 5 operations, 1 layer called 2 times" in v.stdout, v.stdout
+
+
+@pytest.mark.parametrize("name", ["MobileNetV3Small", "ConvNeXtTiny", "InceptionResNetV2"])
+def test_applications_with_operations_nested_models_and_their_own_layers_round_trip(name, tmp_path):
+    """MobileNetV3: hard-swish as operations; ConvNeXt: nested Sequential blocks, LayerScale, ops.add;
+    InceptionResNetV2: CustomScaleLayer on a list. Same parameters, weight shapes, output shapes and outputs."""
+    model = application(name)
+    rt = round_trip(model, str(tmp_path))
+    assert rt.params[0] == rt.params[1] and rt.weights[0] == rt.weights[1] and rt.outputs[0] == rt.outputs[1]
+    assert rt.max_diff <= 1e-4, rt.max_diff
+    model.save(tmp_path / f"{name}.keras")  # the command line reads the saved file to the same model file
+    r = run_cli("export", str(tmp_path / f"{name}.keras"))
+    assert r.returncode == 0, r.stderr
+    assert body(r.stdout) == body((tmp_path / f"{model.name}.yaml").read_text(encoding="utf-8"))
+
+
+def test_refusals_are_one_finding_per_cause_listing_its_places_names_quoted_once():
+    inp = keras.Input((4,))
+    x = inp
+    for i in range(9):
+        x = keras.ops.cumsum(L.Dense(4, name=f"d{i}")(x), axis=-1)
+    with pytest.raises(pf.InvalidInput) as ei:
+        pf.export(keras.Model(inp, x))
+    (f,) = ei.value.findings
+    assert "9 time(s)" in f.message and len(re.findall(r"'cumsum(_\d+)?'", f.message)) == 5 and "and 4 more" in f.message
+    assert "''" not in f.message and "add, subtract, multiply" in f.message
+
+
+def siamese_tower():
+    """The other siamese form: a functional tower (with an operation inside) called on two inputs."""
+    x = keras.Input((6,), name="x")
+    h = keras.ops.relu(L.Dense(5, name="t_dense")(x)) * 0.5
+    tower = keras.Model(x, L.Dense(3, name="t_out")(h), name="tower")
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    return keras.Model([a, b], L.Dense(1, name="score")(keras.ops.abs(tower(a) - tower(b))), name="siamese_tower")
+
+
+def sequential_in_sequential():
+    block = keras.Sequential([L.Dense(5, activation="relu", name="b1"), L.Dense(3, name="b2")], name="block")
+    return keras.Sequential([keras.Input((4,)), L.Dense(4, name="first"), block, L.Dense(1, name="last")],
+                            name="outer")
+
+
+@pytest.mark.parametrize("make", [shared_layer, nested_model, keras_operation, nested_model_called_twice,
+                                  siamese_tower, sequential_in_sequential])
+def test_what_the_format_once_refused_round_trips(make, tmp_path):
+    """A layer called on its own output, a nested Sequential, `x * 2.0`: refused before operations, calls and
+    nested models were written; now the same model."""
+    rt = round_trip(make(), str(tmp_path))
+    assert rt.same, (rt.params, rt.weights, rt.outputs, rt.max_diff)
+
+
+def test_one_initializer_object_inside_and_outside_a_nested_model_is_one_shared_entry():
+    he = keras.initializers.HeNormal()
+    inner = keras.Sequential([keras.Input((4,)), L.Dense(4, kernel_initializer=he, name="inner_dense")], name="block")
+    inp = keras.Input((4,), name="x")
+    model = keras.Model(inp, L.Dense(2, kernel_initializer=he, name="head")(inner(inp)), name="nested_shared")
+    data = load_text(pf.export(model)).value
+    assert [e["name"] for e in data["layers"]] == ["inner_dense", "head"]  # the block's layer in its place
+    ((name, decl),) = data["shared"].items()
+    assert decl == {"initializer": "he_normal"}
+    assert [f.rule for f in pf.validate(data)] == ["sharing-violation"]  # the sharing made visible
+
+
+def test_the_audit_of_a_model_file_sees_a_layer_called_twice_as_one_layer(tmp_path):
+    path = tmp_path / "siamese.yaml"
+    path.write_text(pf.export(siamese()), encoding="utf-8")
+    r = run_cli("audit", "--format", "json", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr

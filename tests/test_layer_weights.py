@@ -42,7 +42,7 @@ def test_every_layer_type_keras_can_call_is_covered():
 @pytest.mark.parametrize("name,rank", CASES, ids=[c[0] for c in CASES])
 def test_estimate_is_a_nonzero_lower_bound_of_keras_count(name, rank):
     prober = Prober(shipped_catalog().layers and {n: {"params": lt.params, "required": lt.required, "slots": {},
-                                                      "layer_params": lt.layer_params}
+                                                      "layer_params": lt.layer_params, "module": lt.module}
                                                   for n, lt in shipped_catalog().layers.items()}, [])
     layer = prober.make(name)
     x = keras.Input(shape=(4,) * (rank - 1) + (WIDTH,))

@@ -62,6 +62,7 @@ class LayerType:
     registered: bool = False
     probe: dict = field(default_factory=dict)  # what Keras refuses, as probed (policyfactory/core/layerinfo.py)
     declared: str = ""  # "module:Class" of a class the project declared as data (settings `layers`); "" otherwise
+    module: str = "keras.layers"  # where Keras defines it: keras.layers, or a module of keras.applications
 
 
 @dataclass
@@ -182,7 +183,8 @@ def _from_json(data: dict) -> Catalog:
             arg: Slot(arg, s["kind"], s["role"], s.get("default"))
             for arg, s in e["slots"].items()
         }
-        layers[name] = LayerType(name, e["params"], e["required"], slots, e["layer_params"], probe=e.get("probe", {}))
+        layers[name] = LayerType(name, e["params"], e["required"], slots, e["layer_params"], probe=e.get("probe", {}),
+                                 module=e.get("module", "keras.layers"))
     components = {
         kind: {
             name: ComponentType(kind, name, e["aliases"], e["params"], e["random"], e["stateless"])

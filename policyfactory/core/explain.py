@@ -81,7 +81,10 @@ def explain_path(path: str, *, policy: PolicyArg = None, fmt: str = "text", limi
     head = f"model {shown(result.spec.name)} under policy {shown(result.plan.policy.name)}"
     if result.spec.seed is None:
         head += " (no seed: derived seeds are drawn once per build)"
-    return findings, head + "\n" + render_table(rows_for(result.plan))
+    calls = "".join(f"\nlayer {shown(layer)} is called {len(again) + 1} times (one set of weights): first as "
+                    f"{shown(layer)}, then as {', '.join(shown(a) for a in again)}"
+                    for layer, again in result.spec.calls().items())
+    return findings, head + calls + "\n" + render_table(rows_for(result.plan))
 
 
 def explain_document(path: str, result: ValidationResult, findings: list[Finding]) -> dict[str, Any]:
@@ -91,6 +94,7 @@ def explain_document(path: str, result: ValidationResult, findings: list[Finding
     rows = rows_for(result.plan)
     return {"file": escape(path), "model": result.spec.name, "policy": result.plan.policy.name,
             "seed": result.spec.seed,
+            "calls": {layer: [layer, *again] for layer, again in result.spec.calls().items()},
             "slots": [{k: r[k] for k in JSON_KEYS} for r in rows],
             "groups": [{"label": g.label, "kind": g.kind, "class_name": g.class_name,
                         "slots": [s.label() for s in g.slots], "verdict": g.word(),

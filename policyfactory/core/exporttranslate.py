@@ -18,6 +18,7 @@ from .findings import Finding
 from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
 from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
+from .ops import BINARY, BY_KERAS_CLASS, CONCAT, OPS, OpType
 from .resolve import parse_component
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_UNSUPPORTED
@@ -33,6 +34,7 @@ IMPLICIT_KEYS = {"data_format": "channels_last", "oov_method": "floormod"}
 DERIVED_KEYS = ("vocabulary_size",)  # derived by Keras from another argument (the vocabulary)
 IGNORED_CALL_KWARGS = ("mask", "training")  # recorded by Keras at a symbolic call; null/false changes nothing
 _OMIT = object()
+COMMUTATIVE = ("add", "multiply", "maximum", "minimum")  # a constant operand's place does not matter
 
 
 @dataclass
@@ -42,6 +44,18 @@ class _Refused:
     rule: str
     text: str
     where: list[str] = field(default_factory=list)
+    quote: bool = True  # the places are bare names, quoted once when shown
+
+
+@dataclass
+class _Pending:
+    """One call of a layer, operation or nested model of a functional config, waiting for its inputs."""
+
+    entry: dict
+    name: str
+    index: int  # which call of the entry (its inbound node)
+    node: Any
+    scope: tuple  # the nested models it is inside (empty: the exported model)
 
 
 class Translation:
@@ -56,6 +70,10 @@ class Translation:
         self.uses: dict[Any, list[tuple[dict, str, str, Any, Any]]] = {}  # identity -> (owner, arg, kind, full, short)
         self.notes: list[str] = []
         self.model_class = ""
+        self.emitted: list[dict] = []  # the entries of a functional model, in the order they are written
+        self.prev: str | None = None  # the entry a following entry without inputs: reads
+        self.tensors: dict[tuple, str] = {}  # (scope, Keras layer, call, output) -> the entry that makes it
+        self.replays: dict[tuple, tuple] = {}  # scope of a nested model's later call -> scope of its first call
 
     # -- findings -----------------------------------------------------------------------------------
     def fail(self, rule: str, message: str) -> Finding:
@@ -72,14 +90,18 @@ class Translation:
         for r in self.refused.values():
             text = r.text
             if r.where:
-                shown = ", ".join(f"'{w}'" for w in r.where[:5]) + (f" and {len(r.where) - 5} more"
-                                                                   if len(r.where) > 5 else "")
+                places = [f"'{w}'" if r.quote else w for w in r.where]
+                shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
                 text = text.replace("{where}", shown).replace("{n}", str(len(r.where)))
             out.append(self.fail(r.rule, text))
         return out
 
     def unsupported(self, where: str, text: str) -> None:
-        self.refuse(("unsupported", where, text), EXPORT_UNSUPPORTED, f"{where}: {text}")
+        """One finding per cause: places refused for the same reason are listed in it (`where` as shown)."""
+        r = self.refused.setdefault(("unsupported", text), _Refused(EXPORT_UNSUPPORTED, "{where}: " + text,
+                                                                    quote=False))
+        if where not in r.where:
+            r.where.append(where)
 
     # -- the model ------------------------------------------------------------------------------------
     def model(self, serialized: Mapping, policy: str, seed: int | None) -> dict | None:
@@ -129,10 +151,31 @@ class Translation:
             self.unsupported(f"Sequential model '{cfg.get('name')}'", "has no input shape: start it with "
                              "keras.Input(shape) or build it before exporting")
             return None
-        out = [self.layer(e) for e in layers]
+        out = [self.layer(e) for e in self.flattened(layers)]
         if not out:
             self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its input")
         return {"input": spec, "layers": out}
+
+    def flattened(self, layers: list) -> list:
+        """A Sequential model's layers, those of a nested Sequential model written in its place (they run in
+        order all the same)."""
+        out = []
+        for e in layers:
+            cfg = _dict(e.get("config")) if isinstance(e, dict) else {}
+            if not (isinstance(e, dict) and e.get("class_name") == "Sequential"
+                    and is_keras(e.get("module"), e.get("registered_name"), "Sequential")):
+                out.append(e)
+                continue
+            inner = [x for x in _list(cfg.get("layers")) if not (isinstance(x, dict) and x.get("class_name") == "InputLayer")]
+            clash = sorted({layer_name(x) for x in inner} & self.names)
+            if clash:
+                self.unsupported(f"nested model '{layer_name(e)}'", f"has layers named as layers of the outer model "
+                                 f"({', '.join(clash[:3])}); the model file writes nested layers in the outer model, "
+                                 "where names are unique")
+                continue
+            self.names |= {layer_name(x) for x in inner}
+            out.extend(self.flattened(inner))
+        return out
 
     def functional(self, cfg: dict, layers: list) -> dict | None:
         inputs: dict[str, dict] = {}
@@ -141,24 +184,229 @@ class Translation:
                 spec = self.input_spec(entry)
                 if spec is not None:
                     inputs[layer_name(entry)] = spec
-        order = self.refs(cfg.get("input_layers"), "inputs")
+        refs = self.refs(cfg.get("input_layers"), "inputs")
         outputs = self.refs(cfg.get("output_layers"), "outputs")
-        if order is None or outputs is None:
+        if refs is None or outputs is None:
             return None
+        order = [name for name, _ in refs]
         inputs = {n: inputs[n] for n in order if n in inputs}
-        out = []
-        prev = order[0] if len(order) == 1 else None
-        for entry in layers:
-            if not isinstance(entry, dict) or entry.get("class_name") == "InputLayer":
-                continue
-            name = layer_name(entry)
-            wiring = self.wiring(entry, name)
-            layer = self.layer(entry, None if wiring is None or wiring == [prev] else wiring)
-            out.append(layer)
-            prev = name
-        if not out:
+        self.emitted = []
+        self.prev = order[0] if len(order) == 1 else None
+        self.tensors = {((), n, 0, 0): n for n in inputs}
+        self.graph(layers, ())
+        if not self.emitted:
             self.unsupported(f"model '{cfg.get('name')}'", "has no layers besides its inputs")
-        return {"inputs": inputs, "layers": out, "outputs": outputs}
+        out_names = [self.tensors.get(((), n, k, 0), n) for n, k in outputs]
+        return {"inputs": inputs, "layers": self.emitted, "outputs": out_names}
+
+    def graph(self, layers: list, scope: tuple) -> None:
+        """Every call in a functional config as entries, each after the entries it reads (a layer's later calls
+        may read layers listed after it). Entries whose inputs never appear are refused."""
+        pending = [_Pending(e, layer_name(e), k, node, scope)
+                   for e in layers if isinstance(e, dict) and e.get("class_name") != "InputLayer"
+                   for k, node in enumerate(_list(e.get("inbound_nodes")) or [None])]
+        while pending:
+            waiting = [p for p in pending if not self.emit_when_ready(p)]
+            if len(waiting) == len(pending):
+                for p in waiting:
+                    self.unsupported(f"layer '{p.name}'", "is not called on any input, or on a tensor the config "
+                                     "does not make")
+                return
+            pending = waiting
+
+    def emit_when_ready(self, p: _Pending) -> bool:
+        """Emit one call if every tensor it reads has an entry (True), else leave it waiting (False)."""
+        if p.node is None:
+            self.unsupported(f"layer '{p.name}'", "is not called on any input")
+            return True
+        if p.index > 0 and (p.scope, p.name, 0, 0) not in self.tensors:
+            return False  # a further call follows the layer's own entry
+        parsed = self.call_args(p)
+        if parsed is not None:
+            operands, as_list = parsed
+            if any(isinstance(o, tuple) and o not in self.tensors for o in operands):
+                return False
+            self.emit(p, [self.tensors[o] if isinstance(o, tuple) else o for o in operands], as_list)
+        # a refused call still makes its tensor: the entries reading it are judged too (no cascade of findings)
+        self.tensors.setdefault((p.scope, p.name, p.index, 0), p.name)
+        return True
+
+    def call_args(self, p: _Pending) -> tuple[list, bool] | None:
+        """The operands of one call: tensors as (scope, layer, call, output) keys, constants as they are; and
+        whether they came as one list. None when the call cannot be written (refused)."""
+        node = _dict(p.node)
+        where = f"layer '{p.name}'"
+        for key, value in _dict(node.get("kwargs")).items():
+            if not (key in IGNORED_CALL_KWARGS and value in (None, False)):
+                self.unsupported(where, f"is called with the argument {key}={_short(value)}; the model file passes "
+                                 "only the layer's inputs, positionally")
+                return None
+        args = _list(node.get("args"))
+        as_list = len(args) == 1 and isinstance(args[0], list)
+        operands = []
+        for t in (args[0] if as_list else args):
+            history = _dict(t.get("config")).get("keras_history") if isinstance(t, dict) else None
+            if isinstance(t, dict) and t.get("class_name") == "__keras_tensor__" and _is_history(history):
+                assert history is not None
+                if history[2] != 0:
+                    self.unsupported(where, f"takes output {history[2]} of layer '{history[0]}'; the model file uses "
+                                     "the first output of a layer")
+                    return None
+                operands.append((p.scope, history[0], history[1], 0))
+            else:
+                operands.append(self.plain(t, f"{where} operand"))
+        if any(o is _OMIT for o in operands):
+            return None
+        return operands, as_list
+
+    def emit(self, p: _Pending, operands: list, as_list: bool) -> None:
+        """Write one call: an operation, a nested model inlined, a layer's own entry or a further call of it."""
+        entry, cls, module = p.entry, p.entry.get("class_name"), p.entry.get("module")
+        if isinstance(module, str) and module.startswith("keras.src.ops"):
+            out = self.operation(p, operands, as_list)
+        elif cls in MODEL_CLASSES and is_keras(module, entry.get("registered_name"), str(cls)):
+            self.nested(p, operands)
+            return
+        elif not all(isinstance(o, str) for o in operands):
+            self.unsupported(f"layer '{p.name}'", "is called on a constant; the model file calls layers on "
+                             "tensors (an operation entry takes a constant as value:)")
+            return
+        elif p.index == 0 and p.scope not in self.replays:
+            out = self.called_layer(p, operands, as_list)
+        else:  # a further call of the layer, or its call in a nested model called again
+            out = self.call_entry(self.file_name(self.replays.get(p.scope, p.scope), p.name), operands)
+        if out:
+            self.emitted.append(out)
+            self.prev = out["name"]
+            self.tensors[(p.scope, p.name, p.index, 0)] = out["name"]
+
+    def call_entry(self, layer: str, operands: list) -> dict:
+        out: dict[str, Any] = {"call": layer, "name": self.fresh(f"{layer}_call")}
+        if operands != [self.prev]:
+            out["inputs"] = operands
+        return out
+
+    def file_name(self, scope: tuple, name: str) -> str:
+        return self.tensors.get((scope, name, 0, 0), name)
+
+    def fresh(self, base: str) -> str:
+        """A name no layer of the model has: base, base_1 ..."""
+        name, n = base, 1
+        while name in self.names:
+            name, n = f"{base}_{n}", n + 1
+        self.names.add(name)
+        return name
+
+    def called_layer(self, p: _Pending, operands: list, as_list: bool) -> dict:
+        cls = p.entry.get("class_name")
+        lt = self.cat.layer(cls)
+        if lt is not None and as_list != (lt.name in LIST_INPUT_TYPES):
+            how = "a list of inputs" if as_list else "separate inputs"
+            self.unsupported(f"layer '{p.name}' ({lt.name})", f"is called on {how}, which the model file cannot "
+                             f"write for this layer type")
+            return {}
+        name = p.name if not p.scope else self.file_name(p.scope, p.name)
+        return self.layer(p.entry, None if operands == [self.prev] else operands, name=name)
+
+    def operation(self, p: _Pending, operands: list, as_list: bool) -> dict:
+        """A Keras operation on tensors as an `op:` entry of the closed list (`core/ops.py`)."""
+        cls, module = str(p.entry.get("class_name")), str(p.entry.get("module"))
+        op = BY_KERAS_CLASS.get((module, cls))
+        if op is None:
+            self.refuse(("op", module, cls), EXPORT_UNSUPPORTED,
+                        f"Keras operation {cls} ({module}) is applied to symbolic tensors {{n}} time(s) ({{where}}), "
+                        f"and it is not one of the operations a model file can write ({', '.join(OPS)}); compute it "
+                        f"with those or with a catalog layer", p.name)
+            return {}
+        out: dict[str, Any] = {"op": op.name, "name": self.fresh(p.name) if p.scope in self.replays else
+                               self.file_name(p.scope, p.name)}
+        tensors = [o for o in operands if isinstance(o, str)]
+        consts = [o for o in operands if not isinstance(o, str)]
+        if not _writable_operands(op, consts, as_list):
+            self.unsupported(f"operation '{p.name}' ({op.name})", "is applied to operands the model file cannot "
+                             f"write: {_short(operands)}")
+            return {}
+        if tensors != [self.prev] or op.kind == CONCAT:
+            out["inputs"] = tensors
+        if consts:
+            out["value"] = consts[0]
+            if not isinstance(operands[0], str) and op.name not in COMMUTATIVE:
+                out["value_first"] = True
+        self.op_config(p, op, out)
+        return out
+
+    def op_config(self, p: _Pending, op: OpType, out: dict) -> None:
+        """An operation's own arguments from its Keras config, the non-default ones written into `out`."""
+        for key, value in _dict(p.entry.get("config")).items():
+            if key == "name":
+                continue
+            info = op.params.get(key)
+            value = self.plain(value, f"operation '{p.name}' argument '{key}'")
+            if info is None:
+                self.unsupported(f"operation '{p.name}' ({op.name})", f"has '{key}: {_short(value)}', which is not "
+                                 f"an argument policyfactory knows for {op.name}")
+            elif value is not _OMIT and not ("default" in info and _same(info["default"], value)):
+                out[key] = value
+
+    def nested(self, p: _Pending, operands: list) -> None:
+        """A nested Sequential or Functional model: at its first call its layers are written in its place, with
+        their names and weights; at a later call each of its layers is called again (`call:` entries, the same
+        weights) and its operations applied again. The outer model reads its output as the last of them."""
+        cfg = _dict(p.entry.get("config"))
+        where = f"nested model '{p.name}'"
+        inner = [e for e in _list(cfg.get("layers")) if isinstance(e, dict)]
+        own = {layer_name(e) for e in inner if e.get("class_name") != "InputLayer"}
+        first = p.scope + (p.name,)
+        if p.scope in self.replays:
+            self.unsupported(where, "is nested in a nested model that is called more than once; the model file "
+                             "writes the calls of one level of nested models")
+            return
+        if p.index == 0:
+            clash = sorted(own & self.names)
+            if clash:
+                self.unsupported(where, f"has layers named as layers of the outer model ({', '.join(clash[:3])}); "
+                                 "the model file writes nested layers in the outer model, where names are unique")
+                return
+            self.names |= own
+            scope = first
+        else:
+            scope = first + (p.index,)
+            self.replays[scope] = first
+        if p.entry.get("class_name") == "Sequential":
+            self.nested_sequential(p, inner, scope, operands)
+        else:
+            self.nested_functional(p, cfg, inner, scope, operands)
+
+    def nested_sequential(self, p: _Pending, inner: list, scope: tuple, operands: list) -> None:
+        prev_key = None
+        for e in inner:
+            if e.get("class_name") == "InputLayer":
+                continue
+            name = layer_name(e)
+            ins = [self.tensors[prev_key]] if prev_key else operands
+            if scope in self.replays:
+                out = self.call_entry(name, ins)
+            else:
+                out = self.layer(e, None if ins == [self.prev] else ins, name=name)
+            if out:
+                self.emitted.append(out)
+                self.prev = out["name"]
+            prev_key = (scope, name, 0, 0)
+            self.tensors[prev_key] = out.get("name", name)
+        if prev_key is not None:
+            self.tensors[(p.scope, p.name, p.index, 0)] = self.tensors[prev_key]
+
+    def nested_functional(self, p: _Pending, cfg: dict, inner: list, scope: tuple, operands: list) -> None:
+        order = [name for name, _ in self.refs(cfg.get("input_layers"), "inputs") or []]
+        outputs = self.refs(cfg.get("output_layers"), "outputs") or []
+        if len(order) != len(operands) or len(outputs) != 1:
+            self.unsupported(f"nested model '{p.name}'", "has several outputs, or is called on other inputs than it "
+                             "declares; the model file inlines nested models with one output")
+            return
+        for name, ref in zip(order, operands):
+            self.tensors[(scope, name, 0, 0)] = ref
+        self.graph(inner, scope)
+        self.tensors[(p.scope, p.name, p.index, 0)] = self.tensors.get((scope, *outputs[0], 0), outputs[0][0])
 
     def input_spec(self, entry: dict) -> dict | None:
         cfg = _dict(entry.get("config"))
@@ -178,7 +426,7 @@ class Translation:
             spec["dtype"] = dtype
         return spec
 
-    def refs(self, struct: Any, what: str) -> list[str] | None:
+    def refs(self, struct: Any, what: str) -> list[tuple[str, int]] | None:
         """Names of the model's input or output layers, in order."""
         if isinstance(struct, dict):  # Keras flattens a dict in the order of its sorted keys
             keys = sorted(struct, key=str)
@@ -200,47 +448,8 @@ class Translation:
             if item[2] != 0:
                 self.unsupported(f"output {item[2]} of layer '{item[0]}'", "the model file uses the first "
                                  "output of a layer only (a layer with several outputs)")
-            names.append(item[0])
+            names.append((item[0], item[1]))  # the layer, and which of its calls
         return names
-
-    def wiring(self, entry: dict, name: str) -> list[str] | None:
-        """The names a functional layer is called on, or None when the call cannot be written."""
-        nodes = _list(entry.get("inbound_nodes"))
-        where = f"layer '{name}'"
-        if len(nodes) != 1:
-            if len(nodes) > 1:
-                self.unsupported(where, f"is called {len(nodes)} times (a shared layer); the model file calls each "
-                                 "layer once: give every call its own layer")
-            else:
-                self.unsupported(where, "is not called on any input")
-            return None
-        node = _dict(nodes[0])
-        for key, value in _dict(node.get("kwargs")).items():
-            if not (key in IGNORED_CALL_KWARGS and value in (None, False)):
-                self.unsupported(where, f"is called with the argument {key}={_short(value)}; the model file passes "
-                                 "only the layer's inputs, positionally")
-                return None
-        args = _list(node.get("args"))
-        as_list = len(args) == 1 and isinstance(args[0], list)
-        tensors = args[0] if as_list else args
-        cls = entry.get("class_name")
-        if as_list != (isinstance(cls, str) and cls in LIST_INPUT_TYPES):
-            how = "a list of inputs" if as_list else "separate inputs"
-            self.unsupported(where, f"is called on {how}, which the model file cannot write for a {_short(cls)} layer")
-            return None
-        refs = []
-        for t in tensors:
-            history = _dict(t.get("config")).get("keras_history") if isinstance(t, dict) else None
-            if not (isinstance(t, dict) and t.get("class_name") == "__keras_tensor__" and _is_history(history)):
-                self.unsupported(where, f"is called on {_short(t)}, which is not the output of a layer or an input")
-                return None
-            assert history is not None
-            if history[1] != 0 or history[2] != 0:
-                self.unsupported(where, f"takes output {history[2]} of call {history[1]} of layer '{history[0]}'; "
-                                 "the model file uses the first output of a layer called once")
-                return None
-            refs.append(history[0])
-        return refs
 
     # -- layers -------------------------------------------------------------------------------------
     def layer_type(self, entry: Any, where: str) -> LayerType | None:
@@ -249,31 +458,29 @@ class Translation:
             return None
         cls, module, registered = entry["class_name"], entry.get("module"), entry.get("registered_name")
         lt = self.cat.layer(cls)
-        if lt is not None and (lt.registered or is_keras(module, registered, cls, LAYER_MODULE)):
+        if lt is not None and (lt.registered or is_keras(module, registered, cls, lt.module)):
             return lt
+        bare = where.removeprefix("layer ").strip("'")
         if cls in MODEL_CLASSES and is_keras(module, registered, cls):
-            self.unsupported(where, f"is a nested {cls} model; the model file has no nested models: build the "
-                             "outer model from the inner model's layers, or export the inner model on its own")
-        elif isinstance(module, str) and module.startswith("keras.src.ops"):
-            self.refuse(("op", cls), EXPORT_UNSUPPORTED,
-                        f"Keras operation '{cls}' ({module}) is applied to symbolic tensors {{n}} time(s) ({{where}}): "
-                        f"the model file holds layers only; use a layer instead (keras.layers.Add, Multiply, "
-                        f"Rescaling, Concatenate ...)", where.removeprefix("layer "))
+            self.unsupported(where, f"is a nested {cls} model inside a Sequential model or a wrapper; the model file "
+                             "writes the layers of a nested model in its place in a functional model only: build "
+                             "the outer model with keras.Model(inputs, outputs), or export the inner model on its own")
         elif cls in self.cat.excluded_layers and is_keras(module, registered, cls, LAYER_MODULE):
             self.refuse(("excluded", cls), LAYER_NOT_ALLOWED,
                         f"layer class '{cls}' ({{where}}) cannot be exported: {self.cat.excluded_layers[cls]}; "
                         f"replace it by a catalog layer, or by a custom layer class brought in with "
-                        f"policyfactory.register_layer", where.removeprefix("layer "))
+                        f"policyfactory.register_layer", bare)
         else:
             origin = f"registered as '{registered}'" if registered else f"module {module}"
             self.refuse(("layer", cls), UNKNOWN_LAYER_TYPE,
                         f"layer class '{cls}' ({origin}; {{where}}) is not in the policyfactory catalog: names resolve "
                         f"only through the catalog, and policyfactory.register_layer({cls}) is the way to bring a "
                         f"custom layer in (then export the live model from Python inside that registration)",
-                        where.removeprefix("layer "))
+                        bare)
         return None
 
-    def layer(self, entry: Any, inputs: list[str] | None = None, path: tuple | None = None, context: str = "") -> dict:
+    def layer(self, entry: Any, inputs: list[str] | None = None, path: tuple | None = None, context: str = "",
+              name: str | None = None) -> dict:
         """One layer as a model-file mapping (an empty one when it was refused).
 
         `path` is None for a top-level layer, else the slot path of a wrapped layer
@@ -284,7 +491,8 @@ class Translation:
         lt = self.layer_type(entry, f"layer '{raw_name}'")
         if lt is None:
             return {}
-        name = raw_name if path is None else self.nested_name(raw_name, context)
+        if name is None:
+            name = raw_name if path is None else self.nested_name(raw_name, context)
         key_path = (name,) if path is None else path
         out: dict[str, Any] = {"type": lt.name, "name": name}
         if inputs is not None:
@@ -458,6 +666,17 @@ class Translation:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
+def _writable_operands(op: OpType, consts: list, as_list: bool) -> bool:
+    """Whether an operation's operands can be written: a list for concatenate only, at most one constant and only
+    for a binary operation, and that constant a number."""
+    if as_list != (op.kind == CONCAT) and as_list:
+        return False
+    if not consts:
+        return True
+    value = consts[0]
+    return len(consts) == 1 and op.kind == BINARY and isinstance(value, (int, float)) and not isinstance(value, bool)
+
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}

@@ -100,16 +100,23 @@ class SharedDecl(StrictModel):
 
 
 class LayerEntry(StrictModel):
-    """A layer: `type:` (a catalog name), optional `name:` and `inputs:`, and Keras's own arguments.
+    """An entry of `layers:`: a layer, an operation on tensors, or another call of an earlier layer.
 
+    A layer is `type:` (a catalog name), optional `name:` and `inputs:`, and Keras's own arguments.
     Component slots (`*_initializer`, `*_regularizer`, `*_constraint`) take a
     Keras identifier string, a `{class_name, config}` mapping or `{shared: NAME}`.
     Wrappers take the wrapped layer under `layer:` (RNN: `cell:`).
+    An operation is `op:` (a keras.ops name from policyfactory's closed list: add, multiply,
+    concatenate ...) with `inputs:`, a constant operand under `value:` and its own arguments (`axis:`).
+    A call is `call:` (the name of an earlier layer) with `inputs:`: the same layer, with the same
+    weights, applied again.
     """
 
     model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
-    type: str
+    type: Optional[str] = None
+    op: Optional[str] = Field(None, description="An operation on tensors (keras.ops name), instead of type:.")
+    call: Optional[str] = Field(None, description="An earlier layer called again on other inputs, instead of type:.")
     name: Optional[str] = None
     inputs: Optional[list[str]] = None
 

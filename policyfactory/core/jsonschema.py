@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import catalog
+from .ops import OPS
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -29,6 +30,9 @@ def schema_for(what: str) -> dict[str, Any]:
         names = sorted({n for n, lt in cat.layers.items() if not lt.registered} | set(cat.layer_aliases))
         layer["properties"]["type"] = {"type": "string", "enum": names, "title": "Type",
                                        "description": "A layer type from the catalog (keras.layers names)."}
+        layer["properties"]["op"] = {"type": "string", "enum": list(OPS), "title": "Op",
+                                     "description": "An operation on tensors from policyfactory's closed list "
+                                                    "(keras.ops names), instead of type:."}
     else:
         raise ValueError(f"no schema for {what!r}: policy or model")
     return {"$schema": SCHEMA_URL, "$id": f"policyfactory-{what}.schema.json", "title": title, **{

@@ -29,7 +29,7 @@ from .text import shown
 # How the build calls a layer: on a list of its inputs (`Add()([a, b])`), or as attention (query, value), where one
 # input is passed twice. Every other layer gets its inputs as positional arguments.
 LIST_INPUT_TYPES = frozenset({"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
-                              "Attention", "AdditiveAttention"})
+                              "Attention", "AdditiveAttention", "CustomScaleLayer"})
 ATTENTION_TYPES = ("MultiHeadAttention", "GroupQueryAttention")
 # An attention layer copies its initializers into the projections it makes: query, key, value and output.
 ATTENTION_PROJECTIONS = 4
@@ -342,9 +342,20 @@ def reshape_problem(layer_type: str, args: dict, shape: list | None) -> str | No
     return None
 
 
+# Layers that scale their input by a vector of this argument's length (keras.applications' LayerScale): it must be the
+# input's width, or 1 (broadcast).
+SCALE_VECTOR_ARGS = {"LayerScale": "projection_dim"}
+
+
 def width_problem(layer_type: str, args: dict, width: int | None) -> tuple[str, str] | None:
     """(argument, why) when the input's width (its last axis) does not fit the layer: GroupNormalization's groups
-    must divide the channels."""
+    must divide the channels; LayerScale's vector must be as long as them."""
+    arg = SCALE_VECTOR_ARGS.get(layer_type)
+    if arg is not None and width is not None:
+        size = args.get(arg)
+        if isinstance(size, int) and not isinstance(size, bool) and size not in (1, width):
+            return arg, f"{shown(arg)} ({size}) must be the width of its input ({width}) or 1: it scales each channel"
+        return None
     if width is None or layer_type != "GroupNormalization" or args.get("axis", -1) != -1:
         return None
     groups = args.get("groups", catalog().layers[layer_type].params.get("groups", {}).get("default"))

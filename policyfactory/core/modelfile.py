@@ -35,6 +35,8 @@ from .layerinfo import (
     width_problem,
 )
 from .naming import Namer
+from .ops import OP_KEYS, OPS, OpType, op_rank, op_shape, operand_problem
+from .ops import argument_problem as op_argument_problem
 from .params import layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
@@ -51,7 +53,14 @@ from .rules.components import (
     UNKNOWN_REFERENCE,
 )
 from .rules.files import FILE_PATH_ARGUMENT
-from .rules.layers import DUPLICATE_LAYER_NAME, INPUTS_IN_SEQUENTIAL, MODEL_INPUTS, WRAPPER_LAYER
+from .rules.layers import (
+    CALL_ENTRY,
+    DUPLICATE_LAYER_NAME,
+    INPUTS_IN_SEQUENTIAL,
+    MODEL_INPUTS,
+    UNKNOWN_OPERATION,
+    WRAPPER_LAYER,
+)
 from .rules.limits import LIMIT_LAYERS, LIMIT_PARAMS
 from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
@@ -81,11 +90,21 @@ class LayerNode:
     inputs: list[str] | None
     path: tuple
     mark: tuple = (1, 1)  # line and column of the layer in its file
+    kind: str = "layer"  # layer | op (type: the operation's name, args: its arguments) | call (of: the layer)
+    of: str | None = None  # a call's layer: one layer object, one set of weights, several calls
+
+    @property
+    def is_layer(self) -> bool:
+        return self.kind == "layer"
 
 
 @dataclass
 class ModelSpec:
-    """A checked model file: what the plan and the build read, nothing Keras-specific."""
+    """A checked model file: what the plan and the build read, nothing Keras-specific.
+
+    `layers` is the graph in file order: layers, operations on tensors and further calls of layers
+    (`LayerNode.kind`); only layers own slots, so a layer called twice is planned, built and audited once.
+    """
 
     file: str
     name: str
@@ -98,6 +117,14 @@ class ModelSpec:
     layers: list[LayerNode]
     base_dir: str = "."
     allows: tuple[Allow, ...] = ()
+
+    def calls(self) -> dict[str, list[str]]:
+        """Layer name -> the entries that call it again (only layers called more than once)."""
+        out: dict[str, list[str]] = {}
+        for node in self.layers:
+            if node.kind == "call" and node.of is not None:
+                out.setdefault(node.of, []).append(node.name)
+        return out
 
 
 @dataclass
@@ -121,6 +148,7 @@ class _Checker:
         self.layer_count = 0
         self._shared_names: Suggester | None = None
         self.input_names: set[str] = set()
+        self.top: dict[str, LayerNode] = {}  # top-level entries checked so far, by name
 
     def err(self, path: Path, rule: str, message: str, at_key: bool = False) -> None:
         self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
@@ -191,13 +219,19 @@ class _Checker:
         return p is None
 
     # layers -------------------------------------------------------------------
-    def layer(self, raw: Any, path: Path, namer: Namer, shared_decls: dict | None, functional: bool,
-              nested: bool) -> LayerNode | None:
+    def counted(self, path: Path) -> bool:
+        """Count one more entry; False (and one finding) past the limit on layers."""
         self.layer_count += 1
         if self.layer_count == self.limits.max_layers + 1:
             self.err(path, LIMIT_LAYERS, f"more than {self.limits.max_layers} layers")
-        if self.layer_count > self.limits.max_layers:
+        return self.layer_count <= self.limits.max_layers
+
+    def layer(self, raw: Any, path: Path, namer: Namer, shared_decls: dict | None, functional: bool,
+              nested: bool) -> LayerNode | None:
+        if not self.counted(path):
             return None
+        if _graph_entry(raw):
+            return self.graph_entry(raw, path, namer, functional, nested)
         lt = self.layer_type(raw, path)
         if lt is None:
             return None
@@ -232,8 +266,116 @@ class _Checker:
         self.check_wrapper(lt, sublayers, path)
         if len(self.findings) > n_before:
             return None
-        return LayerNode(lt.name, name, args, components, sublayers,
-                         inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path))
+        return self.placed(LayerNode(lt.name, name, args, components, sublayers,
+                                     inputs if isinstance(inputs, list) else None, path, self.loaded.mark(path)), nested)
+
+    def placed(self, node: LayerNode, nested: bool) -> LayerNode:
+        """A checked entry, known by name to the entries below it (a `call:` names a top-level layer)."""
+        if not nested:
+            self.top[node.name] = node
+        return node
+
+    def graph_entry(self, raw: dict, path: Path, namer: Namer, functional: bool, nested: bool) -> LayerNode | None:
+        """An operation or a further call of a layer: entries of the model's own graph, never inside a wrapper."""
+        what = "an operation" if "op" in raw else "a call"
+        if nested:
+            self.err(path, WRAPPER_LAYER, f"a wrapper takes a layer (type:), not {what}")
+            return None
+        node = self.op_entry(raw, path, namer, functional) if "op" in raw else \
+            self.call_entry(raw, path, namer, functional)
+        if node is not None:
+            self.top[node.name] = node
+        return node
+
+    def entry_name(self, raw: dict, path: Path, namer: Namer, base: str) -> str:
+        """The name of an operation or call entry: given (checked as a layer's), else `base`, `base_1` ..."""
+        name = raw.get("name")
+        if name is not None and not isinstance(name, str):
+            self.err(path + ("name",), SCHEMA_TYPE, f"'name': expected a string, got {describe(name)}")
+            name = None
+        problem = name_problem(name)
+        if problem is not None:
+            self.err(path + ("name",), NAME_INVALID, problem)
+        if name is None:
+            name = namer.next(base)
+            namer.take(name)
+        elif not namer.take(name):
+            what = "an input of the model" if name in self.input_names else "already used"
+            self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"name {shown(name)} is {what}")
+        return name
+
+    def op_entry(self, raw: dict, path: Path, namer: Namer, functional: bool) -> LayerNode | None:
+        """`{op: add, inputs: [a, b]}`: an operation from the closed list, its arguments and operands."""
+        n_before = len(self.findings)
+        opname = raw.get("op")
+        op = OPS.get(opname) if isinstance(opname, str) else None
+        if op is None:
+            self.err(path + ("op",), UNKNOWN_OPERATION,
+                     f"unknown operation {shown(opname) if isinstance(opname, str) else describe(opname)}"
+                     f"{did_you_mean(opname, list(OPS)) if isinstance(opname, str) else ''}: an operation is one "
+                     f"of policyfactory's closed list ({', '.join(OPS)})")
+            return None
+        name = self.entry_name(raw, path, namer, op.name)
+        inputs = self.layer_inputs(raw, path, functional, False)
+        args = self.op_arguments(op, raw, path)
+        n_in = len(inputs) if isinstance(inputs, list) else 1
+        problem = operand_problem(op, n_in, raw.get("value"), "value" in raw, raw.get("value_first"))
+        if problem is not None:
+            self.err(path + (("value",) if "value" in raw else ("inputs",) if "inputs" in raw else ()),
+                     ARGUMENT_VALUE, problem)
+        for key in ("value", "value_first"):
+            if key in raw:
+                args[key] = raw[key]
+        if len(self.findings) > n_before:
+            return None
+        return LayerNode(op.name, name, args, {}, {}, inputs if isinstance(inputs, list) else None, path,
+                         self.loaded.mark(path), kind="op")
+
+    def op_arguments(self, op: OpType, raw: dict, path: Path) -> dict[str, Any]:
+        """An operation's own arguments (axis, newshape ...), checked against the table."""
+        args: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in OP_KEYS:
+                continue
+            if not isinstance(key, str) or key not in op.params:
+                self.err(path + (key,), UNKNOWN_ARGUMENT,
+                         f"{op.name} takes no argument {shown(key)}{did_you_mean(key, list(op.params) + list(OP_KEYS))}",
+                         at_key=True)
+                continue
+            problem = op_argument_problem(op, key, value)
+            if problem is not None:
+                self.err(path + (key,), ARGUMENT_VALUE, problem)
+            args[key] = value
+        for key, info in op.params.items():
+            if info.get("required") and key not in raw:
+                self.err(path, MISSING_ARGUMENT, f"{op.name} needs argument {shown(key)}")
+        return args
+
+    def call_entry(self, raw: dict, path: Path, namer: Namer, functional: bool) -> LayerNode | None:
+        """`{call: enc, inputs: [b]}`: an earlier layer applied again, with its weights; it takes no arguments."""
+        n_before = len(self.findings)
+        target = raw.get("call")
+        of = self.top.get(target) if isinstance(target, str) else None
+        if of is None or not of.is_layer:
+            where = ("an operation" if of is not None and of.kind == "op" else
+                     f"another call (of {shown(of.of)})" if of is not None else
+                     "an input of the model" if target in self.input_names else "no earlier layer")
+            hint = Suggester([n for n, v in self.top.items() if v.is_layer]).suggest(target) \
+                if of is None and isinstance(target, str) else ""
+            self.err(path + ("call",), CALL_ENTRY,
+                     f"'call:' names an earlier layer entry to apply again; "
+                     f"{shown(target) if isinstance(target, str) else describe(target)} is {where}{hint}")
+        for key in raw:
+            if key not in ("call", "name", "inputs"):
+                self.err(path + (key,), CALL_ENTRY,
+                         f"a call entry takes only 'call:', 'name:' and 'inputs:'; {shown(key)} belongs to the layer's "
+                         f"own entry (a call reuses the layer as it is, with its weights)", at_key=True)
+        name = self.entry_name(raw, path, namer, f"{target}_call" if isinstance(target, str) else "call")
+        inputs = self.layer_inputs(raw, path, functional, False)
+        if len(self.findings) > n_before or of is None:
+            return None
+        return LayerNode(of.type, name, {}, {}, {}, inputs if isinstance(inputs, list) else None, path,
+                         self.loaded.mark(path), kind="call", of=of.name)
 
     def layer_type(self, raw: Any, path: Path) -> LayerType | None:
         if not isinstance(raw, dict):
@@ -367,15 +509,56 @@ class _Checker:
         the budget (a lower bound) and for every pooling or convolution window Keras would refuse."""
         shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
         ranks: dict[str, int | None] = {n: len(s.shape) for n, s in (mf.inputs or {}).items()}
-        first = list(mf.input.shape) or None if mf.input is not None else None
-        last = first if mf.input is not None else (next(iter(shapes.values())) if len(shapes) == 1 else None)
-        last_rank = len(mf.input.shape) if mf.input is not None else (next(iter(ranks.values())) if len(ranks) == 1 else None)
+        last, last_rank = _first_input(mf, shapes, ranks)
+        by_name = {n.name: n for n in nodes}
+        first_in: dict[str, list | None] = {}
         for node in nodes:
-            shape_in = shapes.get(node.inputs[0]) if node.inputs else last
-            rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
-            last, last_rank = self.follow(node, shape_in, rank_in, shapes)
+            if node.kind == "op":
+                refs = node.inputs or []
+                last, last_rank = self.follow_op(node, [shapes.get(r) for r in refs] or [last],
+                                                 [ranks.get(r) for r in refs] or [last_rank])
+            else:
+                shape_in = shapes.get(node.inputs[0]) if node.inputs else last
+                rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
+                last, last_rank = self.follow_layer(node, by_name, first_in, shape_in, rank_in, shapes)
             shapes[node.name], ranks[node.name] = last, last_rank
         self.outputs_not_inputs(nodes, mf)
+
+    def follow_layer(self, node: LayerNode, by_name: dict[str, LayerNode], first_in: dict[str, list | None],
+                     shape_in: list | None, rank_in: int | None, shapes: dict) -> tuple[list | None, int | None]:
+        """A layer entry (its first call: the input its weights are made for) or a further call of one."""
+        if node.kind == "call":
+            layer = by_name.get(node.of or "")
+            return self.follow_call(node, layer, first_in.get(layer.name), shape_in, rank_in, shapes) \
+                if layer is not None else (None, None)
+        first_in[node.name] = shape_in
+        return self.follow(node, shape_in, rank_in, shapes)
+
+    def follow_op(self, node: LayerNode, shapes: list, ranks: list) -> tuple[list | None, int | None]:
+        """An operation on its inputs: the shapes broadcast, join or reshape as Keras would; its output shape."""
+        op = OPS[node.type]
+        if "value" in node.args:
+            shapes, ranks = shapes + [[]], ranks + [0]  # a number broadcasts as a scalar
+        shape, problem = op_shape(op, node.args, shapes)
+        if problem is not None:
+            self.err(node.path, ARGUMENT_VALUE, f"operation {shown(node.name)} ({op.name}): {problem}")
+            return None, None
+        return shape, (len(shape) if shape is not None else op_rank(op, node.args, ranks))
+
+    def follow_call(self, node: LayerNode, layer: LayerNode, first: list | None, shape_in: list | None,
+                    rank_in: int | None, shapes: dict[str, list | None]) -> tuple[list | None, int | None]:
+        """A further call of a layer: its weights were made for the first call's input, so the input width must be
+        the same wherever the weights depend on it; then the layer is followed as on its first call."""
+        w1 = first[-1] if first else None
+        w2 = shape_in[-1] if shape_in else None
+        if isinstance(w1, int) and isinstance(w2, int) and w1 != w2 and _estimate(layer, [w1])[0] != _estimate(
+                layer, [w2])[0]:
+            self.err(node.path + (("inputs",) if node.inputs else ()), ARGUMENT_VALUE,
+                     f"call {shown(node.name)} of layer {shown(layer.name)} ({layer.type}): its weights were made for "
+                     f"inputs of width {w1} at its first call; this input has width {w2}")
+            return None, None
+        again = replace(layer, name=node.name, inputs=node.inputs, path=node.path, mark=node.mark)
+        return self.follow(again, shape_in, rank_in, shapes)
 
     def follow(self, node: LayerNode, shape_in: list | None, rank_in: int | None,
                shapes: dict[str, list | None]) -> tuple[list | None, int | None]:
@@ -482,6 +665,21 @@ PolicyLoader = Callable[[str, Loaded], "tuple[Policy | None, list[Finding]]"]
 
 
 Connection = tuple[tuple, "str | None", "int | None"]  # (where, why Keras cannot connect it, its output rank)
+
+
+def _first_input(mf: ModelFile, shapes: dict, ranks: dict) -> tuple[list | None, int | None]:
+    """The shape and rank a first entry without `inputs:` reads: the sequential input, or a functional model's
+    only input (unknown with several)."""
+    if mf.input is not None:
+        return list(mf.input.shape) or None, len(mf.input.shape)
+    if len(shapes) == 1:
+        return next(iter(shapes.values())), next(iter(ranks.values()))
+    return None, None
+
+
+def _graph_entry(raw: Any) -> bool:
+    """An operation (`op:`) or a further call of a layer (`call:`) rather than a layer (`type:`)."""
+    return isinstance(raw, dict) and ("op" in raw or "call" in raw) and "type" not in raw
 
 
 def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> Connection:
@@ -665,7 +863,8 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
     for name, c in spec.shared.items():
         planner.declare_shared(name, c.kind, c.class_name, c.config)
     for node in spec.layers:
-        _plan_node(planner, spec, node, owner="", prefix="", backward=False)
+        if node.is_layer:  # operations own no slots; a further call reuses its layer's
+            _plan_node(planner, spec, node, owner="", prefix="", backward=False)
     plan = planner.freeze(spec.allows)
     # the rules that own a check over the model graph (core/rules/*.py: `@RULE.check`)
     checked = tuple(f for _, check in graph_checks() for f in check(spec, plan))

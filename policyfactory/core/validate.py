@@ -103,14 +103,26 @@ def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits 
     check = check_model(loaded, _policy_loader(policy, limits, allow_outside), limits)
     summary = ""
     if check.spec is not None and check.plan is not None and check.policy is not None:
-        summary = model_summary(check.spec.name, len(check.spec.layers), check.plan)
+        summary = model_summary(check.spec.name, sum(n.is_layer for n in check.spec.layers), check.plan,
+                                graph_words(check.spec))
     return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.plan)
 
 
-def model_summary(name: str, n_layers: int, plan: Plan) -> str:
+def graph_words(spec: ModelSpec) -> str:
+    """', 4 operations, 1 layer called 2 times': what a model's graph holds besides layers ('' when nothing)."""
+    ops = sum(n.kind == "op" for n in spec.layers)
+    calls = spec.calls()
+    text = f", {plural(ops, 'operation')}" if ops else ""
+    if calls:
+        text += ", " + plural(len(calls), "layer") + " called " + (
+            f"{len(next(iter(calls.values()))) + 1} times" if len(calls) == 1 else "several times")
+    return text
+
+
+def model_summary(name: str, n_layers: int, plan: Plan, extra: str = "") -> str:
     """'model 'x' (3 layers, 1 sharing group, policy 'recurrent')' and what the groups are."""
     groups = plan.sharing_groups()
-    text = (f"model {shown(name)} ({plural(n_layers, 'layer')}, {plural(len(groups), 'sharing group')}, "
+    text = (f"model {shown(name)} ({plural(n_layers, 'layer')}{extra}, {plural(len(groups), 'sharing group')}, "
             f"policy {shown(plan.policy.name)})")
     allowed = [g for g in groups if g.allowed]
     if allowed:

@@ -89,8 +89,11 @@ def is_tf_keras(obj: Any) -> bool:
 def _catalog_classes(module_name: str) -> dict[type, str]:
     module = importlib.import_module(module_name)
     index: dict[type, str] = {}
-    for name in catalog().layers:
-        cls = getattr(module, name, None)
+    for name, lt in catalog().layers.items():
+        if lt.module != "keras.layers" and module_name == "keras.layers":  # a keras.applications layer
+            cls = getattr(importlib.import_module(lt.module), name, None)
+        else:
+            cls = getattr(module, name, None)
         if isinstance(cls, type):
             index.setdefault(cls, name)
     return index

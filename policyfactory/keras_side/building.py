@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import keras
@@ -26,6 +27,7 @@ from ..core.atomic import atomic_output, check_output, check_replace, mark_built
 from ..core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation, exit_code
 from ..core.layerinfo import ATTENTION_TYPES, LIST_INPUT_TYPES
 from ..core.modelfile import LayerNode, ModelSpec
+from ..core.ops import OPS
 from ..core.plan import Plan
 from ..core.policy import Policy
 from ..core.rules.components import UNKNOWN_REFERENCE
@@ -33,6 +35,7 @@ from ..core.rules.tools import KERAS_ERROR, OUTPUT_PATH
 from ..core.text import shown
 from ..core.validate import ValidationResult, check_path, check_policy_argument, validate_mapping
 from .factory import LayerFactory
+from .operations import apply_op
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -91,6 +94,23 @@ class _Builder:
     def __init__(self, spec: ModelSpec, plan: Plan):
         self.spec = spec
         self.factory = LayerFactory._replaying(plan)
+        self.made: dict[str, tuple[LayerNode, keras.layers.Layer]] = {}  # layer name -> its node and object
+
+    def apply(self, node: LayerNode, ins: list) -> Any:
+        """One entry of the graph on its inputs: a layer made now, an operation, or a layer made before."""
+        if node.kind == "op":
+            try:
+                return apply_op(OPS[node.type], node.name, node.args, ins)
+            except Exception as exc:
+                raise _keras_error(self.spec, node, f"Keras refused operation {shown(node.name)} ({node.type})",
+                                   exc) from None
+        if node.kind == "call":
+            assert node.of is not None
+            layer_node, layer = self.made[node.of]
+            return self.call(replace(layer_node, path=node.path, mark=node.mark), layer, ins)
+        layer = self.make(node)
+        self.made[node.name] = (node, layer)
+        return self.call(node, layer, ins)
 
     def make(self, node: LayerNode) -> keras.layers.Layer:
         kwargs = dict(node.args)
@@ -120,7 +140,7 @@ class _Builder:
         inputs = keras.Input(shape=tuple(spec.input.shape), dtype=spec.input.dtype, name="input")
         x = inputs
         for node in spec.layers:
-            x = self.call(node, self.make(node), [x])
+            x = self.apply(node, [x])
         return keras.Model(inputs, x, name=spec.name)
 
     def functional(self) -> keras.Model:
@@ -137,7 +157,7 @@ class _Builder:
             else:
                 raise InvalidInput(Finding(spec.file, node.mark[0], node.mark[1], UNKNOWN_REFERENCE,
                                            f"layer {shown(node.name)} needs 'inputs:' (the model has several inputs)"))
-            last = tensors[node.name] = self.call(node, self.make(node), ins)
+            last = tensors[node.name] = self.apply(node, ins)
         outputs = [tensors[o] for o in spec.outputs] if spec.outputs else [last]
         return keras.Model(model_inputs if len(model_inputs) > 1 else model_inputs[0],
                            outputs if len(outputs) > 1 else outputs[0], name=spec.name)

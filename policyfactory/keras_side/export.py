@@ -119,8 +119,12 @@ def identity_map(model: Any) -> dict[tuple, int]:
     Paths are those of `export_config`: `(layer name, [sublayer key, [index]]..., slot arg)`.
     """
     out: dict[tuple, int] = {}
-    for layer in model.layers:
-        if not isinstance(layer, keras.layers.InputLayer):
+    stack = list(reversed(model.layers))
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, keras.Model):  # a nested model: export writes its layers in its place, by their names
+            stack.extend(reversed(layer.layers))
+        elif not isinstance(layer, keras.layers.InputLayer):
             _walk(layer, (layer.name,), out)
     return out
 

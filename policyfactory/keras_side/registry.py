@@ -52,6 +52,7 @@ _MODULES = {
     "constraint": keras.constraints,
 }
 _SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+APPLICATIONS_PACKAGE = "keras.src.applications."
 
 # (kind or "layer", name) -> class, for entries registered from Python; one mapping per context.
 _CLASSES: ContextVar[dict[tuple[str, str], type] | None] = ContextVar("policyfactory_classes", default=None)
@@ -268,6 +269,8 @@ def layer_class(lt: LayerType) -> type:
     """The Keras class of a catalog layer type (registered ones from the registration in force)."""
     if lt.registered:
         return _classes()[("layer", lt.name)]
+    if lt.module.startswith(APPLICATIONS_PACKAGE):  # a keras.applications layer, as the generated catalog says
+        return getattr(importlib.import_module(lt.module), lt.name)
     return getattr(keras.layers, lt.name)
 
 

@@ -61,3 +61,34 @@ WRAPPER_LAYER = Rule(
          "    layer: {type: LSTM, units: 16}\n",
     fix="Wrap a recurrent layer (LSTM, GRU, SimpleRNN, RNN) made by this factory.",
 )
+
+
+UNKNOWN_OPERATION = Rule(
+    "unknown-operation", INVALID,
+    "An `op:` entry names an operation outside policyfactory's closed list.",
+    "A model file may apply Keras operations to tensors as Keras's functional API does (`x * 2`, "
+    "`keras.ops.concatenate`), written as entries like layers: `{op: multiply, inputs: [x], value: 2.0}`. "
+    "The operations are a closed list mapped to Keras in policyfactory's code (arithmetic, activations, "
+    "concatenate, reshape, mean, sum); a file never names a function to run.",
+    bad="inputs: {x: {shape: [4]}}\nlayers:\n  - {op: evaluate, inputs: [x]}\n",
+    good="inputs: {x: {shape: [4]}}\nlayers:\n  - {op: multiply, inputs: [x], value: 2.0}\n",
+    fix="Use an operation of the list the message gives, or a catalog layer.",
+)
+
+
+CALL_ENTRY = Rule(
+    "call-entry", INVALID,
+    "A `call:` entry that does not name an earlier layer, or gives the layer arguments again.",
+    "`{call: enc, inputs: [b]}` applies the layer `enc` again, with the same weights (a siamese tower, "
+    "weight tying): one layer, several calls. It names a layer entry written above it, and takes only "
+    "`call:`, `name:` and `inputs:`; the layer's arguments are those of its own entry.",
+    bad="inputs: {a: {shape: [4]}, b: {shape: [4]}}\nlayers:\n"
+        "  - {type: Dense, name: enc, inputs: [a], units: 3}\n"
+        "  - {call: encoder, inputs: [b]}\n"
+        "outputs: [enc, enc_call]\n",
+    good="inputs: {a: {shape: [4]}, b: {shape: [4]}}\nlayers:\n"
+         "  - {type: Dense, name: enc, inputs: [a], units: 3}\n"
+         "  - {call: enc, inputs: [b]}\n"
+         "outputs: [enc, enc_call]\n",
+    fix="Name a layer entry written above the call, and give arguments on that entry only.",
+)

@@ -130,14 +130,17 @@ EXPORT_INPUT = Rule(
 EXPORT_UNSUPPORTED = Rule(
     "export-unsupported", INVALID,
     "A part of a Keras model that the model file format cannot express.",
-    "The model file describes layers from the catalog, each called once on earlier layers or "
-    "model inputs. A layer called on several inputs (a shared layer), a nested or subclassed "
-    "model, a Keras operation applied to symbolic tensors (`x * 2`, `keras.ops.concatenate`), "
-    "a layer with several outputs, call arguments other than its inputs, and configuration "
-    "values that are Keras objects rather than data cannot be written. Nothing is exported.",
-    bad="shared = keras.layers.Dense(8)\nmodel = keras.Model(inp, shared(shared(inp)))\npf.export(model)\n",
-    good="model = keras.Model(inp, keras.layers.Dense(8)(keras.layers.Dense(8)(inp)))\npf.export(model)\n",
-    fix="Rewrite that part of the model with catalog layers called once each, then export again.",
+    "The model file describes catalog layers, operations on tensors from a closed list "
+    "(`add`, `multiply`, `concatenate`, `reshape`, `mean`, activations ...), further calls of a "
+    "layer and nested models called once (written in their place). A Keras operation outside "
+    "that list (`keras.ops.cumsum`), a nested model called twice, a subclassed model, a layer "
+    "with several outputs, call arguments other than its inputs, and configuration values that "
+    "are Keras objects rather than data cannot be written. One finding per cause lists where it "
+    "occurs. Nothing is exported.",
+    bad="x = keras.ops.cumsum(keras.layers.Dense(8)(inp), axis=-1)\npf.export(keras.Model(inp, x))\n",
+    good="x = keras.layers.Dense(8)(inp) * 2.0  # an operation of the list\npf.export(keras.Model(inp, x))\n",
+    fix="Write that part with catalog layers or operations of the list (README, Model files), or call a "
+        "nested model's layers directly; then export again.",
     example="python",
 )
 

@@ -47,9 +47,11 @@ def unreachable(spec: ModelSpec, plan: Plan) -> Iterator[Finding]:
         if name not in seen:
             seen.add(name)
             stack.extend(deps.get(name, ()))
+    used = seen | {node.of for node in spec.layers if node.kind == "call" and node.name in seen}
     for node in spec.layers:
-        if node.name not in seen:
+        if node.name not in used:  # a layer whose later call feeds an output is in the model
             line, column = node.mark
+            what = "layer" if node.is_layer else "operation" if node.kind == "op" else "call"
             yield Finding(spec.file, line, column, UNREACHABLE_LAYER,
-                          f"layer {shown(node.name)} feeds no model output, so Keras would leave it out of the model "
+                          f"{what} {shown(node.name)} feeds no model output, so Keras would leave it out of the model "
                           f"(list it under 'outputs:' or feed it to a layer that is)")

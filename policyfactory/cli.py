@@ -117,7 +117,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="files, folders (walked for YAML files that declare kind: policy|model, and *.py, "
                         "*.ipynb) or - (stdin; --stdin-filename x.py reads Python)")
     v.add_argument("--only-declared", action="store_true",
-                   help="skip files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML)")
+                   help="skip YAML files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML; "
+                        ".py and .ipynb files are always judged)")
     common(v, "validate")
 
     b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")

@@ -68,7 +68,7 @@ def format_sarif(findings: Iterable[Finding], version: str = VERSION) -> str:
         "ruleId": f.rule,
         "ruleIndex": rule_ids.index(f.rule),
         "level": _level(f),
-        "message": {"text": f.message},
+        "message": {"text": _in_cell(f) + f.message},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": quote(f.file.replace("\\", "/"), safe="/:")},
             "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},

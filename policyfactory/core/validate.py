@@ -87,8 +87,9 @@ def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits 
     data = loaded.value
     kind = data.get("kind") if isinstance(data, dict) else None
     if not isinstance(data, dict):
+        hint = " (Python on standard input: give --stdin-filename NAME.py)" if loaded.file == "<stdin>" else ""
         return ValidationResult([loaded.finding((), SCHEMA_TOP_LEVEL,
-                                                "top level must be a mapping with 'kind: policy' or 'kind: model'")])
+                                                f"top level must be a mapping with 'kind: policy' or 'kind: model'{hint}")])
     if kind not in KIND_CHOICES:
         where = ("kind",) if "kind" in data else ()
         msg = ("missing 'kind:' (policy or model)" if "kind" not in data
@@ -156,8 +157,11 @@ def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_
     input named by `--stdin-filename`): findings name `path`, and its relative
     references are read from `path`'s folder.
     """
+    name = os.fspath(path)
+    if expect == "model" and is_python(name):
+        return ValidationResult([Finding(name, 1, 1, SCHEMA_KIND, "a Python source or notebook: 'policyfactory validate' "
+                                         "judges it; explain, graph and build read model files")])
     try:
-        name = os.fspath(path)
         loaded = (load_file(name, limits) if data is None
                   else load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name))))
     except InvalidInput as exc:

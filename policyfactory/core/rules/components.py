@@ -36,7 +36,8 @@ UNKNOWN_LAYER_TYPE = Rule(
     "suggests the closest name.",
     bad="input: {shape: [10, 8]}\nlayers:\n  - {type: LSTMM, units: 32}\n",
     good="input: {shape: [10, 8]}\nlayers:\n  - {type: LSTM, units: 32}\n",
-    fix="Correct the type name, or register the class from Python with `register_layer`.",
+    fix="Correct the type name; for a class of your own, declare it once with `policyfactory declare MODULE:CLASS --write` "
+        "(settings are read from the current folder up), or register it from Python with `register_layer`.",
 )
 
 

@@ -59,11 +59,13 @@ UNKNOWN_ORIGIN = Rule(
         "    return [keras.layers.Dense(8, kernel_initializer=init),\n"
         "            keras.layers.Dense(8, kernel_initializer=init)]\n",
     good="import keras\n"
-         "from keras_hub.src.utils.keras_utils import clone_initializer\n"
+         "def fresh(init):  # a new object from the given one's config (keras_hub calls it clone_initializer)\n"
+         "    init = keras.initializers.get(init)\n"
+         "    return init.__class__.from_config(init.get_config())\n"
          "def block(init):\n"
-         "    return [keras.layers.Dense(8, kernel_initializer=clone_initializer(init)),\n"
-         "            keras.layers.Dense(8, kernel_initializer=clone_initializer(init))]\n",
-    fix="Give each slot its own copy (`clone_initializer(init)` at each use, or a string), "
+         "    return [keras.layers.Dense(8, kernel_initializer=fresh(init)),\n"
+         "            keras.layers.Dense(8, kernel_initializer=fresh(init))]\n",
+    fix="Give each slot its own copy (a new object from `init`'s config at each use, or a string), "
         "so the slots are fresh whatever the caller passes.",
     example="source",
     enabled=False,

@@ -64,7 +64,7 @@ ALLOW_NOT_PERMITTED = Rule(
 
 UNUSED_ALLOW = Rule(
     "unused-allow", WARNING,
-    "An `allow:` entry (in a model file or an `audit --allow` file) that suppresses no finding.",
+    "An `allow:` entry (model file, `audit --allow` file) or inline allow comment that suppresses no finding.",
     "An `allow:` entry names a finding's rule (or the policy rule id that decided it) and, "
     "optionally, the slots of the group. One that matches nothing is stale or mistyped, and "
     "would hide a future finding it was never meant for.",

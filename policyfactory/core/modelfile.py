@@ -287,8 +287,8 @@ class _Checker:
             self.top[node.name] = node
         return node
 
-    def entry_name(self, raw: dict, path: Path, namer: Namer, base: str) -> str:
-        """The name of an operation or call entry: given (checked as a layer's), else `base`, `base_1` ..."""
+    def entry_name(self, raw: dict, path: Path, namer: Namer, base: str, noun: str = "name") -> str:
+        """The name of an entry (layer, operation, call): given and checked, else `base`, `base_1` ..."""
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
             self.err(path + ("name",), SCHEMA_TYPE, f"'name': expected a string, got {describe(name)}")
@@ -301,7 +301,7 @@ class _Checker:
             namer.take(name)
         elif not namer.take(name):
             what = "an input of the model" if name in self.input_names else "already used"
-            self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"name {shown(name)} is {what}")
+            self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"{noun} {shown(name)} is {what}")
         return name
 
     def op_entry(self, raw: dict, path: Path, namer: Namer, functional: bool) -> LayerNode | None:
@@ -395,20 +395,7 @@ class _Checker:
         return lt
 
     def layer_name(self, raw: dict, path: Path, lt: LayerType, namer: Namer) -> str:
-        name = raw.get("name")
-        if name is not None and not isinstance(name, str):
-            self.err(path + ("name",), SCHEMA_TYPE, f"'name': expected a string, got {describe(name)}")
-            name = None
-        problem = name_problem(name)
-        if problem is not None:
-            self.err(path + ("name",), NAME_INVALID, problem)
-        if name is None:
-            name = namer.next(lt.name)
-            namer.take(name)
-        elif not namer.take(name):
-            what = "an input of the model" if name in self.input_names else "already used"
-            self.err(path + ("name",), DUPLICATE_LAYER_NAME, f"layer name {shown(name)} is {what}")
-        return name
+        return self.entry_name(raw, path, namer, lt.name, "layer name")
 
     def layer_inputs(self, raw: dict, path: Path, functional: bool, nested: bool) -> Any:
         inputs = raw.get("inputs")

@@ -81,10 +81,6 @@ def _group_key(u: Use) -> str | None:
     return a.key
 
 
-def _label(a: Obj) -> str:
-    return a.label
-
-
 def _refs(u: Use, via: bool = False) -> list[SlotRef]:
     """The slot, and its next pass when a loop gives it the same object again. `via`: the same place is
     reached by several calls (a helper called twice with one object): each call is its own slot."""
@@ -155,7 +151,7 @@ def _plan_group(planner: Planner, key: str, members: list[Use], by_line: dict[tu
         assert isinstance(a, Obj)
         cls = a.class_name or u.kind.capitalize()
         seeded = isinstance(a.seed, int)
-        label = group_label(cls, {"seed": a.seed}, None) if seeded else _label(a)
+        label = group_label(cls, {"seed": a.seed}, None) if seeded else a.label
         for ref in _refs(u, via=counts[_slot_key(u)] > 1):
             if (ref.label(), ref.line, ref.column) in slots_seen:
                 continue

@@ -509,12 +509,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
         data = dot_text.encode("utf-8")
         if ext.lower() not in (".dot", ".gv"):
             rendered = render_graph(dot_text, ext.lstrip(".").lower(), out)
-            if rendered is None:
-                out = stem + ".dot"
-                check_output(out, inputs=protected)
-                print(f"Graphviz 'dot' is not on the PATH: writing DOT to {out} instead", file=sys.stderr)
-            else:
-                data = rendered
+            if rendered is None:  # what was asked for cannot be made: nothing is written, exit 2
+                findings.append(Finding(out, 1, 1, OUTPUT_PATH, f"Graphviz 'dot' is not on the PATH, so {ext} cannot be "
+                                        f"drawn: install Graphviz (apt-get install graphviz, brew install graphviz), "
+                                        f"or write DOT with -o {os.path.basename(stem)}.dot"))
+                continue
+            data = rendered
         with atomic_output(out, inputs=protected) as tmp, open(tmp, "wb") as fh:
             fh.write(data)
         ok_lines.append(f"{src.path}: wrote {out}")

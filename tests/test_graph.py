@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import sys
 
 import pytest
 from conftest import EXAMPLES, run_cli
@@ -30,15 +31,15 @@ def test_dot_edges_match_explain(name, tmp_path):
         assert edges  # these examples do share something
 
 
-def test_svg_falls_back_to_dot_without_graphviz_or_renders_with_it(tmp_path):
+def test_svg_renders_with_graphviz_and_without_it_is_a_finding_not_a_silent_dot(tmp_path):
     out = tmp_path / "sharing.svg"
     r = run_cli("graph", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(out))
-    assert r.returncode == 0
     if shutil.which("dot"):
-        assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
-    else:
-        assert (tmp_path / "sharing.dot").read_text().startswith("digraph")
-        assert "not on the PATH" in r.stderr
+        assert r.returncode == 0 and out.read_text().lstrip().startswith(("<?xml", "<svg"))
+    no_dot = {"PATH": os.path.dirname(sys.executable)}  # the venv's python, and no Graphviz
+    r = run_cli("graph", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "other.svg"), env=no_dot)
+    assert r.returncode == 2 and "output-path" in r.stdout and "-o other.dot" in r.stdout
+    assert list(tmp_path.iterdir()) == ([out] if out.exists() else [])  # nothing written
 
 
 def test_graph_of_an_invalid_file_writes_nothing(tmp_path, write):

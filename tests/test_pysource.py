@@ -478,3 +478,14 @@ def test_valid_ipython_lines_are_not_syntax_errors(tmp_path):
                                                                        "b = keras.layers.Dense(2, kernel_initializer=init)\r"}]}
     code, found, _ = judge(tmp_path, {"nb.ipynb": json.dumps(nb)})
     assert code == 1 and [(f["rule"], f.get("cell"), f["line"]) for f in found] == [("sharing-violation", 3, 4)]
+
+
+def test_the_python_api_returns_findings_in_the_order_the_cli_prints_them(tmp_path):
+    import policyfactory as pf
+
+    p = tmp_path / "m.py"
+    p.write_text(HEADER + "i = keras.initializers.HeNormal()\nj = keras.initializers.HeNormal()\n"
+                 "a = layers.Dense(2, kernel_initializer=j)\nb = layers.Dense(2, kernel_initializer=i)\n"
+                 "c = layers.Dense(2, kernel_initializer=i)\nd = layers.Dense(2, kernel_initializer=j)\n")
+    found = pf.validate(p)
+    assert [f.line for f in found] == [7, 8] and found == sorted(found, key=lambda f: f.sort_key())

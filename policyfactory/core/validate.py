@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .findings import Finding, InvalidInput
+from .findings import Finding, InvalidInput, sorted_findings
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
@@ -197,6 +197,10 @@ def validate(path_or_mapping: Any, *, policy: PolicyArg = None) -> list[Finding]
         >>> validate("policies/strict.yaml")
         []
     """
+    return sorted_findings(_validate(path_or_mapping, policy))  # in the order the CLI prints them
+
+
+def _validate(path_or_mapping: Any, policy: PolicyArg) -> list[Finding]:
     check_policy_argument(policy)
     if isinstance(path_or_mapping, dict):
         return validate_mapping(path_or_mapping, policy=policy).findings

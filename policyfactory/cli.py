@@ -615,8 +615,10 @@ def _audit_yaml(src: Source, args: argparse.Namespace, allows: tuple) -> tuple[A
     """(report, which allows it used) for a model YAML: the plan's verdict, then the weights of its build."""
     from .core.plan import apply_allows
     from .core.validate import check_path
-    from .fileaudit.engine import AuditResult
 
+    # the audit engine needs numpy: a core-only install gets the install line, not an internal error
+    AuditResult = _optional("fileaudit.engine", "AuditResult", src.path,
+                            "auditing a model file builds it: it needs TensorFlow and Keras", "tensorflow")
     result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
     if result.plan is None or result.spec is None:
         return AuditResult(list(result.findings)), [False] * len(allows)

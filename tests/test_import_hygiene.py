@@ -109,3 +109,14 @@ def test_the_file_audit_imports_only_the_standard_library_numpy_h5py_and_the_cor
     assert third_party == {"numpy", "h5py"}
     assert [m for _, _, m in seen if m.startswith("policyfactory.") and not m.startswith(
         ("policyfactory.core", "policyfactory.fileaudit"))] == []
+
+
+def test_commands_that_need_keras_say_how_to_install_it_in_a_core_only_install(tmp_path):
+    """pip install policyfactory (no numpy, no TensorFlow): build and audit of a model file end in the install line."""
+    env = dict(os.environ, **without_keras(tmp_path, modules=("tensorflow", "keras", "numpy", "h5py")))
+    model = os.path.join(EXAMPLES, "forecaster.yaml")
+    for command in (["audit", model], ["build", model, "-o", str(tmp_path / "m.keras")]):
+        r = subprocess.run([sys.executable, "-m", "policyfactory", *command], capture_output=True, text=True, env=env)
+        assert r.returncode == 2 and "internal error" not in r.stdout + r.stderr, r.stdout + r.stderr
+        assert "keras-error" in r.stdout and "pip install 'policyfactory[tensorflow]'" in r.stdout
+    assert not (tmp_path / "m.keras").exists()

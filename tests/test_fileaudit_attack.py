@@ -181,3 +181,23 @@ def test_a_compressed_weights_member_is_copied_only_under_its_limit(tmp_path):
         pass
     with open_keras(str(stored), AuditLimits(max_weights_bytes=1000)):  # stored: read in place, no copy
         pass
+
+
+def test_evidence_keeps_the_sign_and_the_message_and_json_agree():
+    # a negated copy is one stream drawn with the sign flipped: r = -1, not 1
+    import numpy as np
+
+    from policyfactory.fileaudit.engine import WeightSample, stream_finding, stream_groups
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    near = -(2 * a + rng.normal(size=300) * 1e-3)  # scaled, negated and slightly perturbed
+    for other, r_json in ((-a, -1.0), (near, None)):
+        ws = [WeightSample(p, v, v.size) for p, v in (("a/kernel", a), ("b/kernel", other))]
+        f = stream_finding(stream_groups(ws)[0], "m.keras")
+        ev = f.data["evidence"]
+        assert ev["r"] < 0 and ev["lowest_r"] == abs(ev["r"])
+        if r_json is not None:
+            assert ev["r"] == r_json
+        else:
+            assert f"r = {ev['r']:.6f}" in f.message  # the message shows what JSON says

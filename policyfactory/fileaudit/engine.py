@@ -113,6 +113,7 @@ class StreamGroup:
     sign_differences: int | None = None  # every pair equal in magnitude: the most values differing in sign
     by_magnitude: bool = False  # some pair correlates in magnitude only (signs differ)
     transposed: bool = False  # some pair is one matrix's columns against another's rows
+    r: float = 0.0  # r with its sign, of the pair with the lowest |r| (a negated copy is r = -1)
 
 
 @dataclass
@@ -400,7 +401,7 @@ class _Joiner:
     def __init__(self, weights: Sequence[WeightSample], allowed: Callable[[str], bool]):
         self.weights = weights
         self.union = _Union(len(weights))
-        self.evidence: list[tuple[int, tuple[float, int, bool, int | None, bool, bool]]] = []
+        self.evidence: list[tuple[int, tuple[float, int, bool, int | None, bool, bool, float]]] = []
         self._allowed: dict[str, bool] = {}
         self.allowed = allowed
 
@@ -448,7 +449,7 @@ class _Joiner:
                     joined = a
         if joined is not None:
             self.evidence.append((joined, (abs(r), n, identical, flips, abs(correlation(x, y)) <= THRESHOLD,
-                                           transposed)))
+                                           transposed, r)))
 
     def connected(self, a: int, b: int) -> bool:
         return self.union.find(a) == self.union.find(b)
@@ -500,7 +501,7 @@ def _collect(weights: Sequence[WeightSample], joiner: _Joiner) -> list[StreamGro
     members: dict[int, list[int]] = {}
     for k in range(len(weights)):
         members.setdefault(union.find(k), []).append(k)
-    evidence: dict[int, list[tuple[float, int, bool, int | None, bool, bool]]] = {}
+    evidence: dict[int, list[tuple[float, int, bool, int | None, bool, bool, float]]] = {}
     for k, e in joiner.evidence:
         evidence.setdefault(union.find(k), []).append(e)
     groups = []
@@ -510,10 +511,11 @@ def _collect(weights: Sequence[WeightSample], joiner: _Joiner) -> list[StreamGro
         if len(idx) < 2 or not found:
             continue
         signs = [e[3] for e in found if e[3] is not None]
+        lowest = min(found, key=lambda e: e[0])
         groups.append(StreamGroup(idx, [weights[k].path for k in idx], all(e[2] for e in found),
-                                  min(e[0] for e in found), min(e[1] for e in found),
+                                  lowest[0], min(e[1] for e in found),
                                   max(signs) if len(signs) == len(found) else None,
-                                  any(e[4] for e in found), any(e[5] for e in found)))
+                                  any(e[4] for e in found), any(e[5] for e in found), lowest[6]))
     return groups
 
 
@@ -522,8 +524,12 @@ def _listing(paths: list[str]) -> str:
 
 
 def _r(r: float) -> str:
-    """|r| truncated (never rounded up to 1 when the values differ)."""
-    return f"{math.floor(r * 1e6) / 1e6:.6f}"
+    """r truncated toward zero (never rounded up to 1 when the values differ), with its sign."""
+    return f"{_truncated(r):.6f}"
+
+
+def _truncated(r: float) -> float:
+    return math.copysign(math.floor(abs(r) * 1e6) / 1e6, r)
 
 
 def _evidence(group: StreamGroup) -> str:
@@ -535,7 +541,7 @@ def _evidence(group: StreamGroup) -> str:
                 f"sign{'s' if k != 1 else ''} differ{'s' if k == 1 and len(group.paths) == 2 else ''})")
     what = " in magnitude" if group.by_magnitude and len(group.paths) == 2 else \
         " in value or in magnitude" if group.by_magnitude else ""
-    return (f"correlated{what} (r = {_r(group.lowest_r)})" if len(group.paths) == 2
+    return (f"correlated{what} (r = {_r(group.r or group.lowest_r)})" if len(group.paths) == 2
             else f"identical or correlated{what} (lowest r = {_r(group.lowest_r)})")
 
 
@@ -544,7 +550,8 @@ def stream_finding(group: StreamGroup, file: str) -> Finding:
     message = (f"weights {_listing(group.paths)} are {how} over their first {group.values} values: "
                f"they were drawn from one random stream (a shared or identically seeded initializer)")
     data = {"weights": group.paths,
-            "evidence": {"identical": group.identical, "lowest_r": round(group.lowest_r, 8), "values": group.values,
+            "evidence": {"identical": group.identical, "lowest_r": _truncated(group.lowest_r),
+                         "r": _truncated(group.r or group.lowest_r), "values": group.values,
                          "sign_differences": group.sign_differences, "transposed": group.transposed}}
     return Finding(file, 1, 1, CORRELATED_WEIGHTS, message, data=data)
 

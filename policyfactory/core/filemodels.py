@@ -222,8 +222,9 @@ class SettingsFile(StrictModel):
         "text", description="output format (default: text, or the project's format setting)",
         json_schema_extra=_flag(choices={"explain": ["text", "json"], "graph": ["text", "json"]}))
     max_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, le=MAX_BYTES_CEILING, alias="max-bytes",
-                           description=f"refuse input files larger than N bytes (default: {DEFAULT_LIMITS.max_bytes}, "
-                                       f"at most {MAX_BYTES_CEILING})", json_schema_extra=_flag(metavar="N"))
+                           description=f"refuse YAML, Python and notebook files larger than N bytes (default: "
+                                       f"{DEFAULT_LIMITS.max_bytes}, at most {MAX_BYTES_CEILING}; a saved .keras or .h5 "
+                                       f"file is read in part, within its own bounds, whatever its size)", json_schema_extra=_flag(metavar="N"))
     max_params: int = Field(DEFAULT_LIMITS.max_params, ge=1, le=MAX_PARAMS_CEILING, alias="max-params",
                             description=f"refuse layers estimated to hold more than N weights "
                                         f"(default: {DEFAULT_LIMITS.max_params})", json_schema_extra=_flag(metavar="N"))

@@ -890,11 +890,27 @@ def _stream_failed() -> bool:
     return any(isinstance(s, _Output) and s.failed is not None for s in (sys.stdout, sys.stderr))
 
 
+def _unknown_argument(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> None:
+    """An argument no command takes: the command's usage and, for a misspelt flag, the flag it looks like."""
+    from .core.text import did_you_mean
+
+    sub = None
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(args, "command", None) in action.choices:
+            sub = action.choices[args.command]
+    target = sub or parser
+    bad = unknown[0]
+    hint = did_you_mean(bad.split("=", 1)[0], target._option_string_actions) if bad.startswith("-") else ""
+    target.error(f"unrecognized argument {bad!r}{hint}")
+
+
 def _main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _unknown_argument(parser, args, unknown)
     if args.command is None:
         parser.print_help()
         return EXIT_INVALID

@@ -282,3 +282,10 @@ def test_missing_extras_and_an_unnamed_stdin_build_are_said_plainly(tmp_path):
     r = _stdin(["build", "-"], MODEL, tmp_path)
     assert r.returncode == 2 and "--stdin-filename" in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["m.keras", "sitecustomize.py"]  # nothing written
+
+
+def test_a_misspelt_flag_gets_the_commands_usage_and_the_flag_it_looks_like():
+    r = run_cli("validate", os.path.join(EXAMPLES, "forecaster.yaml"), "--fromat", "json")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "usage: policyfactory validate" in r.stderr
+    assert "unrecognized argument '--fromat' (did you mean '--format'?)" in r.stderr

@@ -224,7 +224,8 @@ class SettingsFile(StrictModel):
     max_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, le=MAX_BYTES_CEILING, alias="max-bytes",
                            description=f"refuse YAML, Python and notebook files larger than N bytes (default: "
                                        f"{DEFAULT_LIMITS.max_bytes}, at most {MAX_BYTES_CEILING}; a saved .keras or .h5 "
-                                       f"file is read in part, within its own bounds, whatever its size)", json_schema_extra=_flag(metavar="N"))
+                                       f"file is read in part, within its own bounds, whatever its size)",
+                           json_schema_extra=_flag(metavar="N"))
     max_params: int = Field(DEFAULT_LIMITS.max_params, ge=1, le=MAX_PARAMS_CEILING, alias="max-params",
                             description=f"refuse layers estimated to hold more than N weights "
                                         f"(default: {DEFAULT_LIMITS.max_params})", json_schema_extra=_flag(metavar="N"))

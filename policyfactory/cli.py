@@ -154,7 +154,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     common(g, "graph")
 
     x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
-    x.add_argument("path", metavar="MODEL.keras")
+    x.add_argument("path", metavar="MODEL.keras", help="a saved .keras model (its config.json is read as data; nothing "
+                                                      "is deserialized or run)")
     x.add_argument("-o", "--output", metavar="OUT.yaml", help="where to write the model file (default: stdout)")
     x.add_argument("--policy", metavar="NAME_OR_PATH", default="strict",
                    help="the policy the exported file names (default: strict)")

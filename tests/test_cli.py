@@ -289,3 +289,16 @@ def test_a_misspelt_flag_gets_the_commands_usage_and_the_flag_it_looks_like():
     assert r.returncode == 2 and r.stdout == ""
     assert "usage: policyfactory validate" in r.stderr
     assert "unrecognized argument '--fromat' (did you mean '--format'?)" in r.stderr
+
+
+def test_every_positional_argument_of_every_command_has_help():
+    import argparse
+
+    from policyfactory.cli import COMMANDS, _parser
+
+    parser = _parser(None)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS)
+    missing = [f"{name} {a.metavar or a.dest}" for name, p in sub.choices.items() for a in p._actions
+               if not a.option_strings and not a.help]
+    assert not missing, missing

@@ -103,6 +103,10 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
             sp.add_argument("--exit-zero", action="store_true",
                             help="report only: exit 0 even when there are findings (2 still for bad arguments)")
         sp.add_argument("-q", "--quiet", action="store_true", help="print findings only (no 'ok' lines, no totals)")
+        sp.add_argument("--statistics", action="store_true",
+                        help="print how many findings of each rule there are, instead of the findings")
+        sp.add_argument("--output-file", metavar="FILE",
+                        help="write the report to FILE instead of standard output (written whole, then renamed)")
         sp.add_argument("--no-color", action="store_true",
                         help="no colours in text output (colours are used only on a terminal, and never with NO_COLOR)")
         sp.add_argument("--config", metavar="FILE",
@@ -292,8 +296,37 @@ def _finish(args: argparse.Namespace, findings: list[Finding], ok_lines: list[st
             extra: dict | None = None) -> int:
     """Apply the project's rule severities, print, and return the exit code: the end of every command."""
     findings = _judged(args, findings)
-    _emit(findings, args.format, ok_lines, out, quiet=args.quiet, color=_color(args, out), extra=extra)
-    return exit_code(findings)
+    code = exit_code(findings)
+    if getattr(args, "statistics", False):
+        _statistics(findings, args.format, out)
+        return code
+    target = getattr(args, "output_file", None)
+    if target is None:
+        _emit(findings, args.format, ok_lines, out, quiet=args.quiet, color=_color(args, out), extra=extra)
+        return code
+    from .core.atomic import atomic_output
+
+    inputs = tuple(p for p in getattr(args, "paths", ()) if p != "-")
+    with atomic_output(target, inputs=inputs) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        _emit(findings, args.format, ok_lines, fh, quiet=args.quiet, color=False, extra=extra)
+    return code
+
+
+def _statistics(findings: list[Finding], fmt: str, out: IO[str] | None) -> None:
+    """`--statistics`: findings counted by rule, most frequent first (as ruff prints them)."""
+    from .core.rules import RULES
+
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if fmt == "json":
+        print(json.dumps([{"rule": r, "count": n, "category": RULES[r].category, "summary": RULES[r].summary}
+                          for r, n in rows], indent=2), file=out)
+        return
+    width = max((len(r) for r, _ in rows), default=0)
+    for rule, n in rows:
+        print(f"{n:>6}  {rule.ljust(width)}  {RULES[rule].summary}", file=out)
 
 
 def _check_args(args: argparse.Namespace) -> dict:

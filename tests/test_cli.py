@@ -302,3 +302,24 @@ def test_every_positional_argument_of_every_command_has_help():
     missing = [f"{name} {a.metavar or a.dest}" for name, p in sub.choices.items() for a in p._actions
                if not a.option_strings and not a.help]
     assert not missing, missing
+
+
+def test_statistics_count_findings_by_rule_and_output_file_writes_the_report(tmp_path, write):
+    import json
+
+    shared = os.path.join(EXAMPLES, "shared_he_normal.yaml")
+    bad = write("bad.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers: [{type: Dense, unitz: 2}]\n")
+    r = run_cli("validate", shared, bad, "--statistics")
+    assert r.returncode == 2
+    rows = [line.split() for line in r.stdout.splitlines()]
+    assert {(row[0], row[1]) for row in rows} >= {("1", "sharing-violation"), ("1", "unknown-argument")}
+    r = run_cli("validate", shared, "--statistics", "--format", "json")
+    assert json.loads(r.stdout)[0] == {"rule": "sharing-violation", "count": 1, "category": "policy",
+                                       "summary": "A sharing group that the policy does not allow."}
+    report = tmp_path / "report.json"
+    r = run_cli("validate", shared, "--format", "json", "--output-file", str(report))
+    assert r.returncode == 1 and r.stdout == ""
+    assert [f["rule"] for f in json.loads(report.read_text())["findings"]] == ["sharing-violation"]
+    before = open(bad).read()
+    r = run_cli("validate", bad, "--output-file", bad)  # never the input it reads
+    assert r.returncode == 2 and "output-path" in r.stdout and open(bad).read() == before

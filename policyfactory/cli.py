@@ -81,6 +81,33 @@ class _Subcommands:
         return _Ignored()
 
 
+def _common(sp: Any, command: str, exit_zero: bool = True) -> None:
+    """The options of the commands that read model files: the settings' flags, then the run's own."""
+    from .core.settings import fields
+
+    for setting in fields():  # every setting with a flag, as filemodels.SettingsFile defines it
+        if setting.flag_in(command):
+            sp.add_argument(f"--{setting.name}", **_flag_options(setting, command))
+    if exit_zero:
+        sp.add_argument("--exit-zero", action="store_true",
+                        help="report only: exit 0 even when there are findings (2 still for bad arguments)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print findings only (no 'ok' lines, no totals)")
+    sp.add_argument("--statistics", action="store_true",
+                    help="print how many findings of each rule there are, instead of the findings")
+    sp.add_argument("--output-file", metavar="FILE",
+                    help="write the report to FILE instead of standard output (written whole, then renamed)")
+    sp.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                    help="colours in text output: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR "
+                         "forces them), always, never")
+    sp.add_argument("--no-color", action="store_true",
+                    help="no colours in text output (colours are used only on a terminal, and never with NO_COLOR)")
+    sp.add_argument("--config", metavar="FILE",
+                    help="read settings from this pyproject.toml or policyfactory.toml instead of the nearest ones")
+    sp.add_argument("--stdin-filename", metavar="NAME",
+                    help="the name of the file read from '-' (standard input): used in findings, and its "
+                         "folder anchors relative policy: paths")
+
+
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's subparser (start-up: a run builds one, not nine)."""
     p = argparse.ArgumentParser(
@@ -92,29 +119,6 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
 
-    def common(sp: Any, command: str, exit_zero: bool = True) -> None:
-        """The options of the commands that read model files: the settings' flags, then the run's own."""
-        from .core.settings import fields
-
-        for setting in fields():  # every setting with a flag, as filemodels.SettingsFile defines it
-            if setting.flag_in(command):
-                sp.add_argument(f"--{setting.name}", **_flag_options(setting, command))
-        if exit_zero:
-            sp.add_argument("--exit-zero", action="store_true",
-                            help="report only: exit 0 even when there are findings (2 still for bad arguments)")
-        sp.add_argument("-q", "--quiet", action="store_true", help="print findings only (no 'ok' lines, no totals)")
-        sp.add_argument("--statistics", action="store_true",
-                        help="print how many findings of each rule there are, instead of the findings")
-        sp.add_argument("--output-file", metavar="FILE",
-                        help="write the report to FILE instead of standard output (written whole, then renamed)")
-        sp.add_argument("--no-color", action="store_true",
-                        help="no colours in text output (colours are used only on a terminal, and never with NO_COLOR)")
-        sp.add_argument("--config", metavar="FILE",
-                        help="read settings from this pyproject.toml or policyfactory.toml instead of the nearest ones")
-        sp.add_argument("--stdin-filename", metavar="NAME",
-                        help="the name of the file read from '-' (standard input): used in findings, and its "
-                             "folder anchors relative policy: paths")
-
     v = sub.add_parser("validate", help="check policy and model files, Python sources and notebooks "
                                         "(read, never run; no TensorFlow needed)")
     v.add_argument("paths", nargs="+", metavar="PATH",
@@ -123,7 +127,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     v.add_argument("--only-declared", action="store_true",
                    help="skip YAML files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML; "
                         ".py and .ipynb files are always judged)")
-    common(v, "validate")
+    _common(v, "validate")
 
     b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")
     b.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
@@ -134,11 +138,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="replace an existing output that build did not write (a trained model, say); without it "
                         "such a file is refused unless -o names it")
     b.add_argument("--summary", action="store_true", help="print the Keras model summary")
-    common(b, "build", exit_zero=False)
+    _common(b, "build", exit_zero=False)
 
     e = sub.add_parser("explain", help="table of every slot, its component, seed and sharing group with the verdict")
     e.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
-    common(e, "explain")
+    _common(e, "explain")
 
     a = sub.add_parser("audit", help="find shared components and weights drawn from one random stream in saved "
                                      "models (.keras, .h5: no TensorFlow needed) or model YAML files")
@@ -147,7 +151,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                         "(built with Keras, then audited), a folder of them, or - (a model YAML on stdin)")
     a.add_argument("--allow", metavar="FILE",
                    help="YAML file of allow entries ({rule, weights or slots, reason}) that accept named groups")
-    common(a, "audit")
+    _common(a, "audit")
 
     g = sub.add_parser("graph", help="draw the sharing groups of model files (DOT, or SVG/PNG/PDF with Graphviz)")
     g.add_argument("paths", nargs="+", metavar="MODEL.yaml", help="model files, folders or - (stdin)")
@@ -155,7 +159,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="OUT.dot or OUT.gv (DOT), OUT.svg/.png/.pdf (rendered with Graphviz's dot when it is on the "
                         "PATH, else DOT is written beside), an existing folder (NAME.dot for each model), or - "
                         "(DOT on stdout; the default)")
-    common(g, "graph")
+    _common(g, "graph")
 
     x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
     x.add_argument("path", metavar="MODEL.keras", help="a saved .keras model (its config.json is read as data; nothing "
@@ -251,10 +255,15 @@ def _apply_settings(args: argparse.Namespace) -> None:
 
 
 def _color(args: argparse.Namespace, out: IO[str] | None = None) -> bool:
-    """Colours in text output: only on a terminal, never with --no-color or NO_COLOR set."""
+    """Colours in text output: `--color always|never`, else (auto) FORCE_COLOR forces them, and otherwise only
+    on a terminal, never with --no-color or NO_COLOR set (the conventions of no-color.org and force-color.org)."""
+    choice = getattr(args, "color", "auto")
+    if choice != "auto" or getattr(args, "no_color", False):
+        return choice == "always" and not getattr(args, "no_color", False)
+    if os.environ.get("FORCE_COLOR"):
+        return True
     stream = out or sys.stdout
-    return (not getattr(args, "no_color", False) and "NO_COLOR" not in os.environ
-            and hasattr(stream, "isatty") and stream.isatty())
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
 # -- output ------------------------------------------------------------------------------------

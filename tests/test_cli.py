@@ -180,7 +180,11 @@ def test_version_quiet_and_colours(tmp_path):
     code, text = on_a_terminal()
     assert code == 1 and "\x1b[1;31merror\x1b[0m sharing-violation" in text
     assert "\x1b[" not in on_a_terminal("--no-color")[1]
+    assert "\x1b[" not in on_a_terminal("--color", "never")[1]
     assert "\x1b[" not in run_cli("validate", bad).stdout  # a pipe is not a terminal
+    assert "\x1b[1;31merror" in run_cli("validate", bad, "--color", "always").stdout
+    assert "\x1b[1;31merror" in run_cli("validate", bad, env={"FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" not in run_cli("validate", bad, "--color", "never", env={"FORCE_COLOR": "1"}).stdout
 
 
 def test_project_settings_in_pyproject(tmp_path):

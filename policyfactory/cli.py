@@ -246,6 +246,12 @@ def _apply_settings(args: argparse.Namespace) -> None:
             value = settings.values[setting.name]
             choices = setting.choices(args.command)  # a project's sarif is text for explain
             setattr(args, setting.dest, value if not choices or value in choices else setting.default)
+    from .core.settings import selection_problem
+
+    for key in ("select", "extend-select", "ignore"):
+        problem = selection_problem(settings.values[key]) if settings.origins[key] == "command line" else None
+        if problem:
+            raise UsageError(f"--{key}: {problem}")
     if settings.origins["policy"] == "command line":
         from .core.references import policy_problem
 
@@ -294,10 +300,15 @@ def _emit(findings: list[Finding], fmt: str, ok_lines: list[str] | None = None, 
 
 
 def _judged(args: argparse.Namespace, findings: list[Finding]) -> list[Finding]:
-    """Findings at the project's rule severities (`[tool.policyfactory.severity]`)."""
-    from .core.settings import apply_severity
+    """Findings at the project's rule severities (`[tool.policyfactory.severity]`), then `select`, `extend-select`
+    and `ignore` (a rule that is off by default is turned on by naming it in `select` or `extend-select`)."""
+    from .core.rules import RULES
+    from .core.settings import apply_selection, apply_severity
 
-    return apply_severity(findings, args.settings.values["severity"])
+    values = args.settings.values
+    select, extend, ignore = (values.get(k) or [] for k in ("select", "extend-select", "ignore"))
+    overrides = {r: RULES[r].severity for r in [*select, *extend] if r in RULES and not RULES[r].enabled}
+    return apply_selection(apply_severity(findings, {**overrides, **values["severity"]}), select, extend, ignore)
 
 
 def _finish(args: argparse.Namespace, findings: list[Finding], ok_lines: list[str] | None = None,

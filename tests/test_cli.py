@@ -327,3 +327,30 @@ def test_statistics_count_findings_by_rule_and_output_file_writes_the_report(tmp
     before = open(bad).read()
     r = run_cli("validate", bad, "--output-file", bad)  # never the input it reads
     assert r.returncode == 2 and "output-path" in r.stdout and open(bad).read() == before
+
+
+def test_select_ignore_and_extend_select_as_ruff_has_them(tmp_path, write):
+    import json
+
+    shared = os.path.join(EXAMPLES, "shared_he_normal.yaml")
+    bad = write("bad.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers: [{type: Dense, unitz: 2}]\n")
+    source = write("m.py", "import keras\ndef block(init):\n    return [keras.layers.Dense(8, kernel_initializer=init),\n"
+                           "            keras.layers.Dense(8, kernel_initializer=init)]\n")
+
+    def rules(*args, cwd=None):
+        r = run_cli("validate", "--format", "json", *args, cwd=cwd)
+        return r.returncode, sorted(f["rule"] for f in json.loads(r.stdout)["findings"])
+
+    assert rules(shared, "--ignore", "sharing-violation") == (0, [])
+    assert rules(shared, "--ignore", "policy") == (0, [])
+    assert rules(shared, bad, "--select", "warning") == (2, ["missing-argument", "unknown-argument"])  # invalid: kept
+    assert rules(bad, "--ignore", "unknown-argument") == (2, ["missing-argument", "unknown-argument"])
+    assert rules(source) == (0, [])
+    assert rules(source, "--extend-select", "unknown-origin") == (0, ["unknown-origin"])  # off by default, named on
+    (tmp_path / "policyfactory.toml").write_text('ignore = ["sharing-violation"]\n')
+    assert rules(shared, cwd=str(tmp_path)) == (0, [])
+    r = run_cli("validate", shared, "--select", "sharing-violaton")
+    assert r.returncode == 2 and "did you mean 'sharing-violation'" in r.stderr
+    (tmp_path / "policyfactory.toml").write_text('ignore = ["polcy"]\n')
+    r = run_cli("validate", shared, cwd=str(tmp_path))
+    assert r.returncode == 2 and "settings-invalid" in r.stdout and "did you mean 'policy'" in r.stdout

@@ -232,6 +232,16 @@ class SettingsFile(StrictModel):
     allow_outside: bool = Field(False, alias="allow-outside",
                                 description="let policy: and extends: paths written in files point outside the "
                                             "file's project", json_schema_extra=_flag(action="store_true"))
+    select: list[str] = Field(default_factory=list,
+                              description="report only these rules or categories (invalid, policy, warning); "
+                                          "invalid input is always reported (repeatable)",
+                              json_schema_extra=_flag(metavar="RULE", action="append"))
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select",
+                                     description="also report these rules, including rules that are off by default "
+                                                 "(repeatable)", json_schema_extra=_flag(metavar="RULE", action="append"))
+    ignore: list[str] = Field(default_factory=list,
+                              description="do not report these rules or categories; invalid input cannot be ignored "
+                                          "(repeatable)", json_schema_extra=_flag(metavar="RULE", action="append"))
     severity: dict[str, Literal["error", "warning", "off"]] = Field(
         default_factory=dict, description="per rule: error | warning | off (policy and warning rules only)",
         json_schema_extra={"cli": None})

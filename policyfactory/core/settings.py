@@ -265,7 +265,8 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
             continue
         else:
             value = _anchored(key, value, path)
-            problem = policy_problem(value) if key == "policy" else None
+            problem = policy_problem(value) if key == "policy" else \
+                selection_problem(value) if key in ("select", "extend-select", "ignore") else None
         if problem:
             findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
         elif key in ("severity", "layers"):  # merged entry by entry: a nearer file changes one, the others stay
@@ -328,6 +329,33 @@ def _severity_problem(value: dict, bad_levels: set) -> str | None:
         if RULES[rule].category == INVALID:
             return f"severity of {shown(rule)} cannot change: an invalid input cannot be judged at all"
     return None
+
+
+def selection_problem(names: list[str]) -> str | None:
+    """What is wrong with `select`/`ignore` names: each is a rule id or a category."""
+    for name in names:
+        if name not in RULES and name not in ("invalid", "policy", "warning"):
+            return f"no rule or category {shown(name)}{did_you_mean(name, [*RULES, 'invalid', 'policy', 'warning'])}"
+    return None
+
+
+def apply_selection(findings: list[Finding], select: list[str], extend: list[str], ignore: list[str]) -> list[Finding]:
+    """`select` keeps only the named rules and categories, `ignore` drops them (ruff's semantics); a finding of
+    invalid input is always kept: what cannot be read cannot be judged.
+
+        >>> f = [Finding("m.yaml", 1, 1, "sharing-violation", "x"), Finding("m.yaml", 2, 1, "unused-allow", "y")]
+        >>> [x.rule for x in apply_selection(f, ["policy"], [], [])], [x.rule for x in apply_selection(f, [], [], ["warning"])]
+        (['sharing-violation'], ['sharing-violation'])
+    """
+    def named(f: Finding, names: list[str]) -> bool:
+        return f.rule in names or f.category in names
+
+    out = []
+    for f in findings:
+        if f.category != INVALID and ((select and not named(f, select + extend)) or named(f, ignore)):
+            continue
+        out.append(f)
+    return out
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:

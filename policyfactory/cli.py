@@ -436,6 +436,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from .core.settings import toml_value
+
     settings = args.settings
     if args.format == "json":
         print(json.dumps({"file": settings.file, "files": settings.files, "settings": settings.values,
@@ -450,15 +452,8 @@ def cmd_config(args: argparse.Namespace) -> int:
         if value is None:
             print(f"# {key}: not set    # {settings.origins[key]}")
         else:
-            print(f"{key} = {_toml_value(value)}    # {settings.origins[key]}")
+            print(f"{key} = {toml_value(value)}    # {settings.origins[key]}")
     return EXIT_OK
-
-
-def _toml_value(value: Any) -> str:
-    """A setting as TOML text, so that `policyfactory config` output can be pasted into a settings file."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)  # strings, numbers, true/false and lists of strings read the same in TOML
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

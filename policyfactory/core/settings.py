@@ -374,7 +374,20 @@ def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[F
 
 # -- declared layer classes, written by `policyfactory declare --write` ---------------------------------
 
+def toml_value(value: Any) -> str:
+    """A setting's value as TOML text (`config` prints settings so; `declare` writes declarations so).
+
+        >>> toml_value({"a b": [1, 2.5, True], "c": "x"})
+        '{"a b" = [1, 2.5, true], c = "x"}'
+    """
+    if isinstance(value, dict):
+        return _inline(value)
+    return _toml_scalar(value)
+
+
 def _toml_scalar(value: Any) -> str:
+    if isinstance(value, dict):
+        return _inline(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -385,7 +398,12 @@ def _toml_scalar(value: Any) -> str:
 
 
 def _inline(table: dict) -> str:
-    return "{" + ", ".join(f"{k} = {_toml_scalar(v)}" for k, v in table.items()) + "}"
+    return "{" + ", ".join(f"{_key(k)} = {_toml_scalar(v)}" for k, v in table.items()) + "}"
+
+
+def _key(key: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def declaration_toml(entries: dict[str, dict], nested: bool) -> str:

@@ -169,10 +169,6 @@ class Use:
     def label(self) -> str:
         return f"{self.layer}.{self.arg}"
 
-    @property
-    def where(self) -> tuple[str, int, int]:
-        return (self.unit.path, self.line, self.column)
-
 
 @dataclass
 class ModuleInfo:
@@ -182,7 +178,6 @@ class ModuleInfo:
     star: list[str] = field(default_factory=list)  # modules imported with *
     defs: dict[str, FuncInfo | ClassInfo] = field(default_factory=dict)
     env: dict[str, Value] = field(default_factory=dict)  # module-level names, after the module's own statements
-    global_objs: bool = False  # some module-level name holds a component object
 
 
 @dataclass(eq=False)
@@ -442,7 +437,6 @@ class Analyzer:
                   or _CODING.search("\n".join(m.unit.lines[:2]))]  # a non-ASCII or re-encoded name is walked
         for m in walked:
             self._guarded(m, self._module_body, m)
-            m.global_objs = any(isinstance(a, Obj) for v in m.env.values() for a in v)
         for m in walked:
             for info in m.defs.values():
                 self._guarded(m, self._standalone, info)
@@ -457,7 +451,7 @@ class Analyzer:
         """A function or class walked on its own, its parameters unknown."""
         m = info.module
         if isinstance(info, ClassInfo):
-            self.instance(info, None, {}, (f"class:{m.dotted}.{info.name}",), (), 0, standalone=True)
+            self.instance(info, {}, (f"class:{m.dotted}.{info.name}",), (), 0, standalone=True)
         else:
             frame = Frame(m, info.name, {}, ctx=(f"def:{m.dotted}.{info.name}",))
             self.call_body(info, frame, info.param_values(frame.ctx[0], info.name, evaluated=self.defaults_of(info)))
@@ -522,16 +516,13 @@ class Analyzer:
             self._active.discard(id(info.node))
         return frozenset(frame.returns)
 
-    def instance(self, info: ClassInfo, caller: Frame | None, bound: dict[str, Value], ctx: tuple[str, ...],
+    def instance(self, info: ClassInfo, bound: dict[str, Value], ctx: tuple[str, ...],
                  loops: tuple[int, ...], depth: int, standalone: bool = False) -> Value:
         """Walk one instance of a class: `__init__` with the arguments, then the methods Keras calls."""
         methods = self.mro_methods(info)
         attrs: dict[str, Value] = dict(self.class_attrs(info))  # class-level attributes: one object for all
-        base = self.catalog_base(info)
         order: list[str] = [n for n in ("__init__", "build") if n in methods]
         order += [n for n in methods if n not in order and n not in info.self_calls and not n.startswith("__")]
-        made = LayerV(base or info.name)
-        del caller, base
         self._instances.append(attrs)  # kept alive: its id keys `_walked`
         for name in order:
             f = methods[name]
@@ -547,7 +538,7 @@ class Analyzer:
                 given.update({k: v for k, v in bound.items() if k in given})
                 frame.extra = {k: v for k, v in bound.items() if k not in given}
             self.call_body(f, frame, given)
-        return frozenset({made})
+        return NOTHING  # an instance of a class of ours: not a catalog layer a wrapper could copy
 
     # -- statements ------------------------------------------------------------------------
     def body(self, frame: Frame, stmts: Iterable[ast.stmt]) -> None:
@@ -1060,7 +1051,7 @@ class Analyzer:
             return NOTHING
         self.inlined += 1
         bound = init.bind(pos, kw, skip_self=True) if init else dict(kw)
-        return self.instance(target, frame, bound, (*frame.ctx, _site(node)), frame.loops, frame.depth + 1)
+        return self.instance(target, bound, (*frame.ctx, _site(node)), frame.loops, frame.depth + 1)
 
     def follow(self, frame: Frame, node: ast.Call, target: FuncInfo,
                args: tuple[list[Value], dict[str, Value]]) -> Value:

@@ -190,3 +190,17 @@ def test_a_cropping_that_leaves_nothing_is_refused_as_keras_refuses_it(layer_typ
     except ValueError:
         keras_builds = False
     assert (window_problem(layer_type, {"cropping": cropping}, shape) is None) == keras_builds
+
+
+@pytest.mark.parametrize(("shape", "shared_axes"), [((2,), a) for a in (0, 1, 2, -1, [1], [2])]
+                         + [((3, 4), a) for a in (1, 2, 3, [1, 2], [1, 3], -1)])
+def test_prelu_shared_axes_are_judged_as_keras_builds_them(shape, shared_axes):
+    """Found by make fuzz (PReLU shared_axes 2 after a SimpleRNN): validate's verdict equals Keras's on each case."""
+    from policyfactory.core.layerinfo import axis_problem
+
+    try:
+        keras.layers.PReLU(shared_axes=shared_axes)(keras.Input(shape))
+        keras_builds = True
+    except (ValueError, IndexError):
+        keras_builds = False
+    assert (axis_problem("PReLU", {"shared_axes": shared_axes}, len(shape)) is None) == keras_builds

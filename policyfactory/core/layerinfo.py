@@ -56,6 +56,9 @@ HAND_VARIABLES: dict[str, list[tuple[str, str | None]]] = {
 }
 # Arguments naming axes of the input (checked against its rank: Keras refuses an axis the input does not have).
 AXIS_ARGS = ("axis",)
+# Axes counted with the batch axis that index the weight's shape (the input without it): PReLU's shared_axes,
+# where Keras sets param_shape[i - 1], so i - 1 must be an index of the input's own axes.
+WEIGHT_AXIS_ARGS = ("shared_axes",)
 # Lists whose length follows the input they are called on (an entry per input axis: Permute's dims, an axis list)
 # or is free (a vocabulary): the probes saw other lengths refused only on the input they were called on, so a
 # length is never refused from the probes, and such a list leaves the input rank unjudged.
@@ -326,6 +329,12 @@ def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, st
             if isinstance(v, int) and not isinstance(v, bool) and not -total <= v < total:
                 return arg, (f"{shown(arg)} {v} of {layer_type} is not an axis of its input, which has {total} "
                              f"axes with the batch axis (use -{total} to {total - 1})")
+    for arg in WEIGHT_AXIS_ARGS:
+        value = args.get(arg)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, int) and not isinstance(v, bool) and not -rank <= v - 1 < rank:
+                return arg, (f"{shown(arg)} {v} of {layer_type} is not an axis of its input, which has {rank} "
+                             f"besides the batch axis (use 1 to {rank})")
     return None
 
 

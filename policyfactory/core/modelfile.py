@@ -359,7 +359,8 @@ class _Checker:
         if of is None or not of.is_layer:
             where = ("an operation" if of is not None and of.kind == "op" else
                      f"another call (of {shown(of.of)})" if of is not None else
-                     "an input of the model" if target in self.input_names else "no earlier layer")
+                     "an input of the model" if isinstance(target, str) and target in self.input_names
+                     else "no earlier layer")
             hint = Suggester([n for n, v in self.top.items() if v.is_layer]).suggest(target) \
                 if of is None and isinstance(target, str) else ""
             self.err(path + ("call",), CALL_ENTRY,

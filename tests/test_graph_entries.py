@@ -61,6 +61,9 @@ BAD = {
                          "  - {call: enc, inputs: [b], units: 3}\noutputs: [enc_call]\n", 7, "belongs to the layer"),
     "call-entry-target": (TWO + "layers:\n  - {op: abs, inputs: [a]}\n  - {call: abs, inputs: [b]}\n"
                                 "outputs: [abs_call]\n", 7, "is an operation"),
+    # make fuzz: mean over axis [1, 1] of a rank-2 input validated, and Keras refused it (an axis named twice)
+    "argument-value-axis": (TWO + "layers:\n  - {op: mean, inputs: [a], axis: [1, 1]}\noutputs: [mean]\n", 6,
+                            "names one axis twice"),
     # make fuzz: a mapping given to call: was an internal error (an unhashable key looked up among the inputs)
     "call-entry-mapping": (TWO + "layers:\n  - {type: Dense, name: enc, inputs: [a], units: 2}\n"
                                  "  - {call: {a: 1}, inputs: [b]}\noutputs: [enc]\n", 7, "a mapping is no earlier layer"),
@@ -71,7 +74,7 @@ BAD = {
 def test_bad_entries_are_located_findings_with_exit_2(case, tmp_path):
     text, line, words = BAD[case]
     code, found, _ = findings(tmp_path, text)
-    rule = case.removesuffix("-operands").removesuffix("-target").removesuffix("-mapping")
+    rule = case.removesuffix("-operands").removesuffix("-target").removesuffix("-mapping").removesuffix("-axis")
     assert code == 2 and found[0]["rule"] == rule, found
     assert found[0]["line"] == line and words in found[0]["message"], found
 

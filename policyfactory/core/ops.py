@@ -221,6 +221,8 @@ def _reduce(axis: Any, keepdims: bool, shape: list | None) -> tuple[list | None,
     if bad:
         return None, f"the input has no axis {bad[0]} (rank {rank + 1}, batch included)"
     idx = [_axis_in(a, rank) for a in axes]
+    if len(set(idx)) < len(idx):  # axis: [1, 1] or [1, -1] on rank 2: Keras refuses an axis named twice
+        return None, f"'axis' {axis} names one axis twice"
     return [1 if i in idx else d for i, d in enumerate(shape) if keepdims or i not in idx], None
 
 

@@ -204,3 +204,40 @@ def test_prelu_shared_axes_are_judged_as_keras_builds_them(shape, shared_axes):
     except (ValueError, IndexError):
         keras_builds = False
     assert (axis_problem("PReLU", {"shared_axes": shared_axes}, len(shape)) is None) == keras_builds
+
+
+def test_a_list_holding_a_number_keras_refuses_there_is_refused_as_keras_refuses_it():
+    """Found by make fuzz (RandomColorJitter factor: [2, 2]): every list of two numbers validate refuses by its
+    elements, over the whole catalog, Keras refuses too, where the same list of an accepted number constructs."""
+    import importlib
+
+    from policyfactory.core.catalog import catalog
+    from policyfactory.core.layerinfo import _NUMBER_KEYS, probe, value_problem
+
+    numbers = {"int:-1": -1, "int:0": 0, "int:1": 1, "int:2": 2, "int:3": 3, "int:8": 8, "float:-0.5": -0.5,
+               "float:0": 0.0, "float:0.5": 0.5, "float:1": 1.0, "float:1.5": 1.5}
+    assert set(numbers) == set(_NUMBER_KEYS)
+    checked = 0
+    for name, lt in catalog().layers.items():
+        cls = getattr(keras.layers, name, None) or getattr(importlib.import_module(lt.module), name)
+        required = dict.fromkeys(lt.required, 2)
+        for arg, refused in probe(name).get("refused", {}).items():
+            for v in numbers.values():
+                problem = value_problem(name, arg, [v, v])
+                if problem is None or "it refuses" not in problem:
+                    continue
+                accepted = [numbers[k] for k in numbers if k not in refused]
+                if not any(_constructs(cls, {**required, arg: [a, a]}) for a in accepted):
+                    continue  # nothing of that shape constructs with these required arguments: no comparison
+                assert not _constructs(cls, {**required, arg: [v, v]}), (name, arg, v)
+                checked += 1
+    assert checked >= 100
+    assert value_problem("RandomColorJitter", "brightness_factor", [0.2, 0.5]) is None
+
+
+def _constructs(cls, kwargs) -> bool:
+    try:
+        cls(**kwargs)
+        return True
+    except Exception:
+        return False

@@ -151,11 +151,35 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
             return None
         return f"{shown(arg)} of {layer_type} must be one of {', '.join(shown(c) for c in choices)}, got {shown(value)}"
     key = value_key(value)
-    if key is None or key not in refused:
+    if key is None:
         return None
+    if key not in refused:
+        return _element_problem(layer_type, arg, value, refused, key)
     if key in _INT_LISTS and arg in INPUT_LISTS:
         return None  # its length follows the input (or is free): the probe saw it refused on its own input only
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
+
+
+def _element_problem(layer_type: str, arg: str, value: Any, refused: set, key: str) -> str | None:
+    """A list of numbers Keras takes in shape (RandomColorJitter's `factor: [a, b]`) holding a number it refuses
+    on its own (`factor: 2`, out of range): refused too. Only for arguments that take some numbers (the probe's
+    refusals are then ranges, not "no number at all") and never for lists that follow the input."""
+    if not isinstance(value, list) or arg in INPUT_LISTS or not value:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    numbers = {k for k in _NUMBER_KEYS if k not in refused}
+    if not numbers or numbers == set(_NUMBER_KEYS):
+        return None
+    bad = next((v for v in value if value_key(v) in refused), None)
+    if bad is None:
+        return None
+    return (f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type}: it refuses {bad} there "
+            f"(as it refuses {shown(arg)} = {bad})")
+
+
+_NUMBER_KEYS = ("int:-1", "int:0", "int:1", "int:2", "int:3", "int:8", "float:-0.5", "float:0", "float:0.5",
+                "float:1", "float:1.5")
 
 
 _INT_LISTS = frozenset({"list:1", "list:2", "list:3"})

@@ -2,6 +2,7 @@
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,8 +73,8 @@ def main():
     out = os.path.join(tempfile.mkdtemp(prefix="policyfactory-demo-"), "forecaster.keras")
     codes.append(run("build", "examples/forecaster.yaml", "-o", out, "--summary"))
 
-    step("6. A picture of the sharing (SVG with Graphviz, DOT without)")
-    picture = os.path.join(os.path.dirname(out), "forecaster-sharing.svg")
+    step("6. A picture of the sharing (SVG with Graphviz, DOT without: asking for SVG without it is an error)")
+    picture = os.path.join(os.path.dirname(out), "forecaster-sharing." + ("svg" if shutil.which("dot") else "dot"))
     codes.append(run("graph", "examples/forecaster.yaml", "-o", picture))
 
     step("7. One verdict: the audit of the file agrees with validate and build, and names the allowed group")

@@ -403,6 +403,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     findings: list[Finding] = []
     ok_lines = []
+    unjudged = 0
     sources = _sources(args)
     for src in sources:
         if is_python(src.path):
@@ -413,6 +414,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         result = check_path(src.path, **_check_args(args), data=src.data)
         found = _judged(args, result.findings)
         findings.extend(found)
+        unjudged += not result.judged
         if not any(f.severity == "error" for f in found) and result.summary:
             ok_lines.append(f"{src.path}: ok, {result.summary}")
     python = [(src.path, src.data) for src in sources if is_python(src.path)]
@@ -425,7 +427,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             path, _, summary = line.partition(": ")
             if path not in failed:
                 ok_lines.append(f"{path}: ok, {summary}")
-    return _finish(args, findings, ok_lines)
+    code = _finish(args, findings, ok_lines)
+    if unjudged and args.format == "text" and not args.quiet and not args.statistics:
+        print(f"sharing not judged in {plural(unjudged, 'model file')} with errors: every error is listed above; "
+              f"the sharing check runs once they are fixed", file=sys.stderr)
+    return code
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -138,7 +138,9 @@ def exit_code(findings: Iterable[Finding]) -> int:
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=Finding.sort_key)
+    """In file, line, column order; a finding reached twice (a policy read directly and through a model's
+    `policy:`) is listed once."""
+    return sorted(dict.fromkeys(findings), key=Finding.sort_key)
 
 
 class PolicyfactoryError(ValueError):

@@ -64,7 +64,7 @@ from .rules.layers import (
 from .rules.limits import LIMIT_LAYERS, LIMIT_PARAMS
 from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
-from .schema import describe, validate_as
+from .schema import describe, salvaged, validate_as
 from .text import Suggester, did_you_mean, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, Path
 
@@ -135,6 +135,7 @@ class ModelCheck:
     spec: ModelSpec | None = None
     plan: Plan | None = None
     policy: Policy | None = None
+    judged: bool = True  # False: errors kept the sharing of its slots from being judged (no plan)
 
 
 # -- semantic checks --------------------------------------------------------------
@@ -149,6 +150,8 @@ class _Checker:
         self._shared_names: Suggester | None = None
         self.input_names: set[str] = set()
         self.top: dict[str, LayerNode] = {}  # top-level entries checked so far, by name
+        self.shared: dict[str, ComponentUse | None] = {}  # shared declarations (None: one with errors)
+        self.failed: set[str] = set()  # names of top-level entries with errors of their own (a call of one is not)
 
     def err(self, path: Path, rule: str, message: str, at_key: bool = False) -> None:
         self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
@@ -356,7 +359,7 @@ class _Checker:
         n_before = len(self.findings)
         target = raw.get("call")
         of = self.top.get(target) if isinstance(target, str) else None
-        if of is None or not of.is_layer:
+        if (of is None or not of.is_layer) and not (isinstance(target, str) and target in self.failed):
             where = ("an operation" if of is not None and of.kind == "op" else
                      f"another call (of {shown(of.of)})" if of is not None else
                      "an input of the model" if isinstance(target, str) and target in self.input_names
@@ -492,16 +495,19 @@ class _Checker:
             self.input_names.add(name)
             namer.take(name)
 
-    def budget(self, nodes: list[LayerNode], mf: ModelFile) -> None:
+    def budget(self, entries: list[LayerNode | None], mf: ModelFile) -> None:
         """Follow the shapes the file states, layer by layer: a finding for every layer whose weights would pass
         the budget (a lower bound) and for every pooling or convolution window Keras would refuse."""
         shapes: dict[str, list | None] = {n: list(s.shape) or None for n, s in (mf.inputs or {}).items()}
         ranks: dict[str, int | None] = {n: len(s.shape) for n, s in (mf.inputs or {}).items()}
         last, last_rank = _first_input(mf, shapes, ranks)
+        nodes = [n for n in entries if n is not None]
         by_name = {n.name: n for n in nodes}
         first_in: dict[str, list | None] = {}
-        for node in nodes:
-            if node.kind == "op":
+        for node in entries:
+            if node is None:  # an entry with errors: what it gives is unknown (no finding downstream of it)
+                last, last_rank = None, None
+            elif node.kind == "op":
                 refs = node.inputs or []
                 last, last_rank = self.follow_op(node, [shapes.get(r) for r in refs] or [last],
                                                  [ranks.get(r) for r in refs] or [last_rank])
@@ -509,7 +515,8 @@ class _Checker:
                 shape_in = shapes.get(node.inputs[0]) if node.inputs else last
                 rank_in = ranks.get(node.inputs[0]) if node.inputs else last_rank
                 last, last_rank = self.follow_layer(node, by_name, first_in, shape_in, rank_in, shapes)
-            shapes[node.name], ranks[node.name] = last, last_rank
+            if node is not None:
+                shapes[node.name], ranks[node.name] = last, last_rank
         self.outputs_not_inputs(nodes, mf)
 
     def follow_layer(self, node: LayerNode, by_name: dict[str, LayerNode], first_in: dict[str, list | None],
@@ -588,15 +595,42 @@ class _Checker:
                          f"unchanged when the model is built, and Keras refuses it as an output (part of a cycle; "
                          f"add a layer that computes something after it)")
 
-    def io(self, mf: ModelFile) -> None:
-        if mf.input is not None and mf.inputs is not None:
+    def model(self, mf: ModelFile, data: dict, gone: frozenset[tuple]) -> list[LayerNode | None]:
+        """Every check of the model as a whole and of its entries: one per entry, None where it has errors.
+
+        `gone` holds the parts the schema refused (`("inputs",)`, `("shared", "l2")` ...): what depends on them
+        is not checked (no finding for a reference to a shared entry that has its own error)."""
+        self.io(data, gone)
+        namer = Namer()
+        self.inputs_checked(mf, namer)
+        self.shared = self.shared_declarations(mf, data)
+        self.shared.update({p[1]: None for p in gone if p[0] == "shared" and len(p) == 2})
+        if ("layers",) in gone:
+            return []
+        raw_inputs = data.get("inputs")
+        functional = isinstance(raw_inputs, dict)
+        entries: list[LayerNode | None] = []
+        for i, raw in enumerate(data["layers"]):
+            entries.append(self.layer(raw, ("layers", i), namer, self.shared, functional, False))
+            if entries[-1] is None and isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                self.failed.add(raw["name"])
+        if functional and ("inputs",) not in gone:
+            self.wiring(mf, data["layers"], entries, set(raw_inputs), ("outputs",) not in gone)
+        self.budget(entries, mf)
+        return entries
+
+    def io(self, data: dict, gone: frozenset[tuple]) -> None:
+        """`input:` or `inputs:`, and `outputs:` beside `inputs:`; read from the file itself, so a part the schema
+        refused is not reported missing as well."""
+        has_input, has_inputs = data.get("input") is not None, data.get("inputs") is not None
+        if has_input and has_inputs:
             self.err(("inputs",), MODEL_INPUTS, "give either 'input:' (sequential) or 'inputs:' (functional), not both",
                      at_key=True)
-        if mf.input is None and mf.inputs is None:
+        if not has_input and not has_inputs:
             self.err((), MODEL_INPUTS, "a model needs 'input: {shape: [...]}' (sequential) or 'inputs:' (functional)")
-        if mf.inputs is not None and not mf.inputs:
+        if data.get("inputs") == {}:
             self.err(("inputs",), MODEL_INPUTS, "'inputs:' names no input: a functional model needs at least one")
-        if mf.outputs is not None and mf.inputs is None:
+        if data.get("outputs") is not None and not has_inputs and ("outputs",) not in gone:
             self.err(("outputs",), MODEL_INPUTS, "'outputs:' belongs to a functional model (with 'inputs:')", at_key=True)
 
     def shared_declarations(self, mf: ModelFile, data: dict) -> dict[str, ComponentUse | None]:
@@ -627,17 +661,23 @@ class _Checker:
         for i, raw in enumerate(data["layers"]):
             self.layer(raw, ("layers", i), namer, decls, functional, False)
 
-    def wiring(self, mf: ModelFile, nodes: list[LayerNode]) -> None:
-        known = set(mf.inputs or {})
+    def wiring(self, mf: ModelFile, raws: list, entries: list[LayerNode | None], input_names: set[str],
+               outputs: bool) -> None:
+        """Every `inputs:` reference names a model input or an earlier entry, and every output an entry. An entry
+        with errors of its own still has its references checked, and is known by the name it gives."""
+        known = set(input_names)
         names = Suggester(known)  # bounded did-you-mean over a growing set: N unknown names cost O(N)
-        for node in nodes:
-            for j, ref in enumerate(node.inputs or []):
+        for i, (raw, node) in enumerate(zip(raws, entries)):
+            refs = node.inputs if node is not None else _raw_refs(raw)
+            for j, ref in enumerate(refs or []):
                 if ref not in known:
-                    self.err(node.path + ("inputs", j), UNKNOWN_REFERENCE,
+                    self.err(("layers", i, "inputs", j), UNKNOWN_REFERENCE,
                              f"{shown(ref)} is neither a model input nor an earlier layer{names.suggest(ref)}")
-            known.add(node.name)
-            names.add(node.name)
-        for j, ref in enumerate(mf.outputs or []):
+            name = node.name if node is not None else (raw.get("name") if isinstance(raw, dict) else None)
+            if isinstance(name, str):
+                known.add(name)
+                names.add(name)
+        for j, ref in enumerate(mf.outputs or [] if outputs else []):
             if ref not in known:
                 self.err(("outputs", j), UNKNOWN_REFERENCE, f"output {shown(ref)} names no layer{names.suggest(ref)}")
 
@@ -663,6 +703,12 @@ def _first_input(mf: ModelFile, shapes: dict, ranks: dict) -> tuple[list | None,
     if len(shapes) == 1:
         return next(iter(shapes.values())), next(iter(ranks.values()))
     return None, None
+
+
+def _raw_refs(raw: Any) -> list[str]:
+    """The `inputs:` names of an entry that has errors of its own (none unless a list of names)."""
+    refs = raw.get("inputs") if isinstance(raw, dict) else None
+    return refs if isinstance(refs, list) and all(isinstance(r, str) for r in refs) else []
 
 
 def _graph_entry(raw: Any) -> bool:
@@ -806,34 +852,29 @@ def check_model(loaded: Loaded, policy_loader: PolicyLoader, limits: Limits = DE
     own_layers = isinstance(layers_raw, list) and bool(layers_raw)
     # Layers are checked by our own checker below, in the same pass: the schema sees a stand-in list.
     mf, findings = validate_as("ModelFile", {**data, "layers": [{"type": "Dense"}]} if own_layers else data, loaded)
+    gone: frozenset[tuple] = frozenset()
+    if mf is None:  # one pass: check the rest without the parts in error, skipping only what depends on them
+        mf, gone = salvaged("ModelFile", {**data, "layers": [{"type": "Dense"}]} if own_layers else data)
     if mf is None:
-        if own_layers:  # one pass: a top-level error does not hide the layers' own problems
+        if own_layers:  # a top level that cannot be read does not hide the layers' own problems
             ck.layers_best_effort(data)
         result.findings = findings + ck.findings
         return result
-    ck.io(mf)
-    namer = Namer()
-    ck.inputs_checked(mf, namer)
-    shared_decls = ck.shared_declarations(mf, data)
-    functional = mf.inputs is not None
-    nodes = [n for i, raw in enumerate(data["layers"])
-             if (n := ck.layer(raw, ("layers", i), namer, shared_decls, functional, False)) is not None]
-    if functional and not ck.findings:
-        ck.wiring(mf, nodes)
-    ck.budget(nodes, mf)
+    nodes = ck.model(mf, data, gone)
     result.findings = findings + ck.findings
-    if any(f.severity == "error" for f in result.findings):
+    # the policy is read whatever the layers hold: its problems are independent of theirs
+    policy, pfindings = policy_loader(mf.policy, loaded) if ("policy",) not in gone else (None, [])
+    result.policy = policy
+    if any(f.severity == "error" for f in result.findings) or policy is None:
+        result.findings.extend(pfindings)
+        result.judged = False
         return result
-    warnings, result.findings = tuple(result.findings), []
+    warnings, result.findings = tuple(result.findings), list(pfindings)
     result.spec = ModelSpec(
         loaded.file, mf.name or "model", mf.seed, mf.policy, mf.input, mf.inputs, mf.outputs,
-        {k: v for k, v in shared_decls.items() if v is not None}, nodes, loaded.base_dir, ck.allows(mf),
+        {k: v for k, v in ck.shared.items() if v is not None}, [n for n in nodes if n is not None],
+        loaded.base_dir, ck.allows(mf),
     )
-    policy, pfindings = policy_loader(mf.policy, loaded)
-    result.policy = policy
-    if policy is None:
-        result.findings.extend(pfindings)
-        return result
     result.plan = plan_model(result.spec, policy, warnings)
     result.findings.extend(result.plan.findings)
     return result

@@ -132,6 +132,18 @@ def _extends_target(pf: PolicyFile, loaded: Loaded, seen: set[str], limits: Limi
         return None, [where] + exc.findings
 
 
+def _extends_unresolved(loaded: Loaded, seen: set[str], limits: Limits, allow_outside: bool) -> list[Finding]:
+    """Why the `extends:` of a policy that fails its schema names no policy (nothing when it does, or when
+    `extends:` is not a string: the schema reported that)."""
+    ref = loaded.value.get("extends") if isinstance(loaded.value, dict) else None
+    if not isinstance(ref, str):
+        return []
+    from .filemodels import PolicyFile  # the error path: Pydantic's own model
+
+    target, findings = _extends_target(PolicyFile.model_construct(extends=ref), loaded, seen, limits, allow_outside)
+    return [] if target is not None else findings
+
+
 def _parse(loaded: Loaded) -> tuple[PolicyFile | None, list[Finding]]:
     if not isinstance(loaded.value, dict):
         return None, [loaded.finding((), SCHEMA_TOP_LEVEL, "top level must be a mapping with 'kind: policy'")]
@@ -146,8 +158,11 @@ def check_policy_loaded(loaded: Loaded, limits: Limits = DEFAULT_LIMITS, *,
     current: Loaded | None = loaded
     while current is not None:
         pf, findings = _parse(current)
-        if pf is None:  # one pass: the rules that are well-formed still get their semantic checks
-            return None, _blame(loaded, chain, findings + _semantic_of_valid_rules(current, findings))
+        if pf is None:  # one pass: the rules that are well-formed still get their semantic checks, and
+            # an `extends:` naming nothing is reported now, not after the schema errors are fixed
+            findings = findings + _semantic_of_valid_rules(current, findings) + _extends_unresolved(
+                current, seen | {os.path.realpath(current.file)}, limits, allow_outside)
+            return None, _blame(loaded, chain, findings)
         chain.append((pf, current))
         seen.add(os.path.realpath(current.file))
         if pf.extends is None:

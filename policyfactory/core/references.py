@@ -67,7 +67,7 @@ def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: b
     builtin = builtin_path(ref)
     if builtin is not None:
         return builtin, None
-    path = os.path.join(loaded.base_dir, ref)
+    path = _near(os.path.join(loaded.base_dir, ref))
     if allow_outside:
         return path, None
     root = project_root(loaded.base_dir)
@@ -78,6 +78,13 @@ def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: b
                                     f"{key[-1]}: {shown(ref)} is {where} ({root}); it was not read "
                                     f"(refer to files inside the project, or pass --allow-outside)")
     return path, None
+
+
+def _near(path: str) -> str:
+    """A path under the working folder as the user would type it (`policies/team.yaml`), so that findings in a
+    file read through a reference and read directly name it alike; any other path as it is."""
+    here = os.getcwd()
+    return os.path.relpath(path, here) if path.startswith(here.rstrip(os.sep) + os.sep) else path
 
 
 def policy_problem(ref: str) -> str | None:

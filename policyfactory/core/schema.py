@@ -182,3 +182,47 @@ def validate_as(name: str, data: Any, loaded: Loaded, prefix: tuple = ()) -> tup
         return model.model_validate(data), []  # never here while coreschema.json matches the models (a test)
     except ValidationError as err:
         return None, pydantic_findings(err, loaded, model, prefix)
+
+
+# Keys a file cannot do without, and what stands in for them while the rest of a broken file is checked.
+_STAND_INS: dict[str, Any] = {"kind": "model", "version": 1, "layers": [{"type": "Dense"}]}
+_BY_ENTRY = ("shared", "inputs")  # mappings whose entries are dropped one by one, not the whole key
+
+
+def salvaged(name: str, data: dict) -> tuple[Any, frozenset[tuple]]:
+    """For one pass over a file the schema refuses: `data` validated again without the parts in error.
+
+    Returns (instance, the paths left out: `("policy",)`, `("shared", "l2")` ...), or (None, frozenset())
+    when what is left cannot be read either. Its errors were reported already; the caller checks the rest
+    and skips only what depends on the parts left out.
+    """
+    from .filemodels import MODELS
+
+    model = MODELS[name]
+    try:
+        model.model_validate(data)
+    except ValidationError as err:
+        locs = [tuple(e["loc"]) for e in err.errors(include_url=False)]
+    else:
+        return model.model_validate(data), frozenset()
+    if any(not loc for loc in locs):
+        return None, frozenset()
+    rest = dict(data)
+    gone: set[tuple] = set()
+    for loc in locs:
+        key = loc[0]
+        if key in _BY_ENTRY and len(loc) >= 2 and isinstance(rest.get(key), dict):
+            if rest[key] is data.get(key):
+                rest[key] = dict(rest[key])  # the caller's data is left as it was
+            rest[key].pop(loc[1], None)
+            gone.add((key, loc[1]))
+        elif key in _STAND_INS:
+            rest[key] = _STAND_INS[key]
+            gone.add((key,))
+        else:
+            rest.pop(key, None)
+            gone.add((key,))
+    try:
+        return model.model_validate(rest), frozenset(gone)
+    except ValidationError:
+        return None, frozenset()

@@ -43,6 +43,7 @@ class ValidationResult:
     spec: ModelSpec | None = None
     policy: Policy | None = None
     plan: Plan | None = None
+    judged: bool = True  # False: a model whose errors kept its sharing from being judged (no plan)
 
 
 def chosen_policy(override: str | os.PathLike | Policy, file: str, limits: Limits = DEFAULT_LIMITS,
@@ -106,7 +107,7 @@ def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits 
     if check.spec is not None and check.plan is not None and check.policy is not None:
         summary = model_summary(check.spec.name, sum(n.is_layer for n in check.spec.layers), check.plan,
                                 graph_words(check.spec))
-    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.plan)
+    return ValidationResult(check.findings, kind, summary, check.spec, check.policy, check.plan, check.judged)
 
 
 def graph_words(spec: ModelSpec) -> str:

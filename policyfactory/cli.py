@@ -350,8 +350,10 @@ def _statistics(findings: list[Finding], fmt: str, out: IO[str] | None) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> dict:
-    """The keyword arguments of `check_path` that come from the command line."""
-    return {"policy": args.policy, "limits": _limits(args), "allow_outside": args.allow_outside}
+    """The keyword arguments of `check_path` that come from the command line (and the settings)."""
+    origin = args.settings.origins.get("policy", "") if hasattr(args, "settings") else ""
+    return {"policy": args.policy, "limits": _limits(args), "allow_outside": args.allow_outside,
+            "policy_origin": "--policy" if origin == "command line" else origin}
 
 
 def _limits(args: argparse.Namespace) -> Limits:

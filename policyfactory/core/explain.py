@@ -66,19 +66,21 @@ def render_table(rows: list[dict[str, Any]]) -> str:
 
 
 def explain_path(path: str, *, policy: PolicyArg = None, fmt: str = "text", limits: Limits = DEFAULT_LIMITS,
-                 allow_outside: bool = False, data: bytes | None = None) -> tuple[list[Finding], str]:
+                 allow_outside: bool = False, data: bytes | None = None, policy_origin: str = ""
+                 ) -> tuple[list[Finding], str]:
     """(findings, output): the table (text) or document (JSON) of a model file's plan.
 
     An invalid file has no plan: text output is empty (the caller prints the
     findings), JSON output is `{"findings": [...]}`.
     """
-    result = check_path(path, policy=policy, limits=limits, expect="model", allow_outside=allow_outside, data=data)
+    result = check_path(path, policy=policy, limits=limits, expect="model", allow_outside=allow_outside, data=data,
+                        policy_origin=policy_origin)
     findings = sorted_findings(result.findings)
     if fmt == "json":
         return findings, json.dumps(explain_document(path, result, findings), indent=2)
     if result.plan is None or result.spec is None:
         return findings, ""
-    head = f"model {shown(result.spec.name)} under policy {shown(result.plan.policy.name)}"
+    head = f"model {shown(result.spec.name)} under policy {result.plan.policy.title}"
     if result.spec.seed is None:
         head += " (no seed: derived seeds are drawn once per build)"
     calls = "".join(f"\nlayer {shown(layer)} is called {len(again) + 1} times (one set of weights): first as "

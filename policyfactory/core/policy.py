@@ -55,11 +55,18 @@ class Policy:
     rule_layers: dict[str, frozenset | None] = field(default_factory=dict)
     allow_suppressions: bool = True
     sources: tuple[str, ...] = ()  # every file this policy was read from (extends included)
+    replaced: str = ""  # who chose it over a model file's own `policy:` ("--policy, in place of ...")
     # (kind, class, layer type, role) -> the deciding rules for such a slot (filled by sharing.slot_cover)
     covers: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"<Policy {self.name!r}: {len(self.rules)} rules, defaults {self.defaults}>"
+
+    @property
+    def title(self) -> str:
+        """How messages name it: `'strict'`, or `'strict' (--policy, in place of the file's own policy: recurrent)`
+        when the caller's choice replaced the one the model file names."""
+        return shown(self.name) + (f" ({self.replaced})" if self.replaced else "")
 
 
 def _is_path(name: str) -> bool:

@@ -254,7 +254,7 @@ class SharingLedger:
 def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
     msg = (f"{group.kind} {group.class_name} ({group.label}) is shared by "
            f"{len(group.slots)} slots: {group.slot_labels()}; "
-           f"denied by {group.verdict.decided_by} of policy {shown(policy.name)}")
+           f"denied by {group.verdict.decided_by} of policy {policy.title}")
     data: dict[str, Any] = {
         "group": group.label,
         "kind": group.kind,

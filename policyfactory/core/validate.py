@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -25,7 +26,7 @@ from .pyread import is_python
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
-from .text import plural, shown
+from .text import plural, shorten, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
 
 PolicyArg = Union[str, os.PathLike, Policy, None]  # a built-in name, a path, or a Policy; None: the file's own
@@ -58,12 +59,18 @@ def chosen_policy(override: str | os.PathLike | Policy, file: str, limits: Limit
     return check_policy_path(builtin_path(given) or given, limits, allow_outside=allow_outside)
 
 
-def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool) -> PolicyLoader:
-    """Resolve a model's policy: the override (the caller's own choice) or the file's `policy:` (confined)."""
+def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool, origin: str = "") -> PolicyLoader:
+    """Resolve a model's policy: the override (the caller's own choice, from `origin`) or the file's `policy:`
+    (confined). An override that replaces the policy the file names says so in every message naming it."""
 
     def load(ref: str, loaded: Loaded) -> tuple[Policy | None, list[Finding]]:
         if override is not None:
-            return chosen_policy(override, loaded.file, limits, allow_outside)
+            policy, findings = chosen_policy(override, loaded.file, limits, allow_outside)
+            own = loaded.value.get("policy") if isinstance(loaded.value, dict) else None
+            if policy is not None and isinstance(own, str) and own != policy.name:
+                policy = dataclasses.replace(policy, replaced=f"{origin or 'policy='}, in place of the file's own "
+                                                              f"policy: {shorten(own)}")
+            return policy, findings
         path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)
         if outside is not None or path is None:
             return None, [outside] if outside else []
@@ -84,7 +91,7 @@ def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool) -> 
 
 
 def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS,
-                    expect: str | None = None, allow_outside: bool = False) -> ValidationResult:
+                    expect: str | None = None, allow_outside: bool = False, policy_origin: str = "") -> ValidationResult:
     data = loaded.value
     kind = data.get("kind") if isinstance(data, dict) else None
     if not isinstance(data, dict):
@@ -102,7 +109,7 @@ def validate_loaded(loaded: Loaded, *, policy: PolicyArg = None, limits: Limits 
         pol, findings = check_policy_loaded(loaded, limits, allow_outside=allow_outside)
         summary = f"policy {shown(pol.name)} ({plural(len(pol.rules), 'rule')})" if pol else ""
         return ValidationResult(findings, kind, summary, policy=pol)
-    check = check_model(loaded, _policy_loader(policy, limits, allow_outside), limits)
+    check = check_model(loaded, _policy_loader(policy, limits, allow_outside, policy_origin), limits)
     summary = ""
     if check.spec is not None and check.plan is not None and check.policy is not None:
         summary = model_summary(check.spec.name, sum(n.is_layer for n in check.spec.layers), check.plan,
@@ -125,7 +132,7 @@ def model_summary(name: str, n_layers: int, plan: Plan, extra: str = "") -> str:
     """'model 'x' (3 layers, 1 sharing group, policy 'recurrent')' and what the groups are."""
     groups = plan.sharing_groups()
     text = (f"model {shown(name)} ({plural(n_layers, 'layer')}{extra}, {plural(len(groups), 'sharing group')}, "
-            f"policy {shown(plan.policy.name)})")
+            f"policy {plan.policy.title})")
     allowed = [g for g in groups if g.allowed]
     if allowed:
         text += "; " + "; ".join(g.summary() for g in allowed)
@@ -133,7 +140,7 @@ def model_summary(name: str, n_layers: int, plan: Plan, extra: str = "") -> str:
 
 
 def check_sources(paths: list[tuple[str, bytes | None]], *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS,
-                  allow_outside: bool = False) -> ValidationResult:
+                  allow_outside: bool = False, policy_origin: str = "") -> ValidationResult:
     """Check Python sources and notebooks together (an object made in one may reach slots in another).
 
     They are read with `ast`, never run; the policy is the caller's (a source names none), `strict` by default.
@@ -151,7 +158,7 @@ def check_sources(paths: list[tuple[str, bytes | None]], *, policy: PolicyArg = 
 
 
 def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, expect: str | None = None,
-               allow_outside: bool = False, data: bytes | None = None) -> ValidationResult:
+               allow_outside: bool = False, data: bytes | None = None, policy_origin: str = "") -> ValidationResult:
     """Load and check one file: findings, and for a model its spec, policy and plan.
 
     `data` is the file's content when it does not come from `path` (standard
@@ -167,7 +174,8 @@ def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_
                   else load_bytes(data, name, limits, base_dir=os.path.dirname(os.path.abspath(name))))
     except InvalidInput as exc:
         return ValidationResult(exc.findings)
-    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect, allow_outside=allow_outside)
+    return validate_loaded(loaded, policy=policy, limits=limits, expect=expect, allow_outside=allow_outside,
+                           policy_origin=policy_origin)
 
 
 

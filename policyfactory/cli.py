@@ -303,12 +303,13 @@ def _judged(args: argparse.Namespace, findings: list[Finding]) -> list[Finding]:
     """Findings at the project's rule severities (`[tool.policyfactory.severity]`), then `select`, `extend-select`
     and `ignore` (a rule that is off by default is turned on by naming it in `select` or `extend-select`)."""
     from .core.rules import RULES
-    from .core.settings import apply_selection, apply_severity
+    from .core.settings import apply_per_file_ignores, apply_selection, apply_severity
 
     values = args.settings.values
     select, extend, ignore = (values.get(k) or [] for k in ("select", "extend-select", "ignore"))
     overrides = {r: RULES[r].severity for r in [*select, *extend] if r in RULES and not RULES[r].enabled}
-    return apply_selection(apply_severity(findings, {**overrides, **values["severity"]}), select, extend, ignore)
+    chosen = apply_selection(apply_severity(findings, {**overrides, **values["severity"]}), select, extend, ignore)
+    return apply_per_file_ignores(chosen, values["per-file-ignores"])
 
 
 def _finish(args: argparse.Namespace, findings: list[Finding], ok_lines: list[str] | None = None,
@@ -961,6 +962,14 @@ def _unknown_argument(parser: argparse.ArgumentParser, args: argparse.Namespace,
     target.error(f"unrecognized argument {bad!r}{hint}")
 
 
+_SHORT_USAGE = """usage: policyfactory COMMAND [options] [PATH ...]
+
+commands: {commands}
+  policyfactory validate .          check every policy, model file and Python source here (no TensorFlow)
+  policyfactory COMMAND --help      a command's options
+  policyfactory --help              every command in one page"""
+
+
 def _main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
@@ -968,9 +977,9 @@ def _main(argv: list[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_argument(parser, args, unknown)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_INVALID
+    if args.command is None:  # no command is not an error: a short usage, the full help is one flag away
+        print(_SHORT_USAGE.format(commands=", ".join(COMMANDS)))
+        return EXIT_OK
     try:
         if args.command in SETTINGS_COMMANDS:
             _apply_settings(args)

@@ -295,6 +295,16 @@ def test_a_misspelt_flag_gets_the_commands_usage_and_the_flag_it_looks_like():
     assert "unrecognized argument '--fromat' (did you mean '--format'?)" in r.stderr
 
 
+def test_bare_policyfactory_prints_a_short_usage_and_succeeds():
+    from policyfactory.cli import COMMANDS
+
+    r = run_cli()
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.startswith("usage: policyfactory COMMAND") and len(r.stdout.splitlines()) <= 8
+    assert all(name in r.stdout for name in COMMANDS)
+    assert run_cli("--bogus").returncode == 2  # a bad command line is still an error
+
+
 def test_every_positional_argument_of_every_command_has_help():
     import argparse
 

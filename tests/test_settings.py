@@ -111,3 +111,46 @@ def test_settings_are_validated_without_building_pydantic_models(tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_per_file_ignores_drop_a_rule_in_matching_files_only(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "legacy").mkdir()
+    for where in ("legacy/old.yaml", "new.yaml"):
+        shutil.copy(os.path.join(EXAMPLES, "shared_he_normal.yaml"), tmp_path / where)
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nformat = "json"\n'
+                                             '[tool.policyfactory.per-file-ignores]\n"legacy/*" = ["sharing-violation"]\n')
+    team = tmp_path / "legacy"
+    for cwd in (tmp_path, team):  # the glob is read from the settings file's folder, wherever the run starts
+        r = run_cli("validate", str(tmp_path), cwd=cwd)
+        found = json.loads(r.stdout)["findings"]
+        assert r.returncode == 1 and [os.path.basename(f["file"]) for f in found] == ["new.yaml"], r.stdout
+    # a glob without a '/' matches the file name; a category works as in `ignore`
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nformat = "json"\n'
+                                             '[tool.policyfactory.per-file-ignores]\n"new.yaml" = ["policy"]\n')
+    found = json.loads(run_cli("validate", str(tmp_path), cwd=tmp_path).stdout)["findings"]
+    assert [os.path.basename(f["file"]) for f in found] == ["old.yaml"]
+    # invalid input is never ignored, and a misspelt rule is a located settings finding
+    (tmp_path / "new.yaml").write_text("kind: model\nversion: 1\nlayers: 3\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nper-file-ignores = {"*" = ["invalid", "policy"]}\n')
+    r = run_cli("validate", str(tmp_path / "new.yaml"), cwd=tmp_path)
+    assert r.returncode == 2 and "new.yaml:" in r.stdout
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\nper-file-ignores = {"*" = ["sharng-violation"]}\n')
+    r = run_cli("validate", str(tmp_path / "new.yaml"), cwd=tmp_path)
+    assert r.returncode == 2 and "pyproject.toml:2:1: error settings-invalid" in r.stdout
+    assert "did you mean 'sharing-violation'" in r.stdout
+
+
+def test_an_override_of_the_files_policy_is_named_as_one(tmp_path):
+    (tmp_path / ".git").mkdir()
+    shutil.copy(os.path.join(EXAMPLES, "forecaster.yaml"), tmp_path / "m.yaml")  # names policy: recurrent
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory]\npolicy = "strict"\n')
+    r = run_cli("validate", "m.yaml", cwd=tmp_path)
+    assert r.returncode == 1
+    assert ("of policy 'strict' (pyproject.toml [tool.policyfactory], in place of the file's own policy: recurrent)"
+            in r.stdout), r.stdout
+    r = run_cli("validate", "--policy", "stateless", "m.yaml", cwd=tmp_path)
+    assert r.returncode == 0 and "policy 'stateless' (--policy, in place of the file's own policy: recurrent)" in r.stdout
+    (tmp_path / "pyproject.toml").unlink()
+    r = run_cli("validate", "m.yaml", cwd=tmp_path)
+    assert r.returncode == 0 and "in place of" not in r.stdout

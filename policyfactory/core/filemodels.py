@@ -242,6 +242,11 @@ class SettingsFile(StrictModel):
     ignore: list[str] = Field(default_factory=list,
                               description="do not report these rules or categories; invalid input cannot be ignored "
                                           "(repeatable)", json_schema_extra=_flag(metavar="RULE", action="append"))
+    per_file_ignores: dict[str, list[str]] = Field(
+        default_factory=dict, alias="per-file-ignores",
+        description="per glob: rules or categories not reported in the files it matches (a glob with a '/' is read "
+                    "from the settings file's folder, one without matches the file name); invalid input cannot be "
+                    "ignored", json_schema_extra={"cli": None})
     severity: dict[str, Literal["error", "warning", "off"]] = Field(
         default_factory=dict, description="per rule: error | warning | off (policy and warning rules only)",
         json_schema_extra={"cli": None})

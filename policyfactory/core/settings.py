@@ -15,6 +15,8 @@ where each came from.
     allow-outside = false
     [tool.policyfactory.severity]      # per rule: error | warning | off (policy and warning rules only)
     unused-allow = "error"
+    [tool.policyfactory.per-file-ignores]  # per glob: rules or categories not reported there (as ruff's)
+    "legacy/*" = ["sharing-violation"]
 
 Every setting is defined once, by `filemodels.SettingsFile`: its TOML name,
 type, default, bounds, help and flag. A run reads that definition from the
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fnmatch
 import json
 import os
 import re
@@ -257,6 +260,10 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
             problem = _severity_problem(value, {e["loc"][1] for e in wrong})
         elif key == "layers":
             problem = _layers_problem(value, wrong)
+        elif key == "per-file-ignores" and not wrong:
+            problem = next((f"per-file-ignores {shown(glob)}: {p}" for glob, names in value.items()
+                            if (p := selection_problem(names))), None)
+            value = _anchored(key, value, path)
         elif wrong:
             problem = _wrong(setting, value, wrong[0])
         elif key == "policy" and (outside := _outside(value, path, allowed)):
@@ -269,7 +276,7 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
                 selection_problem(value) if key in ("select", "extend-select", "ignore") else None
         if problem:
             findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
-        elif key in ("severity", "layers"):  # merged entry by entry: a nearer file changes one, the others stay
+        elif key in ("severity", "layers", "per-file-ignores"):  # merged entry by entry: a nearer file changes one
             if key == "layers":  # a declared module is imported from its settings file's folder
                 settings.layer_files.update(dict.fromkeys(value, os.path.abspath(path)))
             merged = {**settings.values[key], **value}
@@ -288,6 +295,8 @@ def _anchored(key: str, value: Any, path: str) -> Any:
         return os.path.relpath(os.path.join(base, value))
     if key == "exclude":  # globs with a folder in them are read from the settings file's folder
         return [os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g for g in value]
+    if key == "per-file-ignores":
+        return {(os.path.join(base, g) if ("/" in g and not os.path.isabs(g)) else g): names for g, names in value.items()}
     return value
 
 
@@ -355,6 +364,26 @@ def apply_selection(findings: list[Finding], select: list[str], extend: list[str
         if f.category != INVALID and ((select and not named(f, select + extend)) or named(f, ignore)):
             continue
         out.append(f)
+    return out
+
+
+def apply_per_file_ignores(findings: list[Finding], table: dict[str, list[str]]) -> list[Finding]:
+    """`per-file-ignores` (ruff's semantics): a finding is dropped where a glob matching its file names its rule or
+    category; a glob with a `/` was anchored at its settings file's folder, one without matches the file name.
+    Invalid input is always kept.
+
+        >>> f = [Finding("legacy/m.yaml", 1, 1, "sharing-violation", "x"), Finding("m.yaml", 2, 1, "sharing-violation", "y")]
+        >>> [x.file for x in apply_per_file_ignores(f, {os.path.abspath("legacy") + "/*": ["policy"]})]
+        ['m.yaml']
+    """
+    if not table:
+        return findings
+    out = []
+    for f in findings:
+        path, name = os.path.abspath(f.file), os.path.basename(f.file)
+        names = [n for glob, ns in table.items() if fnmatch.fnmatchcase(path if "/" in glob else name, glob) for n in ns]
+        if f.category == INVALID or not (f.rule in names or f.category in names):
+            out.append(f)
     return out
 
 

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ["bench_validate_startup.py", "bench_validate_folder.py", "bench_validate_scale.py", "bench_hardening.py", "bench_build.py",
-           "bench_audit.py", "bench_audit_file.py", "bench_audit_attacks.py", "bench_differential.py",
+SCRIPTS = ["bench_validate_startup.py", "bench_validate_folder.py", "bench_validate_scale.py", "bench_hardening.py",
+           "bench_build.py", "bench_audit.py", "bench_audit_file.py", "bench_audit_attacks.py", "bench_differential.py",
            "bench_python_sources.py", "bench_export.py"]
 
 

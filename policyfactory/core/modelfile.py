@@ -614,7 +614,7 @@ class _Checker:
             entries.append(self.layer(raw, ("layers", i), namer, self.shared, functional, False))
             if entries[-1] is None and isinstance(raw, dict) and isinstance(raw.get("name"), str):
                 self.failed.add(raw["name"])
-        if functional and ("inputs",) not in gone:
+        if isinstance(raw_inputs, dict) and ("inputs",) not in gone:
             self.wiring(mf, data["layers"], entries, set(raw_inputs), ("outputs",) not in gone)
         self.budget(entries, mf)
         return entries

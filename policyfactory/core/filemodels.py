@@ -242,6 +242,10 @@ class SettingsFile(StrictModel):
     ignore: list[str] = Field(default_factory=list,
                               description="do not report these rules or categories; invalid input cannot be ignored "
                                           "(repeatable)", json_schema_extra=_flag(metavar="RULE", action="append"))
+    backend: Optional[Literal["tensorflow", "jax", "torch", "numpy", "openvino"]] = Field(
+        None, description="check models for this Keras backend (default: KERAS_BACKEND, else the project's backend "
+                          "setting, else keras.json's, else tensorflow; the flag wins over KERAS_BACKEND)",
+        json_schema_extra=_flag(metavar="NAME"))
     severity: dict[str, Literal["error", "warning", "off"]] = Field(
         default_factory=dict, description="per rule: error | warning | off (policy and warning rules only)",
         json_schema_extra={"cli": None})

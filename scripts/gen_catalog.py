@@ -199,6 +199,14 @@ def _layer_entry(cls, base_params: dict, components: dict) -> dict:
 
 # Backends other than TensorFlow whose refusals are measured here (the backends CI runs the Keras side on).
 OTHER_BACKENDS = ("jax", "torch")
+# Refusals that cannot be measured under TensorFlow, measured on the backend itself (Keras 3.15.1, torch 2.13.0 CPU,
+# no TensorFlow): Discretization checks `keras.src.backend.SUPPORTS_SPARSE_TENSORS`, a constant of the backend
+# module loaded at import, before it checks `output_mode`. tests/test_backends.py re-measures every refusal on the
+# backend it runs on and fails when this table and Keras disagree.
+MEASURED_ON_THE_BACKEND = {
+    "torch": {"Discretization": [{"argument": "sparse", "value": True,
+                                  "message": "`sparse=True` cannot be used with backend torch"}]},
+}
 
 
 def _refusal(make, unmeasurable: tuple = ()) -> str | None:
@@ -254,6 +262,10 @@ def backend_facts(layers: dict) -> dict:
                         {"argument": arg, "value": value, "message": why})
         finally:
             backend_config._BACKEND = saved_backend
+    for backend, by_layer in MEASURED_ON_THE_BACKEND.items():
+        for name, entries in by_layer.items():
+            refused.setdefault(backend, {}).setdefault(name, []).extend(entries)
+    refused = {b: dict(sorted(by_layer.items())) for b, by_layer in sorted(refused.items())}
     return {"needs_tensorflow": needs, "refused_arguments": refused}
 
 

@@ -227,3 +227,11 @@ def test_build_model_refuses_a_tensorflow_only_layer_off_tensorflow():
         pf.build_model(__import__("yaml").safe_load(LOOKUP))
     assert ei.value.findings[0].rule == "backend-layer"
     assert shipped_catalog().needs_tensorflow["StringLookup"] in ei.value.findings[0].message
+
+
+def test_strategy_takes_a_tf_distribute_strategy_or_a_keras_distribution():
+    _keras()
+    import policyfactory as pf
+
+    with pytest.raises(TypeError, match=r"tf\.distribute strategy or a keras\.distribution distribution"):
+        pf.build_model(os.path.join(EXAMPLES, "forecaster.yaml"), strategy=object())

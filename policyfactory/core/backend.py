@@ -38,6 +38,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what Keras 3 accepts as KERAS_BACKEND
 DEFAULT_BACKEND = "tensorflow"
@@ -76,12 +77,22 @@ def keras_json_backend(environ: Mapping[str, str] | None = None) -> tuple[str | 
     """(the `backend` key of keras.json or None, the file's path); an unreadable file counts as none, as for Keras."""
     path = keras_json_path(environ)
     try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return None, path
+    return _read_keras_json(path, stamp), path
+
+
+@lru_cache(maxsize=8)
+def _read_keras_json(path: str, stamp: int) -> str | None:
+    """keras.json's backend, read once per version of the file (`stamp`: its modification time)."""
+    try:
         with open(path, encoding="utf-8") as fh:
             data = json.loads(fh.read(1 << 20))
     except (OSError, ValueError):
-        return None, path
+        return None
     value = data.get("backend") if isinstance(data, dict) else None
-    return (value if isinstance(value, str) and value else None), path
+    return value if isinstance(value, str) and value else None
 
 
 def resolve_backend(setting: str | None = None, setting_origin: str = "settings",

@@ -235,3 +235,14 @@ def test_strategy_takes_a_tf_distribute_strategy_or_a_keras_distribution():
 
     with pytest.raises(TypeError, match=r"tf\.distribute strategy or a keras\.distribution distribution"):
         pf.build_model(os.path.join(EXAMPLES, "forecaster.yaml"), strategy=object())
+
+
+def test_a_backend_that_is_not_installed_is_named_with_where_it_was_chosen(tmp_path):
+    """In the JAX or PyTorch venv (no TensorFlow), Keras set to tensorflow: the finding names the backend, not Keras."""
+    if TENSORFLOW_INSTALLED:
+        pytest.skip("TensorFlow is installed here")
+    r = run_cli("build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "m.keras"),
+                env={"KERAS_BACKEND": "tensorflow"})
+    assert r.returncode == 2 and "keras-error" in r.stdout, r.stdout + r.stderr
+    assert "runs on the backend tensorflow (from KERAS_BACKEND), and tensorflow is not installed" in r.stdout
+    assert not (tmp_path / "m.keras").exists()

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test lint demo bench catalog coreschema fuzz clean
+.PHONY: test test-backends lint demo bench catalog coreschema fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml | $(PY)
 
 test: lint
 	$(PY) -m pytest -q -n auto
+
+# The Keras-side tests on JAX and PyTorch, each in a new venv without TensorFlow (.ci/backends; CI runs it too)
+test-backends:
+	.ci/backends
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -40,4 +44,4 @@ coreschema: $(STAMP)
 	$(PY) scripts/gen_coreschema.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-jax .venv-torch *.egg-info .pytest_cache .hypothesis

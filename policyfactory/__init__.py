@@ -33,7 +33,7 @@ _KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_m
 
 
 def __getattr__(name: str) -> Any:
-    """Import Keras-side names on first use, so `import policyfactory` stays TensorFlow-free."""
+    """Import Keras-side names on first use, so `import policyfactory` imports no Keras (nor its backend)."""
     module = _KERAS_SIDE.get(name)
     if module is None:
         raise AttributeError(f"module 'policyfactory' has no attribute {name!r}")

@@ -108,6 +108,20 @@ def _common(sp: Any, command: str, exit_zero: bool = True) -> None:
                          "folder anchors relative policy: paths")
 
 
+class _Version(argparse.Action):
+    """`--version`: policyfactory's version, then Keras's and the backend's, read from installed metadata (Keras is
+    not imported) with the backend found as for a command run here (settings included)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .core.backend import keras_line, resolve_backend
+        from .core.settings import load_settings
+
+        settings, _findings = load_settings(".")
+        backend = resolve_backend(settings.values["backend"], settings.origins["backend"])
+        print(f"policyfactory {VERSION}\n{keras_line(backend)}")
+        parser.exit()
+
+
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's subparser (start-up: a run builds one, not nine)."""
     p = argparse.ArgumentParser(
@@ -116,11 +130,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input. Settings: [tool.policyfactory] "
                "in pyproject.toml or policyfactory.toml files, the nearest winning (policyfactory config shows them).",
     )
-    p.add_argument("--version", action="version", version=f"policyfactory {VERSION}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version, and Keras's version and backend")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
 
     v = sub.add_parser("validate", help="check policy and model files, Python sources and notebooks "
-                                        "(read, never run; no TensorFlow needed)")
+                                        "(read, never run; no Keras needed)")
     v.add_argument("paths", nargs="+", metavar="PATH",
                    help="files, folders (walked for YAML files that declare kind: policy|model, and *.py, "
                         "*.ipynb) or - (stdin; --stdin-filename x.py reads Python)")
@@ -145,7 +159,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     _common(e, "explain")
 
     a = sub.add_parser("audit", help="find shared components and weights drawn from one random stream in saved "
-                                     "models (.keras, .h5: no TensorFlow needed) or model YAML files")
+                                     "models (.keras, .h5: no Keras needed) or model YAML files")
     a.add_argument("paths", nargs="+", metavar="PATH",
                    help="a .keras or .h5 file (read as data: nothing is deserialized or run), a model YAML "
                         "(built with Keras, then audited), a folder of them, or - (a model YAML on stdin)")
@@ -161,7 +175,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                         "(DOT on stdout; the default)")
     _common(g, "graph")
 
-    x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no TensorFlow)")
+    x = sub.add_parser("export", help="write a .keras model as model YAML (config.json read as data; no Keras)")
     x.add_argument("path", metavar="MODEL.keras", help="a saved .keras model (its config.json is read as data; nothing "
                                                       "is deserialized or run)")
     x.add_argument("-o", "--output", metavar="OUT.yaml", help="where to write the model file (default: stdout)")
@@ -235,6 +249,7 @@ def _apply_settings(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     args.settings = settings
+    _use_backend(args, settings)
     if args.command == "config":
         return
     if settings.values["layers"]:  # the project's own classes, as data: nothing is imported here
@@ -258,6 +273,18 @@ def _apply_settings(args: argparse.Namespace) -> None:
         problem = policy_problem(args.policy)
         if problem:
             raise UsageError(f"--policy: {problem}")
+
+
+def _use_backend(args: argparse.Namespace, settings: Any) -> None:
+    """Check for the Keras backend found as Keras finds it (core/backend.py), and have the commands that import
+    Keras build on that one."""
+    from .core.backend import resolve_backend, set_backend
+
+    backend = resolve_backend(settings.values["backend"], settings.origins["backend"])
+    set_backend(backend)
+    args.backend_in_use = backend
+    if args.command in KERAS_COMMANDS and "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = backend.name  # read by Keras when it is imported, after this
 
 
 def _color(args: argparse.Namespace, out: IO[str] | None = None) -> bool:
@@ -445,12 +472,15 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from .core.backend import keras_line
     from .core.settings import toml_value
 
     settings = args.settings
+    backend = args.backend_in_use
     if args.format == "json":
         print(json.dumps({"file": settings.file, "files": settings.files, "settings": settings.values,
-                          "origins": settings.origins}, indent=2))
+                          "origins": settings.origins, "backend": {"name": backend.name, "origin": backend.origin},
+                          "keras": keras_line(backend)}, indent=2))
         return EXIT_OK
     if len(settings.files) > 1:
         print(f"# settings files, nearest first (merged field by field, the nearest wins): "
@@ -462,6 +492,7 @@ def cmd_config(args: argparse.Namespace) -> int:
             print(f"# {key}: not set    # {settings.origins[key]}")
         else:
             print(f"{key} = {toml_value(value)}    # {settings.origins[key]}")
+    print(f"# {keras_line(backend)} (validate checks models for this backend)")
     return EXIT_OK
 
 
@@ -676,7 +707,7 @@ def _audit_yaml(src: Source, args: argparse.Namespace, allows: tuple) -> tuple[A
 
     # the audit engine needs numpy: a core-only install gets the install line, not an internal error
     AuditResult = _optional("fileaudit.engine", "AuditResult", src.path,
-                            "auditing a model file builds it: it needs TensorFlow and Keras", "tensorflow")
+                            "auditing a model file builds it: it needs Keras", "keras")
     result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
     if result.plan is None or result.spec is None:
         return AuditResult(list(result.findings)), [False] * len(allows)
@@ -754,7 +785,7 @@ def _unused_allows(allows: tuple, used: list[bool], policy: Any) -> list[Finding
 
 def _keras_side(module: str, name: str, path: str) -> Any:
     """A Keras-side function, or a finding (exit 2) that says how to install Keras when it is missing."""
-    return _optional(f"keras_side.{module}", name, path, "this command needs TensorFlow and Keras", "tensorflow")
+    return _optional(f"keras_side.{module}", name, path, "this command needs Keras", "keras")
 
 
 def _optional(module: str, name: str, path: str, needs: str, extra: str) -> Any:
@@ -764,9 +795,23 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str) -> Any:
     try:
         return getattr(importlib.import_module(f".{module}", __package__), name)
     except ImportError as exc:
-        raise InvalidInput(Finding(path, 1, 1, KERAS_ERROR if extra == "tensorflow" else AUDIT_INPUT,
-                                   f"{needs} ({exc.name or exc} is not installed): "
-                                   f"pip install 'policyfactory[{extra}]'")) from None
+        rule = KERAS_ERROR if extra == "keras" else AUDIT_INPUT
+        if extra == "keras" and exc.name in ("tensorflow", "jax", "torch", "openvino"):  # Keras is there, not its backend
+            from .core.backend import current_backend
+
+            backend = current_backend()
+            raise InvalidInput(Finding(path, 1, 1, rule, f"{needs}, which runs on the backend {backend.described}, and "
+                                       f"{exc.name} is not installed: pip install {exc.name}, or choose an installed backend "
+                                       f"(KERAS_BACKEND, --backend or the backend setting)")) from None
+        raise InvalidInput(Finding(path, 1, 1, rule,
+                                   f"{needs} ({exc.name or exc} is not installed): {INSTALL_HINTS[extra]}")) from None
+
+
+INSTALL_HINTS = {  # Keras runs on TensorFlow, JAX or PyTorch: its extra has no backend, so the hint names one
+    "keras": "pip install 'policyfactory[keras]' and a backend (jax, or torch, or tensorflow), "
+             "or pip install 'policyfactory[tensorflow]'",
+    "audit": "pip install 'policyfactory[audit]'",
+}
 
 
 KERAS_COMMANDS = ("build", "audit", "declare")  # may import TensorFlow: its start-up lines are filtered from stderr

@@ -197,6 +197,78 @@ def _layer_entry(cls, base_params: dict, components: dict) -> dict:
     }
 
 
+# Backends other than TensorFlow whose refusals are measured here (the backends CI runs the Keras side on).
+OTHER_BACKENDS = ("jax", "torch")
+# Refusals that cannot be measured under TensorFlow, measured on the backend itself (Keras 3.15.1, torch 2.13.0 CPU,
+# no TensorFlow): Discretization checks `keras.src.backend.SUPPORTS_SPARSE_TENSORS`, a constant of the backend
+# module loaded at import, before it checks `output_mode`. tests/test_backends.py re-measures every refusal on the
+# backend it runs on and fails when this table and Keras disagree.
+MEASURED_ON_THE_BACKEND = {
+    "torch": {"Discretization": [{"argument": "sparse", "value": True,
+                                  "message": "`sparse=True` cannot be used with backend torch"}]},
+}
+
+
+def _refusal(make, unmeasurable: tuple = ()) -> str | None:
+    """Keras's message when `make()` raises, else None (also when it raises one of `unmeasurable`)."""
+    try:
+        make()
+    except unmeasurable:
+        return None
+    except Exception as exc:  # what Keras refuses, whatever the exception type
+        return " ".join(str(exc).split())
+    return None
+
+
+def backend_facts(layers: dict) -> dict:
+    """What builds on TensorFlow and not on another backend, measured here with TensorFlow installed.
+
+    `needs_tensorflow`: the layer types whose constructor refuses to run when TensorFlow cannot be imported (Keras's
+    `keras.src.utils.module_utils.tensorflow.available` forced to False while each type is made with the probe's
+    base arguments). `refused_arguments`: per backend, a flipped boolean argument the layer accepts on TensorFlow
+    and refuses with Keras's backend name set to that backend (`keras.src.backend.config._BACKEND`, read by
+    `keras.backend.backend()`; only constructors are run under it, and one that imports that backend's package
+    is not measured).
+
+    Measured on the real backends with Keras 3.15.1, jax 0.10.2 and torch 2.13.0 (CPU), without TensorFlow:
+    exactly these five layer types fail to construct (ImportError "Layer X requires TensorFlow"), and
+    BatchNormalization(synchronized=True) is refused on both; `tests/test_backends.py` re-measures both facts on the
+    backend it runs on (`make test-backends`), so a Keras release that changes them fails CI there.
+    """
+    from keras.src.backend import config as backend_config
+    from keras.src.utils import module_utils
+    from probe_keras import Prober
+
+    prober = Prober(layers, [])
+    tf_module = module_utils.tensorflow
+    saved = tf_module._available
+    tf_module._available = False
+    try:
+        needs = {name: why for name in sorted(layers) if (why := _refusal(lambda n=name: prober.make(n)))}
+    finally:
+        tf_module._available = saved
+    flips = [(name, arg, not info["default"]) for name in sorted(layers) if name not in needs
+             for arg, info in layers[name]["params"].items() if isinstance(info.get("default"), bool)]
+    on_tf = {(n, a): _refusal(lambda n=n, a=a, v=v: prober.make(n, {a: v})) for n, a, v in flips}
+    refused: dict = {}
+    for backend in OTHER_BACKENDS:
+        saved_backend, backend_config._BACKEND = backend_config._BACKEND, backend
+        try:
+            for name, arg, value in flips:
+                # a constructor that imports the backend's own package (jax, torch) cannot be run here: not measured
+                why = _refusal(lambda n=name, a=arg, v=value: prober.make(n, {a: v}), (ImportError,))
+                if why is not None and on_tf[name, arg] is None and backend_config.backend() == backend:
+                    refused.setdefault(backend, {}).setdefault(name, []).append(
+                        {"argument": arg, "value": value, "message": why})
+        finally:
+            backend_config._BACKEND = saved_backend
+    for backend, by_layer in MEASURED_ON_THE_BACKEND.items():
+        for name, entries in by_layer.items():
+            refused.setdefault(backend, {}).setdefault(name, []).extend(entries)
+    refused = {b: dict(sorted(by_layer.items())) for b, by_layer in sorted(refused.items())}
+    return {"needs_tensorflow": needs, "refused_arguments": refused}
+
+
 def build_catalog(probe: bool | list[str] = True) -> dict:
     """The catalog; with `probe`, each layer's `probe` (what Keras refuses, scripts/probe_keras.py) for every
     layer type (True) or the ones named."""
@@ -237,6 +309,7 @@ def build_catalog(probe: bool | list[str] = True) -> dict:
     return {
         "generated_by": "scripts/gen_catalog.py",
         "keras_version": keras.__version__,
+        "backends": backend_facts(layers),
         "layers": dict(sorted(layers.items())),
         "layer_aliases": dict(sorted(aliases.items())),
         "excluded_layers": dict(sorted(excluded.items())),

@@ -59,3 +59,22 @@ def without_keras(folder, modules=("tensorflow", "keras")) -> dict:
         "        return None\n"
         "sys.meta_path.insert(0, _Block())\n")
     return {"PYTHONPATH": str(folder) + os.pathsep + ROOT}
+
+
+def needs_tensorflow_here(type_name: str) -> bool:
+    """Whether validate refuses `type_name` here (`backend-layer`): a layer type the catalog says needs TensorFlow,
+    checked for another backend (CI's JAX and PyTorch runs). Tests of other facts leave such layers out there."""
+    import keras
+
+    from policyfactory.core.catalog import shipped_catalog
+
+    return keras.backend.backend() != "tensorflow" and type_name in shipped_catalog().needs_tensorflow
+
+
+def keras_refuses_without_tensorflow(type_name: str) -> bool:
+    """Whether Keras refuses to make `type_name` in this process: it needs TensorFlow and TensorFlow is absent."""
+    import importlib.util
+
+    from policyfactory.core.catalog import shipped_catalog
+
+    return type_name in shipped_catalog().needs_tensorflow and importlib.util.find_spec("tensorflow") is None

@@ -30,6 +30,7 @@ def test_catalog_matches_installed_keras():
     assert shipped["layer_aliases"] == fresh["layer_aliases"]
     assert shipped["excluded_layers"] == fresh["excluded_layers"]
     assert shipped["activations"] == fresh["activations"]
+    assert shipped["backends"] == fresh["backends"], "what needs TensorFlow drifted: run make catalog"
 
 
 def test_catalog_covers_what_the_issue_names():

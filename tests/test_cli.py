@@ -161,7 +161,9 @@ def test_version_quiet_and_colours(tmp_path):
 
     import policyfactory as pf
     r = run_cli("--version")
-    assert r.returncode == 0 and r.stdout.strip() == f"policyfactory {pf.__version__}"
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == f"policyfactory {pf.__version__}"
+    import keras  # the second line names Keras and the backend, read without importing Keras
+    assert r.stdout.splitlines()[1].startswith(f"Keras {keras.__version__}, backend ")
     ok = os.path.join(EXAMPLES, "forecaster.yaml")
     bad = os.path.join(EXAMPLES, "shared_he_normal.yaml")
     r = run_cli("validate", "--quiet", ok, bad)

@@ -269,7 +269,7 @@ def test_build_and_audit_without_keras_say_how_to_install_it(tmp_path):
     for args in (["build", os.path.join(EXAMPLES, "forecaster.yaml"), "-o", str(tmp_path / "o.keras")],
                  ["audit", os.path.join(EXAMPLES, "forecaster.yaml")]):
         r = run_cli(*args, env=env)
-        assert r.returncode == 2 and "pip install 'policyfactory[tensorflow]'" in r.stdout, r.stdout + r.stderr
+        assert r.returncode == 2 and "pip install 'policyfactory[keras]'" in r.stdout, r.stdout + r.stderr
         assert "Traceback" not in r.stderr
 
 

@@ -118,5 +118,5 @@ def test_commands_that_need_keras_say_how_to_install_it_in_a_core_only_install(t
     for command in (["audit", model], ["build", model, "-o", str(tmp_path / "m.keras")]):
         r = subprocess.run([sys.executable, "-m", "policyfactory", *command], capture_output=True, text=True, env=env)
         assert r.returncode == 2 and "internal error" not in r.stdout + r.stderr, r.stdout + r.stderr
-        assert "keras-error" in r.stdout and "pip install 'policyfactory[tensorflow]'" in r.stdout
+        assert "keras-error" in r.stdout and "pip install 'policyfactory[keras]'" in r.stdout
     assert not (tmp_path / "m.keras").exists()

@@ -88,6 +88,10 @@ class Catalog:
     excluded_layers: dict[str, str]
     components: dict[str, dict[str, ComponentType]]
     activations: list[str]
+    # measured by scripts/gen_catalog.py `backend_facts`: layer type -> Keras's refusal without TensorFlow, and
+    # backend -> layer type -> [{argument, value, message}] that backend refuses and TensorFlow accepts
+    needs_tensorflow: dict[str, str] = field(default_factory=dict)
+    refused_arguments: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
     _component_index: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -194,7 +198,8 @@ def _from_json(data: dict) -> Catalog:
     }
     return Catalog(
         data["keras_version"], layers, data["layer_aliases"], data["excluded_layers"],
-        components, data["activations"],
+        components, data["activations"], data.get("backends", {}).get("needs_tensorflow", {}),
+        data.get("backends", {}).get("refused_arguments", {}),
     )
 
 

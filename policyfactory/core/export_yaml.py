@@ -3,7 +3,7 @@
 Why TF-free: a `.keras` file is a zip archive whose `config.json` describes the
 model as plain JSON, so `policyfactory export model.keras` reads that member with
 `zipfile` and `json` -- it never loads weights, deserializes objects or runs
-code -- and needs no TensorFlow. The Keras side (`keras_side/export.py`) feeds
+code -- and needs no Keras. The Keras side (`keras_side/export.py`) feeds
 the same function with a live model's config plus which slots hold one
 component object, so sharing by identity becomes `shared:` entries.
 

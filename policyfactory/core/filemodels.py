@@ -232,6 +232,10 @@ class SettingsFile(StrictModel):
     allow_outside: bool = Field(False, alias="allow-outside",
                                 description="let policy: and extends: paths written in files point outside the "
                                             "file's project", json_schema_extra=_flag(action="store_true"))
+    backend: Optional[Literal["tensorflow", "jax", "torch", "numpy", "openvino"]] = Field(
+        None, description="check models for this Keras backend (default: KERAS_BACKEND, else the project's backend "
+                          "setting, else keras.json's, else tensorflow; the flag wins over KERAS_BACKEND)",
+        json_schema_extra=_flag(metavar="NAME"))
     select: list[str] = Field(default_factory=list,
                               description="report only these rules or categories (invalid, policy, warning); "
                                           "invalid input is always reported (repeatable)",

@@ -1,4 +1,4 @@
-"""The TensorFlow-free audit: one engine for live models and saved files, and the readers of saved files.
+"""The Keras-free audit: one engine for live models and saved files, and the readers of saved files.
 
 Why a package of its own: the audit of a saved model needs `numpy` and `h5py`
 (the `audit` extra) but neither Keras nor TensorFlow, and the core needs

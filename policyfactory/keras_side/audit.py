@@ -1,6 +1,6 @@
 """Audit a live Keras model: adapt it into the engine's records, and let the one engine judge.
 
-The engine (`policyfactory/fileaudit/engine.py`, TensorFlow-free) is the same one
+The engine (`policyfactory/fileaudit/engine.py`, Keras-free) is the same one
 the file audit uses; this module only reads a live model into its records:
 
 * **slots** -- every slot of every layer (nested models, wrappers, RNN cells,

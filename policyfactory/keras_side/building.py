@@ -66,11 +66,15 @@ def build_model(path_or_mapping: Any, *, policy: str | Policy | None = None, str
     """Validate a model file (path or mapping) and build its plan with Keras.
 
     Raises `PolicyViolation` when the model breaks its policy and `InvalidInput`
-    (a `ValueError`) when the file is not valid. With `strategy=`
-    (a `tf.distribute` strategy), variables are created in its scope.
+    (a `ValueError`) when the file is not valid. With `strategy=` (a
+    `tf.distribute` strategy on TensorFlow, or a `keras.distribution`
+    distribution such as `DataParallel` or `ModelParallel` on JAX), variables
+    are created in its scope: a sharded kernel holds the undistributed build's
+    values (docs/backends.md).
     """
     if strategy is not None and not callable(getattr(strategy, "scope", None)):
-        raise TypeError(f"strategy= takes a tf.distribute strategy, got {type(strategy).__name__}")
+        raise TypeError(f"strategy= takes a tf.distribute strategy or a keras.distribution distribution "
+                        f"(DataParallel, ModelParallel), got {type(strategy).__name__}")
     check_policy_argument(policy)
     result = checked(path_or_mapping, policy)
     assert result.spec is not None and result.plan is not None

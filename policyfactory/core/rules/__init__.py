@@ -18,7 +18,8 @@ Categories decide the exit code:
 
 * ``invalid`` -- the input cannot be judged (YAML, schema, unknown names,
   limits, unreadable files, bad arguments): exit 2;
-* ``policy`` -- valid input that breaks its policy: exit 1;
+* ``policy`` -- valid input that breaks its policy, or that the Keras backend checked for does not build
+  (``backend-layer``; a project may lower either): exit 1;
 * ``warning`` -- worth fixing, does not fail: exit 0.
 
 Example::
@@ -30,7 +31,7 @@ Example::
     >>> sorted(rule_info("limit-nodes").as_json())
     ['bad', 'category', 'enabled', 'example', 'explanation', 'fix', 'good', 'id', 'severity', 'summary']
     >>> [r.id for r in RULES.values() if r.category == POLICY]
-    ['sharing-violation', 'correlated-weights', 'allow-not-permitted']
+    ['sharing-violation', 'correlated-weights', 'allow-not-permitted', 'backend-layer']
     >>> rule_info("no-such-rule")
     Traceback (most recent call last):
     ...

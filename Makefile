@@ -49,8 +49,9 @@ wheel-check: $(STAMP)
 	$(PY) scripts/wheel_check.py
 
 # the documentation site, into site/; --strict: a warning (a broken link, a page missing from nav) fails it
+# (NO_MKDOCS_2_WARNING: Material prints a notice about its own end of life on every build)
 docs: $(STAMP)
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis build dist site

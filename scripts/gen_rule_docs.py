@@ -88,7 +88,8 @@ def _configure(rule: Rule) -> list[str]:
     lines = []
     if rule.enabled:
         lines.append(f"- Leave it out of a run: `--ignore {rule.id}` (or `--ignore {rule.category}` for the whole "
-                     f"category), or `ignore = [\"{rule.id}\"]` in the [project settings](../formats/settings.md).")
+                     f"category), or `ignore = [\"{rule.id}\"]` in the [project settings](../formats/settings.md); "
+                     f"for some files only, `[tool.policyfactory.per-file-ignores]` with `\"legacy/*\" = [\"{rule.id}\"]`.")
     else:
         lines.append(f"- Turn it on for a run: `--extend-select {rule.id}`, or `extend-select = [\"{rule.id}\"]` in the "
                      f"[project settings](../formats/settings.md).")

@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test test-backends lint demo bench catalog coreschema fuzz clean
+.PHONY: test test-backends lint demo bench catalog coreschema fuzz dist wheel-check docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[tensorflow,audit,test]'
+	$(PY) -m pip install --quiet -e '.[tensorflow,audit,test,docs]'
 	touch $(STAMP)
 
 test: lint
@@ -43,5 +43,19 @@ catalog: $(STAMP)
 coreschema: $(STAMP)
 	$(PY) scripts/gen_coreschema.py
 
+# the sdist and the wheel, into dist/ (the wheel is built from the sdist, as an index would)
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
+# the wheel installed alone in a fresh venv validates files outside the checkout (CI runs it after make test)
+wheel-check: $(STAMP)
+	$(PY) scripts/wheel_check.py
+
+# the documentation site, into site/; --strict: a warning (a broken link, a page missing from nav) fails it
+# (NO_MKDOCS_2_WARNING: Material prints a notice about its own end of life on every build)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) .venv-jax .venv-torch *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-jax .venv-torch *.egg-info .pytest_cache .hypothesis build dist site

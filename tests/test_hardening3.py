@@ -116,7 +116,7 @@ def test_a_settings_policy_outside_the_project_is_not_read(tmp_path, settings_fi
 # -- no file is lost --------------------------------------------------------------------------------
 
 def test_build_never_replaces_a_trained_model_it_did_not_write(tmp_path):
-    """The README workflow: export a trained model to YAML, then build the YAML beside it."""
+    """The documented workflow (docs/commands.md, build): export a trained model to YAML, then build the YAML beside it."""
     import keras
 
     forecaster = os.path.join(EXAMPLES, "forecaster.yaml")

@@ -6,7 +6,7 @@ a model file (or a sequence of `LayerFactory` calls) grows one `Planner`; its
 `freeze()` gives an immutable `Plan` that every command reads, and `build` only
 instantiates (no second planning, no second resolution).
 
-Rules (README, "Seeds"):
+Rules (docs/seeds.md):
 
 * a fresh random initializer gets a seed derived from the base seed, the layer
   name and the slot; derived seeds never repeat one already in use. Without a

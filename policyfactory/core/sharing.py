@@ -6,7 +6,7 @@ seed). Both `validate` (from a model file, without Keras) and the `LayerFactory`
 (while building) feed slots into a `SharingLedger`; the ledger judges the whole
 group each time a slot joins, so both report the same verdict at the same slot.
 
-Verdict for a group (see README, "Policies"):
+Verdict for a group (see docs/formats/policy.md, "How a verdict is reached"):
 
 1. a rule *covers the group* when its kind matches, the group's class fits
    `classes`, and the group fits the scope (`within-layer`: all slots in one

@@ -139,7 +139,7 @@ EXPORT_UNSUPPORTED = Rule(
     "occurs. Nothing is exported.",
     bad="x = keras.ops.cumsum(keras.layers.Dense(8)(inp), axis=-1)\npf.export(keras.Model(inp, x))\n",
     good="x = keras.layers.Dense(8)(inp) * 2.0  # an operation of the list\npf.export(keras.Model(inp, x))\n",
-    fix="Write that part with catalog layers or operations of the list (README, Model files), or call a "
+    fix="Write that part with catalog layers or operations of the list (docs/formats/model.md, Operations on tensors), or call a "
         "nested model's layers directly; then export again.",
     example="python",
 )

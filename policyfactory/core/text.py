@@ -102,7 +102,7 @@ class Suggester:
         self._made += 1
         same = self._lower.get(word.lower())
         if same is not None and same != word:
-            return Suggestion(same, unique and self._lower_count[word.lower()] == 1)
+            return Suggestion(same, unique and self._lower_count[word.lower()] == 1, 1.0)
         spread = max(2, len(word) // 3)
         candidates: list[str] = []
         for delta in range(spread + 1):
@@ -112,7 +112,7 @@ class Suggester:
                 break
         found = _closest(word, candidates)
         if found is not None:
-            return Suggestion(found[1], unique and self._alone(word, found, lower=False))
+            return Suggestion(found[1], unique and self._alone(word, found, lower=False), found[0])
         lowered: dict[str, str] = {}
         for c in candidates:
             lowered[c.lower()] = c
@@ -120,7 +120,7 @@ class Suggester:
         if found is None:
             return None
         alone = unique and self._alone(word.lower(), found, lower=True) and self._lower_count[found[1]] == 1
-        return Suggestion(lowered[found[1]], alone)
+        return Suggestion(lowered[found[1]], alone, found[0])
 
     def _alone(self, word: str, found: tuple[float, str], lower: bool) -> bool:
         """Whether no known name but `found` is as close to `word`: every name of a length that could be
@@ -149,9 +149,11 @@ class Suggestion:
 
     name: str
     unique: bool
+    score: float  # difflib's ratio to the word (1.0: the same name in another case)
 
 
 _CUTOFF = 0.6
+FIX_CUTOFF = 0.75  # a fix takes a typo, not a guess: one letter added, dropped or changed in a name of four letters or more
 
 
 def _closest(word: str, candidates: list[str]) -> tuple[float, str] | None:
@@ -177,12 +179,16 @@ def did_you_mean(word: Any, choices: Iterable[Any]) -> str:
 def suggestion(word: Any, choices: Iterable[Any]) -> tuple[str, str | None]:
     """(' (did you mean 'X'?)' or '', X when it is the one answer else None): the message and the safe fix.
 
+    The one answer: no other choice is as close, and it is a typo's distance away (`FIX_CUTOFF`), not a guess.
+
         >>> suggestion("LSTMM", ["LSTM", "GRU"])
         (" (did you mean 'LSTM'?)", 'LSTM')
         >>> suggestion("Conv", ["Conv1D", "Conv2D"])[1] is None  # two names as close: no one answer
         True
+        >>> suggestion("GRX", ["GRU", "Dense"])  # two letters of three: suggested, not fixed
+        (" (did you mean 'GRU'?)", None)
     """
     best = Suggester(choices).best(word, unique=True)
     if best is None:
         return "", None
-    return f" (did you mean {shown(best.name)}?)", best.name if best.unique else None
+    return f" (did you mean {shown(best.name)}?)", best.name if best.unique and best.score >= FIX_CUTOFF else None

@@ -219,27 +219,27 @@ class _Round:
 
 
 def _rename(rnd: _Round, fix: Fix) -> bool:
+    """A rename, in the text and in the data it must read back as (both or neither)."""
     edit = rename_edit(rnd.text, rnd.spans, fix)
-    if edit is None or not _renamed_data(rnd.data, fix):
+    parent = _at(rnd.data, fix.path[:-1])
+    if edit is None or not fix.path or not _renamable(parent, fix) or not rnd.add([edit]):
         return False
-    return rnd.add([edit])
-
-
-def _renamed_data(data: Any, fix: Fix) -> bool:
-    """Apply a rename to the plain data (what the edited text must read back as); False if it is not there."""
-    parent = _at(data, fix.path[:-1])
-    last: Any = fix.path[-1] if fix.path else None
+    last = fix.path[-1]
     if fix.at_key:
-        if not isinstance(parent, dict) or last != fix.old or fix.old not in parent or fix.new in parent:
-            return False
         items = list(parent.items())
         parent.clear()
-        parent.update((fix.new if k == fix.old else k, v) for k, v in items)
-        return True
-    if isinstance(parent, (dict, list)) and _has(parent, last) and parent[last] == fix.old:
+        parent.update((fix.new if k == fix.old else k, v) for k, v in items)  # in its place: key order kept
+    else:
         parent[last] = fix.new
-        return True
-    return False
+    return True
+
+
+def _renamable(parent: Any, fix: Fix) -> bool:
+    """Whether the data holds `fix.old` where the fix says (a key not renamed onto one the mapping has)."""
+    last = fix.path[-1]
+    if fix.at_key:
+        return isinstance(parent, dict) and last == fix.old and fix.old in parent and fix.new not in parent
+    return isinstance(parent, (dict, list)) and _has(parent, last) and parent[last] == fix.old
 
 
 def _has(parent: Any, key: Any) -> bool:

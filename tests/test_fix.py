@@ -233,3 +233,17 @@ def test_json_output_after_a_fix_is_what_validate_reports_on_the_fixed_file(cli,
     code, out, err = cli("validate", "--fix", "--format", "json", str(path))
     assert [(f["rule"], f["line"]) for f in json.loads(out)["findings"]] == [("unknown-layer-type", 8)]
     assert code == 2 and "fixed 1 problem" in err and path.read_text() == text.replace("Dens,", "Dense,")
+
+
+def test_line_endings_a_byte_order_mark_and_a_linked_file_are_kept(cli, tmp_path):
+    text = "\ufeff" + (HEAD + "shared:\n  he:\n    initializer: HeNormal\nlayers:\n"
+                       "  - {type: Densee, units: 4, kernel_initializer: {shared: he}}\n"
+                       "  - {type: Dense, units: 4, kernel_initializer: {shared: he}}\n").replace("\n", "\r\n")
+    path = put(tmp_path, "model.yaml", text)
+    link = tmp_path / "link.yaml"
+    link.symlink_to("model.yaml")
+    code, _, err = cli("validate", "--fix", str(link))
+    assert path.read_bytes().decode("utf-8") == "\ufeff" + (
+        HEAD + "layers:\n  - {type: Dense, units: 4, kernel_initializer: HeNormal}\n"
+               "  - {type: Dense, units: 4, kernel_initializer: HeNormal}\n").replace("\n", "\r\n")
+    assert link.is_symlink() and code == 0 and "fixed 2 problems" in err

@@ -141,6 +141,13 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     v.add_argument("--only-declared", action="store_true",
                    help="skip YAML files without a top-level 'kind: policy' or 'kind: model' line (for hooks over all YAML; "
                         ".py and .ipynb files are always judged)")
+    v.add_argument("--fix", action="store_true",
+                   help="repair what has one safe answer (a unique did-you-mean name, a denied {shared:} group written "
+                        "inline), keeping the rest of the file as written; then report what remains (stdin: the fixed "
+                        "text on stdout, the report on stderr)")
+    v.add_argument("--diff", action="store_true",
+                   help="show what --fix would change as a unified diff on stdout and write nothing "
+                        "(exit 1 when there is something to fix, else 0)")
     _common(v, "validate")
 
     b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")
@@ -435,6 +442,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ok_lines = []
     unjudged = 0
     sources = _sources(args)
+    fixer = _fixer(args, sources)
     for src in sources:
         if is_python(src.path):
             continue
@@ -442,6 +450,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 and os.path.isfile(src.path):
             continue
         result = check_path(src.path, **_check_args(args), data=src.data)
+        result = fixer.source(src.path, src.data, result)
         found = _judged(args, result.findings)
         findings.extend(found)
         unjudged += not result.judged
@@ -457,11 +466,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
             path, _, summary = line.partition(": ")
             if path not in failed:
                 ok_lines.append(f"{path}: ok, {summary}")
-    code = _finish(args, findings, ok_lines)
+    code = fixer.finish(lambda out: _finish(args, findings, ok_lines, out))
     if unjudged and args.format == "text" and not args.quiet and not args.statistics:
         print(f"sharing not judged in {plural(unjudged, 'model file')} with errors: every error is listed above; "
               f"the sharing check runs once they are fixed", file=sys.stderr)
     return code
+
+
+class _NoFix:
+    """validate without --fix or --diff: every file reported as it is."""
+
+    def source(self, path: str, data: bytes | None, result: Any) -> Any:
+        return result
+
+    def finish(self, report: Callable[[IO[str] | None], int]) -> int:
+        return report(None)
+
+
+def _fixer(args: argparse.Namespace, sources: list[Source]) -> Any:
+    """`validate --fix` / `--diff`: the Fixer that repairs (or shows) each file (core/fix.py, imported only then)."""
+    if not (args.fix or args.diff):
+        return _NoFix()
+    from .core.fix import Fixer
+    from .core.validate import check_path
+
+    if args.fix and args.diff:
+        raise UsageError("--fix and --diff: give one (--diff shows what --fix would write, and writes nothing)")
+    if args.fix and any(s.data is not None for s in sources) and len(args.paths) > 1:
+        raise UsageError("--fix reads standard input ('-') alone: its fixed text is written to stdout")
+    return Fixer(lambda path, data: check_path(path, **_check_args(args), data=data), lambda fs: _judged(args, fs),
+                 diff=args.diff, limits=_limits(args), quiet=args.quiet)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

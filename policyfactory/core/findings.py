@@ -35,10 +35,53 @@ EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_INVALID = 2
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_POLICY", "INVALID", "POLICY", "WARNING", "Finding", "InvalidInput",
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_POLICY", "INVALID", "POLICY", "WARNING", "Finding", "Fix", "InvalidInput",
            "PolicyViolation", "PolicyfactoryError", "exit_code", "python_finding", "sorted_findings"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A repair with one safe answer, as data: what `validate --fix` applies to the file (`core/fix.py`).
+
+    * ``rename``: the scalar at `path` (its key with `at_key`) is written `old` and should be `new` -- a
+      did-you-mean that is the one answer (no other known name is as close);
+    * ``inline-shared``: the denied sharing group of the shared declaration `old` (`path` is
+      ``("shared", NAME)``): every `{shared: NAME}` becomes its own inline copy of the component, and the
+      declaration goes.
+
+    Formatters do not show it; a finding's text and JSON are the same with or without one.
+
+        >>> Fix.rename(("type",), "LSTMM", "LSTM").moved(("layers", 0)).path
+        ('layers', 0, 'type')
+    """
+
+    kind: str
+    path: tuple
+    old: str
+    new: str = ""
+    at_key: bool = False
+
+    RENAME = "rename"
+    INLINE_SHARED = "inline-shared"
+
+    @classmethod
+    def rename(cls, path: tuple, old: str, new: str, at_key: bool = False) -> Fix:
+        return cls(cls.RENAME, tuple(path), old, new, at_key)
+
+    @classmethod
+    def inline_shared(cls, name: str) -> Fix:
+        return cls(cls.INLINE_SHARED, ("shared", name), name)
+
+    def moved(self, prefix: tuple) -> Fix:
+        """The same fix with `path` under `prefix` (a problem found relative to a value, placed in its file)."""
+        return Fix(self.kind, tuple(prefix) + self.path, self.old, self.new, self.at_key)
+
+    def describe(self) -> str:
+        if self.kind == self.RENAME:
+            return f"{self.old!r} -> {self.new!r}"
+        return f"shared {self.old!r} written inline in each slot"
 
 
 @dataclass(frozen=True)
@@ -59,6 +102,7 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     help: str = field(default="", compare=False)  # how to fix it; the rule's fix hint unless the finding knows better
     cell: int | None = None  # a notebook's code cell (1-based, counting code cells); `line` is then the cell's line
+    fix: Fix | None = field(default=None, compare=False, repr=False)  # the safe repair `validate --fix` applies
 
     def __post_init__(self) -> None:
         info = rule_info(self.rule)  # KeyError for an id the registry does not know

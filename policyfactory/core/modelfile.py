@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
 from .catalog import KINDS, LayerType, article, catalog
-from .findings import Finding
+from .findings import Finding, Fix
 from .layerinfo import (
     LIST_INPUT_TYPES,
     MERGE_SAME_SHAPE,
@@ -65,7 +65,7 @@ from .rules.limits import LIMIT_LAYERS, LIMIT_PARAMS
 from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TOP_LEVEL, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .rules.shared import SHARED_DECLARATION, SHARED_IN_SHARED, SHARED_UNKNOWN, SHARED_WRONG_KIND
 from .schema import describe, salvaged, validate_as
-from .text import Suggester, did_you_mean, shown
+from .text import Suggester, did_you_mean, shown, suggestion
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, Path
 
 if TYPE_CHECKING:
@@ -153,8 +153,16 @@ class _Checker:
         self.shared: dict[str, ComponentUse | None] = {}  # shared declarations (None: one with errors)
         self.failed: set[str] = set()  # names of top-level entries with errors of their own (a call of one is not)
 
-    def err(self, path: Path, rule: str, message: str, at_key: bool = False) -> None:
-        self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key))
+    def err(self, path: Path, rule: str, message: str, at_key: bool = False, fix: Fix | None = None) -> None:
+        """A finding at `path`; `fix` is its safe repair, its path relative to `path` (as a `Problem`'s)."""
+        self.findings.append(self.loaded.finding(path, rule, message, at_key=at_key,
+                                                 fix=fix.moved(path[:len(path) - len(fix.path)]) if fix else None))
+
+    def unknown_argument(self, path: Path, owner: str, key: Any, known: list[str], raw: dict) -> None:
+        """`owner` takes no argument `key`: did-you-mean, and its fix when it is the one answer (and not written)."""
+        hint, new = suggestion(key, known)
+        fix = Fix.rename((key,), key, new, at_key=True) if new is not None and new not in raw else None
+        self.err(path + (key,), UNKNOWN_ARGUMENT, f"{owner} takes no argument {shown(key)}{hint}", at_key=True, fix=fix)
 
     # components ---------------------------------------------------------------
     def forbidden_keys(self, value: Any, path: Path) -> bool:
@@ -185,7 +193,7 @@ class _Checker:
             return self.shared_reference(value, kind, path, shared_decls)
         use, problems = resolve_component(kind, value)
         for p in problems:
-            self.err(path + p.path, p.rule, p.message, at_key=p.at_key)
+            self.err(path + p.path, p.rule, p.message, at_key=p.at_key, fix=p.fix)
         return self._located(use, path) if use else None
 
     def shared_reference(self, value: dict, kind: str, path: Path, shared_decls: dict | None) -> ComponentUse | None:
@@ -249,9 +257,7 @@ class _Checker:
                 continue
             kpath = path + (key,)
             if not isinstance(key, str) or key not in lt.params:
-                self.err(kpath, UNKNOWN_ARGUMENT,
-                         f"{lt.name} takes no argument {shown(key)}{did_you_mean(key, list(lt.params) + ['name', 'inputs'])}",
-                         at_key=True)
+                self.unknown_argument(path, lt.name, key, list(lt.params) + ["name", "inputs"], raw)
             elif key in lt.slots:
                 comp = None if value is None else self.component(value, lt.slots[key].kind, kpath, shared_decls)
                 problem = slot_problem(lt.name, key, lt.slots[key].kind, comp.class_name) if comp else None
@@ -341,9 +347,7 @@ class _Checker:
             if key in OP_KEYS:
                 continue
             if not isinstance(key, str) or key not in op.params:
-                self.err(path + (key,), UNKNOWN_ARGUMENT,
-                         f"{op.name} takes no argument {shown(key)}{did_you_mean(key, list(op.params) + list(OP_KEYS))}",
-                         at_key=True)
+                self.unknown_argument(path, op.name, key, list(op.params) + list(OP_KEYS), raw)
                 continue
             problem = op_argument_problem(op, key, value)
             if problem is not None:
@@ -394,8 +398,8 @@ class _Checker:
             return None
         lt = self.cat.layer(tname)
         if lt is None:
-            problem = unknown_layer(tname)
-            self.err(path + ("type",), problem.rule, problem.message)
+            problem = unknown_layer(tname, ("type",))
+            self.err(path + ("type",), problem.rule, problem.message, fix=problem.fix)
         return lt
 
     def layer_name(self, raw: dict, path: Path, lt: LayerType, namer: Namer) -> str:

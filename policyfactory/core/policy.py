@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .catalog import KINDS, ROLES, LayerType, catalog
@@ -224,9 +224,15 @@ class _Renumbered:
         self._loaded, self._positions = loaded, positions
 
     def finding(self, path: tuple, rule: str, message: str, **kw: Any) -> Finding:
+        fix = kw.get("fix")
+        if fix is not None:  # a fix is placed like its finding
+            kw["fix"] = replace(fix, path=self._renumbered(fix.path))
+        return self._loaded.finding(self._renumbered(path), rule, message, **kw)
+
+    def _renumbered(self, path: tuple) -> tuple:
         if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
-            path = ("rules", self._positions[path[1]]) + tuple(path[2:])
-        return self._loaded.finding(path, rule, message, **kw)
+            return ("rules", self._positions[path[1]]) + tuple(path[2:])
+        return path
 
 
 def _blame(top: Loaded, chain: list[tuple[PolicyFile, Loaded]], findings: list[Finding]) -> list[Finding]:
@@ -292,7 +298,8 @@ def _rule_layer_types(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding
         lt = cat.layer(name)
         if lt is None:
             problem = unknown_layer(name)
-            out.append(loaded.finding(base + ("layers", j), problem.rule, problem.message))
+            out.append(loaded.finding(base + ("layers", j), problem.rule, problem.message,
+                                      fix=problem.fix.moved(base + ("layers", j)) if problem.fix else None))
         else:
             found.append(lt)
     return found
@@ -319,7 +326,8 @@ def _check_classes(rule: Rule, base: tuple, loaded: Loaded, out: list[Finding]) 
         if cname != "*" and catalog().component(rule.component, cname) is None:
             problem = unknown_component(rule.component, cname)
             out.append(loaded.finding(base + ("classes", j), problem.rule,
-                                      f"{problem.message}: rule {shown(rule.id)} can never match it"))
+                                      f"{problem.message}: rule {shown(rule.id)} can never match it",
+                                      fix=problem.fix.moved(base + ("classes", j)) if problem.fix else None))
 
 
 def _check_reachable(rule: Rule, base: tuple, layer_types: list[LayerType], loaded: Loaded, out: list[Finding]) -> None:

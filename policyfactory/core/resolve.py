@@ -16,6 +16,7 @@ from typing import Any
 
 from .argcheck import argument_problem
 from .catalog import ComponentType, article, catalog
+from .findings import Fix
 from .rules.components import (
     ARGUMENT_VALUE,
     COMPONENT_VALUE,
@@ -28,7 +29,7 @@ from .rules.components import (
 )
 from .rules.schemarules import SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY
 from .schema import describe
-from .text import did_you_mean, shown
+from .text import shown, suggestion
 
 FORBIDDEN_CONFIG_KEYS = ("module", "registered_name")
 _EXAMPLES = {"initializer": "he_normal", "regularizer": "l2", "constraint": "unit_norm"}
@@ -57,6 +58,7 @@ class Problem:
     rule: str
     message: str
     at_key: bool = False
+    fix: Fix | None = None  # a did-you-mean with one answer, its path relative to the value as `path`
 
 
 def _is_int(value: Any) -> bool:
@@ -82,7 +84,9 @@ def unknown_layer(name: str, path: tuple = ()) -> Problem:
     cat = catalog()
     if name in cat.excluded_layers:
         return Problem(path, LAYER_NOT_ALLOWED, f"layer type {shown(name)} is not allowed: {cat.excluded_layers[name]}")
-    return Problem(path, UNKNOWN_LAYER_TYPE, f"unknown layer type {shown(name)}{did_you_mean(name, cat.layer_names())}")
+    hint, fix = suggestion(name, cat.layer_names())
+    return Problem(path, UNKNOWN_LAYER_TYPE, f"unknown layer type {shown(name)}{hint}",
+                   fix=Fix.rename(path, name, fix) if fix else None)
 
 
 def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
@@ -90,8 +94,9 @@ def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
     if other is not None:
         return Problem(path, COMPONENT_WRONG_KIND,
                        f"{shown(name)} is {article(other.kind)}, but this slot takes {article(kind)}")
-    return Problem(path, UNKNOWN_COMPONENT_CLASS,
-                   f"unknown {kind} {shown(name)}{did_you_mean(name, catalog().component_names(kind))}")
+    hint, fix = suggestion(name, catalog().component_names(kind))
+    return Problem(path, UNKNOWN_COMPONENT_CLASS, f"unknown {kind} {shown(name)}{hint}",
+                   fix=Fix.rename(path, name, fix) if fix else None)
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,10 @@ def resolve_component(kind: str, value: Any) -> tuple[ComponentUse | None, list[
     for k, v in written.settings.items():
         info = ct.params.get(k)
         if info is None:
-            problems.append(Problem(("config", k), UNKNOWN_ARGUMENT,
-                                    f"{ct.name} takes no argument {shown(k)}{did_you_mean(k, list(ct.params))}", True))
+            hint, fix = suggestion(k, list(ct.params))
+            problems.append(Problem(("config", k), UNKNOWN_ARGUMENT, f"{ct.name} takes no argument {shown(k)}{hint}", True,
+                                    Fix.rename(("config", k), k, fix, at_key=True) if fix and fix not in written.settings
+                                    else None))
         elif k == "seed" and v is not None and (not isinstance(v, int) or isinstance(v, bool)):
             problems.append(Problem(("config", k), SCHEMA_TYPE, f"'seed': expected an integer or null, got {describe(v)}"))
         else:

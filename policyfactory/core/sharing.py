@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .findings import Finding
+from .findings import Finding, Fix
 from .policy import Policy
 from .rules.sharing import SHARING_VIOLATION
 from .text import shown
@@ -266,7 +266,17 @@ def violation_finding(policy: Policy, group: Group, at: SlotRef) -> Finding:
         "group_key": group.key,
     }
     return Finding(at.file or "<python>", at.line or 1, at.column or 1, SHARING_VIOLATION, msg, data=data,
-                   help=sharing_help(policy, group))
+                   help=sharing_help(policy, group), fix=_inline_fix(group))
+
+
+def _inline_fix(group: Group) -> Fix | None:
+    """Fresh inline components for a denied `{shared: NAME}` group of a model file: its one safe repair.
+
+    Not for a group of one explicit seed (copies would keep the seed and the group; which seed to drop is the
+    user's choice), nor for Python sources (an object in code is not rewritten)."""
+    if not group.key.startswith("shared:") or any(s.file.lower().endswith((".py", ".ipynb")) for s in group.slots):
+        return None
+    return Fix.inline_shared(group.key[len("shared:"):])
 
 
 def sharing_help(policy: Policy, group: Group) -> str:

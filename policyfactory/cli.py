@@ -435,42 +435,56 @@ def _several(args: argparse.Namespace) -> bool:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .core.pyread import is_python
-    from .core.references import declares_kind
-    from .core.validate import check_path, check_sources
 
     findings: list[Finding] = []
-    ok_lines = []
-    unjudged = 0
+    ok_lines: list[str] = []
     sources = _sources(args)
     fixer = _fixer(args, sources)
-    for src in sources:
-        if is_python(src.path):
-            continue
-        if args.only_declared and src.data is None and declares_kind(src.path, _limits(args)) is None \
-                and os.path.isfile(src.path):
-            continue
-        result = check_path(src.path, **_check_args(args), data=src.data)
-        result = fixer.source(src.path, src.data, result)
-        found = _judged(args, result.findings)
-        findings.extend(found)
-        unjudged += not result.judged
-        if not any(f.severity == "error" for f in found) and result.summary:
-            ok_lines.append(f"{src.path}: ok, {result.summary}")
-    python = [(src.path, src.data) for src in sources if is_python(src.path)]
-    if python:  # read together: an object made in one file may reach slots in another
-        result = check_sources(python, **_check_args(args))
-        found = _judged(args, result.findings)
-        findings.extend(found)
-        failed = {f.file for f in found if f.severity == "error"}
-        for line in result.summary.splitlines():
-            path, _, summary = line.partition(": ")
-            if path not in failed:
-                ok_lines.append(f"{path}: ok, {summary}")
+    unjudged = _validate_files(args, [s for s in sources if not is_python(s.path)], fixer, findings, ok_lines)
+    _validate_python(args, [(s.path, s.data) for s in sources if is_python(s.path)], findings, ok_lines)
     code = fixer.finish(lambda out: _finish(args, findings, ok_lines, out))
     if unjudged and args.format == "text" and not args.quiet and not args.statistics:
         print(f"sharing not judged in {plural(unjudged, 'model file')} with errors: every error is listed above; "
               f"the sharing check runs once they are fixed", file=sys.stderr)
     return code
+
+
+def _validate_files(args: argparse.Namespace, sources: list[Source], fixer: Any, findings: list[Finding],
+                    ok_lines: list[str]) -> int:
+    """Policy and model files, one at a time (each through the fixer): their findings and ok lines are added; the
+    number of model files whose sharing was not judged (errors of their own) is returned."""
+    from .core.references import declares_kind
+    from .core.validate import check_path
+
+    unjudged = 0
+    for src in sources:
+        if args.only_declared and src.data is None and declares_kind(src.path, _limits(args)) is None \
+                and os.path.isfile(src.path):
+            continue
+        result = fixer.source(src.path, src.data, check_path(src.path, **_check_args(args), data=src.data))
+        found = _judged(args, result.findings)
+        findings.extend(found)
+        unjudged += not result.judged
+        if not any(f.severity == "error" for f in found) and result.summary:
+            ok_lines.append(f"{src.path}: ok, {result.summary}")
+    return unjudged
+
+
+def _validate_python(args: argparse.Namespace, python: list[tuple[str, bytes | None]], findings: list[Finding],
+                     ok_lines: list[str]) -> None:
+    """Python sources and notebooks, read together: an object made in one file may reach slots in another."""
+    if not python:
+        return
+    from .core.validate import check_sources
+
+    result = check_sources(python, **_check_args(args))
+    found = _judged(args, result.findings)
+    findings.extend(found)
+    failed = {f.file for f in found if f.severity == "error"}
+    for line in result.summary.splitlines():
+        path, _, summary = line.partition(": ")
+        if path not in failed:
+            ok_lines.append(f"{path}: ok, {summary}")
 
 
 class _NoFix:

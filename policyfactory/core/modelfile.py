@@ -364,15 +364,7 @@ class _Checker:
         target = raw.get("call")
         of = self.top.get(target) if isinstance(target, str) else None
         if (of is None or not of.is_layer) and not (isinstance(target, str) and target in self.failed):
-            where = ("an operation" if of is not None and of.kind == "op" else
-                     f"another call (of {shown(of.of)})" if of is not None else
-                     "an input of the model" if isinstance(target, str) and target in self.input_names
-                     else "no earlier layer")
-            hint = Suggester([n for n, v in self.top.items() if v.is_layer]).suggest(target) \
-                if of is None and isinstance(target, str) else ""
-            self.err(path + ("call",), CALL_ENTRY,
-                     f"'call:' names an earlier layer entry to apply again; "
-                     f"{shown(target) if isinstance(target, str) else describe(target)} is {where}{hint}")
+            self.call_target(target, of, path)
         for key in raw:
             if key not in ("call", "name", "inputs"):
                 self.err(path + (key,), CALL_ENTRY,
@@ -384,6 +376,16 @@ class _Checker:
             return None
         return LayerNode(of.type, name, {}, {}, {}, inputs if isinstance(inputs, list) else None, path,
                          self.loaded.mark(path), kind="call", of=of.name)
+
+    def call_target(self, target: Any, of: LayerNode | None, path: Path) -> None:
+        """`call:` names no earlier layer entry: what it names instead, with a did-you-mean among the layers."""
+        named = isinstance(target, str)
+        where = ("an operation" if of is not None and of.kind == "op" else
+                 f"another call (of {shown(of.of)})" if of is not None else
+                 "an input of the model" if named and target in self.input_names else "no earlier layer")
+        hint = Suggester([n for n, v in self.top.items() if v.is_layer]).suggest(target) if of is None and named else ""
+        self.err(path + ("call",), CALL_ENTRY, f"'call:' names an earlier layer entry to apply again; "
+                                               f"{shown(target) if named else describe(target)} is {where}{hint}")
 
     def layer_type(self, raw: Any, path: Path) -> LayerType | None:
         if not isinstance(raw, dict):

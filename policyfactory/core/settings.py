@@ -255,37 +255,50 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
             findings.append(Finding(path, line, 1, SETTINGS_INVALID,
                                     f"{where}: unknown setting {shown(key)}{did_you_mean(key, known)}"))
             continue
-        wrong = errors.get(key, [])
-        if key == "severity" and all(len(e["loc"]) == 2 for e in wrong):  # a table whose levels may be wrong
-            problem = _severity_problem(value, {e["loc"][1] for e in wrong})
-        elif key == "layers":
-            problem = _layers_problem(value, wrong)
-        elif key == "per-file-ignores" and not wrong:
-            problem = next((f"per-file-ignores {shown(glob)}: {p}" for glob, names in value.items()
-                            if (p := selection_problem(names))), None)
-            value = _anchored(key, value, path)
-        elif wrong:
-            problem = _wrong(setting, value, wrong[0])
-        elif key == "policy" and (outside := _outside(value, path, allowed)):
-            rule = SETTINGS_INVALID if "\x00" in value else PATH_OUTSIDE_PROJECT
-            findings.append(Finding(path, line, 1, rule, f"{where}: {outside}"))
-            continue
-        else:
-            value = _anchored(key, value, path)
-            problem = policy_problem(value) if key == "policy" else \
-                selection_problem(value) if key in ("select", "extend-select", "ignore") else None
+        value, rule, problem = _checked(setting, value, errors.get(key, []), path, allowed)
         if problem:
-            findings.append(Finding(path, line, 1, SETTINGS_INVALID, f"{where}: {problem}"))
-        elif key in ("severity", "layers", "per-file-ignores"):  # merged entry by entry: a nearer file changes one
-            if key == "layers":  # a declared module is imported from its settings file's folder
-                settings.layer_files.update(dict.fromkeys(value, os.path.abspath(path)))
-            merged = {**settings.values[key], **value}
-            origin = where if settings.origins[key] == "default" or set(merged) == set(value) \
-                else f"{where}; {settings.origins[key]}"
-            settings.override(key, merged, origin)
+            findings.append(Finding(path, line, 1, rule, f"{where}: {problem}"))
         else:
-            settings.override(key, value, where)
+            _merge(settings, key, value, where, path)
     return findings
+
+
+def _checked(setting: Setting, value: Any, wrong: list[dict], path: str, allowed: bool) -> tuple[Any, str, str | None]:
+    """One setting's value as written in the file at `path`: (the value, its paths read from that file's folder;
+    the rule of its problem; the problem, or None)."""
+    key = setting.name
+    problem: str | None
+    if key == "severity" and all(len(e["loc"]) == 2 for e in wrong):  # a table whose levels may be wrong
+        problem = _severity_problem(value, {e["loc"][1] for e in wrong})
+    elif key == "layers":
+        problem = _layers_problem(value, wrong)
+    elif key == "per-file-ignores" and not wrong:
+        problem = next((f"per-file-ignores {shown(glob)}: {p}" for glob, names in value.items()
+                        if (p := selection_problem(names))), None)
+        value = _anchored(key, value, path)
+    elif wrong:
+        problem = _wrong(setting, value, wrong[0])
+    elif key == "policy" and (outside := _outside(value, path, allowed)):
+        return value, SETTINGS_INVALID if "\x00" in value else PATH_OUTSIDE_PROJECT, outside
+    else:
+        value = _anchored(key, value, path)
+        problem = policy_problem(value) if key == "policy" else \
+            selection_problem(value) if key in ("select", "extend-select", "ignore") else None
+    return value, SETTINGS_INVALID, problem
+
+
+def _merge(settings: Settings, key: str, value: Any, where: str, path: str) -> None:
+    """A valid setting from the file at `path` over what is in force: tables merged entry by entry (a nearer file
+    changes one entry), any other value replaced."""
+    if key not in ("severity", "layers", "per-file-ignores"):
+        settings.override(key, value, where)
+        return
+    if key == "layers":  # a declared module is imported from its settings file's folder
+        settings.layer_files.update(dict.fromkeys(value, os.path.abspath(path)))
+    merged = {**settings.values[key], **value}
+    origin = where if settings.origins[key] == "default" or set(merged) == set(value) \
+        else f"{where}; {settings.origins[key]}"
+    settings.override(key, merged, origin)
 
 
 def _anchored(key: str, value: Any, path: str) -> Any:

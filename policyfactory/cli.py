@@ -454,14 +454,17 @@ def _validate_files(args: argparse.Namespace, sources: list[Source], fixer: Any,
     """Policy and model files, one at a time (each through the fixer): their findings and ok lines are added; the
     number of model files whose sharing was not judged (errors of their own) is returned."""
     from .core.references import declares_kind
-    from .core.validate import check_path
+    from .core.validate import check_path, check_paths
 
     unjudged = 0
-    for src in sources:
-        if args.only_declared and src.data is None and declares_kind(src.path, _limits(args)) is None \
-                and os.path.isfile(src.path):
-            continue
-        result = fixer.source(src.path, src.data, check_path(src.path, **_check_args(args), data=src.data))
+    sources = [src for src in sources if not (args.only_declared and src.data is None and os.path.isfile(src.path)
+                                              and declares_kind(src.path, _limits(args)) is None)]
+    if isinstance(fixer, _NoFix) and all(src.data is None for src in sources):  # many files: on every core
+        results = check_paths([src.path for src in sources], **_check_args(args))
+    else:
+        results = [fixer.source(src.path, src.data, check_path(src.path, **_check_args(args), data=src.data))
+                   for src in sources]
+    for src, result in zip(sources, results):
         found = _judged(args, result.findings)
         findings.extend(found)
         unjudged += not result.judged

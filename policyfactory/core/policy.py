@@ -34,9 +34,10 @@ from .rules.policies import (
     POLICY_UNKNOWN,
 )
 from .rules.schemarules import SCHEMA_TOP_LEVEL
+from .safeio import read_regular
 from .schema import validate_as
 from .text import did_you_mean, shorten, shown
-from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_file
+from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, read_input
 
 if TYPE_CHECKING:
     from .filemodels import PolicyFile, Rule
@@ -103,12 +104,40 @@ def load_policy(name_or_path: str | os.PathLike | Policy = "strict", limits: Lim
 
 def check_policy_path(path: str, limits: Limits = DEFAULT_LIMITS, *,
                       allow_outside: bool = False) -> tuple[Policy | None, list[Finding]]:
-    """Load, validate and resolve one policy file: (policy, findings)."""
+    """Load, validate and resolve one policy file: (policy, findings).
+
+    A valid policy is remembered with the bytes of every file it was read from (`extends:` included), and used
+    again only while those files still hold the same bytes: a folder of 200 models naming one policy parses it
+    once, and an edited policy is read again on the next check.
+    """
+    key = (path, os.getcwd(), limits, allow_outside)
+    known = _RESOLVED.get(key)
+    if known is not None and known[0] is catalog() and _contents(known[2].sources, limits) == known[1]:
+        return known[2], []
     try:
-        loaded = load_file(path, limits)
+        data = read_input(path, limits, "a YAML file")
+        loaded = load_bytes(data, path, limits, base_dir=os.path.dirname(os.path.abspath(path)))
     except InvalidInput as exc:
         return None, exc.findings
-    return check_policy_loaded(loaded, limits, allow_outside=allow_outside)
+    policy, findings = check_policy_loaded(loaded, limits, allow_outside=allow_outside)
+    if policy is not None and not findings:
+        contents = _contents(policy.sources, limits)
+        if contents is not None and contents[-1] == data:  # the top file unchanged since it was parsed
+            if len(_RESOLVED) >= 64:
+                _RESOLVED.clear()
+            _RESOLVED[key] = (catalog(), contents, policy)
+    return policy, findings
+
+
+_RESOLVED: dict[tuple, tuple[Any, tuple, Policy]] = {}  # (catalog, bytes of its files, policy) by arguments
+
+
+def _contents(paths: tuple[str, ...], limits: Limits) -> tuple[bytes, ...] | None:
+    """The bytes of these files (None: one cannot be read as a regular file any more)."""
+    try:
+        return tuple(read_regular(p, limits.max_bytes + 1) for p in paths)
+    except OSError:
+        return None
 
 
 MAX_EXTENDS = 16  # policies in one extends chain

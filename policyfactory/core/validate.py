@@ -178,6 +178,18 @@ def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_
                            policy_origin=policy_origin)
 
 
+def check_paths(paths: list[str], **kwargs: Any) -> list[ValidationResult]:
+    """`check_path` of each file with the same arguments, in order, shared among the cores when they are many
+    (core/parallel.py). A result holds the findings, kind, summary and `judged`: the spec, policy and plan stay
+    in the process that computed them."""
+    from .parallel import map_forked
+
+    def one(path: str) -> ValidationResult:
+        r = check_path(path, **kwargs)
+        return ValidationResult(r.findings, r.kind, r.summary, judged=r.judged)
+
+    return map_forked(one, paths)
+
 
 def validate_mapping(mapping: dict, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",
                      base_dir: str | None = None, expect: str | None = None) -> ValidationResult:

@@ -434,7 +434,7 @@ def _several(args: argparse.Namespace) -> bool:
 # -- commands ------------------------------------------------------------------------------------
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .core.pyread import is_python
+    from .core.references import is_python
 
     findings: list[Finding] = []
     ok_lines: list[str] = []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -58,6 +57,8 @@ def quiet_tensorflow() -> Iterator[None]:
     except (OSError, ValueError):  # no real descriptor 2 (an embedding host): nothing to filter
         yield
         return
+    import tempfile  # only where TensorFlow is imported: validate never pays for it
+
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:

@@ -14,7 +14,6 @@ this process: the results are the same, in the same order, either way.
 from __future__ import annotations
 
 import os
-import pickle
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -49,6 +48,8 @@ def map_forked(fn: Callable[[T], R], items: Sequence[T], workers: int | None = N
 
 def _fork(fn: Callable[[T], R], share: Sequence[T]) -> tuple[int, int]:
     """A child that checks `share` and writes the pickled results to a pipe: (its pid, the pipe's read end)."""
+    import pickle  # only when forking: one file checked pays nothing for it
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns, never runs the parent's cleanup or atexit
@@ -66,6 +67,8 @@ def _fork(fn: Callable[[T], R], share: Sequence[T]) -> tuple[int, int]:
 
 def _collect(pid: int, read: int) -> list[Any] | None:
     """A child's results, or None when it failed (the parent then checks its share itself)."""
+    import pickle
+
     with os.fdopen(read, "rb") as fh:
         data = fh.read()
     _, status = os.waitpid(pid, 0)

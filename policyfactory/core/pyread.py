@@ -29,7 +29,6 @@ from .rules.limits import LIMIT_DEPTH
 from .rules.python import ALLOW_COMMENT, NOTEBOOK_FORMAT, PYTHON_SYNTAX
 from .yamlload import DEFAULT_LIMITS, Limits, read_input
 
-PYTHON_SUFFIXES = (".py", ".ipynb")
 _ALLOW = re.compile(r"#\s*policyfactory\s*:\s*(.*)$")
 _ALLOW_BODY = re.compile(r"allow\s*\[\s*([^\]]*?)\s*\]\s*(.*)$")
 _MAGIC = re.compile(r"^\s*[%!]")
@@ -75,10 +74,6 @@ class PyUnit:
         """A finding at a program line, named by its cell in a notebook."""
         at, cell = self.place(line)
         return Finding(self.path, at, column, rule, message, cell=cell, **kw)  # type: ignore[arg-type]
-
-
-def is_python(path: str) -> bool:
-    return path.lower().endswith(PYTHON_SUFFIXES)
 
 
 def read_path(path: str, limits: Limits = DEFAULT_LIMITS, data: bytes | None = None) -> PyUnit:

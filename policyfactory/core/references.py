@@ -31,6 +31,14 @@ from .yamlload import Limits, Loaded
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
 BUILTIN_POLICIES = ("strict", "recurrent", "stateless")
+PYTHON_SUFFIXES = (".py", ".ipynb")  # files validate reads as Python sources (core/pyread.py), not YAML
+
+
+def is_python(path: str) -> bool:
+    """A Python source or notebook, by its name: `validate` reads it as code, never as YAML."""
+    return path.lower().endswith(PYTHON_SUFFIXES)
+
+
 PROJECT_MARKERS = (".git", "pyproject.toml")
 _DECLARED = re.compile(rb"^kind:[ \t]*['\"]?(policy|model)['\"]?[ \t]*(#.*)?\r?$", re.MULTILINE)
 

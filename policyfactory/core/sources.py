@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-from .pyread import PYTHON_SUFFIXES
-from .references import declares_kind, nearest_above, project_root
+from .references import PYTHON_SUFFIXES, declares_kind, nearest_above, project_root
 from .safeio import kind_of, read_regular
 from .yamlload import DEFAULT_LIMITS, Limits
 

@@ -22,8 +22,7 @@ from .findings import Finding, InvalidInput, sorted_findings
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
-from .pyread import is_python
-from .references import BUILTIN_POLICIES, builtin_path, declares_kind, policy_problem, resolve_in_project
+from .references import BUILTIN_POLICIES, builtin_path, declares_kind, is_python, policy_problem, resolve_in_project
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
 from .text import plural, shorten, shown

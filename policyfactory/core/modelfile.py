@@ -9,7 +9,7 @@ exactly this plan, so what was validated is what gets built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Union
 
@@ -117,6 +117,15 @@ class ModelSpec:
     layers: list[LayerNode]
     base_dir: str = "."
     allows: tuple[Allow, ...] = ()
+
+    def nodes(self) -> Iterator[LayerNode]:
+        """Every entry, each followed by the layers it wraps (depth first, in file order)."""
+        stack = list(reversed(self.layers))
+        while stack:
+            node = stack.pop()
+            yield node
+            for sub in reversed(list(node.sublayers.values())):
+                stack.extend(reversed(sub) if isinstance(sub, list) else [sub])
 
     def calls(self) -> dict[str, list[str]]:
         """Layer name -> the entries that call it again (only layers called more than once)."""

@@ -52,15 +52,6 @@ BACKEND_LAYER = Rule(
 )
 
 
-def _walk(nodes: list[LayerNode]) -> Iterator[LayerNode]:
-    stack = list(reversed(nodes))
-    while stack:
-        node = stack.pop()
-        yield node
-        for sub in reversed(list(node.sublayers.values())):
-            stack.extend(reversed(sub) if isinstance(sub, list) else [sub])
-
-
 def _refusals(node: LayerNode, type_name: str, backend: str) -> Iterator[str]:
     """Why `backend` does not build this layer (Keras's own words), one reason at a time."""
     cat = catalog()
@@ -80,7 +71,7 @@ def backend_refusals(spec: ModelSpec, plan: Plan) -> Iterator[Finding]:
     if backend.name == DEFAULT_BACKEND:
         return
     cat = catalog()
-    for node in _walk(spec.layers):
+    for node in spec.nodes():
         lt = cat.layer(node.type) if node.is_layer else None
         if lt is None:
             continue

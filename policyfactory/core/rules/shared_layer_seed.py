@@ -40,20 +40,11 @@ SHARED_LAYER_SEED = Rule(
 )
 
 
-def _walk(nodes: list[LayerNode]) -> Iterator[LayerNode]:
-    stack = list(reversed(nodes))
-    while stack:
-        node = stack.pop()
-        yield node
-        for sub in reversed(list(node.sublayers.values())):
-            stack.extend(reversed(sub) if isinstance(sub, list) else [sub])
-
-
 @SHARED_LAYER_SEED.check
 def same_seed(spec: ModelSpec, plan: Plan) -> Iterator[Finding]:
     by_seed: dict[int, list[LayerNode]] = {}
     cat = catalog()
-    for node in _walk(spec.layers):
+    for node in spec.nodes():
         seed = node.args.get("seed")
         lt = cat.layer(node.type)
         if lt is not None and "seed" in lt.params and isinstance(seed, int) and not isinstance(seed, bool):

@@ -196,6 +196,33 @@ def test_a_keras_hub_llama_file_shows_key_equal_to_value_without_importing_keras
                in g for g in live)
 
 
+def test_a_keras_hub_weight_has_one_name_in_keras_and_h5_files_so_one_allow_entry_serves_both(tmp_path):
+    """A `.keras` file saves a keras_hub projection's variables by position only; the legacy `.h5` saves their
+    names. The audit names a variable by position in both wherever a `.keras` file could not name it, so the
+    findings are the same and an `--allow` entry is written once."""
+    keras_hub = pytest.importorskip("keras_hub")
+    backbone = keras_hub.models.LlamaBackbone(vocabulary_size=50, num_layers=1, num_query_heads=2,
+                                              num_key_value_heads=1, hidden_dim=8, intermediate_dim=16)
+    paths = [str(tmp_path / "llama.keras"), str(tmp_path / "llama.h5")]
+    reports = []
+    for path in paths:
+        backbone.save(path)
+        r = run_cli("audit", "--format", "json", path)
+        assert r.returncode == 1, r.stdout + r.stderr
+        reports.append([{k: v for k, v in f.items() if k != "file"} for f in json.loads(r.stdout)["findings"]])
+    assert reports[0] == reports[1]
+    groups = [f["weights"] for f in reports[0]]
+    qkvo = next(g for g in groups if "transformer_layer_0/self_attention/query/vars/0" in g)
+    assert sorted(qkvo) == [f"transformer_layer_0/self_attention/{p}/vars/0"
+                            for p in ("attention_output", "key", "query", "value")]
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("allow:\n" + "".join(f"  - rule: correlated-weights\n    weights: [{', '.join(g)}]\n"
+                                             f"    reason: keras_hub's Llama shares one initializer object.\n"
+                                             for g in groups))
+    r = run_cli("audit", "--allow", str(allow), *paths)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 # -- hostile and broken files ----------------------------------------------------------------------
 
 def write_bomb(path, declared=2 << 30):

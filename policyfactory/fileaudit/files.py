@@ -159,12 +159,15 @@ def _weights(path: str, variables: list[SavedVariable], layers: dict[tuple[str, 
 
     out: list[WeightSample] = []
     sampler = Sampler(path, limits)
-    for layer in sorted(by_layer, key=rank):
+    for layer in sorted(by_layer, key=lambda p: (rank(p), p)):  # unlisted sublayers by name: one order per format
         vs = by_layer[layer]
         found = layer_at(layers, layer)
-        names: Sequence[str | None] = [v.name for v in vs]
+        # one name per weight whatever the format: a legacy .h5 saves every variable's name, a .keras file only
+        # positions, so a saved name is used only where the config could name the variable in a .keras file too
+        known = variable_names(found[1], found[0].config, len(vs)) if found else None
+        names: Sequence[str | None] = [v.name for v in vs] if known is not None else [None] * len(vs)
         if any(n is None for n in names):
-            names = (variable_names(found[1], found[0].config, len(vs)) if found else None) or [None] * len(vs)
+            names = known or [None] * len(vs)
         reasons = _unnamed_skips(vs, found) if all(n is None for n in names) else [None] * len(vs)
         out.extend(_weight(v, n, found, sampler, why) for v, n, why in zip(vs, names, reasons))
     return out

@@ -167,6 +167,7 @@ def legacy_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
     A name listed twice (in `layer_names` or a layer's `weight_names`) is read once.
     """
     out: list[SavedVariable] = []
+    index: dict[tuple[str, ...], int] = {}  # a variable's position among its layer's, as a .keras file numbers them
     layers = _unique(_strings(root.attrs.get("layer_names")))
     if len(layers) > limits.max_datasets:
         raise refuse(path, H5_REFUSED, f"more than {limits.max_datasets:,} layers: not a Keras weights file")
@@ -174,14 +175,16 @@ def legacy_variables(root: h5py.Group, path: str, limits: AuditLimits) -> list[S
         group = child(root, layer, path)
         if not isinstance(group, h5py.Group):
             continue
-        for i, weight in enumerate(_unique(_strings(group.attrs.get("weight_names")))):
+        for weight in _unique(_strings(group.attrs.get("weight_names"))):
             ds = _at(group, weight, path)
             parts = [p for p in _strip_index(weight).split("/") if p]
             if not parts or not isinstance(ds, h5py.Dataset):
                 continue
             if parts[0] != layer:
                 parts = [layer, *parts]
-            out.append(SavedVariable(tuple(parts[:-1]), parts[-1], i, ds))
+            owner = tuple(parts[:-1])
+            index[owner] = index.get(owner, -1) + 1
+            out.append(SavedVariable(owner, parts[-1], index[owner], ds))
             if len(out) > limits.max_datasets:
                 raise refuse(path, H5_REFUSED, f"more than {limits.max_datasets:,} weights: not a Keras weights file")
     return out

@@ -303,7 +303,7 @@ def _color(args: argparse.Namespace, out: IO[str] | None = None) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     stream = out or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()  # empty: not set
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -1070,6 +1070,10 @@ def _main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
+    if words and words[0] == first and first not in COMMANDS:  # a misspelt command: the one it looks like
+        from .core.text import did_you_mean
+
+        parser.error(f"unknown command {first!r}{did_you_mean(first, COMMANDS)} (commands: {', '.join(COMMANDS)})")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_argument(parser, args, unknown)

@@ -51,6 +51,11 @@ def test_typos_in_allow_and_unused_shared_are_named(write):
 def test_friendly_texts_for_tabs_empty_lists_and_factory_typos(write):
     r = run_cli("validate", write("tab.yaml", "kind: model\nversion: 1\n\tinput: {shape: [4]}\n"))
     assert ":3:1: error yaml-syntax: invalid YAML: a tab character: YAML indents with spaces only" in r.stdout
+    for name, text, at in [("item.yaml", "kind: model\nlayers:\n\t- {type: Dense, units: 4}\n", ":3:1:"),
+                           ("key.yaml", "kind: model\ninput:\n\tshape: [8]\n", ":3:1:"),
+                           ("after.yaml", "kind: model\ninput:\n  \tshape: [8]\n", ":3:")]:
+        r = run_cli("validate", write(name, text))  # a tab where a line starts, under a key or a list
+        assert f"{at}" in r.stdout and "a tab character" in r.stdout and r.returncode == 2, r.stdout
     r = run_cli("validate", write("e.yaml", "kind: model\nversion: 1\ninput: {shape: [4]}\nlayers: []\n"))
     assert "'layers' needs at least 1 item" in r.stdout and "after validation" not in r.stdout
     import keras
@@ -170,11 +175,13 @@ def test_version_quiet_and_colours(tmp_path):
     assert r.returncode == 1 and "ok," not in r.stdout and r.stderr == "" and "sharing-violation" in r.stdout
     assert run_cli("validate", "-q", ok).stdout == ""
 
-    def on_a_terminal(*extra):
+    def on_a_terminal(*extra, no_color=None):
         leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        if no_color is not None:
+            env["NO_COLOR"] = no_color
         done = subprocess.run([sys.executable, "-m", "policyfactory", "validate", bad, *extra], stdout=follower,
-                              stderr=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
-                              timeout=600)
+                              stderr=subprocess.DEVNULL, env=env, timeout=600)
         os.close(follower)
         text = os.read(leader, 1 << 16).decode()
         os.close(leader)
@@ -182,6 +189,8 @@ def test_version_quiet_and_colours(tmp_path):
     code, text = on_a_terminal()
     assert code == 1 and "\x1b[1;31merror\x1b[0m sharing-violation" in text
     assert "\x1b[" not in on_a_terminal("--no-color")[1]
+    assert "\x1b[" not in on_a_terminal(no_color="1")[1]
+    assert "\x1b[1;31merror" in on_a_terminal(no_color="")[1]  # no-color.org: set and empty is not set
     assert "\x1b[" not in on_a_terminal("--color", "never")[1]
     assert "\x1b[" not in run_cli("validate", bad).stdout  # a pipe is not a terminal
     assert "\x1b[1;31merror" in run_cli("validate", bad, "--color", "always").stdout
@@ -305,6 +314,8 @@ def test_bare_policyfactory_prints_a_short_usage_and_succeeds():
     assert r.stdout.startswith("usage: policyfactory COMMAND") and len(r.stdout.splitlines()) <= 8
     assert all(name in r.stdout for name in COMMANDS)
     assert run_cli("--bogus").returncode == 2  # a bad command line is still an error
+    r = run_cli("valdate", "x.yaml")
+    assert r.returncode == 2 and "unknown command 'valdate' (did you mean 'validate'?)" in r.stderr
 
 
 def test_every_positional_argument_of_every_command_has_help():

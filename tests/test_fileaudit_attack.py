@@ -201,3 +201,10 @@ def test_evidence_keeps_the_sign_and_the_message_and_json_agree():
             assert ev["r"] == r_json
         else:
             assert f"r = {ev['r']:.6f}" in f.message  # the message shows what JSON says
+    # a group of three with a negated copy: the message names |r| and the signed r JSON gives
+    third = 0.5 * a
+    ws = [WeightSample(p, v, v.size) for p, v in (("a/kernel", a), ("b/kernel", -a), ("c/kernel", third))]
+    f = stream_finding(stream_groups(ws)[0], "m.keras")
+    ev = f.data["evidence"]
+    assert f.data["weights"] == ["a/kernel", "b/kernel", "c/kernel"] and ev["r"] == -1.0 and ev["lowest_r"] == 1.0
+    assert "(lowest |r| = 1.000000, r = -1.000000 for that pair)" in f.message

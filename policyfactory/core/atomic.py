@@ -102,11 +102,11 @@ def check_output(path: str, *, inputs: tuple[str, ...] = ()) -> str:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH, f"is {kind_of(mode)}, not a regular file: refusing to "
-                                                              f"replace it (name a file with -o)"))
+                                                              f"replace it (name a regular file)"))
     for given in inputs:
         if os.path.exists(target) and os.path.exists(given) and os.path.samefile(target, given):
             raise InvalidInput(Finding(path, 1, 1, OUTPUT_PATH,
-                                       f"is the input file {given}: refusing to overwrite it (choose another output with -o)"))
+                                       f"is the input file {given}: refusing to overwrite it (write to another file)"))
     return target
 
 

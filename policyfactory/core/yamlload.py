@@ -233,7 +233,7 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        if "tab" in problem or "'\\t'" in problem:
+        if "tab" in problem or "'\\t'" in problem or _char_at(text, line, col) == "\t":
             problem = "a tab character: YAML indents with spaces only (replace the tab here with spaces)"
         _fail(name, line, col, YAML_SYNTAX, f"invalid YAML: {problem}")
     except yaml.YAMLError as exc:
@@ -243,6 +243,12 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
     if not builder.documents:
         _fail(name, 1, 1, YAML_EMPTY, "empty file: expected a mapping with 'kind:'")
     return Loaded(name, builder.root, builder.marks, builder.key_marks, base_dir)
+
+
+def _char_at(text: str, line: int, col: int) -> str:
+    """The character at a 1-based line and column of `text` ('' past its end)."""
+    lines = text.split("\n", line)
+    return lines[line - 1][col - 1:col] if len(lines) >= line else ""
 
 
 class _Frame:

@@ -542,7 +542,8 @@ def _evidence(group: StreamGroup) -> str:
     what = " in magnitude" if group.by_magnitude and len(group.paths) == 2 else \
         " in value or in magnitude" if group.by_magnitude else ""
     return (f"correlated{what} (r = {_r(group.r or group.lowest_r)})" if len(group.paths) == 2
-            else f"identical or correlated{what} (lowest r = {_r(group.lowest_r)})")
+            else f"identical or correlated{what} (lowest |r| = {_r(group.lowest_r)}"
+                 f"{f', r = {_r(group.r)} for that pair' if group.r < 0 else ''})")
 
 
 def stream_finding(group: StreamGroup, file: str) -> Finding:

@@ -729,7 +729,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         out = _build_output(args, src, several)
         result = check_path(src.path, **_check_args(args), expect="model", data=src.data)
         findings.extend(result.findings)
-        if exit_code(result.findings) != EXIT_OK or result.plan is None or result.spec is None:
+        # judged as reported: a rule the settings lower to a warning (or turn off) does not stop the build
+        if exit_code(_judged(args, result.findings)) != EXIT_OK or result.plan is None or result.spec is None:
             print(f"{src.path}: not built, nothing written", file=sys.stderr)
             continue
         build_and_save = _keras_side("building", "build_and_save", src.path)

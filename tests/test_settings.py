@@ -154,3 +154,19 @@ def test_an_override_of_the_files_policy_is_named_as_one(tmp_path):
     (tmp_path / "pyproject.toml").unlink()
     r = run_cli("validate", "m.yaml", cwd=tmp_path)
     assert r.returncode == 0 and "in place of" not in r.stdout
+
+
+def test_a_rule_the_settings_lower_does_not_stop_build_when_validate_passes(tmp_path):
+    """validate passing means build succeeds, under the project's severities too: a sharing violation made a
+    warning is reported by both, and the model is built; at its default severity neither passes."""
+    shutil.copy(os.path.join(EXAMPLES, "shared_he_normal.yaml"), tmp_path / "m.yaml")
+    out = tmp_path / "m.keras"
+    assert run_cli("validate", "m.yaml", cwd=str(tmp_path)).returncode == 1
+    assert run_cli("build", "m.yaml", "-o", str(out), cwd=str(tmp_path)).returncode == 1 and not out.exists()
+    for level in ("warning", "off"):
+        (tmp_path / "pyproject.toml").write_text(f'[tool.policyfactory.severity]\nsharing-violation = "{level}"\n')
+        v = run_cli("validate", "m.yaml", cwd=str(tmp_path))
+        b = run_cli("build", "m.yaml", "-o", str(out), "--overwrite", cwd=str(tmp_path))
+        assert v.returncode == 0 and b.returncode == 0 and out.exists(), b.stdout + b.stderr
+        assert ("warning sharing-violation" in b.stdout) == (level == "warning")
+        out.unlink()

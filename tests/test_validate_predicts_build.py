@@ -244,3 +244,31 @@ def _constructs(cls, kwargs) -> bool:
         return True
     except Exception:
         return False
+
+
+@pytest.mark.parametrize("args", [{"bin_boundaries": [0.0, 1.0]}, {"bin_boundaries": [0.0, 1.0], "output_mode": "one_hot"},
+                                  {"bin_boundaries": [0.0, 1.0], "num_bins": 3}, {}, {"output_mode": "count"},
+                                  {"bin_boundaries": 2.0}, {"bin_boundaries": "a"}, {"bin_boundaries": []},
+                                  {"num_bins": 3, "sparse": True}, {"num_bins": 3, "sparse": True, "output_mode": "one_hot"},
+                                  {"num_bins": 3, "sparse": True, "output_mode": "multi_hot"},
+                                  {"bin_boundaries": [1, 2], "sparse": True, "output_mode": "count"}])
+def test_discretization_takes_num_bins_or_bin_boundaries_and_sparse_beside_its_output_mode(write, args):
+    """Found trying the backends (issue 23): the probe built Discretization with num_bins, so it saw every
+    bin_boundaries refused (Keras takes one of the two) and sparse: true refused (Keras takes it with output_mode
+    one_hot, multi_hot or count). validate's verdict now equals Keras's on each case (TensorFlow backend)."""
+    import json
+
+    import numpy as np
+
+    try:
+        layer = keras.layers.Discretization(**args)
+        layer(keras.Input((3,)))
+        if args.get("bin_boundaries") is not None:  # ready to run (num_bins waits for adapt()): run it on data
+            layer(np.ones((2, 3), "float32"))
+        keras_builds = True
+    except (ValueError, TypeError):
+        keras_builds = False
+    layer = json.dumps({"type": "Discretization", **args})
+    r = run_cli("validate", "--backend", "tensorflow",
+                write("d.yaml", f"{HEAD}name: d\ninput: {{shape: [3]}}\nlayers:\n  - {layer}\n"))
+    assert (r.returncode == 0) == keras_builds, r.stdout

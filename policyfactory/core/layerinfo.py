@@ -63,6 +63,12 @@ WEIGHT_AXIS_ARGS = ("shared_axes",)
 # or is free (a vocabulary): the probes saw other lengths refused only on the input they were called on, so a
 # length is never refused from the probes, and such a list leaves the input rank unjudged.
 INPUT_LISTS = frozenset({"dims", "axis", "vocabulary", "idf_weights"})
+# Arguments Keras takes one or the other of, never both nor neither: the probe built the layer with the first (its
+# base), so it saw every value of the second refused. The second's values are judged here instead: a list of numbers.
+EITHER_ARGS = {"Discretization": ("num_bins", "bin_boundaries")}
+# A value Keras takes only beside some values of another argument (the probe, built with that argument's default,
+# saw it refused): (layer type, argument, value) -> (the other argument, its default, the values it takes it with).
+ONLY_WITH = {("Discretization", "sparse", True): ("output_mode", "int", ("one_hot", "multi_hot", "count"))}
 
 
 def probe(layer_type: str) -> dict:
@@ -143,6 +149,12 @@ def _accepted(refused: set[str], choices: list[str] | None = None) -> str:
 
 def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     """Why Keras refuses `value` for argument `arg` of `layer_type` (as probed from Keras), or None if not known."""
+    if isinstance(value, bool) and (layer_type, arg, value) in ONLY_WITH:
+        return None  # judged with the argument it depends on (pair_problems)
+    if arg in EITHER_ARGS.get(layer_type, ())[1:]:
+        numbers = isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return None if value is None or numbers else \
+            f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of numbers)"
     info = probe(layer_type)
     refused = set(info.get("refused", {}).get(arg, ()))
     choices = info.get("choices", {}).get(arg)
@@ -201,8 +213,34 @@ def slot_problem(layer_type: str, slot_arg: str, kind: str, class_name: str) -> 
 
 
 def needed_args(layer_type: str) -> list[str]:
-    """Arguments Keras does not mark as required but refuses to construct the layer without (`num_tokens`)."""
-    return list(probe(layer_type).get("needs", ()))
+    """Arguments Keras does not mark as required but refuses to construct the layer without (`num_tokens`); where
+    another argument may stand in for one (EITHER_ARGS), `pair_problems` says what is missing."""
+    either = EITHER_ARGS.get(layer_type, ())
+    return [a for a in probe(layer_type).get("needs", ()) if a not in either]
+
+
+def pair_problems(layer_type: str, args: dict) -> list[tuple[str | None, str]]:
+    """(argument, or None for the layer, problem) for the pairs of arguments in EITHER_ARGS and ONLY_WITH.
+
+        >>> pair_problems("Discretization", {})
+        [(None, "Discretization needs argument 'num_bins' or 'bin_boundaries' (Keras refuses it without one)")]
+        >>> pair_problems("Discretization", {"num_bins": 3, "sparse": True})[0][1]
+        "Keras takes 'sparse' = true for Discretization only with 'output_mode' one_hot, multi_hot or count, not 'int'"
+    """
+    out: list[tuple[str | None, str]] = []
+    either = EITHER_ARGS.get(layer_type)
+    if either is not None:
+        given = [a for a in either if args.get(a) is not None]
+        if not given:
+            out.append((None, f"{layer_type} needs argument {' or '.join(shown(a) for a in either)} "
+                              f"(Keras refuses it without one)"))
+        elif len(given) > 1:
+            out.append((given[-1], f"{layer_type} takes {' or '.join(shown(a) for a in either)}, not both"))
+    for (name, arg, value), (other, default, takes) in ONLY_WITH.items():
+        if name == layer_type and args.get(arg) == value and args.get(other, default) not in takes:
+            out.append((arg, f"Keras takes {shown(arg)} = {str(value).lower()} for {layer_type} only with {shown(other)} "
+                             f"{', '.join(takes[:-1])} or {takes[-1]}, not {shown(args.get(other, default))}"))
+    return out
 
 
 def sublayer_types(layer_type: str, arg: str) -> list[str] | None:

@@ -27,6 +27,7 @@ from .layerinfo import (
     input_list_problem,
     needed_args,
     output_rank,
+    pair_problems,
     reshape_problem,
     returns_input,
     slot_problem,
@@ -474,6 +475,8 @@ class _Checker:
         for req in needed_args(lt.name):
             if raw.get(req) is None and req not in lt.required:
                 self.err(path, MISSING_ARGUMENT, f"{lt.name} needs argument {shown(req)} (Keras refuses it without one)")
+        for key, problem in pair_problems(lt.name, raw):
+            self.err(path + ((key,) if key else ()), ARGUMENT_VALUE if key else MISSING_ARGUMENT, problem)
         has_weights = any(s.kind == "initializer" for s in lt.slots.values())
         for key, problem in layer_problems(lt.name, args, has_weights):
             self.err(path + (key,), ARGUMENT_VALUE, problem)

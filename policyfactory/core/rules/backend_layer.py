@@ -32,7 +32,8 @@ BACKEND_LAYER = Rule(
     "Keras 3 runs on TensorFlow, JAX and PyTorch, but not every layer does: StringLookup, IntegerLookup, "
     "Hashing, HashedCrossing and TextVectorization use TensorFlow inside (without it installed Keras refuses "
     "to make them, and on another backend they cannot run in the model's compiled graph), and "
-    "BatchNormalization(synchronized=True) is refused on JAX and PyTorch. The backend is found as Keras finds it "
+    "BatchNormalization(synchronized=True) is refused on JAX and PyTorch, Discretization(sparse=True) on PyTorch. "
+    "The backend is found as Keras finds it "
     "(`--backend`, `KERAS_BACKEND`, the `backend` setting, `keras.json`, else tensorflow), so validate still "
     "predicts what build does there. Its severity is the project's choice: a layer meant for the input "
     "pipeline may be lowered to a warning.",
@@ -48,21 +49,23 @@ BACKEND_LAYER = Rule(
          "  - {type: Embedding, inputs: [ids], input_dim: 5, output_dim: 4}\n"
          "outputs: [embedding]\n",
     fix="Build on the tensorflow backend, or do the lookup in the input pipeline (tf.data) and give the model ids; "
-        "where the layer is meant to run eagerly, lower the rule's severity.",
+        "where the layer is meant to run eagerly, lower the rule's severity (an argument value refused: leave it out).",
 )
 
 
-def _refusals(node: LayerNode, type_name: str, backend: str) -> Iterator[str]:
-    """Why `backend` does not build this layer (Keras's own words), one reason at a time."""
+def _refusals(node: LayerNode, type_name: str, backend: str) -> Iterator[tuple[str, str]]:
+    """Why `backend` does not build this layer (Keras's own words), and what to do, one reason at a time."""
     cat = catalog()
     if type_name in cat.needs_tensorflow:
         yield (f"{type_name} needs TensorFlow: Keras makes it only with TensorFlow installed, and on the {backend} "
-               f"backend it cannot run in the model's compiled graph (Keras: {shown(cat.needs_tensorflow[type_name])})")
+               f"backend it cannot run in the model's compiled graph (Keras: {shown(cat.needs_tensorflow[type_name])})",
+               BACKEND_LAYER.fix)
     for refused in cat.refused_arguments.get(backend, {}).get(type_name, []):
-        arg = refused["argument"]
+        arg, value = refused["argument"], str(refused["value"]).lower()
         if arg in node.args and node.args[arg] == refused["value"]:
-            yield (f"{type_name} {arg}: {str(refused['value']).lower()} is refused on the {backend} backend "
-                   f"(Keras: {shown(refused['message'])})")
+            yield (f"{type_name} {arg}: {value} is refused on the {backend} backend (Keras: {shown(refused['message'])})",
+                   f"Leave out {arg}: {value} on the {backend} backend, or build on the tensorflow backend; where the "
+                   f"model is built only on TensorFlow, choose that backend (--backend tensorflow) or lower the rule.")
 
 
 @BACKEND_LAYER.check
@@ -75,9 +78,9 @@ def backend_refusals(spec: ModelSpec, plan: Plan) -> Iterator[Finding]:
         lt = cat.layer(node.type) if node.is_layer else None
         if lt is None:
             continue
-        for why in _refusals(node, lt.name, backend.name):
+        for why, fix in _refusals(node, lt.name, backend.name):
             line, column = node.mark
             yield Finding(spec.file, line, column, BACKEND_LAYER,
-                          f"layer {shown(node.name)}: {why}; the backend is {backend.described}",
+                          f"layer {shown(node.name)}: {why}; the backend is {backend.described}", help=fix,
                           data={"layer": node.name, "type": lt.name, "backend": backend.name,
                                 "backend_origin": backend.origin})

@@ -451,8 +451,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _validate_files(args: argparse.Namespace, sources: list[Source], fixer: Any, findings: list[Finding],
                     ok_lines: list[str]) -> int:
-    """Policy and model files, one at a time (each through the fixer): their findings and ok lines are added; the
-    number of model files whose sharing was not judged (errors of their own) is returned."""
+    """Policy and model files: their findings and ok lines are added, and the number of model files whose sharing
+    was not judged (errors of their own) is returned. Checked on every core when nothing is fixed and nothing comes
+    from stdin (core/parallel.py), else one at a time through the fixer."""
     from .core.references import declares_kind
     from .core.validate import check_path, check_paths
 

@@ -139,6 +139,10 @@ def test_per_file_ignores_drop_a_rule_in_matching_files_only(tmp_path):
     r = run_cli("validate", str(tmp_path / "new.yaml"), cwd=tmp_path)
     assert r.returncode == 2 and "pyproject.toml:2:1: error settings-invalid" in r.stdout
     assert "did you mean 'sharing-violation'" in r.stdout
+    (tmp_path / "pyproject.toml").write_text('[tool.policyfactory.per-file-ignores]\n"legacy/*" = ["policy"]\n'
+                                             '"*.yaml" = ["sharng-violation"]\n')  # found at the entry, not the table
+    r = run_cli("validate", str(tmp_path / "new.yaml"), cwd=tmp_path)
+    assert r.returncode == 2 and "pyproject.toml:3:1: error settings-invalid" in r.stdout, r.stdout
 
 
 def test_an_override_of_the_files_policy_is_named_as_one(tmp_path):

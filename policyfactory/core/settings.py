@@ -210,11 +210,11 @@ def _load_file(settings: Settings, path: str, allow_outside: bool) -> list[Findi
     return _apply(settings, table, path, where, data.decode("utf-8", "replace"), allowed)
 
 
-def _line_of(text: str, key: str) -> int:
-    """The line where `key` is set in the TOML text (1 when it cannot be told)."""
+def _line_of(text: str, key: str, default: int = 1) -> int:
+    """The line where `key` is set in the TOML text (`default` when it cannot be told)."""
     m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=.]|^[ \t]*\[[^\]\n]*\b{re.escape(key)}[ \t]*\]", text,
                   re.MULTILINE)  # `key = ...`, `key.x = ...`, or a table header `[tool.policyfactory.key]`
-    return text.count("\n", 0, m.start()) + 1 if m else 1
+    return text.count("\n", 0, m.start()) + 1 if m else default
 
 
 def _outside(value: str, path: str, allowed: bool) -> str | None:
@@ -257,6 +257,9 @@ def _apply(settings: Settings, table: dict, path: str, where: str, text: str, al
             continue
         value, rule, problem = _checked(setting, value, errors.get(key, []), path, allowed)
         if problem:
+            if key == "per-file-ignores":  # at the entry in error, not at the table's header
+                line = next((_line_of(text, g, line) for g in table[key] if problem.startswith(f"{key} {shown(g)}:")),
+                            line)
             findings.append(Finding(path, line, 1, rule, f"{where}: {problem}"))
         else:
             _merge(settings, key, value, where, path)

@@ -1068,17 +1068,24 @@ commands: {commands}
   policyfactory --help              every command in one page"""
 
 
-def _main(argv: list[str] | None = None) -> int:
+def _parsed(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, parsed by the parser of its command alone; a misspelt command or flag gets the usage and
+    the name it looks like (exit 2, as argparse exits)."""
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
-    if words and words[0] == first and first not in COMMANDS:  # a misspelt command: the one it looks like
+    if words and words[0] == first and first not in COMMANDS:
         from .core.text import did_you_mean
 
         parser.error(f"unknown command {first!r}{did_you_mean(first, COMMANDS)} (commands: {', '.join(COMMANDS)})")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unknown_argument(parser, args, unknown)
+    return args
+
+
+def _main(argv: list[str] | None = None) -> int:
+    args = _parsed(argv)
     if args.command is None:  # no command is not an error: a short usage, the full help is one flag away
         print(_SHORT_USAGE.format(commands=", ".join(COMMANDS)))
         return EXIT_OK

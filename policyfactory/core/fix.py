@@ -46,7 +46,7 @@ from .yamlemit import flow, scalar
 from .yamlload import DEFAULT_LIMITS, Limits, load_text
 
 if TYPE_CHECKING:
-    from .modelfile import LayerNode
+    from .modelfile import ModelSpec
     from .validate import ValidationResult
 
 MAX_ROUNDS = 4  # a typo, then the sharing it let validate see, then what is left: more rounds would find nothing new
@@ -254,17 +254,12 @@ def _at(data: Any, path: tuple) -> Any:
     return data
 
 
-def references(layers: Iterable[LayerNode], name: str) -> list[tuple]:
+def references(spec: ModelSpec | None, name: str) -> list[tuple]:
     """The paths of every slot that takes `{shared: name}`, wrapped layers included (a Bidirectional layer's one
     reference serves both directions: one path)."""
-    out: list[tuple] = []
-    stack = list(layers)
-    while stack:
-        node = stack.pop()
-        out.extend(node.path + (arg,) for arg, use in node.components.items() if use.shared == name)
-        for sub in node.sublayers.values():
-            stack.extend(sub if isinstance(sub, list) else [sub])
-    return sorted(set(out), key=repr)
+    out = {node.path + (arg,) for node in (spec.nodes() if spec is not None else ())
+           for arg, use in node.components.items() if use.shared == name}
+    return sorted(out, key=repr)
 
 
 def _inline(rnd: _Round, fix: Fix, refs: list[tuple], removed: set[str]) -> bool:
@@ -347,12 +342,11 @@ def apply_fixes(text: str, fixes: list[Fix], result: ValidationResult, file: str
     loaded = load_text(text, file, limits)
     rnd = _Round(text, Spans(text), copy.deepcopy(loaded.value))
     removed: set[str] = set()
-    layers = result.spec.layers if result.spec is not None else []
     for fix in dict.fromkeys(fixes):  # in order, each once
         if fix.kind == Fix.RENAME:
             done = _rename(rnd, fix)
         elif fix.kind == Fix.INLINE_SHARED:
-            done = _inline(rnd, fix, references(layers, fix.old), removed)
+            done = _inline(rnd, fix, references(result.spec, fix.old), removed)
         else:
             done = False
         rnd.applied += done

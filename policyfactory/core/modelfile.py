@@ -921,13 +921,7 @@ def plan_model(spec: ModelSpec, policy: Policy, warnings: tuple[Finding, ...] = 
 
 def explicit_seeds(spec: ModelSpec) -> tuple[int, ...]:
     """Every explicit initializer seed the file writes (shared declarations and slots, wrapped layers included)."""
-    uses = list(spec.shared.values())
-    stack = list(spec.layers)
-    while stack:
-        node = stack.pop()
-        uses.extend(node.components.values())
-        for sub in node.sublayers.values():
-            stack.extend(sub if isinstance(sub, list) else [sub])
+    uses = list(spec.shared.values()) + [c for node in spec.nodes() for c in node.components.values()]
     seeds = {u.config.get("seed") for u in uses if u.kind == "initializer" and u.shared is None}
     return tuple(sorted(s for s in seeds if isinstance(s, int) and not isinstance(s, bool)))
 

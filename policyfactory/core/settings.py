@@ -43,9 +43,7 @@ import fnmatch
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -503,15 +501,7 @@ def write_declarations(path: str, entries: dict[str, dict]) -> None:
         kept.pop()
     text = "\n".join(kept) + ("\n\n" if kept else "") + declaration_toml(entries, nested)
     _toml().loads(text)  # never write a file the next command cannot read
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".policyfactory-", suffix=".toml", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        if os.path.exists(path):
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from .atomic import atomic_output  # the one atomic writer: permissions kept, a failure leaves the file as it was
+
+    with atomic_output(path, suffix=".toml") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)

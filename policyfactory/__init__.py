@@ -37,7 +37,15 @@ def __getattr__(name: str) -> Any:
     module = _KERAS_SIDE.get(name)
     if module is None:
         raise AttributeError(f"module 'policyfactory' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".keras_side.{module}", __name__), name)
+    try:
+        value = getattr(importlib.import_module(f".keras_side.{module}", __name__), name)
+    except ImportError as exc:  # Keras installed, its backend not: say which backend and where it was chosen
+        from .core.backend import BACKEND_MODULES, missing_backend
+
+        if exc.name not in BACKEND_MODULES:
+            raise
+        raise ImportError(missing_backend(f"policyfactory.{name} needs Keras", exc.name, "KERAS_BACKEND or "
+                                          "~/.keras/keras.json"), name=exc.name) from None
     globals()[name] = value
     return value
 

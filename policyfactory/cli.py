@@ -845,17 +845,16 @@ def _optional(module: str, name: str, path: str, needs: str, extra: str) -> Any:
     """A function from a part of the package that needs an extra, or a finding (exit 2) naming the extra."""
     import importlib
 
+    from .core.backend import BACKEND_MODULES
+
     try:
         return getattr(importlib.import_module(f".{module}", __package__), name)
     except ImportError as exc:
         rule = KERAS_ERROR if extra == "keras" else AUDIT_INPUT
-        if extra == "keras" and exc.name in ("tensorflow", "jax", "torch", "openvino"):  # Keras is there, not its backend
-            from .core.backend import current_backend
+        if extra == "keras" and exc.name in BACKEND_MODULES:  # Keras is there, not its backend
+            from .core.backend import missing_backend
 
-            backend = current_backend()
-            raise InvalidInput(Finding(path, 1, 1, rule, f"{needs}, which runs on the backend {backend.described}, and "
-                                       f"{exc.name} is not installed: pip install {exc.name}, or choose an installed backend "
-                                       f"(KERAS_BACKEND, --backend or the backend setting)")) from None
+            raise InvalidInput(Finding(path, 1, 1, rule, missing_backend(needs, exc.name))) from None
         raise InvalidInput(Finding(path, 1, 1, rule,
                                    f"{needs} ({exc.name or exc} is not installed): {INSTALL_HINTS[extra]}")) from None
 

@@ -246,3 +246,19 @@ def test_a_backend_that_is_not_installed_is_named_with_where_it_was_chosen(tmp_p
     assert r.returncode == 2 and "keras-error" in r.stdout, r.stdout + r.stderr
     assert "runs on the backend tensorflow (from KERAS_BACKEND), and tensorflow is not installed" in r.stdout
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_the_python_api_names_a_backend_that_is_not_installed():
+    """The Python API says what the command line says: the backend Keras is set to, where it was chosen, and that
+    it is not installed (not Keras's own ModuleNotFoundError from deep inside its import)."""
+    import subprocess
+
+    missing = next((m for m in ("tensorflow", "jax", "torch") if importlib.util.find_spec(m) is None), None)
+    if missing is None:
+        pytest.skip("every backend is installed here")
+    code = ("import policyfactory as pf\n"
+            "try:\n    pf.LayerFactory\nexcept ImportError as exc:\n    print('IMPORTERROR', exc)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                       env={**os.environ, "KERAS_BACKEND": missing})
+    assert (f"IMPORTERROR policyfactory.LayerFactory needs Keras, which runs on the backend {missing} "
+            f"(from KERAS_BACKEND), and {missing} is not installed: pip install {missing}") in r.stdout, r.stdout + r.stderr

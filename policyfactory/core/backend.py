@@ -114,6 +114,23 @@ def resolve_backend(setting: str | None = None, setting_origin: str = "settings"
     return Backend(DEFAULT_BACKEND, "Keras's default")
 
 
+BACKEND_MODULES = ("tensorflow", "jax", "torch", "openvino")  # what Keras imports for its backend
+
+
+def missing_backend(needs: str, module: str, how: str = "KERAS_BACKEND, --backend or the backend setting") -> str:
+    """What to say when Keras is installed but the backend it is set to is not (the command line and the Python
+    API say the same).
+
+        >>> with use_backend("torch"):
+        ...     for part in missing_backend("build needs Keras", "torch", "KERAS_BACKEND").split(", and "):
+        ...         print(part)
+        build needs Keras, which runs on the backend torch (from use_backend)
+        torch is not installed: pip install torch, or choose an installed backend (KERAS_BACKEND)
+    """
+    return (f"{needs}, which runs on the backend {current_backend().described}, and {module} is not installed: "
+            f"pip install {module}, or choose an installed backend ({how})")
+
+
 _TARGET: ContextVar[Backend | None] = ContextVar("policyfactory_backend", default=None)
 
 

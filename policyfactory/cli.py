@@ -744,9 +744,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.summary:
             model.summary()
         params = int(model.count_params())
-        built.append({"file": src.path, "output": written, "model": model.name, "parameters": params})
-        ok_lines.append(f"{src.path}: built model {shown(model.name)} ({plural(params, 'parameter')}) -> {written} "
-                        f"(uncompiled: compile it before training)")
+        backend = args.backend_in_use.name
+        built.append({"file": src.path, "output": written, "model": model.name, "parameters": params,
+                      "backend": backend})
+        ok_lines.append(f"{src.path}: built model {shown(model.name)} ({plural(params, 'parameter')}, {backend} "
+                        f"backend) -> {written} (uncompiled: compile it before training)")
     code = _finish(args, findings, ok_lines, extra={"built": built})
     if code == EXIT_OK and len(built) < len(sources):
         return EXIT_INVALID  # nothing found, yet a model was not built: never report success

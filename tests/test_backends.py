@@ -203,6 +203,7 @@ def test_the_build_command_writes_a_keras_file_and_refuses_what_the_backend_cann
     out = tmp_path / "m.keras"
     r = run_cli("build", str(model), "-o", str(out))
     assert r.returncode == 0 and out.is_file(), r.stdout + r.stderr
+    assert f"parameters, {keras.backend.backend()} backend) -> {out}" in r.stdout  # the ok line names the backend
     loaded = keras.saving.load_model(str(out))
     assert [w.shape for w in loaded.weights] == [(8, 16), (16,), (16, 16), (16,)]
     assert run_cli("audit", str(out)).returncode == 0  # the saved file, read as data

@@ -3,8 +3,9 @@ sends its results back pickled through a pipe, the parent checks the first share
 
 Why fork and not a pool: the children start with everything already imported (the catalog, the schemas, the
 policy the files name), so a folder of 200 small files costs one start-up, not one per core. Fork is used only
-where it is safe and cheap: on a POSIX system, with more than one core, in a process running one thread (a
-fork of a threaded process can deadlock). Anything else, and any child that fails, falls back to checking in
+where it is safe and cheap: on Linux (macOS system libraries are not fork-safe, which is why Python's own
+multiprocessing spawns there), with more than one core, in a process running one thread (a fork of a threaded
+process can deadlock). Anything else, and any child that fails, falls back to checking in
 this process: the results are the same, in the same order, either way.
 
     >>> map_forked(len, ["a", "bb", "ccc"], workers=1)
@@ -14,6 +15,7 @@ this process: the results are the same, in the same order, either way.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -26,7 +28,7 @@ MIN_PER_WORKER = 16  # files: below this a fork costs more than it saves
 
 def workers_for(n_items: int) -> int:
     """How many processes check `n_items` files: one per usable core, each with at least MIN_PER_WORKER."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, n_items // MIN_PER_WORKER))

@@ -273,3 +273,33 @@ def test_discretization_takes_num_bins_or_bin_boundaries_and_sparse_beside_its_o
     r = run_cli("validate", "--backend", keras.backend.backend(),
                 write("d.yaml", f"{HEAD}name: d\ninput: {{shape: [3]}}\nlayers:\n  - {layer}\n"))
     assert (r.returncode == 0) == keras_builds, r.stdout
+
+
+@pytest.mark.parametrize(("layers", "fed_by_a_layer"), [
+    ("  - {type: RandomShear, y_factor: 0.1}\n  - {type: Equalization, value_range: [0, 255]}\n"
+     "  - {type: MaxPooling1D}\n", True),
+    ("  - {type: Equalization, value_range: [0, 255]}\n  - {type: MaxPooling1D}\n", False),
+    ("  - {type: Dense, units: 3}\n  - {type: Equalization, value_range: [0, 255], activity_regularizer: l2}\n"
+     "  - {type: Dense, units: 2}\n", True)])
+def test_equalization_is_refused_where_keras_finds_a_cycle(write, layers, fed_by_a_layer):
+    """Found by make fuzz (seed 132690): Equalization returns the tensor it is given, and Keras then records it as
+    Equalization's output; a tensor another layer made is then part of a cycle and the model is refused. Given a
+    model input it builds. validate's verdict equals Keras's, and the finding is at the Equalization entry."""
+    import yaml
+
+    def keras_builds():
+        inp = x = keras.Input((2, 3))
+        for spec in yaml.safe_load(layers):
+            spec = dict(spec)
+            x = getattr(keras.layers, spec.pop("type"))(**spec)(x)
+        try:
+            keras.Model(inp, x)
+            return True
+        except ValueError:
+            return False
+
+    assert keras_builds() is not fed_by_a_layer
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [2, 3]}}\nlayers:\n{layers}"))
+    assert (r.returncode == 2) is fed_by_a_layer, r.stdout
+    if fed_by_a_layer:
+        assert "m.yaml:7:5: error argument-value: Equalization" in r.stdout and "cycle" in r.stdout

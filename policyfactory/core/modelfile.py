@@ -600,11 +600,19 @@ class _Checker:
         return shape, rank
 
     def outputs_not_inputs(self, nodes: list[LayerNode], mf: ModelFile) -> None:
-        """A finding when a model output comes from a layer that returns its input tensor itself (Equalization, as
-        probed): Keras marks that tensor as the layer's output too and refuses the model ("part of a cycle")."""
+        """A finding where a layer that returns its input tensor itself (Equalization, as probed) is given a tensor
+        another layer made, or gives a model output: Keras marks that tensor as the layer's output too and refuses
+        the model ("part of a cycle")."""
         if not nodes:
             return
         by_name = {n.name: n for n in nodes}
+        for i, node in enumerate(nodes):
+            made = [r for r in node.inputs or [] if r not in self.input_names] if mf.inputs else (["?"] if i else [])
+            if node.is_layer and returns_input(node.type) and made:
+                self.err(node.path, ARGUMENT_VALUE,
+                         f"{node.type} {shown(node.name)} returns the tensor it is given unchanged, and Keras then "
+                         f"records that tensor as its output: a tensor another layer made becomes part of a cycle "
+                         f"and Keras refuses the model (apply {node.type} to a model input)")
         for j, out in enumerate(mf.outputs or [nodes[-1].name]):
             found = by_name.get(out)
             if found is not None and returns_input(found.type):

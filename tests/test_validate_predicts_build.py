@@ -303,3 +303,22 @@ def test_equalization_is_refused_where_keras_finds_a_cycle(write, layers, fed_by
     assert (r.returncode == 2) is fed_by_a_layer, r.stdout
     if fed_by_a_layer:
         assert "m.yaml:7:5: error argument-value: Equalization" in r.stdout and "cycle" in r.stdout
+
+
+@pytest.mark.parametrize(("shape", "layers", "line"), [
+    ([3], "  - {type: Dense, units: 4}\n  - {type: Reshape, target_shape: [4]}\n  - {type: MaxPooling1D}\n", 8),
+    ([4, 3, 8], "  - {type: ZeroPadding2D}\n  - {type: Reshape, target_shape: [2, 2]}\n", 7)])
+def test_a_reshape_and_a_padding_pass_on_the_shape_they_make(write, shape, layers, line):
+    """Found by make fuzz (seeds 239 and 48): after a Reshape validate did not know the rank, and after a
+    ZeroPadding2D the shape, so a MaxPooling1D on a 1-axis tensor and a Reshape that cannot hold 6x5x8 validated.
+    Keras refuses both; validate now does, at the layer that refuses."""
+    import yaml
+
+    inp = x = keras.Input(tuple(shape))
+    with pytest.raises(ValueError):
+        for spec in yaml.safe_load(layers):
+            spec = dict(spec)
+            x = getattr(keras.layers, spec.pop("type"))(**spec)(x)
+        keras.Model(inp, x)
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n{layers}"))
+    assert r.returncode == 2 and f"m.yaml:{line}:" in r.stdout and "argument-value" in r.stdout, r.stdout

@@ -46,3 +46,28 @@ def test_window_output_and_refusal_match_keras(case):
     assert (problem is not None) == (expected is None), (problem, expected)
     if expected is not None:
         assert output_shape(layer, args, [length, 3])[0] == expected
+
+
+EDGE_CASES = [(layer, amount, fmt) for layer, n in (("ZeroPadding1D", 1), ("Cropping1D", 1), ("ZeroPadding2D", 2),
+                                                    ("Cropping2D", 2), ("ZeroPadding3D", 3), ("Cropping3D", 3))
+              for amount in ([None, 0, 1, 2] + ([[0, 2], [1, 3]] if n == 1 else [[1] * n, list(range(1, n + 1)),
+                                                                                 [[0, 1]] * n, [[1, 2]] * n]))
+              for fmt in ((None,) if n == 1 else (None, "channels_first"))]
+
+
+@pytest.mark.parametrize("case", EDGE_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_padding_and_cropping_shapes_match_keras(case):
+    """Found by make fuzz (seed 48): after ZeroPadding2D validate did not know the shape, so a Reshape that cannot
+    hold it validated. Padding and cropping outputs, and cropping's refusals, against Keras on a 4-long input."""
+    layer, amount, fmt = case
+    n = int(layer[-2])
+    arg = "padding" if layer.startswith("Zero") else "cropping"
+    args = ({arg: amount} if amount is not None else {}) | ({"data_format": fmt} if fmt else {})
+    shape = [4] * n + [3] if fmt != "channels_first" else [3] + [4] * n
+    try:
+        out = getattr(keras.layers, layer)(**args)(keras.Input(tuple(shape)))
+        expected = [int(d) for d in out.shape[1:]]
+    except ValueError:
+        expected = None
+    assert output_shape(layer, args, shape) == expected or (expected is None and window_problem(layer, args, shape))
+    assert (window_problem(layer, args, shape) is None) == (expected is not None)

@@ -38,7 +38,7 @@ from .layerinfo import (
 from .naming import Namer
 from .ops import OP_KEYS, OPS, OpType, op_rank, op_shape, operand_problem
 from .ops import argument_problem as op_argument_problem
-from .params import layer_params, output_shape, window_problem
+from .params import SHAPED_BY_ARGUMENTS, layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
@@ -597,6 +597,8 @@ class _Checker:
                      f"layer {shown(node.name)} ({node.type}) would hold at least {count:,} weights, over the budget "
                      f"of {self.limits.max_params:,} (raise it with --max-params)")
             shape = None
+        if rank is None and shape is not None and node.type in SHAPED_BY_ARGUMENTS:
+            rank = len(shape)  # Reshape's target, a padding: the shape is exact, so its rank is known
         return shape, rank
 
     def outputs_not_inputs(self, nodes: list[LayerNode], mf: ModelFile) -> None:

@@ -118,7 +118,7 @@ def _rank_of(layer_type: str) -> int | None:
 
 def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | None:
     """Why Keras would refuse a window layer on an input of `shape`: an output dimension under 1."""
-    if shape and layer_type in _CROPPING:
+    if shape and layer_type in _EDGES and _EDGES[layer_type][2] < 0:
         return _cropping_problem(layer_type, args, shape)
     if not shape or len(shape) < 2 or "Transpose" in layer_type or not _windowed(layer_type):
         return None
@@ -132,26 +132,67 @@ def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | No
             f"(use a smaller window or padding: same)")
 
 
-_CROPPING = {"Cropping1D": 1, "Cropping2D": 2, "Cropping3D": 3}
+# Layers that add (padding) or remove (cropping) values at both ends of each spatial axis: (argument, axes, sign).
+_EDGES = {"Cropping1D": ("cropping", 1, -1), "Cropping2D": ("cropping", 2, -1), "Cropping3D": ("cropping", 3, -1),
+          "ZeroPadding1D": ("padding", 1, 1), "ZeroPadding2D": ("padding", 2, 1), "ZeroPadding3D": ("padding", 3, 1)}
+
+
+# Layers whose output shape output_shape() gives exactly from their arguments (the probes leave their rank unknown
+# once an argument changes it): its length is their output rank.
+SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES})
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _sides(layer_type: str, args: dict) -> list[tuple[int, int]] | None:
+    """The (before, after) amounts on each spatial axis, as Keras reads the argument (its default where not given):
+    one int for every side; for 1-D a pair (before, after); else one int per axis (both sides) or one pair per axis.
+    None for anything else (the schema or Keras speaks about it)."""
+    from .catalog import catalog
+
+    arg, n, _ = _EDGES[layer_type]
+    lt = catalog().layer(layer_type)
+    value: Any = args.get(arg, lt.params.get(arg, {}).get("default") if lt is not None else None)
+    if _whole(value):
+        return [(value, value)] * n
+    if not isinstance(value, list):
+        return None
+    if n == 1:
+        return [(value[0], value[1])] if len(value) == 2 and all(_whole(v) for v in value) else None
+    if len(value) != n:
+        return None
+    if all(_whole(v) for v in value):
+        return [(v, v) for v in value]
+    if all(isinstance(v, list) and len(v) == 2 and all(_whole(x) for x in v) for v in value):
+        return [(v[0], v[1]) for v in value]
+    return None
+
+
+def _edged(layer_type: str, args: dict, shape: Shape) -> Shape | None:
+    """A padding or cropping layer's output: each spatial axis longer (shorter) by its two sides."""
+    _, n, sign = _EDGES[layer_type]
+    sides = _sides(layer_type, args)
+    if sides is None or len(shape) != n + 1:
+        return None
+    first = 1 if args.get("data_format") == "channels_first" else 0
+    out = list(shape)
+    for i, (a, b) in enumerate(sides):
+        d = shape[first + i]
+        out[first + i] = d + sign * (a + b) if isinstance(d, int) else None
+    return out
 
 
 def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
     """A cropping that leaves nothing of a spatial axis (Keras refuses when both sides crop the whole axis)."""
-    n = _CROPPING[layer_type]
-    if len(shape) != n + 1 or args.get("data_format") == "channels_first":
-        return None  # a rank Keras refuses anyway (the rank check speaks), or an axis order not followed
-    cropping = args.get("cropping", 1 if n == 1 else 0)
-    pairs = isinstance(cropping, list) and len(cropping) == n and all(isinstance(c, list) for c in cropping)
-    per_axis = [cropping] if n == 1 else cropping if pairs else _per_axis(cropping, n)
-    for i, (dim, crop) in enumerate(zip(shape[:n], per_axis or [])):
-        sides = [crop, crop] if isinstance(crop, int) else crop
-        if not (isinstance(dim, int) and isinstance(sides, list) and len(sides) == 2
-                and all(isinstance(c, int) and not isinstance(c, bool) for c in sides)):
-            continue
-        if sum(sides) >= dim:
-            return (f"its cropping {cropping} removes {sum(sides)} of the {dim} values on axis {i + 1}: "
-                    f"Keras needs at least one left (crop less)")
-    return None
+    out = _edged(layer_type, args, shape)
+    bad = next((i for i, d in enumerate(out or []) if isinstance(d, int) and d < 1), None)
+    if out is None or bad is None:
+        return None  # a rank Keras refuses anyway (the rank check speaks), or a cropping not read here
+    cropping = args.get("cropping", _sides(layer_type, {}))
+    return (f"its cropping {cropping} removes {shape[bad] - out[bad]} of the {shape[bad]} values on axis {bad + 1}: "
+            f"Keras needs at least one left (crop less)")
 
 
 def _windowed(layer_type: str) -> bool:
@@ -171,6 +212,8 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
         return [math.prod(shape)] if _known(shape) else None
     if layer_type == "Reshape":
         return _reshaped(args.get("target_shape"), shape)
+    if layer_type in _EDGES:
+        return _edged(layer_type, args, shape)
     width = output_width(layer_type, args, shape[-1])
     if _windowed(layer_type) and "Transpose" not in layer_type:
         return _pooled(layer_type, shape, args) + [width]

@@ -71,3 +71,13 @@ def test_padding_and_cropping_shapes_match_keras(case):
         expected = None
     assert output_shape(layer, args, shape) == expected or (expected is None and window_problem(layer, args, shape))
     assert (window_problem(layer, args, shape) is None) == (expected is not None)
+
+
+@pytest.mark.parametrize("layer", ["CenterCrop", "RandomCrop", "Resizing"])
+@pytest.mark.parametrize(("shape", "fmt"), [((6, 8, 8), None), ((8, 6, 8), "channels_first"), ((1, 2, 5), None)])
+def test_an_image_made_height_by_width_has_the_shape_keras_gives(layer, shape, fmt):
+    """Found by make fuzz (seed 23256): after CenterCrop validate did not know the shape, so a 3x3 Conv2D on its
+    2x3 output validated. CenterCrop, RandomCrop and Resizing give height x width, against Keras."""
+    args = {"height": 2, "width": 3} | ({"data_format": fmt} if fmt else {})
+    out = getattr(keras.layers, layer)(**args)(keras.Input(shape))
+    assert output_shape(layer, args, list(shape)) == [int(d) for d in out.shape[1:]]

@@ -139,7 +139,8 @@ _EDGES = {"Cropping1D": ("cropping", 1, -1), "Cropping2D": ("cropping", 2, -1), 
 
 # Layers whose output shape output_shape() gives exactly from their arguments (the probes leave their rank unknown
 # once an argument changes it): its length is their output rank.
-SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES})
+_SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # an image made (height, width), whatever its size
+SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES, *_SIZED})
 
 
 def _whole(v: Any) -> bool:
@@ -184,6 +185,14 @@ def _edged(layer_type: str, args: dict, shape: Shape) -> Shape | None:
     return out
 
 
+def _sized(args: dict, shape: Shape) -> Shape | None:
+    """CenterCrop, RandomCrop and Resizing on an image (three axes besides the batch): `height` x `width`."""
+    h, w = args.get("height"), args.get("width")
+    if len(shape) != 3 or not (_whole(h) and _whole(w)):
+        return None
+    return [shape[0], h, w] if args.get("data_format") == "channels_first" else [h, w, shape[2]]
+
+
 def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
     """A cropping that leaves nothing of a spatial axis (Keras refuses when both sides crop the whole axis)."""
     out = _edged(layer_type, args, shape)
@@ -214,6 +223,8 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
         return _reshaped(args.get("target_shape"), shape)
     if layer_type in _EDGES:
         return _edged(layer_type, args, shape)
+    if layer_type in _SIZED:
+        return _sized(args, shape)
     width = output_width(layer_type, args, shape[-1])
     if _windowed(layer_type) and "Transpose" not in layer_type:
         return _pooled(layer_type, shape, args) + [width]

@@ -322,3 +322,20 @@ def test_a_reshape_and_a_padding_pass_on_the_shape_they_make(write, shape, layer
         keras.Model(inp, x)
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n{layers}"))
     assert r.returncode == 2 and f"m.yaml:{line}:" in r.stdout and "argument-value" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("value_range", "keras_takes"), [("l2", False), ([0, 1], True), ([1], False)])
+def test_value_range_is_a_pair_of_numbers_where_the_probe_could_not_tell(write, value_range, keras_takes):
+    """Found by make fuzz (seed 172): RandomColorJitter reads value_range only in the sublayers its factors make, so
+    the probe (no factor) saw every value pass and `value_range: l2` validated. Keras refuses it with a factor."""
+    import json
+
+    try:
+        keras.layers.RandomColorJitter(value_range=value_range, saturation_factor=0.5)(keras.Input((4, 4, 3)))
+        built = True
+    except (ValueError, TypeError):
+        built = False
+    assert built is keras_takes
+    layer = json.dumps({"type": "RandomColorJitter", "value_range": value_range, "saturation_factor": 0.5})
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 4, 3]}}\nlayers:\n  - {layer}\n"))
+    assert (r.returncode == 0) is keras_takes, r.stdout

@@ -69,6 +69,9 @@ EITHER_ARGS = {"Discretization": ("num_bins", "bin_boundaries")}
 # A value Keras takes only beside some values of another argument (the probe, built with that argument's default,
 # saw it refused): (layer type, argument, value) -> (the other argument, its default, the values it takes it with).
 ONLY_WITH = {("Discretization", "sparse", True): ("output_mode", "int", ("one_hot", "multi_hot", "count"))}
+# Arguments that are a pair of numbers wherever Keras takes them, also where the probe saw any value pass (the
+# layer reads it only in a sublayer another argument makes, RandomColorJitter's, or only on data).
+NUMBER_PAIRS = frozenset({"value_range"})
 
 
 def probe(layer_type: str) -> dict:
@@ -157,6 +160,8 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
             f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of numbers)"
     info = probe(layer_type)
     refused = set(info.get("refused", {}).get(arg, ()))
+    if arg in NUMBER_PAIRS and not refused and not _number_pair(value):
+        return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of two numbers)"
     choices = info.get("choices", {}).get(arg)
     if isinstance(value, str) and choices:
         if value in choices:
@@ -170,6 +175,11 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     if key in _INT_LISTS and arg in INPUT_LISTS:
         return None  # its length follows the input (or is free): the probe saw it refused on its own input only
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
+
+
+def _number_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
 
 
 def _element_problem(layer_type: str, arg: str, value: Any, refused: set, key: str) -> str | None:

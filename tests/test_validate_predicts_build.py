@@ -339,3 +339,20 @@ def test_value_range_is_a_pair_of_numbers_where_the_probe_could_not_tell(write, 
     layer = json.dumps({"type": "RandomColorJitter", "value_range": value_range, "saturation_factor": 0.5})
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 4, 3]}}\nlayers:\n  - {layer}\n"))
     assert (r.returncode == 0) is keras_takes, r.stdout
+
+
+@pytest.mark.parametrize(("layer", "shape"), [
+    ({"type": "MaxPooling2D", "padding": [3, 1]}, [4, 3, 4]), ({"type": "MaxPooling2D", "padding": 1}, [4, 4, 3]),
+    ({"type": "Conv2D", "filters": 2, "kernel_size": 1, "padding": [1, 1]}, [4, 4, 3]),
+    ({"type": "AveragePooling1D", "padding": 0.5}, [4, 3])])
+def test_a_window_layers_padding_is_a_word(write, layer, shape):
+    """Found by make fuzz (seed 35): Keras makes a pooling or convolution layer with a number or a list as its
+    padding and refuses it when called, so the probe (which made it) saw them pass. Keras refuses each; so does
+    validate, naming the words it takes."""
+    import json
+
+    spec = dict(layer)
+    with pytest.raises((ValueError, TypeError)):
+        getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"))
+    assert r.returncode == 2 and "'padding' of" in r.stdout and "must be one of" in r.stdout, r.stdout

@@ -72,6 +72,9 @@ ONLY_WITH = {("Discretization", "sparse", True): ("output_mode", "int", ("one_ho
 # Arguments that are a pair of numbers wherever Keras takes them, also where the probe saw any value pass (the
 # layer reads it only in a sublayer another argument makes, RandomColorJitter's, or only on data).
 NUMBER_PAIRS = frozenset({"value_range"})
+# Arguments that are one of their probed words wherever Keras takes them: a window layer's `padding` ('valid',
+# 'same'), whose numbers and lists Keras takes when the layer is made and refuses when it is called.
+WORDS_ONLY = frozenset({"padding"})
 
 
 def probe(layer_type: str) -> dict:
@@ -152,17 +155,12 @@ def _accepted(refused: set[str], choices: list[str] | None = None) -> str:
 
 def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     """Why Keras refuses `value` for argument `arg` of `layer_type` (as probed from Keras), or None if not known."""
-    if isinstance(value, bool) and (layer_type, arg, value) in ONLY_WITH:
-        return None  # judged with the argument it depends on (pair_problems)
-    if arg in EITHER_ARGS.get(layer_type, ())[1:]:
-        numbers = isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        return None if value is None or numbers else \
-            f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of numbers)"
     info = probe(layer_type)
     refused = set(info.get("refused", {}).get(arg, ()))
-    if arg in NUMBER_PAIRS and not refused and not _number_pair(value):
-        return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of two numbers)"
     choices = info.get("choices", {}).get(arg)
+    hand = _hand_problem(layer_type, arg, value, bool(refused), choices)
+    if hand is not None:
+        return hand or None
     if isinstance(value, str) and choices:
         if value in choices:
             return None
@@ -175,6 +173,22 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     if key in _INT_LISTS and arg in INPUT_LISTS:
         return None  # its length follows the input (or is free): the probe saw it refused on its own input only
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
+
+
+def _hand_problem(layer_type: str, arg: str, value: Any, probed: bool, choices: list | None) -> str | None:
+    """The hand facts beside the probes (ONLY_WITH, EITHER_ARGS, NUMBER_PAIRS, WORDS_ONLY): the problem, '' when
+    they take the value, None when they do not speak of it (the probes judge it)."""
+    if isinstance(value, bool) and (layer_type, arg, value) in ONLY_WITH:
+        return ""  # judged with the argument it depends on (pair_problems)
+    if arg in EITHER_ARGS.get(layer_type, ())[1:]:
+        numbers = isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return "" if value is None or numbers else \
+            f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of numbers)"
+    if arg in NUMBER_PAIRS and not probed and not _number_pair(value):
+        return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes a list of two numbers)"
+    if arg in WORDS_ONLY and choices and not isinstance(value, str):
+        return f"{shown(arg)} of {layer_type} must be one of {', '.join(shown(c) for c in choices)}, got {shown(value)}"
+    return None
 
 
 def _number_pair(value: Any) -> bool:

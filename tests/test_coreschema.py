@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 from conftest import EXAMPLES, POLICIES, ROOT
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import SchemaValidator
 
 from policyfactory.core import coreschema
 from policyfactory.core.coreschema import Record
@@ -122,6 +124,93 @@ def test_a_well_formed_file_is_validated_without_building_pydantic_models():
     code = ("import sys\nfrom policyfactory.cli import main\n"
             f"code = main(['validate', {os.path.join(EXAMPLES, 'forecaster.yaml')!r}])\n"
             "assert code == 0, code\n"
-            "assert 'pydantic.main' not in sys.modules, 'Pydantic models were built'\n")
+            "assert 'pydantic.main' not in sys.modules, 'Pydantic models were built'\n"
+            "assert 'pydantic_core' not in sys.modules, 'pydantic_core was imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def exact(value):
+    """A value with every type spelt out, so 1, 1.0 and True differ (as pydantic_core's outputs do)."""
+    if isinstance(value, dict):
+        return ("dict", sorted((repr(k), exact(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", [exact(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def answered_alike(schema, data):
+    """The plain check vouches only for what pydantic_core's strict validation accepts, with the same output."""
+    try:
+        ours = coreschema.checked(schema, data)
+    except coreschema.Unsure:
+        return False
+    theirs = SchemaValidator(schema).validate_python(data, strict=True)  # raises if the plain check was wrong
+    assert exact(ours) == exact(theirs), (schema, data)
+    return True
+
+
+def test_the_plain_check_vouches_for_every_well_formed_shipped_file():
+    """Every file pydantic_core accepts is accepted by the plain check, so `validate` of it skips pydantic_core."""
+    for name, value in shipped_files():
+        schema = coreschema.schema(name)
+        try:
+            SchemaValidator(schema).validate_python(value, strict=True)
+        except ValidationError:
+            assert not answered_alike(schema, value)
+            continue
+        assert answered_alike(schema, value), (name, value.get("name"))
+
+
+MORE = st.one_of(VALUES, st.integers(), st.floats(), st.text(), st.sampled_from(
+    [2 ** 53, 2 ** 53 + 1, -(2 ** 64), "a\n", "x\u0085", "\u00e9t\u00e9", " ", "\x1c", "a.b", "a..b", "_1", "1a"]))
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.data())
+def test_the_plain_check_answers_as_pydantic_core_on_mutated_files(data):
+    name, value = data.draw(st.sampled_from(shipped_files()))
+    path = data.draw(st.sampled_from(list(paths(value))))
+    how = data.draw(st.sampled_from(["replace", "delete", "add"]))
+    answered_alike(coreschema.schema(name), mutated(value, path, data.draw(MORE), how))
+
+
+def schema_nodes(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str) and node["type"] not in ("typed-dict-field", "definition-ref"):
+            yield node
+        for key, value in node.items():
+            if key != "metadata":
+                yield from schema_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from schema_nodes(value)
+
+
+LEAVES = [n for name in ("ModelFile", "PolicyFile", "AllowFile", "SettingsFile")
+          for n in schema_nodes(coreschema.schema(name))
+          if n["type"] in ("str", "int", "float", "bool", "literal", "nullable", "list", "dict")
+          and "definition-ref" not in repr(n)]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.sampled_from(LEAVES), MORE)
+def test_the_plain_check_answers_as_pydantic_core_on_every_part_of_the_schemas(schema, value):
+    """Each constrained string (patterns: `\\S`, identifiers), number, literal and list of the file formats."""
+    answered_alike(schema, value)
+
+
+TRICKY = [True, False, 0, 1, 2, -1, 1.0, 0.5, float("nan"), float("inf"), 2 ** 53 + 1, None, "", " ", "a\n", "\u00e9",
+          "initializer", "*", [], [1], {}, {"a": 1}]
+
+
+def test_the_plain_check_answers_as_pydantic_core_on_the_tricky_values():
+    """Every part of the schemas against each value where Python and pydantic_core tend to differ (True is 1)."""
+    assert sum(answered_alike(schema, value) for schema in LEAVES for value in TRICKY) > len(LEAVES)
+
+
+@pytest.mark.parametrize("schema", [{"type": "str", "strip_whitespace": True}, {"type": "float", "allow_inf_nan": False},
+                                    {"type": "tuple"}, {"type": "union", "choices": [[{"type": "int"}, "i"]]}])
+def test_the_plain_check_leaves_to_pydantic_core_what_it_does_not_know(schema):
+    with pytest.raises(coreschema.Unsure):
+        coreschema.checked(schema, " 1 ")

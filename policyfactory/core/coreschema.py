@@ -5,9 +5,15 @@ imports) costs more than everything else `policyfactory validate` does for a
 small file. The file formats are the Pydantic models in `filemodels.py`; their
 core schemas, as plain data (models turned into typed dicts, default factories
 into defaults, object references into names), are generated into
-`coreschema.json` by `scripts/gen_coreschema.py` and validated by
-`pydantic_core` alone. A test derives them again from the models and compares,
-so they cannot drift.
+`coreschema.json` by `scripts/gen_coreschema.py`. A test derives them again
+from the models and compares, so they cannot drift.
+
+Even importing `pydantic_core` (its Python layer, `typing_extensions`) costs a
+fifth of a small file's whole run, so the schema is first read by `checked`,
+plain Python that gives pydantic_core's strict answer for data it accepts and
+is `Unsure` of everything else; only what it is unsure of reaches
+`pydantic_core`. Tests compare the two on every shipped and corpus file, on
+mutated files and on each part of the schemas.
 
 Only acceptance takes this path. A file that fails is validated again by the
 Pydantic model itself, whose errors `schema.py` maps to file:line:column, so
@@ -25,10 +31,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic_core import SchemaValidator
+if TYPE_CHECKING:
+    from pydantic_core import SchemaValidator
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coreschema.json")
 
@@ -64,6 +72,8 @@ def _schemas() -> dict[str, dict]:
 
 @cache
 def _validator(name: str) -> SchemaValidator:
+    from pydantic_core import SchemaValidator
+
     return SchemaValidator(_schemas()[name])
 
 
@@ -73,9 +83,32 @@ def schema(name: str) -> dict:
 
 
 def validate(name: str, data: Any) -> Record:
-    """`data` validated as file format `name` (a key of `filemodels.MODELS`); raises `pydantic_core.ValidationError`."""
+    """`data` validated as file format `name` (a key of `filemodels.MODELS`); raises `pydantic_core.ValidationError`.
+
+    Data the plain check vouches for (`checked`) never reaches pydantic_core, so validating a
+    well-formed file does not import it; everything else is judged by pydantic_core.
+    """
     schema = _schemas()[name]
-    return _record(schema, _validator(name).validate_python(data, strict=True), {})
+    try:
+        plain = checked(schema, data)
+    except Unsure:
+        plain = _validator(name).validate_python(data, strict=True)
+    return _record(schema, plain, {})
+
+
+def accepted(name: str, data: Any) -> Record | None:
+    """`data` validated as file format `name`, or None when the schema refuses it (`validate` says why)."""
+    schema = _schemas()[name]
+    try:
+        return _record(schema, checked(schema, data), {})
+    except Unsure:
+        pass
+    from pydantic_core import ValidationError  # only data the plain check did not vouch for gets here
+
+    try:
+        return validate(name, data)
+    except ValidationError:
+        return None
 
 
 def _record(schema: dict, value: Any, defs: dict[str, dict]) -> Any:
@@ -99,6 +132,143 @@ def _record(schema: dict, value: Any, defs: dict[str, dict]) -> Any:
     if t == "dict":
         return {k: _record(schema["values_schema"], v, defs) for k, v in value.items()}
     return value
+
+
+# -- the plain check: pydantic_core's strict validation, for what it can vouch for --------------------------
+
+class Unsure(Exception):
+    """`checked` cannot vouch for the data (the schema may refuse it, or says what is not read here)."""
+
+
+_KEYS = {  # what each schema type may say for `checked` to judge it; anything else is left to pydantic_core
+    "definitions": {"schema", "definitions"}, "definition-ref": {"schema_ref"}, "any": set(),
+    "nullable": {"schema"}, "default": {"schema", "default"}, "str": {"min_length", "max_length", "pattern"},
+    "int": {"ge", "le", "gt", "lt"}, "float": set(), "bool": set(), "literal": {"expected"}, "union": {"choices"},
+    "list": {"items_schema", "min_length", "max_length"}, "dict": {"keys_schema", "values_schema"},
+    "typed-dict": {"fields", "extra_behavior", "ref"}}
+_FIELD_KEYS = {"type", "schema", "required", "validation_alias", "metadata"}
+
+
+def checked(schema: dict, data: Any, defs: dict[str, dict] | None = None) -> Any:
+    """What pydantic_core's strict validation of `data` by core schema `schema` returns, or raises `Unsure`.
+
+    Plain Python, so a well-formed file is validated without importing pydantic_core. It answers
+    only where it is sure to give pydantic_core's answer: data the schema refuses, a value of a
+    type other than exactly what YAML gives, and a schema saying anything not known here are all
+    `Unsure`, and pydantic_core judges them (a test compares the two on the corpus and on
+    generated data).
+
+        >>> checked({"type": "list", "items_schema": {"type": "float"}}, [1, 2.5])
+        [1.0, 2.5]
+    """
+    kind = schema.get("type")
+    if kind not in _KEYS or not set(schema) - {"type", "metadata", "ref"} <= _KEYS[kind]:
+        raise Unsure(kind)
+    return _CHECKS[kind](schema, data, defs or {})
+
+
+def _definitions(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    return checked(schema["schema"], data, {**defs, **{d["ref"]: d for d in schema["definitions"]}})
+
+
+def _nullable(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    return None if data is None else checked(schema["schema"], data, defs)
+
+
+def _str(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is not str or not schema.get("min_length", 0) <= len(data) <= schema.get("max_length", len(data)):
+        raise Unsure
+    pattern = schema.get("pattern")
+    # Rust's regex and Python's re read these patterns alike on ASCII text without a newline (`$`, `\S`)
+    if pattern is not None and not (data.isascii() and "\n" not in data and re.search(pattern, data)):
+        raise Unsure
+    return data
+
+
+def _int(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is not int or not (schema.get("ge", data) <= data <= schema.get("le", data)
+                                     and schema.get("gt", data - 1) < data < schema.get("lt", data + 1)):
+        raise Unsure
+    return data
+
+
+def _float(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is float:
+        return data
+    if type(data) is int and abs(data) <= 2 ** 53:
+        return float(data)
+    raise Unsure
+
+
+def _bool(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is not bool:
+        raise Unsure
+    return data
+
+
+def _literal(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if not any(type(data) is type(e) and data == e for e in schema["expected"]):
+        raise Unsure
+    return data
+
+
+def _union(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    """The one answer of the choices that take the data (several only if they answer alike)."""
+    answers = []
+    for choice in schema["choices"]:
+        if not isinstance(choice, dict):
+            raise Unsure  # a tagged choice
+        try:
+            answers.append(checked(choice, data, defs))
+        except Unsure:
+            continue
+    if not answers or any(repr(a) != repr(answers[0]) for a in answers[1:]):
+        raise Unsure
+    return answers[0]
+
+
+def _list(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is not list or not schema.get("min_length", 0) <= len(data) <= schema.get("max_length", len(data)):
+        raise Unsure
+    items = schema.get("items_schema", {"type": "any"})
+    return [checked(items, v, defs) for v in data]
+
+
+def _dict(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    if type(data) is not dict:
+        raise Unsure
+    keys, values = schema.get("keys_schema", {"type": "any"}), schema.get("values_schema", {"type": "any"})
+    return {checked(keys, k, defs): checked(values, v, defs) for k, v in data.items()}
+
+
+def _typed_dict(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
+    """The fields (their defaults where missing, fresh copies), then any extra keys the schema allows."""
+    if type(data) is not dict:
+        raise Unsure
+    out, read = {}, set()
+    for name, field in schema["fields"].items():
+        key = field.get("validation_alias", name)
+        if not set(field) <= _FIELD_KEYS or type(key) is not str or (key != name and name in data):
+            raise Unsure
+        read.add(key)
+        if key in data:
+            out[name] = checked(field["schema"], data[key], defs)
+        elif field["schema"]["type"] == "default":
+            out[name] = json.loads(json.dumps(field["schema"]["default"]))  # never the schema's own object
+        elif field.get("required", True):
+            raise Unsure  # missing
+    extra = [k for k in data if k not in read]
+    if extra and (schema.get("extra_behavior", "ignore") != "allow" or any(type(k) is not str for k in extra)):
+        raise Unsure
+    out.update((k, data[k]) for k in extra)
+    return out
+
+
+_CHECKS = {"definitions": _definitions, "definition-ref": lambda s, d, defs: checked(defs[s["schema_ref"]], d, defs),
+           "any": lambda s, d, defs: d, "nullable": _nullable, "default": lambda s, d, defs: checked(s["schema"], d, defs),
+           "str": _str, "int": _int, "float": _float, "bool": _bool, "literal": _literal, "union": _union,
+           "list": _list, "dict": _dict, "typed-dict": _typed_dict}
+
 
 
 # -- derivation from the Pydantic models (scripts/gen_coreschema.py and the drift test) ----------------------

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from pydantic_core import ValidationError
-
 from . import coreschema
 from .findings import Finding
 from .rules.schemarules import SCHEMA_MISSING_KEY, SCHEMA_TYPE, SCHEMA_UNKNOWN_KEY, SCHEMA_VALUE
@@ -22,6 +20,7 @@ from .yamlload import Loaded
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from pydantic_core import ValidationError
 
     from .filemodels import AllowFile, ModelFile, PolicyFile
 
@@ -171,10 +170,11 @@ def validate_as(name: str, data: Any, loaded: Loaded, prefix: tuple = ()) -> tup
     one that fails is validated again by its Pydantic model, whose errors are
     mapped to the file's lines.
     """
-    try:
-        return coreschema.validate(name, data), []
-    except ValidationError:
-        pass
+    found = coreschema.accepted(name, data)
+    if found is not None:
+        return found, []
+    from pydantic_core import ValidationError
+
     from .filemodels import MODELS
 
     model = MODELS[name]
@@ -196,6 +196,8 @@ def salvaged(name: str, data: dict) -> tuple[Any, frozenset[tuple]]:
     when what is left cannot be read either. Its errors were reported already; the caller checks the rest
     and skips only what depends on the parts left out.
     """
+    from pydantic_core import ValidationError
+
     from .filemodels import MODELS
 
     model = MODELS[name]

@@ -48,8 +48,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from pydantic_core import ValidationError
-
 from . import coreschema
 from .findings import Finding
 from .references import builtin_path, policy_problem, project_root
@@ -232,6 +230,10 @@ def _outside(value: str, path: str, allowed: bool) -> str | None:
 
 def _schema_errors(table: dict) -> dict[str, list[dict]]:
     """The table checked against `SettingsFile`'s core schema: its errors by setting name ({} when it is valid)."""
+    if coreschema.accepted("SettingsFile", table) is not None:
+        return {}
+    from pydantic_core import ValidationError
+
     try:
         coreschema.validate("SettingsFile", table)
     except ValidationError as exc:

@@ -120,3 +120,16 @@ def test_one_seed_in_two_distributions_is_two_streams_except_on_jax(write):
     assert r.returncode == 0 and not json.loads(r.stdout)["findings"], r.stdout
     ka, kb = (k.ravel() for k in kernels(path))
     assert abs(np.corrcoef(ka, kb)[0, 1]) < 0.2
+
+
+def test_a_derived_seed_is_the_sha256_of_its_names_whatever_module_computes_it():
+    """naming.py takes SHA-256 from the interpreter's own module to skip loading OpenSSL; the seeds a project has
+    written down must stay the ones hashlib gives."""
+    import hashlib
+
+    from policyfactory.core.naming import derive_seed
+
+    for base, parts in [(1, ("dense", "kernel")), (2**31 - 1, ("encoder/query", "kernel", 3)), (0, ("\u00e9",))]:
+        text = "\x1f".join([str(base)] + [str(p) for p in parts])
+        expected = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") % (1 << 31)
+        assert derive_seed(base, *parts) == expected

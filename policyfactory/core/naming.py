@@ -16,8 +16,15 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import re
+
+try:  # hashlib loads OpenSSL first, a twentieth of validate's start-up; CPython's random.py does the same
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.10, 3.11
+except ImportError:  # pragma: no cover - the Python that runs
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12 and later
+    except ImportError:
+        from hashlib import sha256
 
 SEED_BITS = 31  # Keras/TF stateless random ops take int32-sized seeds safely
 KERAS_SEED_MODULUS = 2**31 - 2  # Keras's TensorFlow backend draws with floormod(seed, int32.max - 1)
@@ -26,7 +33,7 @@ KERAS_SEED_MODULUS = 2**31 - 2  # Keras's TensorFlow backend draws with floormod
 def derive_seed(base: int, *parts: object) -> int:
     """A stable seed in [0, 2**31) from a base seed and names."""
     text = "\x1f".join([str(int(base))] + [str(p) for p in parts])
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    digest = sha256(text.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % (1 << SEED_BITS)
 
 

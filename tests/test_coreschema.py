@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-from conftest import EXAMPLES, POLICIES, ROOT
 import pytest
+from conftest import EXAMPLES, POLICIES, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError

@@ -37,8 +37,9 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import lru_cache
+
+from .records import record
 
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what Keras 3 accepts as KERAS_BACKEND
 DEFAULT_BACKEND = "tensorflow"
@@ -47,7 +48,7 @@ BACKEND_PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly")
                     "torch": ("torch",), "numpy": ("numpy",), "openvino": ("openvino",)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Backend:
     """A backend name and where it was found (`--backend`, `KERAS_BACKEND`, a settings file, a keras.json path,
     `Keras's default`, or `keras` when Keras is already imported)."""

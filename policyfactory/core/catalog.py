@@ -29,8 +29,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
+
+from .records import record
 
 KINDS = ("initializer", "regularizer", "constraint")
 ROLES = (
@@ -40,7 +42,7 @@ ROLES = (
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Slot:
     """One component slot of a layer type: its constructor argument, kind, role and default."""
 
@@ -50,7 +52,7 @@ class Slot:
     default: str | None = None  # canonical component class Keras uses when none is given
 
 
-@dataclass
+@record
 class LayerType:
     """A layer class the catalog knows: its parameters, slots and the sublayers it takes."""
 
@@ -65,7 +67,7 @@ class LayerType:
     module: str = "keras.layers"  # where Keras defines it: keras.layers, or a module of keras.applications
 
 
-@dataclass
+@record
 class ComponentType:
     """An initializer, regularizer or constraint class: its parameters and whether it draws a random stream."""
 
@@ -78,7 +80,7 @@ class ComponentType:
     registered: bool = False
 
 
-@dataclass
+@record
 class Catalog:
     """Every layer and component class a file may name, generated from the installed Keras."""
 

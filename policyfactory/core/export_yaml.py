@@ -43,13 +43,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .catalog import catalog
 from .exportread import read_keras_config
 from .exporttranslate import Translation
 from .findings import Finding, InvalidInput
+from .records import record
 from .rules.tools import EXPORT_UNSUPPORTED
 from .text import plural
 from .validate import validate_loaded
@@ -57,7 +58,7 @@ from .yamlemit import to_yaml, wrap
 from .yamlload import Loaded, load_text
 
 
-@dataclass
+@record
 class Exported:
     """An exported model file: its text, its data, and what `validate` says about it."""
 

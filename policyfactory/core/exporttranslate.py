@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .catalog import ComponentType, LayerType, catalog
@@ -19,6 +19,7 @@ from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
 from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
 from .ops import BINARY, BY_KERAS_CLASS, CONCAT, OPS, OpType
+from .records import record
 from .resolve import parse_component
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_UNSUPPORTED
@@ -37,7 +38,7 @@ _OMIT = object()
 COMMUTATIVE = ("add", "multiply", "maximum", "minimum")  # a constant operand's place does not matter
 
 
-@dataclass
+@record
 class _Refused:
     """Layers (or places) refused for one reason, reported as one finding."""
 
@@ -47,7 +48,7 @@ class _Refused:
     quote: bool = True  # the places are bare names, quoted once when shown
 
 
-@dataclass
+@record
 class _Pending:
     """One call of a layer, operation or nested model of a functional config, waiting for its inputs."""
 

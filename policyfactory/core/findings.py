@@ -25,9 +25,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .records import record
 from .ruletype import INVALID, POLICY, WARNING, rule_info
 from .text import escape, safe_message
 
@@ -41,7 +42,7 @@ __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_POLICY", "INVALID", "POLICY", "WARNI
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fix:
     """A repair with one safe answer, as data: what `validate --fix` applies to the file (`core/fix.py`).
 
@@ -84,7 +85,7 @@ class Fix:
         return f"shared {self.old!r} written inline in each slot"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """A problem found in a file or a model, at a 1-based line and column.
 

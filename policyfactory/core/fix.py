@@ -34,13 +34,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
 from .catalog import KINDS
 from .findings import INVALID, Finding, Fix, InvalidInput
+from .records import record
 from .text import plural
 from .yamlemit import flow, scalar
 from .yamlload import DEFAULT_LIMITS, Limits, load_text
@@ -56,7 +57,7 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # -- where every node of the text is -----------------------------------------------------
 
-@dataclass
+@record
 class Span:
     """A node's characters in the text: [start, end), how it is written, and whether an anchor or alias is involved."""
 
@@ -185,7 +186,7 @@ def _removal(text: str, spans: Spans, path: tuple) -> Edit | None:
     return (_flow_entry if parent.flow else _line_entry)(text, key.start, value.end)
 
 
-@dataclass
+@record
 class _Round:
     """One round's edits, and the data they must give."""
 
@@ -384,7 +385,7 @@ def worse(before: Iterable[Finding], after: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-@dataclass
+@record
 class Outcome:
     """What fixing one file gave: the text to write (the original when nothing is kept) and its validation."""
 

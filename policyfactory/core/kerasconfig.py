@@ -25,10 +25,10 @@ any other. The file audit (`fileaudit.configwalk`) and export
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from .catalog import KINDS
+from .records import record
 from .resolve import Written, parse_component
 
 # Keys whose values are never layers of the model: how it was compiled and built, its graph, dtype policies.
@@ -56,7 +56,7 @@ def component_args(config: dict) -> Iterator[tuple[str, Written]]:
                 yield arg, written
 
 
-@dataclass
+@record
 class LayerConfig:
     """One layer of a saved config: its path, class and config, and the layer it counts as for scope."""
 

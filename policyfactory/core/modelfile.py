@@ -10,7 +10,7 @@ exactly this plan, so what was validated is what gets built.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Union
 
 from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
@@ -41,6 +41,7 @@ from .ops import argument_problem as op_argument_problem
 from .params import SHAPED_BY_ARGUMENTS, layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
+from .records import record
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
 from .rules import graph_checks
 from .rules.components import (
@@ -79,7 +80,7 @@ ACTIVATION_PARAMS = ("activation", "recurrent_activation")
 
 # -- the validated, normalized spec -----------------------------------------------
 
-@dataclass
+@record
 class LayerNode:
     """One checked layer of a model file: type, arguments, components, inputs and sublayers."""
 
@@ -99,7 +100,7 @@ class LayerNode:
         return self.kind == "layer"
 
 
-@dataclass
+@record
 class ModelSpec:
     """A checked model file: what the plan and the build read, nothing Keras-specific.
 
@@ -137,7 +138,7 @@ class ModelSpec:
         return out
 
 
-@dataclass
+@record
 class ModelCheck:
     """What checking a model file found, and its spec when it has one."""
 

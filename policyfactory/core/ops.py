@@ -21,9 +21,10 @@ own axes count the batch axis, as in `keras.ops` (`axis: -1` is the last, `axis:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .records import record
 from .text import shown
 
 BINARY, UNARY, CONCAT, RESHAPE, REDUCE = "binary", "unary", "concatenate", "reshape", "reduce"
@@ -31,7 +32,7 @@ BINARY, UNARY, CONCAT, RESHAPE, REDUCE = "binary", "unary", "concatenate", "resh
 NUMPY, NN = "numpy", "nn"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OpType:
     """One operation: its model-file name (the `keras.ops` function), how it combines tensors, the Keras
     operation class that records it in a functional model, and the arguments it takes besides its inputs."""

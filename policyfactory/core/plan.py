@@ -39,7 +39,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import cached_property
 from typing import Any
 
@@ -49,13 +49,14 @@ from .findings import Finding
 from .layerinfo import ATTENTION_PROJECTIONS, ATTENTION_TYPES
 from .naming import SeedBinder, derive_seed, keras_seed
 from .policy import Policy
+from .records import record
 from .resolve import ComponentUse
 from .rules.sharing import ALLOW_NOT_PERMITTED, CORRELATED_WEIGHTS, SHARING_VIOLATION, UNUSED_ALLOW
 from .sharing import Group, SharingLedger, SlotRef, Verdict
 from .text import Suggester, shown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedShared:
     """A component declared to be shared: one instance for all its slots."""
 
@@ -68,7 +69,7 @@ class PlannedShared:
     order: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedSlot:
     """What one slot gets: class, config, seed and sharing group."""
 
@@ -92,7 +93,7 @@ class PlannedSlot:
         return tuple(derive_seed(self.seed, "projection", i) for i in range(self.projections))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedGroup:
     """A sharing group and the verdict on it (after `allow:` entries)."""
 
@@ -129,7 +130,7 @@ def group_summary(label: str, n_slots: int, verdict: Verdict, suppressed_by: str
     return f"{label}: {n_slots} slots, suppressed by allow ({suppressed_by})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Allow:
     """A deliberate suppression: a finding's rule (or the policy rule that decided), optional slots
     or weight paths, a reason."""
@@ -157,7 +158,7 @@ class Allow:
         return f"allow for rule {shown(self.rule)}" + (f" and {' and '.join(named)}" if named else "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """The immutable plan of one model: every slot, every group, the verdict and its findings."""
 
@@ -319,7 +320,7 @@ def group_label(class_name: str, config: dict, shared: str | None) -> str:
     return " = ".join(parts) or class_name
 
 
-@dataclass
+@record
 class Planner:
     """Grows a plan slot by slot (the model-file checker and the `LayerFactory` both feed it)."""
 
@@ -517,7 +518,7 @@ def match_allows(findings: Sequence[Finding], allows: Sequence[Allow]) -> tuple[
     return first, used
 
 
-@dataclass
+@record
 class Allowed:
     """What applying allow entries to findings gave: every caller reads it, nothing is matched twice."""
 

@@ -15,11 +15,12 @@ Example::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
 from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
+from .records import record
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
 from .resolve import unknown_component, unknown_layer
 from .rules.components import UNKNOWN_ROLE
@@ -42,7 +43,7 @@ from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, rea
 if TYPE_CHECKING:
     from .filemodels import PolicyFile, Rule
 
-@dataclass
+@record
 class Policy:
     """A resolved policy: `extends` merged, class names canonical."""
 

@@ -21,13 +21,14 @@ loop's first pass and the next). Parameters that reach several slots are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .findings import Finding
 from .plan import Allow, Plan, Planner, group_key, group_label
 from .policy import Policy
 from .pyflow import Obj, ParamV, Use, analyze
 from .pyread import PyUnit, read_path
+from .records import record
 from .rules.limits import LIMIT_DEPTH
 from .rules.python import UNKNOWN_ORIGIN
 from .rules.sharing import UNUSED_ALLOW
@@ -38,7 +39,7 @@ from .yamlload import DEFAULT_LIMITS, Limits
 _STANDALONE = ("def:", "class:")  # a function or class walked on its own, with its parameters unknown
 
 
-@dataclass
+@record
 class SourceResult:
     """What checking Python sources gave: findings, the plan, and a summary line per file."""
 

@@ -45,12 +45,13 @@ import ast
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from .catalog import LayerType, catalog
 from .layerinfo import ATTENTION_TYPES
 from .pyread import PyUnit
+from .records import record
 
 KINDS = {"initializers": "initializer", "regularizers": "regularizer", "constraints": "constraint"}
 SUFFIXES = {"_initializer": "initializer", "_regularizer": "regularizer", "_constraint": "constraint"}
@@ -62,7 +63,7 @@ MAX_DEPTH = 8  # calls followed into the files' functions and classes, one insid
 MAX_INLINE = 20_000  # calls followed in one run (each is a walk of the callee's body)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Obj:
     """One component object (or, `fresh`, a new object per slot that only its explicit seed ties)."""
 
@@ -77,7 +78,7 @@ class Obj:
     param: str | None = None  # initializers.get(parameter): the caller's own object, when it passed one
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ParamV:
     """A parameter of a function or class: what reaches it is the caller's."""
 
@@ -88,26 +89,26 @@ class ParamV:
     none_default: bool = False  # its default is None (a regularizer or constraint left out)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IntV:
     value: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StrV:
     """A string (a component's name, "he_normal"): fresh in every slot, but `get("zeros")` is a Zeros."""
 
     value: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DictV:
     """A dict of keyword arguments (`dict(kernel_initializer=init)`, `{"kernel_initializer": init}`), for `**kw`."""
 
     items: tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PartialV:
     """`functools.partial(layers.Dense, kernel_initializer=init)`: a layer type with arguments bound."""
 
@@ -115,14 +116,14 @@ class PartialV:
     items: tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class LambdaV:
     """A lambda bound to a name: its body is walked at every call."""
 
     node: ast.Lambda
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class LayerV:
     """A layer construction (kept so that `Bidirectional(layer)` knows the uses of the layer it copies)."""
 
@@ -130,7 +131,7 @@ class LayerV:
     uses: list[Use] = field(default_factory=list)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class CallableV:
     """A function or class of the files read (a name bound to it)."""
 
@@ -142,7 +143,7 @@ Value = frozenset  # of Atom
 NOTHING: Value = frozenset()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Use:
     """One slot of one layer construction, and one object (or parameter) that reaches it."""
 
@@ -170,7 +171,7 @@ class Use:
         return f"{self.layer}.{self.arg}"
 
 
-@dataclass
+@record
 class ModuleInfo:
     unit: PyUnit
     dotted: str  # the file's path as a dotted name ("keras_hub.src.models.llama.llama_attention")
@@ -180,7 +181,7 @@ class ModuleInfo:
     env: dict[str, Value] = field(default_factory=dict)  # module-level names, after the module's own statements
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class FuncInfo:
     name: str
     node: ast.FunctionDef | ast.AsyncFunctionDef
@@ -225,7 +226,7 @@ class FuncInfo:
         return out
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ClassInfo:
     name: str
     node: ast.ClassDef
@@ -244,7 +245,7 @@ class ClassInfo:
         return self._self_calls
 
 
-@dataclass
+@record
 class Frame:
     """One walk of one body: its names, the instance's attributes, the loops and the calls around it."""
 

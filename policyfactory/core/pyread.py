@@ -22,9 +22,10 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .findings import Finding, InvalidInput
+from .records import record
 from .rules.limits import LIMIT_DEPTH
 from .rules.python import ALLOW_COMMENT, NOTEBOOK_FORMAT, PYTHON_SYNTAX
 from .yamlload import DEFAULT_LIMITS, Limits, read_input
@@ -37,7 +38,7 @@ _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # len?, ??len
 _CELL_MAGIC_PYTHON = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InlineAllow:
     """One `# policyfactory: allow[RULE] reason` comment."""
 
@@ -47,7 +48,7 @@ class InlineAllow:
     column: int
 
 
-@dataclass
+@record
 class PyUnit:
     """One Python source or notebook, parsed: its statements, and where each of its lines came from."""
 

@@ -11,12 +11,12 @@ file checker can place them at a line and the factory can raise them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .argcheck import argument_problem
 from .catalog import ComponentType, article, catalog
 from .findings import Fix
+from .records import record
 from .rules.components import (
     ARGUMENT_VALUE,
     COMPONENT_VALUE,
@@ -37,7 +37,7 @@ _TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false"
                "int-list": "an integer or a list of integers"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ComponentUse:
     """A component given to one slot, resolved through the catalog: the one shape of a component."""
 
@@ -50,7 +50,7 @@ class ComponentUse:
     kind: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """A problem with one component value, located relative to the value."""
 
@@ -99,7 +99,7 @@ def unknown_component(kind: str, name: str, path: tuple = ()) -> Problem:
                    fix=Fix.rename(path, name, fix) if fix else None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Written:
     """A component as written: a name, or a `{class_name, config}` mapping (a Keras config adds
     `module` and `registered_name`), with the catalog's entry for its class (None: not in the catalog)."""

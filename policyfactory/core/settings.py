@@ -44,12 +44,13 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Any
 
 from . import coreschema
 from .findings import Finding
+from .records import record
 from .references import builtin_path, policy_problem, project_root
 from .rules import INVALID, RULES
 from .rules.files import FILE_UNREADABLE, PATH_OUTSIDE_PROJECT
@@ -61,7 +62,7 @@ _WORDS = {"str": "a string", "list": "a list of strings", "int": "a whole number
           "dict": "a table", "literal": "a string"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Setting:
     """One setting, as `filemodels.SettingsFile` defines it: TOML name, default, help, value schema, flag."""
 
@@ -105,7 +106,7 @@ def fields() -> tuple[Setting, ...]:
     return tuple(out)
 
 
-@dataclass
+@record
 class Settings:
     """The settings in force and, for each, where it came from (default, a file or the command line)."""
 

@@ -30,11 +30,12 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, Fix
 from .policy import Policy
+from .records import record
 from .rules.sharing import SHARING_VIOLATION
 from .text import shown
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .filemodels import Rule
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SlotRef:
     """One slot: a constructor argument of one layer that takes a component."""
 
@@ -64,7 +65,7 @@ class SlotRef:
         return f"{self.layer}.{self.arg}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     """Whether a sharing group may exist, and which policy rule (or default) decided it."""
 
@@ -76,7 +77,7 @@ class Verdict:
         return "allowed" if self.allowed else "denied"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SlotCover:
     """The rules that decide for one slot of a group: the first (in policy order) of each sort that covers it.
 
@@ -110,7 +111,7 @@ def _first(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-@dataclass
+@record
 class Group:
     """The slots that receive one component or one random stream, and the verdict on them."""
 

@@ -25,8 +25,9 @@ import os
 import stat
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .records import record
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -38,7 +39,7 @@ from .yamlload import DEFAULT_LIMITS, Limits
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     """One input: a path, or standard input's bytes under a display name."""
 

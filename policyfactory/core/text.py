@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from .records import record
 
 SHOWN_LIMIT = 80  # characters of a user value shown in a message
 MESSAGE_LIMIT = 1000  # characters of a whole message
@@ -143,7 +144,7 @@ class Suggester:
         return True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Suggestion:
     """A did-you-mean answer: the name, and whether it is unique (no other known name is as close: safe to fix)."""
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Union
 
 from .findings import Finding, InvalidInput, sorted_findings
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
+from .records import record
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, is_python, policy_problem, resolve_in_project
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
@@ -33,7 +34,7 @@ PolicyArg = Union[str, os.PathLike, Policy, None]  # a built-in name, a path, or
 KIND_CHOICES = ("policy", "model")
 
 
-@dataclass
+@record
 class ValidationResult:
     """What checking one file gave: findings, and for a model its spec, policy and plan."""
 

@@ -27,12 +27,13 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NoReturn
 
 import yaml
 
 from .findings import Finding, InvalidInput
+from .records import record
 from .rules.files import FILE_UNREADABLE
 from .rules.limits import LIMIT_DEPTH, LIMIT_FILE_SIZE, LIMIT_NODES, LIMIT_NUMBER
 from .rules.schemarules import SCHEMA_TYPE, SCHEMA_VALUE
@@ -55,7 +56,7 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C par
 Path = tuple  # a tuple of str keys and int indexes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """Bounds on what one file may cost. Each breach is its own finding (exit 2)."""
 
@@ -124,7 +125,7 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-@dataclass
+@record
 class Loaded:
     """A loaded file: its plain value and where each part of it stands."""
 

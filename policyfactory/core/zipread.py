@@ -38,9 +38,9 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
+from .records import record
 from .safeio import NotRegular, open_regular
 from .text import shown
 
@@ -55,7 +55,7 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError, 
 Refuse = Callable[[str, str], Exception]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArchiveLimits:
     """Bounds on reading one archive, the same for `export` and `audit`. Each breach is a finding (exit 2)."""
 

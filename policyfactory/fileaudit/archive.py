@@ -21,10 +21,10 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, Any
 
 from ..core.findings import Finding, InvalidInput
+from ..core.records import record
 from ..core.rules.files import FILE_UNREADABLE
 from ..core.rules.tools import AUDIT_LOAD, LIMIT_ARCHIVE
 from ..core.zipread import ZIP_ERRORS, Archive, ArchiveLimits, Refuse, open_archive, parse_json, size_text
@@ -35,7 +35,7 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, ext
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AuditLimits(ArchiveLimits):
     """Bounds on what auditing one saved model may cost: the archive's (shared with `export`) and HDF5's.
     Each breach is a finding (exit 2)."""

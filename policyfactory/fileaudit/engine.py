@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from ..core.catalog import catalog
 from ..core.findings import Finding
 from ..core.plan import Allow, apply_allows, group_summary
 from ..core.policy import Policy
+from ..core.records import record
 from ..core.rules.sharing import CORRELATED_WEIGHTS
 from ..core.sharing import SharingLedger, SlotRef
 from .layout import STATISTICS
@@ -64,7 +65,7 @@ _BLOCK = 512  # rows of the pair bound computed at once (bounds memory: _BLOCK x
 _MARGIN = 1e-6  # rounding in the float64 bound is far below this
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SlotUse:
     """One filled slot of one layer, as the engine needs it."""
 
@@ -83,7 +84,7 @@ class SlotUse:
         return f"{self.layer}.{self.arg}"
 
 
-@dataclass
+@record
 class WeightSample:
     """One weight: its path, its leading values, and why it is not compared (None: it is)."""
 
@@ -101,7 +102,7 @@ class WeightSample:
     transposed: np.ndarray | None = None
 
 
-@dataclass
+@record
 class StreamGroup:
     """Weights drawn from one random stream: every path, and the evidence."""
 
@@ -116,7 +117,7 @@ class StreamGroup:
     r: float = 0.0  # r with its sign, of the pair with the lowest |r| (a negated copy is r = -1)
 
 
-@dataclass
+@record
 class AuditResult:
     """Findings, the sharing groups the verdict allows, and what the stream check compared."""
 

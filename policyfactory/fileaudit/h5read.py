@@ -23,12 +23,12 @@ address in the file), within a budget of decompressed bytes per file.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import h5py
 import numpy as np
 
+from ..core.records import record
 from ..core.rules.tools import AUDIT_LOAD, H5_REFUSED, LIMIT_ARCHIVE
 from ..core.zipread import size_text
 from .archive import AuditLimits, parse_config, refuse
@@ -38,7 +38,7 @@ _BUILTIN_FILTERS = {1, 2, 3, 5, 6}  # deflate, shuffle, fletcher32, nbit, scaleo
 _NOT_MODEL = {"optimizer"}  # top-level objects saved with the model that are not its weights
 
 
-@dataclass
+@record
 class SavedVariable:
     """One saved variable: the layer it belongs to (names from the model down), its name if saved, its dataset."""
 

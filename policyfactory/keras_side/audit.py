@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +46,7 @@ from ..core.findings import Finding
 from ..core.modelfile import ModelSpec
 from ..core.plan import Plan, group_key
 from ..core.policy import Policy, load_policy
+from ..core.records import record
 from ..fileaudit.engine import (
     SAMPLE,
     TSAMPLE,
@@ -68,7 +68,7 @@ __all__ = ["AuditResult", "audit", "audit_live", "audit_planned", "live_key"]
 KeyOf = Callable[[str, Any], "str | None"]
 
 
-@dataclass
+@record
 class LiveLayer:
     layer: Any
     path: tuple[str, ...]  # layer names from the model down (the model itself is not named)

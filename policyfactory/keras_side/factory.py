@@ -28,7 +28,7 @@ import secrets
 import types
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import keras
@@ -39,6 +39,7 @@ from ..core.layerinfo import ATTENTION_TYPES
 from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
+from ..core.records import record
 from ..core.resolve import ComponentUse, unknown_layer
 from ..core.rules.components import COMPONENT_VALUE, UNKNOWN_ARGUMENT
 from ..core.rules.layers import DUPLICATE_LAYER_NAME, WRAPPER_LAYER
@@ -52,7 +53,7 @@ from .registry import layer_class
 _NOT_POSITIONAL = ("activity_regularizer", "trainable", "dtype", "autocast", "name", "input_shape", "input_dim")
 
 
-@dataclass
+@record
 class SharedComponent:
     """A handle to a component meant to be shared; pass it as a layer argument.
 
@@ -72,7 +73,7 @@ class SharedComponent:
         return f"<SharedComponent {self.name!r}: {self.kind} {self.class_name}>"
 
 
-@dataclass
+@record
 class _Made:
     """How the factory made a layer, so that a wrapper can rebuild it (Bidirectional)."""
 

@@ -1,0 +1,147 @@
+"""`record` makes the class `@dataclass` makes: the same signature, repr, equality, hash, frozenness and fields.
+
+Each case is written once and decorated twice, by `dataclasses.dataclass` and by `record`, and the two are
+compared on what a caller sees. Every record class of the package is also checked against a dataclass made
+from its own fields.
+"""
+
+import copy
+import dataclasses
+import importlib
+import inspect
+import pickle
+import pkgutil
+from dataclasses import field
+
+import pytest
+
+import policyfactory
+from policyfactory.core.records import record
+
+
+def cases():
+    """(name, options, class body) of every option the package's records use, and a few more."""
+    def post(self):
+        object.__setattr__(self, "total", self.a + len(self.items))
+
+    return [
+        ("Plain", {}, {"__annotations__": {"a": "int", "b": "str"}, "b": "x"}),
+        ("Frozen", {"frozen": True}, {"__annotations__": {"a": "int", "b": "list"}, "b": field(default_factory=list)}),
+        ("NoEq", {"eq": False}, {"__annotations__": {"a": "int"}}),
+        ("FrozenNoEq", {"frozen": True, "eq": False}, {"__annotations__": {"a": "int", "b": "int"}, "b": 2}),
+        ("Options", {"frozen": True}, {
+            "__annotations__": {"a": "int", "items": "tuple", "data": "dict", "help": "str", "fix": "object",
+                                "total": "int", "tag": "str"},
+            "tag": field(default="t", hash=False),
+            "items": field(default_factory=tuple), "data": field(default_factory=dict, compare=False, hash=False),
+            "help": field(default="", compare=False), "fix": field(default=None, compare=False, repr=False),
+            "total": field(default=0, init=False), "__post_init__": post}),
+        ("InitFalse", {}, {"__annotations__": {"a": "int", "later": "list", "unset": "int"},
+                           "later": field(init=False, default_factory=list), "unset": field(init=False),
+                           "__post_init__": lambda self: setattr(self, "unset", self.a * 2)}),
+        ("OwnRepr", {"frozen": True}, {"__annotations__": {"a": "int"}, "__repr__": lambda self: "mine"}),
+        ("OwnEq", {"frozen": True}, {"__annotations__": {"a": "int"}, "__eq__": lambda self, other: True}),
+        ("OwnHash", {}, {"__annotations__": {"a": "int"}, "__hash__": lambda self: 7}),
+    ]
+
+
+def made(decorator, name, options, body, base=object):
+    namespace = {k: (dataclasses.field(default=v.default, default_factory=v.default_factory, init=v.init,
+                                       repr=v.repr, hash=v.hash, compare=v.compare)
+                     if isinstance(v, dataclasses.Field) else v) for k, v in body.items()}
+    namespace["__annotations__"] = dict(body["__annotations__"])
+    namespace["__module__"] = __name__
+    return decorator(**options)(type(name, (base,), namespace))
+
+
+def instances(cls):
+    required = [p for p in list(inspect.signature(cls).parameters.values()) if p.default is inspect.Parameter.empty]
+    values = {"a": 1, "b": [1], "items": (2, 3)}
+    yield cls(**{p.name: values.get(p.name, 1) for p in required})
+    yield cls(**{p.name: values.get(p.name, 1) for p in required})
+    yield cls(**{p.name: 5 for p in required})
+
+
+def seen(cls):
+    """What a caller can observe of a class and three instances of it (two equal by fields)."""
+    out = {"signature": str(inspect.signature(cls)), "fields": [(f.name, f.init, f.repr, f.compare, f.hash)
+                                                              for f in dataclasses.fields(cls)],
+           "match_args": getattr(cls, "__match_args__", None), "hash is None": cls.__hash__ is None,
+           "params": {k: getattr(cls.__dataclass_params__, k) for k in ("init", "repr", "eq", "frozen")}}
+    objs = list(instances(cls))
+    out["repr"] = [repr(o) for o in objs]
+    out["eq"] = [objs[0] == objs[1], objs[0] == objs[2], objs[0] != objs[1], objs[0] == "x"]
+    try:
+        # the values (the same fields hashed: one process, one str hash), or the identity hash of eq=False
+        out["hash"] = [hash(o) if cls.__hash__ is not object.__hash__ else "identity" for o in objs]
+    except TypeError as exc:  # unhashable: a mutable class, or a list among the fields
+        out["hash"] = str(exc)
+    out["asdict"] = [dataclasses.asdict(o) for o in objs]
+    out["replace"] = repr(dataclasses.replace(objs[0], a=9))
+    out["copy"] = [repr(copy.deepcopy(o)) for o in objs]
+    for how in ("set", "delete"):
+        try:
+            setattr(objs[0], "a", 3) if how == "set" else delattr(objs[0], "a")
+            out[how] = "allowed"
+        except dataclasses.FrozenInstanceError as exc:
+            out[how] = str(exc)
+    return out
+
+
+@pytest.mark.parametrize(("name", "options", "body"), cases(), ids=[c[0] for c in cases()])
+def test_a_record_is_seen_as_the_dataclass_of_the_same_class(name, options, body):
+    assert seen(made(record, name, options, body)) == seen(made(dataclasses.dataclass, name, options, body))
+
+
+def test_a_record_subclass_takes_its_bases_fields_as_a_dataclass_does():
+    for decorator in (record, dataclasses.dataclass):
+        base = made(decorator, "Base", {"frozen": True}, {"__annotations__": {"a": "int"}})
+        child = made(decorator, "Child", {"frozen": True}, {"__annotations__": {"b": "int"}, "b": 4}, base)
+        assert repr(child(1)) == "Child(a=1, b=4)" and child(1) == child(1, 4) and child(1) != base(1)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            child(1).b = 2
+
+
+def test_a_non_default_field_after_a_default_one_is_refused_as_by_dataclass():
+    body = {"__annotations__": {"a": "int", "b": "int"}, "a": 1}
+    for decorator in (record, dataclasses.dataclass):
+        with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+            made(decorator, "Bad", {}, body)
+
+
+def test_an_option_record_does_not_take_is_an_error():
+    with pytest.raises(TypeError):
+        record(order=True)  # type: ignore[call-overload]
+
+
+def package_records():
+    out = []
+    for info in pkgutil.walk_packages(policyfactory.__path__, "policyfactory."):
+        if ".keras_side" in info.name or info.name.endswith(("__main__", "tfquiet")):
+            continue
+        module = importlib.import_module(info.name)
+        out += [v for v in vars(module).values() if isinstance(v, type) and v.__module__ == info.name
+                and dataclasses.is_dataclass(v)]
+    return out
+
+
+def test_every_record_of_the_package_has_the_init_and_eq_of_its_dataclass():
+    """Each record's own fields made into a dataclass again: the same signature, and equality by the same fields."""
+    classes = package_records()
+    assert len(classes) >= 33
+    for cls in classes:
+        params = cls.__dataclass_params__
+        twin = dataclasses.make_dataclass(cls.__name__, [(f.name, f.type, dataclasses.field(
+            default=f.default, default_factory=f.default_factory, init=f.init, repr=f.repr, hash=f.hash,
+            compare=f.compare)) for f in dataclasses.fields(cls)], frozen=params.frozen, eq=params.eq)
+        assert str(inspect.signature(cls)) == str(inspect.signature(twin)), cls
+        assert (cls.__hash__ is None) == (twin.__hash__ is None) or "__hash__" in vars(cls), cls
+
+
+def test_a_record_pickles():
+    Point = made(record, "Point", {"frozen": True}, {"__annotations__": {"x": "int"}})
+    globals()["Point"] = Point
+    try:
+        assert pickle.loads(pickle.dumps(Point(3))) == Point(3)
+    finally:
+        del globals()["Point"]

@@ -1,5 +1,3 @@
-import sys
+from policyfactory.cli import run
 
-from policyfactory.cli import main
-
-sys.exit(main())
+run()

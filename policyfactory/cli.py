@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -77,8 +78,23 @@ class _Subcommands:
 
     def add_parser(self, name: str, **kwargs: Any) -> Any:
         if self.only is None or name == self.only:
-            return self.action.add_parser(name, **kwargs)
+            return self.action.add_parser(name, formatter_class=_formatter(), **kwargs)
         return _Ignored()
+
+
+def _formatter() -> Any:
+    """argparse's help formatter, told the terminal's width once: argparse makes one for every argument it adds
+    (to check its metavar), and each would ask for the width anew and import shutil to do it."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))  # as shutil.get_terminal_size reads it
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return functools.partial(argparse.HelpFormatter, width=(columns or 80) - 2)
 
 
 def _common(sp: Any, command: str, exit_zero: bool = True) -> None:
@@ -125,7 +141,7 @@ class _Version(argparse.Action):
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's subparser (start-up: a run builds one, not nine)."""
     p = argparse.ArgumentParser(
-        prog="policyfactory",
+        prog="policyfactory", formatter_class=_formatter(),
         description="Make sharing of Keras initializers, regularizers and constraints deliberate.",
         epilog="Exit codes: 0 nothing found, 1 policy findings, 2 invalid input. Settings: [tool.policyfactory] "
                "in pyproject.toml or policyfactory.toml files, the nearest winning (policyfactory config shows them).",
@@ -990,6 +1006,17 @@ class _Output:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def run() -> None:
+    """The `policyfactory` command and `python -m policyfactory`: `main` in a process of its own.
+
+    Its cyclic garbage collector stays off to the end (`main` pauses it for the command and turns it back on
+    for callers in a process that goes on): turned on just before the process ends, it would walk every object
+    the run made, a tenth of a small file's run, only for the process to free them all anyway.
+    """
+    gc.disable()
+    sys.exit(main())
 
 
 def main(argv: list[str] | None = None) -> int:

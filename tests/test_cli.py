@@ -377,3 +377,23 @@ def test_select_ignore_and_extend_select_as_ruff_has_them(tmp_path, write):
     (tmp_path / "policyfactory.toml").write_text('ignore = ["polcy"]\n')
     r = run_cli("validate", shared, cwd=str(tmp_path))
     assert r.returncode == 2 and "settings-invalid" in r.stdout and "did you mean 'policy'" in r.stdout
+
+
+def test_the_command_leaves_the_garbage_collector_off_and_main_turns_it_back_on():
+    """`run` (the command) ends its process with the collector off, so no collection walks the run's objects just
+    before the process frees them; `main`, called in a process that goes on, leaves the collector as it was."""
+    import gc
+    import subprocess
+    import sys
+
+    from policyfactory.cli import main
+
+    model = os.path.join(EXAMPLES, "forecaster.yaml")
+    assert gc.isenabled()
+    assert main(["validate", "-q", model]) == 0
+    assert gc.isenabled()
+    code = ("import atexit, gc, sys\natexit.register(lambda: print('collector on:', gc.isenabled()))\n"
+            f"sys.argv = ['policyfactory', 'validate', '-q', {model!r}]\n"
+            "from policyfactory.cli import run\nrun()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "collector on: False", done.stdout + done.stderr

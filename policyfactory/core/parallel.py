@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,7 +27,11 @@ MIN_PER_WORKER = 16  # files: below this a fork costs more than it saves
 
 def workers_for(n_items: int) -> int:
     """How many processes check `n_items` files: one per usable core, each with at least MIN_PER_WORKER."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+    if not sys.platform.startswith("linux") or n_items < 2 * MIN_PER_WORKER:
+        return 1
+    import threading  # here: a run of a few files does not pay for it
+
+    if threading.active_count() > 1:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, n_items // MIN_PER_WORKER))

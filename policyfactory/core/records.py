@@ -1,13 +1,15 @@
-"""`record`: `@dataclass`, with the methods it writes compiled in one go.
+"""`record`: `@dataclass`, with only `__init__` compiled.
 
-Why: `@dataclass` compiles each method it writes on its own (`__init__`,
-`__repr__`, `__eq__`, `__hash__`, and a frozen class's `__setattr__` and
-`__delattr__`), about 0.4 ms a class; `validate` imports 33 such classes, so
-that was a sixth of its start-up. `record` asks `dataclasses` for the fields
-alone, so `fields()`, `replace()`, `asdict()` and `is_dataclass()` work as
-ever, and compiles the same methods with one `exec` a class. Type checkers see
-`dataclasses.dataclass` itself. `tests/test_records.py` compares the two on
-every option the package uses.
+Why: `@dataclass` writes each method it adds (`__init__`, `__repr__`,
+`__eq__`, `__hash__`, and a frozen class's `__setattr__` and `__delattr__`) as
+source and compiles it: about 0.4 ms a class, and `validate` imports 30 such
+classes, so that was a sixth of its start-up. `record` asks `dataclasses` for
+the fields alone, so `fields()`, `replace()`, `asdict()` and `is_dataclass()`
+work as ever; it compiles `__init__` (its signature, defaults and speed are
+the dataclass's) and makes the other methods from closures over the field
+names (`operator.attrgetter`, in C). Type checkers see `dataclasses.dataclass`
+itself. `tests/test_records.py` compares the two on every option the package
+uses and on every record class of the package.
 
     >>> @record(frozen=True)
     ... class Point:
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import reprlib
+from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 
@@ -36,31 +40,60 @@ class _Factory:
 _FACTORY = _Factory()
 
 
-def _methods(cls: type, frozen: bool, eq: bool) -> tuple[str, dict[str, Any]]:
-    """The source of the methods `@dataclass(frozen=frozen, eq=eq)` would write for `cls`, and their globals."""
+def _methods(cls: type, frozen: bool, eq: bool) -> dict[str, Callable]:
+    """The methods `@dataclass(frozen=frozen, eq=eq)` would write for `cls`, by name."""
     fields = dataclasses.fields(cls)
-    env: dict[str, Any] = {"__name__": cls.__module__, "__cls__": cls, "__object__": object, "__factory__": _FACTORY,
-                           "__frozen__": dataclasses.FrozenInstanceError, "__recursive__": reprlib.recursive_repr()}
-    src = _init_source(cls, fields, frozen, env)
-    shown = [f for f in fields if f.repr]
-    src += ["@__recursive__", "def __repr__(self):",
-            "    return self.__class__.__qualname__ + f\"(" + ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in shown) + ")\""]
+    env: dict[str, Any] = {"__name__": cls.__module__, "__object__": object, "__factory__": _FACTORY}
+    exec("\n".join(_init_source(cls, fields, frozen, env)), env)  # written from the class's own field names
+    init = env["__init__"]
+    init.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
+    methods = {"__init__": init, "__repr__": _repr(tuple(f.name for f in fields if f.repr))}
+    compared = _fields_of(tuple(f.name for f in fields if f.compare))
     if eq:
-        compared = [f.name for f in fields if f.compare]
-        mine, theirs = "".join(f"self.{n}," for n in compared), "".join(f"other.{n}," for n in compared)
-        src += ["def __eq__(self, other):", "    if other.__class__ is self.__class__:",
-                f"        return ({mine}) == ({theirs})", "    return NotImplemented"]
+        def __eq__(self: Any, other: Any) -> Any:
+            if other.__class__ is self.__class__:
+                return compared(self) == compared(other)
+            return NotImplemented
+        methods["__eq__"] = __eq__
     if frozen:
-        names = tuple(f.name for f in fields)
-        src += ["def __setattr__(self, name, value):", f"    if type(self) is __cls__ or name in {names!r}:",
-                "        raise __frozen__(f'cannot assign to field {name!r}')",
-                "    super(__cls__, self).__setattr__(name, value)",
-                "def __delattr__(self, name):", f"    if type(self) is __cls__ or name in {names!r}:",
-                "        raise __frozen__(f'cannot delete field {name!r}')", "    super(__cls__, self).__delattr__(name)"]
+        methods.update(_frozen(cls, tuple(f.name for f in fields)))
     if eq and frozen:
-        hashed = "".join(f"self.{f.name}," for f in fields if (f.compare if f.hash is None else f.hash))
-        src += ["def __hash__(self):", f"    return hash(({hashed}))"]
-    return "\n".join(src), env
+        hashed = _fields_of(tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash)))
+
+        def __hash__(self: Any) -> int:
+            return hash(hashed(self))
+        methods["__hash__"] = __hash__
+    return methods
+
+
+def _fields_of(names: tuple[str, ...]) -> Callable[[Any], tuple]:
+    """A function giving an object's `names` as a tuple (attrgetter of one name gives the value alone)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
+def _repr(names: tuple[str, ...]) -> Callable:
+    @reprlib.recursive_repr()
+    def __repr__(self: Any) -> str:
+        return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+    return __repr__
+
+
+def _frozen(cls: type[Any], names: tuple[str, ...]) -> dict[str, Callable]:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+    return {"__setattr__": __setattr__, "__delattr__": __delattr__}
 
 
 def _init_source(cls: type, fields: tuple[dataclasses.Field, ...], frozen: bool, env: dict[str, Any]) -> list[str]:
@@ -105,13 +138,9 @@ def _record(cls: type, frozen: bool, eq: bool) -> type:
     bases = any(dataclasses.is_dataclass(b) for b in cls.__mro__[1:])
     cls = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=frozen and bases)(cls)
     own |= {"__setattr__", "__delattr__"} & set(cls.__dict__)
-    source, env = _methods(cls, frozen, eq)
-    exec(source, env)  # the source is written by `_methods` from the class's own field names
-    env["__init__"].__annotations__ = {**{f.name: f.type for f in dataclasses.fields(cls) if f.init}, "return": None}
-    for name in ("__init__", "__repr__", "__eq__", "__setattr__", "__delattr__", "__hash__"):
-        if name in env and (name not in own or (name == "__hash__" and not has_explicit_hash)):
-            fn = env[name]
-            fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
+    for name, fn in _methods(cls, frozen, eq).items():
+        if name not in own or (name == "__hash__" and not has_explicit_hash):
+            fn.__qualname__, fn.__module__ = f"{cls.__qualname__}.{name}", cls.__module__
             setattr(cls, name, fn)
     if eq and not frozen and not has_explicit_hash:
         cls.__hash__ = None  # type: ignore[assignment]  # as dataclasses: mutable and compared by value

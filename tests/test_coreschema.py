@@ -111,13 +111,18 @@ def mutated(value, path, new, how):
     return out
 
 
-@settings(max_examples=1000, deadline=None, derandomize=True)
-@given(st.data())
-def test_mutated_files_are_judged_alike(data):
+def draw_mutated(data, values):
+    """(format name, a shipped or corpus file with one value replaced, deleted or added)."""
     name, value = data.draw(st.sampled_from(shipped_files()))
     path = data.draw(st.sampled_from(list(paths(value))))
     how = data.draw(st.sampled_from(["replace", "delete", "add"]))
-    judged_alike(name, mutated(value, path, data.draw(VALUES), how))
+    return name, mutated(value, path, data.draw(values), how)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.data())
+def test_mutated_files_are_judged_alike(data):
+    judged_alike(*draw_mutated(data, VALUES))
 
 
 def test_a_well_formed_file_is_validated_without_building_pydantic_models():
@@ -169,10 +174,8 @@ MORE = st.one_of(VALUES, st.integers(), st.floats(), st.text(), st.sampled_from(
 @settings(max_examples=1500, deadline=None, derandomize=True)
 @given(st.data())
 def test_the_plain_check_answers_as_pydantic_core_on_mutated_files(data):
-    name, value = data.draw(st.sampled_from(shipped_files()))
-    path = data.draw(st.sampled_from(list(paths(value))))
-    how = data.draw(st.sampled_from(["replace", "delete", "add"]))
-    answered_alike(coreschema.schema(name), mutated(value, path, data.draw(MORE), how))
+    name, value = draw_mutated(data, MORE)
+    answered_alike(coreschema.schema(name), value)
 
 
 def schema_nodes(node):

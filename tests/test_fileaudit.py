@@ -5,7 +5,6 @@ the test process; every audit of a file runs the real command line, in a
 process of its own where it matters (imports, memory limits).
 """
 
-import dataclasses
 import json
 import os
 import resource
@@ -22,6 +21,7 @@ import pytest
 from conftest import ROOT, TIED_POLICY, run_cli
 
 import policyfactory as pf
+from policyfactory.core import records
 from policyfactory.core.findings import InvalidInput
 from policyfactory.core.policy import load_policy
 from policyfactory.fileaudit.engine import THRESHOLD, WeightSample, correlation, stream_pairs
@@ -339,7 +339,7 @@ def test_keras_applications_audit_clean_untrained_and_trained_and_an_injected_co
     train(model, size, steps)
     # the trap is there: batch-norm betas (ResNet's twin branches) or gammas (MobileNetV2) now correlate ...
     weights = live_weights(model, _tree(model))
-    unskipped = [dataclasses.replace(w, skip=None) if w.skip and w.skip.startswith(("deterministic", "normalization"))
+    unskipped = [records.replace(w, skip=None) if w.skip and w.skip.startswith(("deterministic", "normalization"))
                  else w for w in weights]
     assert {unskipped[i].path.rsplit("/", 1)[1] for i, _j, _r, _n in stream_pairs(unskipped)} <= {"beta", "gamma"}
     assert stream_pairs(unskipped)

@@ -120,3 +120,17 @@ def test_commands_that_need_keras_say_how_to_install_it_in_a_core_only_install(t
         assert r.returncode == 2 and "internal error" not in r.stdout + r.stderr, r.stdout + r.stderr
         assert "keras-error" in r.stdout and "pip install 'policyfactory[keras]'" in r.stdout
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_validate_of_well_formed_files_loads_none_of_the_heavy_modules_it_does_without():
+    """Start-up (docs/performance.md): each of these was measured at 1-20% of a small file's run. A new import of
+    one of them on validate's path fails here, not months later in a benchmark."""
+    heavy = ("pydantic", "pydantic_core", "dataclasses", "inspect", "hashlib", "_hashlib", "shutil", "threading",
+             "pkgutil", "difflib", "subprocess", "tomllib", "tempfile", "pickle")
+    files = [os.path.join(EXAMPLES, "forecaster.yaml"), os.path.join(EXAMPLES, "shared_he_normal.yaml"),
+             os.path.join(POLICIES, "strict.yaml")]
+    code = ("import sys\nfrom policyfactory.cli import main\n"
+            f"code = main(['validate', '--exit-zero', *{files!r}])\n"
+            f"print('CODE', code, 'LOADED', sorted(m for m in {heavy!r} if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert "CODE 0 LOADED []" in r.stdout, r.stdout + r.stderr

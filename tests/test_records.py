@@ -1,8 +1,8 @@
 """`record` makes the class `@dataclass` makes: the same signature, repr, equality, hash, frozenness and fields.
 
-Each case is written once and decorated twice, by `dataclasses.dataclass` and by `record`, and the two are
-compared on what a caller sees. Every record class of the package is also checked against a dataclass made
-from its own fields.
+Each case is written once and made twice, with `dataclasses` and with `policyfactory.core.records`, and the
+two are compared on what a caller sees. Every record class of the package is also checked against a dataclass
+made from its own fields.
 """
 
 import copy
@@ -11,12 +11,20 @@ import importlib
 import inspect
 import pickle
 import pkgutil
-from dataclasses import field
 
 import pytest
 
 import policyfactory
+from policyfactory.core import records
 from policyfactory.core.records import record
+
+DATACLASSES = (dataclasses.dataclass, dataclasses.field, dataclasses.fields, dataclasses.replace)
+RECORDS = (records.record, records.field, records.fields, records.replace)
+
+
+def field(**options):
+    """A field's options, made into `dataclasses.field` or `records.field` by `made`."""
+    return ("field", options)
 
 
 def cases():
@@ -45,10 +53,10 @@ def cases():
     ]
 
 
-def made(decorator, name, options, body, base=object):
-    namespace = {k: (dataclasses.field(default=v.default, default_factory=v.default_factory, init=v.init,
-                                       repr=v.repr, hash=v.hash, compare=v.compare)
-                     if isinstance(v, dataclasses.Field) else v) for k, v in body.items()}
+def made(impl, name, options, body, base=object):
+    decorator, make_field = impl[0], impl[1]
+    namespace = {k: (make_field(**v[1]) if isinstance(v, tuple) and v[:1] == ("field",) else v)
+                 for k, v in body.items()}
     namespace["__annotations__"] = dict(body["__annotations__"])
     namespace["__module__"] = __name__
     return decorator(**options)(type(name, (base,), namespace))
@@ -62,12 +70,14 @@ def instances(cls):
     yield cls(**{p.name: 5 for p in required})
 
 
-def seen(cls):
+def seen(cls, impl):
     """What a caller can observe of a class and three instances of it (two equal by fields)."""
-    out = {"signature": str(inspect.signature(cls)), "fields": [(f.name, f.init, f.repr, f.compare, f.hash)
-                                                              for f in dataclasses.fields(cls)],
-           "match_args": getattr(cls, "__match_args__", None), "hash is None": cls.__hash__ is None,
-           "params": {k: getattr(cls.__dataclass_params__, k) for k in ("init", "repr", "eq", "frozen")}}
+    fields, replace = impl[2], impl[3]
+    missing = dataclasses.MISSING if impl is DATACLASSES else records.MISSING
+    out = {"signature": str(inspect.signature(cls)), "match_args": getattr(cls, "__match_args__", None),
+           "fields": [(f.name, f.type, "missing" if f.default is missing else f.default, f.default_factory is not missing,
+                       f.init, f.repr, f.compare, f.hash) for f in fields(cls)],
+           "hash is None": cls.__hash__ is None, "class defaults": {f.name: vars(cls).get(f.name) for f in fields(cls)}}
     objs = list(instances(cls))
     out["repr"] = [repr(o) for o in objs]
     out["eq"] = [objs[0] == objs[1], objs[0] == objs[2], objs[0] != objs[1], objs[0] == "x"]
@@ -76,8 +86,8 @@ def seen(cls):
         out["hash"] = [hash(o) if cls.__hash__ is not object.__hash__ else "identity" for o in objs]
     except TypeError as exc:  # unhashable: a mutable class, or a list among the fields
         out["hash"] = str(exc)
-    out["asdict"] = [dataclasses.asdict(o) for o in objs]
-    out["replace"] = repr(dataclasses.replace(objs[0], a=9))
+    out["vars"] = [vars(o) for o in objs]
+    out["replace"] = repr(replace(objs[0], a=9))
     out["copy"] = [repr(copy.deepcopy(o)) for o in objs]
     for how in ("set", "delete"):
         try:
@@ -90,13 +100,13 @@ def seen(cls):
 
 @pytest.mark.parametrize(("name", "options", "body"), cases(), ids=[c[0] for c in cases()])
 def test_a_record_is_seen_as_the_dataclass_of_the_same_class(name, options, body):
-    assert seen(made(record, name, options, body)) == seen(made(dataclasses.dataclass, name, options, body))
+    assert seen(made(RECORDS, name, options, body), RECORDS) == seen(made(DATACLASSES, name, options, body), DATACLASSES)
 
 
 def test_a_record_subclass_takes_its_bases_fields_as_a_dataclass_does():
-    for decorator in (record, dataclasses.dataclass):
-        base = made(decorator, "Base", {"frozen": True}, {"__annotations__": {"a": "int"}})
-        child = made(decorator, "Child", {"frozen": True}, {"__annotations__": {"b": "int"}, "b": 4}, base)
+    for impl in (RECORDS, DATACLASSES):
+        base = made(impl, "Base", {"frozen": True}, {"__annotations__": {"a": "int"}})
+        child = made(impl, "Child", {"frozen": True}, {"__annotations__": {"b": "int"}, "b": 4}, base)
         assert repr(child(1)) == "Child(a=1, b=4)" and child(1) == child(1, 4) and child(1) != base(1)
         with pytest.raises(dataclasses.FrozenInstanceError):
             child(1).b = 2
@@ -104,9 +114,9 @@ def test_a_record_subclass_takes_its_bases_fields_as_a_dataclass_does():
 
 def test_a_non_default_field_after_a_default_one_is_refused_as_by_dataclass():
     body = {"__annotations__": {"a": "int", "b": "int"}, "a": 1}
-    for decorator in (record, dataclasses.dataclass):
+    for impl in (RECORDS, DATACLASSES):
         with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
-            made(decorator, "Bad", {}, body)
+            made(impl, "Bad", {}, body)
 
 
 def test_an_option_record_does_not_take_is_an_error():
@@ -121,7 +131,7 @@ def package_records():
             continue
         module = importlib.import_module(info.name)
         out += [v for v in vars(module).values() if isinstance(v, type) and v.__module__ == info.name
-                and dataclasses.is_dataclass(v)]
+                and "__record_fields__" in vars(v)]
     return out
 
 
@@ -129,19 +139,42 @@ def test_every_record_of_the_package_has_the_init_and_eq_of_its_dataclass():
     """Each record's own fields made into a dataclass again: the same signature, and equality by the same fields."""
     classes = package_records()
     assert len(classes) >= 33
+    def plain(value):
+        return dataclasses.MISSING if value is records.MISSING else value
+
     for cls in classes:
-        params = cls.__dataclass_params__
         twin = dataclasses.make_dataclass(cls.__name__, [(f.name, f.type, dataclasses.field(
-            default=f.default, default_factory=f.default_factory, init=f.init, repr=f.repr, hash=f.hash,
-            compare=f.compare)) for f in dataclasses.fields(cls)], frozen=params.frozen, eq=params.eq)
+            default=plain(f.default), default_factory=plain(f.default_factory), init=f.init, repr=f.repr, hash=f.hash,
+            compare=f.compare)) for f in records.fields(cls)], **cls.__record_params__)
         assert str(inspect.signature(cls)) == str(inspect.signature(twin)), cls
         assert (cls.__hash__ is None) == (twin.__hash__ is None) or "__hash__" in vars(cls), cls
 
 
 def test_a_record_pickles():
-    Point = made(record, "Point", {"frozen": True}, {"__annotations__": {"x": "int"}})
+    Point = made(RECORDS, "Point", {"frozen": True}, {"__annotations__": {"x": "int"}})
     globals()["Point"] = Point
     try:
         assert pickle.loads(pickle.dumps(Point(3))) == Point(3)
     finally:
         del globals()["Point"]
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({"__annotations__": {"a": "list"}, "a": []}, ValueError),  # a mutable default
+    ({"__annotations__": {"a": "int"}, "a": field(default=1, default_factory=int)}, ValueError),
+])
+def test_a_field_dataclasses_refuses_is_refused(body, error):
+    for impl in (RECORDS, DATACLASSES):
+        with pytest.raises(error):
+            made(impl, "Bad", {}, body)
+
+
+@pytest.mark.parametrize(("base_frozen", "child_frozen"), [(True, False), (False, True)])
+def test_frozenness_is_inherited_as_dataclasses_require(base_frozen, child_frozen):
+    messages = []
+    for impl in (RECORDS, DATACLASSES):
+        base = made(impl, "Base", {"frozen": base_frozen}, {"__annotations__": {"a": "int"}})
+        with pytest.raises(TypeError) as caught:
+            made(impl, "Child", {"frozen": child_frozen}, {"__annotations__": {"b": "int"}}, base)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]

@@ -196,3 +196,12 @@ def test_build_examples_through_build(tmp_path):
         r = run_cli("build", path, "--format", "json", cwd=str(tmp_path))
         rules = {f["rule"] for f in json.loads(r.stdout).get("findings", [])}
         assert (rid in rules) == (which == "bad"), (path, r.stdout)
+
+
+def test_every_rule_module_of_the_package_is_read():
+    """The rules package lists its modules from its folder (pkgutil would import inspect at start-up)."""
+    import pkgutil
+
+    from policyfactory.core import rules
+
+    assert rules._module_names() == {m.name for m in pkgutil.iter_modules(rules.__path__)}

@@ -29,10 +29,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import field, replace
 from functools import lru_cache
 
-from .records import record
+from .records import field, record, replace
 
 KINDS = ("initializer", "regularizer", "constraint")
 ROLES = (

@@ -43,14 +43,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import field
 from typing import Any
 
 from .catalog import catalog
 from .exportread import read_keras_config
 from .exporttranslate import Translation
 from .findings import Finding, InvalidInput
-from .records import record
+from .records import field, record
 from .rules.tools import EXPORT_UNSUPPORTED
 from .text import plural
 from .validate import validate_loaded

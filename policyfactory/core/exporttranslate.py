@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
-from dataclasses import field
 from typing import Any
 
 from .catalog import ComponentType, LayerType, catalog
@@ -19,7 +18,7 @@ from .kerasconfig import MODEL_CLASSES, is_keras, layer_name
 from .layerinfo import LIST_INPUT_TYPES
 from .naming import snake_case
 from .ops import BINARY, BY_KERAS_CLASS, CONCAT, OPS, OpType
-from .records import record
+from .records import field, record
 from .resolve import parse_component
 from .rules.components import LAYER_NOT_ALLOWED, UNKNOWN_COMPONENT_CLASS, UNKNOWN_LAYER_TYPE
 from .rules.tools import EXPORT_UNSUPPORTED

@@ -25,10 +25,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import field
 from typing import Any
 
-from .records import record
+from .records import field, record
 from .ruletype import INVALID, POLICY, WARNING, rule_info
 from .text import escape, safe_message
 

@@ -34,14 +34,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import field
 from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
 from .catalog import KINDS
 from .findings import INVALID, Finding, Fix, InvalidInput
-from .records import record
+from .records import field, record
 from .text import plural
 from .yamlemit import flow, scalar
 from .yamlload import DEFAULT_LIMITS, Limits, load_text

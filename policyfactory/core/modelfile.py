@@ -10,7 +10,6 @@ exactly this plan, so what was validated is what gets built.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Union
 
 from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems, name_problem, shape_problem
@@ -41,7 +40,7 @@ from .ops import argument_problem as op_argument_problem
 from .params import SHAPED_BY_ARGUMENTS, layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
 from .policy import Policy
-from .records import record
+from .records import field, record, replace
 from .resolve import FORBIDDEN_CONFIG_KEYS, ComponentUse, resolve_component, type_problem, unknown_layer
 from .rules import graph_checks
 from .rules.components import (

@@ -21,10 +21,9 @@ own axes count the batch axis, as in `keras.ops` (`axis: -1` is the last, `axis:
 from __future__ import annotations
 
 import math
-from dataclasses import field
 from typing import Any
 
-from .records import record
+from .records import field, record
 from .text import shown
 
 BINARY, UNARY, CONCAT, RESHAPE, REDUCE = "binary", "unary", "concatenate", "reshape", "reduce"

@@ -39,7 +39,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import field, replace
 from functools import cached_property
 from typing import Any
 
@@ -49,7 +48,7 @@ from .findings import Finding
 from .layerinfo import ATTENTION_PROJECTIONS, ATTENTION_TYPES
 from .naming import SeedBinder, derive_seed, keras_seed
 from .policy import Policy
-from .records import record
+from .records import field, record, replace
 from .resolve import ComponentUse
 from .rules.sharing import ALLOW_NOT_PERMITTED, CORRELATED_WEIGHTS, SHARING_VIOLATION, UNUSED_ALLOW
 from .sharing import Group, SharingLedger, SlotRef, Verdict

@@ -15,12 +15,11 @@ Example::
 from __future__ import annotations
 
 import os
-from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
 from .catalog import KINDS, ROLES, LayerType, catalog
 from .findings import Finding, InvalidInput
-from .records import record
+from .records import field, record, replace
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, resolve_in_project
 from .resolve import unknown_component, unknown_layer
 from .rules.components import UNKNOWN_ROLE

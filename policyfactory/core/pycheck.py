@@ -21,14 +21,13 @@ loop's first pass and the next). Parameters that reach several slots are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
 
 from .findings import Finding
 from .plan import Allow, Plan, Planner, group_key, group_label
 from .policy import Policy
 from .pyflow import Obj, ParamV, Use, analyze
 from .pyread import PyUnit, read_path
-from .records import record
+from .records import field, record
 from .rules.limits import LIMIT_DEPTH
 from .rules.python import UNKNOWN_ORIGIN
 from .rules.sharing import UNUSED_ALLOW

@@ -45,13 +45,12 @@ import ast
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import field, replace
 from typing import Any
 
 from .catalog import LayerType, catalog
 from .layerinfo import ATTENTION_TYPES
 from .pyread import PyUnit
-from .records import record
+from .records import field, record, replace
 
 KINDS = {"initializers": "initializer", "regularizers": "regularizer", "constraints": "constraint"}
 SUFFIXES = {"_initializer": "initializer", "_regularizer": "regularizer", "_constraint": "constraint"}

@@ -22,10 +22,9 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import field
 
 from .findings import Finding, InvalidInput
-from .records import record
+from .records import field, record
 from .rules.limits import LIMIT_DEPTH
 from .rules.python import ALLOW_COMMENT, NOTEBOOK_FORMAT, PYTHON_SYNTAX
 from .yamlload import DEFAULT_LIMITS, Limits, read_input

@@ -38,19 +38,17 @@ a `policyfactory.toml` that sets only `format` keeps the `policy` a
 from __future__ import annotations
 
 import copy
-import dataclasses
 import fnmatch
 import json
 import os
 import re
 import sys
-from dataclasses import field
 from functools import cache
 from typing import Any
 
 from . import coreschema
 from .findings import Finding
-from .records import record
+from .records import field, record, replace
 from .references import builtin_path, policy_problem, project_root
 from .rules import INVALID, RULES
 from .rules.files import FILE_UNREADABLE, PATH_OUTSIDE_PROJECT
@@ -413,7 +411,7 @@ def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[F
         if level == "off" or (level is None and not RULES[f.rule].enabled):
             continue
         if level is not None and level != f.severity:
-            f = dataclasses.replace(f, severity=level)
+            f = replace(f, severity=level)
         out.append(f)
     return out
 

@@ -30,12 +30,11 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, Fix
 from .policy import Policy
-from .records import record
+from .records import field, record
 from .rules.sharing import SHARING_VIOLATION
 from .text import shown
 

@@ -13,16 +13,14 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import field
 from typing import Any, Union
 
 from .findings import Finding, InvalidInput, sorted_findings
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
-from .records import record
+from .records import field, record, replace
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, is_python, policy_problem, resolve_in_project
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
@@ -68,7 +66,7 @@ def _policy_loader(override: PolicyArg, limits: Limits, allow_outside: bool, ori
             policy, findings = chosen_policy(override, loaded.file, limits, allow_outside)
             own = loaded.value.get("policy") if isinstance(loaded.value, dict) else None
             if policy is not None and isinstance(own, str) and own != policy.name:
-                policy = dataclasses.replace(policy, replaced=f"{origin or 'policy='}, in place of the file's own "
+                policy = replace(policy, replaced=f"{origin or 'policy='}, in place of the file's own "
                                                               f"policy: {shorten(own)}")
             return policy, findings
         path, outside = resolve_in_project(ref, loaded, ("policy",), allow_outside=allow_outside)

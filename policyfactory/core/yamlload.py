@@ -27,13 +27,12 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import field
 from typing import Any, NoReturn
 
 import yaml
 
 from .findings import Finding, InvalidInput
-from .records import record
+from .records import field, record
 from .rules.files import FILE_UNREADABLE
 from .rules.limits import LIMIT_DEPTH, LIMIT_FILE_SIZE, LIMIT_NODES, LIMIT_NUMBER
 from .rules.schemarules import SCHEMA_TYPE, SCHEMA_VALUE

@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import field, replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,7 @@ from ..core.catalog import catalog
 from ..core.findings import Finding
 from ..core.plan import Allow, apply_allows, group_summary
 from ..core.policy import Policy
-from ..core.records import record
+from ..core.records import field, record, replace
 from ..core.rules.sharing import CORRELATED_WEIGHTS
 from ..core.sharing import SharingLedger, SlotRef
 from .layout import STATISTICS

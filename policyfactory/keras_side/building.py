@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import keras
@@ -30,6 +29,7 @@ from ..core.modelfile import LayerNode, ModelSpec
 from ..core.ops import OPS
 from ..core.plan import Plan
 from ..core.policy import Policy
+from ..core.records import replace
 from ..core.rules.components import UNKNOWN_REFERENCE
 from ..core.rules.tools import KERAS_ERROR, OUTPUT_PATH
 from ..core.text import shown

@@ -28,7 +28,6 @@ import secrets
 import types
 import weakref
 from collections.abc import Callable
-from dataclasses import field
 from typing import Any
 
 import keras
@@ -39,7 +38,7 @@ from ..core.layerinfo import ATTENTION_TYPES
 from ..core.naming import Namer, derive_seed
 from ..core.plan import Plan, PlannedSlot, Planner
 from ..core.policy import Policy, load_policy
-from ..core.records import record
+from ..core.records import field, record
 from ..core.resolve import ComponentUse, unknown_layer
 from ..core.rules.components import COMPONENT_VALUE, UNKNOWN_ARGUMENT
 from ..core.rules.layers import DUPLICATE_LAYER_NAME, WRAPPER_LAYER

@@ -168,7 +168,8 @@ def test_the_plain_check_vouches_for_every_well_formed_shipped_file():
 
 
 MORE = st.one_of(VALUES, st.integers(), st.floats(), st.text(), st.sampled_from(
-    [2 ** 53, 2 ** 53 + 1, -(2 ** 64), "a\n", "x\u0085", "\u00e9t\u00e9", " ", "\x1c", "a.b", "a..b", "_1", "1a"]))
+    [2 ** 53, 2 ** 53 + 1, -(2 ** 64), "a\n", "x\u0085", "\u00e9t\u00e9", " ", "\x1c", "a.b", "a..b", "_1", "1a",
+     "\ud800", "a\udc80b", {"\ud800": 1}]))
 
 
 @settings(max_examples=1500, deadline=None, derandomize=True)
@@ -204,6 +205,7 @@ def test_the_plain_check_answers_as_pydantic_core_on_every_part_of_the_schemas(s
 
 
 TRICKY = [True, False, 0, 1, 2, -1, 1.0, 0.5, float("nan"), float("inf"), 2 ** 53 + 1, None, "", " ", "a\n", "\u00e9",
+          "\ud800", "x\udfff", {"\ud800": 1},
           "initializer", "*", [], [1], {}, {"a": 1}]
 
 
@@ -217,3 +219,13 @@ def test_the_plain_check_answers_as_pydantic_core_on_the_tricky_values():
 def test_the_plain_check_leaves_to_pydantic_core_what_it_does_not_know(schema):
     with pytest.raises(coreschema.Unsure):
         coreschema.checked(schema, " 1 ")
+
+
+@pytest.mark.parametrize(("schema", "data"), [
+    ({"type": "str", "min_length": 1}, "\ud800"),  # found by an attack pass: pydantic_core refuses, the check took it
+    ({"type": "typed-dict", "fields": {}, "extra_behavior": "allow"}, {"\udc80": 1}),
+])
+def test_a_lone_surrogate_is_left_to_pydantic_core(schema, data):
+    with pytest.raises(ValidationError):
+        SchemaValidator(schema).validate_python(data, strict=True)
+    assert not answered_alike(schema, data)

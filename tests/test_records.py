@@ -178,3 +178,27 @@ def test_frozenness_is_inherited_as_dataclasses_require(base_frozen, child_froze
             made(impl, "Child", {"frozen": child_frozen}, {"__annotations__": {"b": "int"}}, base)
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+def test_a_default_held_by_a_base_counts_as_with_dataclasses():
+    """Found by an attack pass: a field annotated again in a subclass keeps the default a base or mixin holds."""
+    class Mixin:
+        y = 7
+
+    for impl in (RECORDS, DATACLASSES):
+        base = made(impl, "Base", {}, {"__annotations__": {"x": "int"}, "x": 5})
+        child = made(impl, "Child", {}, {"__annotations__": {"x": "int"}}, base)
+        mixed = made(impl, "Mixed", {}, {"__annotations__": {"y": "int"}}, Mixin)
+        assert (str(inspect.signature(child)), child().x, mixed().y) == ("(x: 'int' = 5) -> None", 5, 7)
+
+
+def test_what_dataclasses_refuse_or_take_in_a_class_body_records_do_alike():
+    """Found by an attack pass: a field() without annotation is an error; a field may be called `self`; a frozen
+    class's own __delattr__ is named in the error."""
+    for impl in (RECORDS, DATACLASSES):
+        with pytest.raises(TypeError, match="'b' is a field but has no type annotation"):
+            made(impl, "NoAnnotation", {}, {"__annotations__": {"a": "int"}, "b": field(default=3)})
+        selfish = made(impl, "Selfish", {}, {"__annotations__": {"self": "int", "other": "int"}})
+        assert repr(selfish(1, 2)) == "Selfish(self=1, other=2)"
+        with pytest.raises(TypeError, match="Cannot overwrite attribute __delattr__"):
+            made(impl, "OwnDel", {"frozen": True}, {"__annotations__": {"a": "int"}, "__delattr__": lambda s, n: None})

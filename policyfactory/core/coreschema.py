@@ -178,11 +178,22 @@ def _nullable(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
 def _str(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
     if type(data) is not str or not schema.get("min_length", 0) <= len(data) <= schema.get("max_length", len(data)):
         raise Unsure
+    if not _well_formed(data):
+        raise Unsure
     pattern = schema.get("pattern")
     # Rust's regex and Python's re read these patterns alike on ASCII text without a newline (`$`, `\S`)
     if pattern is not None and not (data.isascii() and "\n" not in data and re.search(pattern, data)):
         raise Unsure
     return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _well_formed(text: Any) -> bool:
+    """A str without a lone surrogate: pydantic_core refuses one wherever it measures or matches a string, or
+    takes it as a key."""
+    return type(text) is str and (text.isascii() or not _SURROGATE.search(text))
 
 
 def _int(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
@@ -258,7 +269,7 @@ def _typed_dict(schema: dict, data: Any, defs: dict[str, dict]) -> Any:
         elif field.get("required", True):
             raise Unsure  # missing
     extra = [k for k in data if k not in read]
-    if extra and (schema.get("extra_behavior", "ignore") != "allow" or any(type(k) is not str for k in extra)):
+    if extra and (schema.get("extra_behavior", "ignore") != "allow" or not all(_well_formed(k) for k in extra)):
         raise Unsure
     out.update((k, data[k]) for k in extra)
     return out

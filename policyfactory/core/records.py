@@ -103,11 +103,15 @@ def _collect(cls: type) -> dict[str, Field]:
     out: dict[str, Field] = {}
     for base in cls.__mro__[-1:0:-1]:
         out.update(getattr(base, _FIELDS, {}))
-    for name, kind in cls.__dict__.get("__annotations__", {}).items():
+    annotations = cls.__dict__.get("__annotations__", {})
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in annotations:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    for name, kind in annotations.items():
         text = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
         if text.startswith(("ClassVar", "typing.ClassVar", "InitVar", "dataclasses.InitVar")):
             raise TypeError(f"a record takes no ClassVar or InitVar: {cls.__qualname__}.{name}")
-        value = cls.__dict__.get(name, MISSING)
+        value = getattr(cls, name, MISSING)  # as dataclasses: a default a base or mixin class holds counts
         f = value if isinstance(value, Field) else Field(value, MISSING, True, True, None, True)
         if f.default is not MISSING and type(f.default).__hash__ is None:
             raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory")
@@ -123,7 +127,7 @@ def _collect(cls: type) -> dict[str, Field]:
 
 def _init_source(cls: type, fields: tuple[Field, ...], frozen: bool, env: dict[str, Any]) -> list[str]:
     """The lines of `__init__`: the fields in order, defaults and factories, then `__post_init__`."""
-    params, body, seen_default = ["self"], [], False
+    params, body, seen_default = ["__record_self__"], [], False  # a field may be called `self`
     for f in fields:
         has_default = f.default is not MISSING or f.default_factory is not MISSING
         if f.init and not has_default and seen_default:
@@ -134,9 +138,10 @@ def _init_source(cls: type, fields: tuple[Field, ...], frozen: bool, env: dict[s
             params.append(f.name if not has_default else
                           f"{f.name}=__dflt_{f.name}__" if f.default is not MISSING else f"{f.name}=__factory__")
         if value is not None:
-            body.append(f"__object__.__setattr__(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+            body.append(f"__object__.__setattr__(__record_self__, {f.name!r}, {value})" if frozen
+                        else f"__record_self__.{f.name} = {value}")
     if hasattr(cls, "__post_init__"):
-        body.append("self.__post_init__()")
+        body.append("__record_self__.__post_init__()")
     return [f"def __init__({', '.join(params)}):", *(f"    {line}" for line in body or ["pass"])]
 
 
@@ -220,8 +225,9 @@ def _check_frozenness(cls: type, frozen: bool) -> None:
     if bases and any(b.__record_params__["frozen"] for b in bases) != frozen:  # type: ignore[attr-defined]
         raise TypeError(f"cannot inherit {'' if frozen else 'non-'}frozen dataclass from a "
                         f"{'non-' if frozen else ''}frozen one")
-    if frozen and ("__setattr__" in cls.__dict__ or "__delattr__" in cls.__dict__):
-        raise TypeError(f"Cannot overwrite attribute __setattr__ in class {cls.__name__}")
+    for name in ("__setattr__", "__delattr__"):
+        if frozen and name in cls.__dict__:
+            raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
 
 
 def _record(cls: type, frozen: bool, eq: bool) -> type:

@@ -356,3 +356,56 @@ def test_a_window_layers_padding_is_a_word(write, layer, shape):
         getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"))
     assert r.returncode == 2 and "'padding' of" in r.stdout and "must be one of" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("layer", "shape"), [
+    ({"type": "GlobalMaxPooling1D", "keepdims": True}, [2, 3, 4, 4]),
+    ({"type": "GlobalAveragePooling2D", "keepdims": True}, [4, 3]),
+    ({"type": "LSTM", "units": 2, "return_sequences": True}, [3, 4, 5])])
+def test_an_argument_that_changes_the_rank_returned_leaves_the_ranks_taken_judged(write, layer, shape):
+    """Found by make fuzz (seed 1077): keepdims (and an RNN's return_sequences) change the rank a layer returns, so
+    validate stopped judging the rank it takes, and passed GlobalMaxPooling1D(keepdims=True) on an input of 4 axes.
+    Keras refuses each of these; so does validate."""
+    import json
+
+    spec = dict(layer)
+    with pytest.raises(ValueError):
+        getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"))
+    assert r.returncode == 2 and "besides the batch axis" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("hashing", [{"num_bins": 4, "salt": [1, 2]}, {"num_bins": 4, "mask_value": [1, 1]}])
+def test_hashing_with_a_list_returns_the_rank_it_takes(write, hashing):
+    """Found by make fuzz (seed 507): after Hashing given a list (salt, mask_value) validate did not know the rank,
+    so GlobalAveragePooling1D on what it returned (3 axes) validated. Keras returns the input's shape; validate
+    now refuses the pooling as Keras does."""
+    import json
+
+    assert tuple(keras.layers.Hashing(**hashing)(keras.Input((8, 8, 3))).shape) == (None, 8, 8, 3)
+    with pytest.raises(ValueError):
+        keras.layers.GlobalAveragePooling1D()(keras.Input((8, 8, 3)))
+    layers = [{"type": "Hashing", **hashing}, {"type": "GlobalAveragePooling1D"}]
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [8, 8, 3]}}\nlayers:\n"
+                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    assert r.returncode == 2 and "GlobalAveragePooling1D takes inputs of 2 axes" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("first", "shape"), [
+    ({"type": "ConvLSTM2D", "filters": 4, "kernel_size": [2, 2]}, [6, 3, 2, 8]),
+    ({"type": "Conv2D", "filters": 2, "kernel_size": 1, "strides": [1, 1]}, [4, 4, 3]),
+    ({"type": "MaxPooling2D", "pool_size": [2, 2]}, [4, 4, 3])])
+def test_a_window_given_as_a_list_keeps_the_rank_known(write, first, shape):
+    """Found by make fuzz (seed 103): after ConvLSTM2D(kernel_size=[2, 2]) validate did not know the rank, so a
+    ConvLSTM3D on its 3 axes validated. A window's sizes as a list return the rank one number does (checked
+    against Keras); the layer after is judged, and refused as Keras refuses it."""
+    import json
+
+    spec = dict(first)
+    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    with pytest.raises(ValueError):
+        keras.layers.ConvLSTM3D(filters=3, kernel_size=2)(out)
+    layers = [first, {"type": "ConvLSTM3D", "filters": 3, "kernel_size": 2}]
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
+                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout

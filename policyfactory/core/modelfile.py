@@ -16,6 +16,7 @@ from .argcheck import SIZE_ARGS, argument_problem, dtype_problem, layer_problems
 from .catalog import KINDS, LayerType, article, catalog
 from .findings import Finding, Fix
 from .layerinfo import (
+    ATTENTION_TYPES,
     LIST_INPUT_TYPES,
     MERGE_SAME_SHAPE,
     PASS_WRAPPERS,
@@ -776,14 +777,16 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
 
 
 def _wrapped_merge(node: LayerNode, inner: Any) -> Connection | None:
-    """A merge layer inside a wrapper: the build calls a merge on a list of inputs, a wrapper passes it one tensor."""
+    """A merge or attention layer inside a wrapper: the build calls a merge on a list of inputs and attention on a
+    query and a value (one input twice), a wrapper passes it one tensor."""
     wrapped = [inner] if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode) else \
         node.sublayers.get("layers") if node.type in SEQUENCE_WRAPPERS else None
     for i, layer in enumerate(wrapped if isinstance(wrapped, list) else ()):
-        if layer.type in LIST_INPUT_TYPES:
+        if layer.type in LIST_INPUT_TYPES or layer.type in ATTENTION_TYPES:
+            needs = "a list of inputs" if layer.type in LIST_INPUT_TYPES else "a query and a value"
             return (("layer",) if node.type in STEP_WRAPPERS else ("layers", i)), (
                 f"{node.type} calls its {'layer' if node.type in STEP_WRAPPERS else 'layers'} on one tensor, and "
-                f"Keras calls {layer.type} on a list of inputs"), None
+                f"Keras calls {layer.type} on {needs}"), None
     return None
 
 

@@ -411,6 +411,7 @@ def test_a_window_given_as_a_list_keeps_the_rank_known(write, first, shape):
     assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Keras's own, about the Pipeline it refuses
 @pytest.mark.parametrize("inner", [{"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4}, {"type": "Add"}])
 def test_a_pipeline_calls_each_layer_on_one_tensor(write, inner):
     """Found by make fuzz (seed 913): Keras's Pipeline calls each of its layers with the one tensor before it, so

@@ -1096,11 +1096,40 @@ commands: {commands}
   policyfactory --help              every command in one page"""
 
 
+_TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
+
+
+def _option_before_command(words: list[str]) -> None:
+    """`policyfactory --fromat text validate x`: options belong to a command, so say where this one goes and, for a
+    misspelt one, what it looks like among that command's options (every command's when none is named)."""
+    from .core.text import suggestion
+
+    bad = words[0].split("=", 1)[0]
+    command = next((w for w in words if w in COMMANDS), None)
+    names = [command] if command else list(COMMANDS)
+    parser = _parser(command)
+    flags: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name in names:
+                if name in action.choices:
+                    flags.update(action.choices[name]._option_string_actions)
+    flags -= set(_TOP_LEVEL_FLAGS)
+    if bad in flags:
+        parser.error(f"{shown(bad)} is an option of a command: it goes after the command "
+                     f"(policyfactory {command or 'COMMAND'} {bad} ...)")
+    hint, meant = suggestion(bad, flags)
+    parser.error(f"unrecognized argument {shown(bad)} before the command{hint}: options go after it "
+                 f"(policyfactory {command or 'COMMAND'} {meant or 'OPTIONS'} ...)")
+
+
 def _parsed(argv: list[str] | None) -> argparse.Namespace:
     """The command line, parsed by the parser of its command alone; a misspelt command or flag gets the usage and
     the name it looks like (exit 2, as argparse exits)."""
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
+    if words and words[0].startswith("-") and words[0].split("=", 1)[0] not in (*_TOP_LEVEL_FLAGS, "--"):
+        _option_before_command(words)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
     if words and words[0] == first and first not in COMMANDS:
         from .core.text import did_you_mean

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from conftest import EXAMPLES, run_cli
 
 from policyfactory.core.rules import RULES
@@ -304,6 +305,19 @@ def test_a_misspelt_flag_gets_the_commands_usage_and_the_flag_it_looks_like():
     assert r.returncode == 2 and r.stdout == ""
     assert "usage: policyfactory validate" in r.stderr
     assert "unrecognized argument '--fromat' (did you mean '--format'?)" in r.stderr
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--fromat", "json", "validate", "m.yaml"], "unrecognized argument '--fromat' before the command (did you mean "
+                                                 "'--format'?): options go after it (policyfactory validate --format"),
+    (["--format=json", "validate", "m.yaml"], "'--format' is an option of a command: it goes after the command "
+                                              "(policyfactory validate --format"),
+    (["--colr", "never"], "(did you mean '--color'?): options go after it (policyfactory COMMAND --color"),
+])
+def test_a_flag_before_the_command_is_named_with_where_it_goes(argv, said):
+    r = run_cli(*argv)
+    assert r.returncode == 2 and r.stdout == "" and said in r.stderr, r.stderr
+    assert "invalid choice" not in r.stderr  # argparse's reading: the flag's value taken for the command
 
 
 def test_bare_policyfactory_prints_a_short_usage_and_succeeds():

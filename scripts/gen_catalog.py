@@ -5,7 +5,8 @@ layer type, its constructor arguments and its component slots, and every
 built-in initializer, regularizer and constraint. This script reads them from
 the installed Keras; `tests/test_catalog_drift.py` fails when they disagree.
 
-Usage: ``make catalog`` (or ``python scripts/gen_catalog.py [--check]``).
+Usage: ``make catalog`` (or ``python scripts/gen_catalog.py [--check]``); on JAX and PyTorch, in a venv without
+TensorFlow, ``KERAS_BACKEND=jax python scripts/gen_catalog.py --measure-backend`` first (scripts/measured/).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "policyfactory", "core", "catalog.json")
+MEASURED = os.path.join(HERE, "measured")  # facts measured on the other backends themselves (--measure-backend)
 
 # Layers that would run code given as data, abstract bases, and the input layer
 # (the model file says `input:` / `inputs:` instead).
@@ -266,7 +268,42 @@ def backend_facts(layers: dict) -> dict:
         for name, entries in by_layer.items():
             refused.setdefault(backend, {}).setdefault(name, []).extend(entries)
     refused = {b: dict(sorted(by_layer.items())) for b, by_layer in sorted(refused.items())}
-    return {"needs_tensorflow": needs, "refused_arguments": refused}
+    return {"needs_tensorflow": needs, "refused_arguments": refused, "in_pipeline": measured_in_pipeline()}
+
+
+def measured_in_pipeline() -> dict:
+    """backend -> {layer type: ranks inside a Pipeline}, as `--measure-backend` wrote them on each backend itself
+    (scripts/measured/BACKEND.json): Keras's Pipeline traces its layers in training mode with the backend's own
+    tensors, so which ranks an augmentation takes there differs between TensorFlow, JAX and PyTorch."""
+    out = {}
+    for backend in OTHER_BACKENDS:
+        with open(os.path.join(MEASURED, f"{backend}.json"), encoding="utf-8") as fh:
+            out[backend] = json.load(fh)["in_pipeline"]
+    return out
+
+
+def measure_backend() -> int:
+    """Write scripts/measured/BACKEND.json on the backend this process runs (KERAS_BACKEND=jax or torch, in a venv
+    without TensorFlow, as `.ci/backends` makes): the ranks each layer type takes inside a Pipeline there. Run it
+    after the catalog changes, then `make catalog` (tests/test_backends.py re-measures on CI's backend runs)."""
+    import keras
+    from probe_keras import pipeline_table
+
+    backend = keras.backend.backend()
+    if backend not in OTHER_BACKENDS:
+        print(f"--measure-backend runs on {', '.join(OTHER_BACKENDS)} (KERAS_BACKEND), not {backend}", file=sys.stderr)
+        return 2
+    with open(OUT, encoding="utf-8") as fh:
+        shipped = json.load(fh)
+    table = pipeline_table(shipped["layers"], frozenset(shipped["backends"]["needs_tensorflow"]))
+    os.makedirs(MEASURED, exist_ok=True)
+    path = os.path.join(MEASURED, f"{backend}.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump({"keras_version": keras.__version__, "backend": backend, "in_pipeline": table}, fh, indent=1)
+        fh.write("\n")
+    os.replace(path + ".tmp", path)
+    print(f"wrote {os.path.relpath(path)}: {len(table)} layer types take other ranks inside a Pipeline on {backend}")
+    return 0
 
 
 def build_catalog(probe: bool | list[str] = True) -> dict:
@@ -319,6 +356,8 @@ def build_catalog(probe: bool | list[str] = True) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    if "--measure-backend" in argv:
+        return measure_backend()
     data = build_catalog()
     text = json.dumps(data, indent=1, sort_keys=False) + "\n"
     if "--check" in argv:

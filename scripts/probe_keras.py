@@ -80,6 +80,9 @@ SUBLAYERS = {"Bidirectional": ("layer", "LSTM", False), "TimeDistributed": ("lay
              "RNN": ("cell", "LSTMCell", False), "StackedRNNCells": ("cells", "LSTMCell", True),
              "SpectralNormalization": ("layer", "Dense", False), "Pipeline": ("layers", "Identity", True)}
 CHECKED_SUBLAYERS = ("Bidirectional", "RNN", "StackedRNNCells")
+# Layers that choose what they run with Python's `random` each time they are called: the ranks a Pipeline takes them
+# on change from one call to the next (measured: AugMix took 2, 3, both or none in five runs), so none is recorded.
+CHOSEN_AT_RANDOM = {"AugMix": "keras/src/layers/preprocessing/image_preprocessing/aug_mix.py: py_random.choice"}
 SLOT_PROBES = {"initializer": ["orthogonal", "identity"], "regularizer": ["l2"], "constraint": ["non_neg"]}
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 _UNNAMED = re.compile(r"^variable_\d+$")  # add_weight without a name: Keras numbers it per process (LayerScale)
@@ -155,6 +158,21 @@ class Prober:
                     out[str(n_in)] = {"dtype": dtype, "ranks": ranks}
                     break
         return out
+
+    def in_pipeline(self, name: str, calls: dict) -> dict | None:
+        """{input rank: output rank} of the layer inside Keras's Pipeline, where that differs from `calls` (one
+        input), else None. Pipeline calls its layers in training mode and traces them rather than asking their
+        output shape: random augmentations take only image ranks there, some layers none at all."""
+        direct = calls.get("1")
+        if direct is None or name == "Pipeline" or name in CHOSEN_AT_RANDOM:
+            return None
+        ranks = {}
+        for rank in range(1, 6):
+            ok, y = self.tries(lambda r=rank: self.keras.layers.Pipeline([self.make(name)])(
+                self.tensor(r, direct["dtype"])))
+            if ok:
+                ranks[str(rank)] = self.rank_of(y)
+        return None if ranks == direct["ranks"] else ranks
 
     # -- what values each argument takes ----------------------------------------------------------------------------
     def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list]:
@@ -374,7 +392,8 @@ class Prober:
             rank = max(r for r in ranks if r <= 4) if min(ranks) <= 4 else min(ranks)
             context = ([self.tensor(rank, calls[n_in]["dtype"])] * int(n_in), rank)
         refused, choices, rank_args, needs, shape_args, width_args = self.arguments(name, context)
-        info: dict = {"base": BASE.get(name, {}), "calls": calls, "refused": refused, "choices": choices,
+        info: dict = {"base": BASE.get(name, {}), "calls": calls, "in_pipeline": self.in_pipeline(name, calls),
+                      "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
@@ -383,7 +402,27 @@ class Prober:
             info.update(self.width(name, rank, calls[n_in]["dtype"], int(n_in)))
         if n_in is None or (rank is not None and calls[n_in]["dtype"] == "float32"):
             info.update(self.variables(name, rank, int(n_in) if n_in is not None else None))
-        return {k: v for k, v in info.items() if v or k == "calls"}
+        return {k: v for k, v in info.items() if v or k == "calls" or (k == "in_pipeline" and v is not None)}
+
+
+def pipeline_table(catalog_layers: dict, skip: set[str] | frozenset[str] = frozenset()) -> dict:
+    """{layer type: ranks inside a Pipeline} on the backend this process runs, for every probed layer type (but
+    `skip`) where they differ from its direct calls (`Prober.in_pipeline` of each; the catalog's `calls`)."""
+    import warnings
+
+    import keras
+
+    warnings.simplefilter("ignore")
+    prober = Prober(catalog_layers, [])
+    out = {}
+    for name in sorted(catalog_layers):
+        if name in skip:
+            continue
+        ranks = prober.in_pipeline(name, catalog_layers[name].get("probe", {}).get("calls", {}))
+        if ranks is not None:
+            out[name] = ranks
+        keras.backend.clear_session()
+    return out
 
 
 def probe_all(catalog_layers: dict, names: list[str] | None = None) -> dict:

@@ -263,3 +263,19 @@ def test_the_python_api_names_a_backend_that_is_not_installed():
                        env={**os.environ, "KERAS_BACKEND": missing})
     assert (f"IMPORTERROR policyfactory.LayerFactory needs Keras, which runs on the backend {missing} "
             f"(from KERAS_BACKEND), and {missing} is not installed: pip install {missing}") in r.stdout, r.stdout + r.stderr
+
+
+def test_the_catalogs_pipeline_ranks_hold_on_this_backend():
+    """What `gen_catalog.py --measure-backend` measured on this backend (scripts/measured/, into the catalog) is what
+    it does: the ranks each layer type takes inside Keras's Pipeline, which traces its layers in training mode with
+    the backend's own tensors (RandomCrop takes none there on JAX; AdaptiveAveragePooling2D only 3 axes on PyTorch)."""
+    keras = _keras()
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        pytest.skip("TensorFlow's are each layer's probe, re-probed by tests/test_catalog_drift.py (RNN, Equalization)")
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from probe_keras import pipeline_table
+
+    cat = json.load(open(os.path.join(ROOT, "policyfactory", "core", "catalog.json"), encoding="utf-8"))
+    measured = pipeline_table(cat["layers"], frozenset(cat["backends"]["needs_tensorflow"]))
+    assert measured == cat["backends"]["in_pipeline"][backend], "run gen_catalog.py --measure-backend here, then make catalog"

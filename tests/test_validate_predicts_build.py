@@ -427,3 +427,44 @@ def test_a_pipeline_calls_each_layer_on_one_tensor(write, inner):
     layer = {"type": "Pipeline", "layers": [{"type": "Dropout", "rate": 0.1}, inner]}
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 8]}}\nlayers:\n  - {json.dumps(layer)}\n"))
     assert r.returncode == 2 and "Pipeline calls its layers on one tensor, and Keras calls" in r.stdout, r.stdout
+
+
+def _keras_layer(spec: dict):
+    spec = dict(spec)
+    inner = spec.pop("layer", None)
+    if inner is not None:
+        spec["layer"] = _keras_layer(inner)
+    return getattr(keras.layers, spec.pop("type"))(**spec)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Keras's own, about the Pipeline it refuses
+@pytest.mark.parametrize(("inner", "shape"), [
+    ({"type": "RandomFlip"}, [4, 4, 4, 3]), ({"type": "RandomFlip"}, [4, 4, 3]),
+    ({"type": "Resizing", "height": 2, "width": 2}, [4, 4, 4, 3]),
+    ({"type": "AdaptiveAveragePooling2D", "output_size": 2}, [4, 3]),
+    ({"type": "RandomCrop", "height": 2, "width": 2}, [4, 4, 3]),
+    ({"type": "Discretization", "num_bins": 2}, [4]), ({"type": "Discretization", "bin_boundaries": [0.0, 1.0]}, [4]),
+    ({"type": "TimeDistributed", "layer": {"type": "RandomFlip"}}, [2, 4, 4, 4, 3]),
+    ({"type": "TimeDistributed", "layer": {"type": "RandomFlip"}}, [2, 4, 4, 3]),
+])
+def test_a_pipeline_calls_its_layers_in_training_mode(write, inner, shape):
+    """Found by make fuzz (seed 5063): Keras's Pipeline calls its layers in training mode and traces them, where a
+    random augmentation takes only image ranks (some layers none at all), and which ranks differs between
+    TensorFlow, JAX and PyTorch (the catalog measured each). Called directly, the same layers take ranks 1 to 5.
+    validate says what Keras does on the backend this test runs on, at the inner layer's line."""
+    import json
+
+    try:
+        keras.layers.Pipeline([keras.layers.Dropout(0.1), _keras_layer(inner)])(keras.Input(tuple(shape)))
+        refused = False
+    except Exception:  # Keras raises its own errors of several types here
+        refused = True
+    layer = {"type": "Pipeline", "layers": [{"type": "Dropout", "rate": 0.1}, inner]}
+    path = write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - type: Pipeline\n    layers:\n"
+                           f"      - {json.dumps(layer['layers'][0])}\n      - {json.dumps(inner)}\n")
+    r = run_cli("validate", "--backend", keras.backend.backend(), path)
+    if refused:
+        assert r.returncode == 2 and f"{path}:9:" in r.stdout, r.stdout  # the inner layer's line
+        assert "error argument-value" in r.stdout and "inside a Pipeline" in r.stdout, r.stdout
+    else:
+        assert r.returncode == 0, r.stdout

@@ -93,6 +93,9 @@ class Catalog:
     # backend -> layer type -> [{argument, value, message}] that backend refuses and TensorFlow accepts
     needs_tensorflow: dict[str, str] = field(default_factory=dict)
     refused_arguments: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    # backend -> layer type -> {input rank: output rank} inside a Pipeline, measured on JAX and PyTorch themselves
+    # (TensorFlow's is each layer's probe `in_pipeline`)
+    in_pipeline: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     _component_index: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -200,7 +203,7 @@ def _from_json(data: dict) -> Catalog:
     return Catalog(
         data["keras_version"], layers, data["layer_aliases"], data["excluded_layers"],
         components, data["activations"], data.get("backends", {}).get("needs_tensorflow", {}),
-        data.get("backends", {}).get("refused_arguments", {}),
+        data.get("backends", {}).get("refused_arguments", {}), data.get("backends", {}).get("in_pipeline", {}),
     )
 
 

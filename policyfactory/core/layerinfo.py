@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .backend import current_backend
 from .catalog import catalog
 from .text import shown
 
@@ -295,8 +296,13 @@ def input_list_problem(layer_type: str, args: dict, rank: int | None) -> tuple[s
     return None
 
 
-def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | None = None) -> str | None:
-    """Why Keras cannot call `layer_type` on `n_inputs` inputs of `rank` axes (batch axis not counted), or None.
+PIPELINE_WHY = "Keras's Pipeline calls its layers in training mode"
+
+
+def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | None = None,
+                 in_pipeline: bool = False) -> str | None:
+    """Why Keras cannot call `layer_type` on `n_inputs` inputs of `rank` axes (batch axis not counted), or None;
+    `in_pipeline`: as a Pipeline calls it (the probe's `in_pipeline` ranks, where they differ).
 
     Only where the layer was probed: no finding for a registered type or one Keras could not be asked about."""
     info = probe(layer_type)
@@ -310,12 +316,27 @@ def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | 
     if str(n) not in calls:
         other = "two or more inputs" if n == 1 else "one input"
         return f"{layer_type} needs {other} (this layer gets {n_inputs})"
-    ranks = sorted(int(r) for r in calls[str(n)]["ranks"])
     if args and _unprobed_ranks(layer_type, args, info, for_input=True):
         return None
+    ranks = sorted(int(r) for r in _called_ranks(layer_type, info, n, in_pipeline))
+    piped = ranks != sorted(int(r) for r in calls[str(n)]["ranks"])
+    if not ranks:  # inside a Pipeline, with the arguments measured: another value may do (bin_boundaries)
+        return None if args and changed_args(layer_type, args) else \
+            f"inside a Pipeline, {layer_type} fails on inputs of every rank ({PIPELINE_WHY})"
     if rank is not None and rank <= 5 and rank not in ranks:
-        return f"{layer_type} takes inputs of {_ranks(ranks)} besides the batch axis; this input has {rank}"
+        return (f"{'inside a Pipeline, ' if piped else ''}{layer_type} takes inputs of {_ranks(ranks)} besides the batch "
+                f"axis{f' ({PIPELINE_WHY})' if piped else ''}; this input has {rank}")
     return None
+
+
+def _called_ranks(layer_type: str, info: dict, n: int, in_pipeline: bool) -> dict:
+    """{input rank: output rank} of the probed calls on `n` inputs; inside a Pipeline, where that differs, as
+    measured on the backend checked for (JAX and PyTorch measured on themselves, any other as TensorFlow)."""
+    piped = None
+    if in_pipeline and n == 1:
+        measured = catalog().in_pipeline.get(current_backend().name)
+        piped = measured.get(layer_type) if measured is not None else info.get("in_pipeline")
+    return piped if piped is not None else info.get("calls", {}).get(str(n), {}).get("ranks", {})
 
 
 def _ranks(ranks: list[int]) -> str:
@@ -347,17 +368,15 @@ def changed_args(layer_type: str, args: dict) -> dict:
             and value != base.get(arg, lt.params[arg].get("default"))}
 
 
-def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict) -> int | None:
-    """The rank the layer returns on inputs of `rank` axes, where the probes tell (None: unknown)."""
+def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict, in_pipeline: bool = False) -> int | None:
+    """The rank the layer returns on inputs of `rank` axes (inside a Pipeline: as it calls it), where the probes
+    tell (None: unknown)."""
     info = probe(layer_type)
     if rank is None or not info:
         return None
-    entry = info.get("calls", {}).get("2" if n_inputs >= 2 else "1")
-    if entry is None:
-        return None
     if _unprobed_ranks(layer_type, args, info):
         return None
-    out = entry["ranks"].get(str(rank))
+    out = _called_ranks(layer_type, info, 2 if n_inputs >= 2 else 1, in_pipeline).get(str(rank))
     return out if isinstance(out, int) else None
 
 

@@ -745,9 +745,10 @@ def _graph_entry(raw: Any) -> bool:
     return isinstance(raw, dict) and ("op" in raw or "call" in raw) and "type" not in raw
 
 
-def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -> Connection:
+def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None, in_pipeline: bool = False) -> Connection:
     """(where, why Keras cannot connect the node, its output rank): from the probed calls of each layer type, wrappers
-    followed into their inner layer. No finding where the rank or the layer type is not known."""
+    followed into their inner layer. No finding where the rank or the layer type is not known. `in_pipeline`: the
+    node runs inside a Pipeline, which calls everything in it in training mode (the probe's `in_pipeline` ranks)."""
     inner = node.sublayers.get("layer")
     merge = _wrapped_merge(node, inner)
     if merge is not None:
@@ -755,13 +756,14 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
         if rank is not None and rank < 2:
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
-        where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None)
+        where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None,
+                                       in_pipeline)
         return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)
-    problem = call_problem(node.type, n_in, rank, node.args)
+    problem = call_problem(node.type, n_in, rank, node.args, in_pipeline)
     if problem is not None:
         return (), problem, None
     if node.type in PASS_WRAPPERS and isinstance(inner, LayerNode):
-        where, problem, out = _connect(inner, n_in, rank, shape)
+        where, problem, out = _connect(inner, n_in, rank, shape, in_pipeline)
         if node.type == "Bidirectional" and node.args.get("merge_mode", "concat") is None:
             out = None
         return ("layer", *where), problem, out
@@ -773,7 +775,7 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None) -
         return _connect_sequence(inner_layers, n_in, rank, shape)
     if node.sublayers and node.type not in ("RNN",):
         return (), None, None
-    return (), None, output_rank(node.type, n_in, rank, node.args)
+    return (), None, output_rank(node.type, n_in, rank, node.args, in_pipeline)
 
 
 def _wrapped_merge(node: LayerNode, inner: Any) -> Connection | None:
@@ -809,12 +811,14 @@ def _argument_problem(node: LayerNode, rank: int | None, shape: list | None) -> 
 
 
 def _connect_sequence(layers: list, n_in: int, rank: int | None, shape: list | None) -> Connection:
-    """A Pipeline's layers, each on the output of the one before."""
+    """A Pipeline's layers, each on the output of the one before, as the Pipeline calls them (in training mode)."""
     for i, layer in enumerate(layers):
-        where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape)
+        where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape, in_pipeline=True)
         if problem is not None:
             return ("layers", i, *where), problem, None
         shape = _estimate(layer, shape)[1]
+        if shape is not None and rank is not None and len(shape) != rank:  # estimated as called outside a Pipeline
+            shape = None
     return (), None, rank
 
 

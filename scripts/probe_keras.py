@@ -175,16 +175,17 @@ class Prober:
         return None if ranks == direct["ranks"] else ranks
 
     # -- what values each argument takes ----------------------------------------------------------------------------
-    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list]:
+    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list, list]:
         """(refused probe keys by argument, accepted strings by argument, arguments that change the output rank,
         arguments without which construction fails, arguments that change the output's axes before the last, and
-        its last axis)"""
+        its last axis, arguments a list of numbers was called with, its rank compared)"""
         entry = self.layers[name]
         refused: dict = {}
         choices: dict = {}
         rank_args: list = []
         shape_args: list = []  # changed the axes before the last
         width_args: list = []  # changed the last axis
+        called_lists: list = []  # a list of numbers taken when called: its rank is among those compared
         base_rank = base_shape = None
         if context is not None:
             ok, y = self.tries(lambda: self.call(name, self.make(name), context[0]))
@@ -204,6 +205,8 @@ class Prober:
                     bad.append(key)
                     continue
                 seen.append((rank, shape))
+                if call and context is not None and key in ("list:1", "list:2", "list:3") and arg not in called_lists:
+                    called_lists.append(arg)
             # whole numbers called too, for what they resize (a refusal when called is not recorded)
             seen += [(r, sh) for ok, r, sh in (self.verdict(name, arg, v, context, True, True) for v in (1, 3)) if ok]
             if arg in CONTEXT_NUMBERS:
@@ -224,7 +227,7 @@ class Prober:
                 refused[arg] = bad
         needs = [arg for arg in BASE.get(name, {}) if arg not in entry["required"]
                  and not self.tries(lambda a=arg: self.cls(name)(**{k: v for k, v in BASE[name].items() if k != a}))[0]]
-        return refused, choices, rank_args, needs, shape_args, width_args
+        return refused, choices, rank_args, needs, shape_args, width_args, called_lists
 
     @staticmethod
     def resizes(seen: list, base_rank: int | None, base_shape: tuple | None) -> tuple[bool, bool, bool]:
@@ -391,10 +394,11 @@ class Prober:
             ranks = [int(r) for r in calls[n_in]["ranks"]]
             rank = max(r for r in ranks if r <= 4) if min(ranks) <= 4 else min(ranks)
             context = ([self.tensor(rank, calls[n_in]["dtype"])] * int(n_in), rank)
-        refused, choices, rank_args, needs, shape_args, width_args = self.arguments(name, context)
+        refused, choices, rank_args, needs, shape_args, width_args, called_lists = self.arguments(name, context)
         info: dict = {"base": BASE.get(name, {}), "calls": calls, "in_pipeline": self.in_pipeline(name, calls),
                       "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
+                      "called_lists": called_lists,
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))

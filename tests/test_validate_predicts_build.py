@@ -468,3 +468,20 @@ def test_a_pipeline_calls_its_layers_in_training_mode(write, inner, shape):
         assert "error argument-value" in r.stdout and "inside a Pipeline" in r.stdout, r.stdout
     else:
         assert r.returncode == 0, r.stdout
+
+
+@pytest.mark.parametrize("output_size", [[2, 2], 2])
+def test_a_list_the_probe_called_with_keeps_the_rank_known(write, output_size):
+    """Found by make fuzz (seed 3971): AdaptiveMaxPooling2D(output_size=[2, 2]) left the rank it returns unknown, so
+    a ConvLSTM3D after it validated. The probe calls each argument with lists and compares the ranks returned
+    (`called_lists`); a list there returns the rank a number does, and the layer after is judged."""
+    import json
+
+    pooled = keras.layers.AdaptiveMaxPooling2D(output_size=output_size, data_format="channels_first")(keras.Input((2, 6)))
+    with pytest.raises(ValueError):
+        keras.layers.ConvLSTM3D(filters=4, kernel_size=2)(pooled)
+    layers = [{"type": "AdaptiveMaxPooling2D", "output_size": output_size, "data_format": "channels_first"},
+              {"type": "ConvLSTM3D", "filters": 4, "kernel_size": 2}]
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [2, 6]}}\nlayers:\n"
+                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout

@@ -79,11 +79,6 @@ WORDS_ONLY = frozenset({"padding"})
 # Arguments the probes saw change a layer's rank that change only the rank it returns, not the ranks it takes
 # (GlobalMaxPooling1D(keepdims=True) still takes 2 axes besides the batch, LSTM(return_sequences=True) still 2).
 OUTPUT_RANK_ONLY = frozenset({"keepdims", "return_sequences"})
-# Arguments a list may be given to that never change the rank a layer returns, though the probes did not call
-# with a list there: a window's sizes (ConvLSTM2D(kernel_size=[2, 2]) returns the rank it does with 2) and
-# Hashing's salt and mask_value (it returns the shape of its input).
-RANKLESS_LISTS = frozenset({"kernel_size", "strides", "dilation_rate", "pool_size", "size", "output_padding"})
-RANKLESS_LISTS_OF = {"Hashing": frozenset({"salt", "mask_value"})}
 
 
 def probe(layer_type: str) -> dict:
@@ -383,14 +378,19 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict, in
 def _unprobed_ranks(layer_type: str, args: dict, info: dict, for_input: bool = False) -> bool:
     """Whether the layer's arguments may change the ranks it takes or returns beyond what the probes saw.
 
-    An argument probed to change the rank, or a list or word the probes did not call with (Permute's dims,
-    Reshape's target_shape, EinsumDense's equation): the ranks are not known. A word among the probed choices,
-    or any word where the probe's word was taken, was called with and compared. For the ranks a layer takes
-    (`for_input`), only the lists that follow the input count (`INPUT_LISTS`): a kernel size does not."""
+    An argument probed to change the rank, or a list or word the probes did not call with (Reshape's
+    target_shape, EinsumDense's equation): the ranks are not known. A list where the probe called one and compared
+    ranks (`called_lists`: a window's kernel_size, AdaptiveMaxPooling2D's output_size, Hashing's salt), a word
+    among the probed choices, or any word where the probe's word was taken, was called with and compared. For the
+    ranks a layer takes (`for_input`), only the lists that follow the input count (`INPUT_LISTS`): a kernel size
+    does not."""
     for arg, value in changed_args(layer_type, args).items():
-        if (for_input and arg in OUTPUT_RANK_ONLY) or arg in RANKLESS_LISTS or arg in RANKLESS_LISTS_OF.get(layer_type, ()):
+        if for_input and arg in OUTPUT_RANK_ONLY:
             continue
-        if arg in info.get("rank_args", ()) or (isinstance(value, list) and (arg in INPUT_LISTS or not for_input)):
+        if arg in info.get("rank_args", ()):
+            return True
+        if isinstance(value, list) and ((for_input and arg in INPUT_LISTS)
+                                        or (not for_input and arg not in info.get("called_lists", ()))):
             return True
         if isinstance(value, str) and value not in info.get("choices", {}).get(arg, ()) \
                 and "str" in info.get("refused", {}).get(arg, ()):

@@ -194,19 +194,9 @@ class Prober:
         for arg in entry["params"]:
             if arg in skip:
                 continue
-            bad, seen = [], []  # refused probe keys; (rank, shape) of each accepted call
-            # A list or a fraction refused when the layer is called, where the whole number 1 is taken, is a type
-            # Keras refuses (RandomCrop's height: [2, 2]); otherwise only construction tells about numbers.
-            int_ok = self.verdict(name, arg, 1, context, True)[0]
-            for key, value in PROBES:
-                call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5")))
-                verdict, rank, shape = self.verdict(name, arg, value, context, call, True)
-                if not verdict:
-                    bad.append(key)
-                    continue
-                seen.append((rank, shape))
-                if call and context is not None and key in ("list:1", "list:2", "list:3") and arg not in called_lists:
-                    called_lists.append(arg)
+            bad, seen, listed = self.values(name, arg, context)
+            if listed:
+                called_lists.append(arg)
             # whole numbers called too, for what they resize (a refusal when called is not recorded)
             seen += [(r, sh) for ok, r, sh in (self.verdict(name, arg, v, context, True, True) for v in (1, 3)) if ok]
             if arg in CONTEXT_NUMBERS:
@@ -228,6 +218,26 @@ class Prober:
         needs = [arg for arg in BASE.get(name, {}) if arg not in entry["required"]
                  and not self.tries(lambda a=arg: self.cls(name)(**{k: v for k, v in BASE[name].items() if k != a}))[0]]
         return refused, choices, rank_args, needs, shape_args, width_args, called_lists
+
+    def values(self, name: str, arg: str, context: tuple | None) -> tuple[list, list, bool]:
+        """(the probe keys Keras refuses for `arg`, the (rank, shape) of each accepted call, whether a list of
+        numbers was called and its rank compared)."""
+        bad, seen, listed = [], [], False
+        # A list or a fraction refused when the layer is called, where the whole number 1 is taken, is a type
+        # Keras refuses (RandomCrop's height: [2, 2]); otherwise only construction tells about numbers.
+        int_ok = self.verdict(name, arg, 1, context, True)[0]
+        for key, value in PROBES:
+            call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5")))
+            verdict, rank, shape = self.verdict(name, arg, value, context, call, True)
+            if not verdict:
+                bad.append(key)
+                continue
+            a_list = key in ("list:1", "list:2", "list:3") and context is not None
+            if a_list and not call:  # called for the rank it returns alone: a refusal here may be the numbers'
+                a_list, rank, shape = self.verdict(name, arg, value, context, True, True)
+            seen.append((rank, shape))
+            listed = listed or a_list
+        return bad, seen, listed
 
     @staticmethod
     def resizes(seen: list, base_rank: int | None, base_shape: tuple | None) -> tuple[bool, bool, bool]:

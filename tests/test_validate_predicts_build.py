@@ -485,3 +485,17 @@ def test_a_list_the_probe_called_with_keeps_the_rank_known(write, output_size):
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [2, 6]}}\nlayers:\n"
                                           + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
     assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout
+
+
+def test_a_list_keras_takes_only_in_some_values_is_still_called_for_its_rank(write):
+    """Found by make fuzz (seed 26714): Solarization(value_range=[0, 1]) left the rank it returns unknown, so a
+    SeparableConv2D after it on 2 axes validated. The probe did not call the layer with value_range lists (the
+    number 1 is refused there, so a refusal when called would say nothing of lists); it now calls them for the rank
+    they return alone."""
+    out = keras.layers.Solarization(value_range=[0, 1])(keras.Input((8, 6)))
+    with pytest.raises(ValueError):
+        keras.layers.SeparableConv2D(filters=2, kernel_size=1)(out)
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [8, 6]}}\nlayers:\n"
+                                          "  - {type: Solarization, value_range: [0, 1]}\n"
+                                          "  - {type: SeparableConv2D, filters: 2, kernel_size: 1}\n"))
+    assert r.returncode == 2 and "SeparableConv2D takes inputs of 3 axes" in r.stdout, r.stdout

@@ -499,3 +499,33 @@ def test_a_list_keras_takes_only_in_some_values_is_still_called_for_its_rank(wri
                                           "  - {type: Solarization, value_range: [0, 1]}\n"
                                           "  - {type: SeparableConv2D, filters: 2, kernel_size: 1}\n"))
     assert r.returncode == 2 and "SeparableConv2D takes inputs of 3 axes" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("pool", "shape"), [
+    ({"type": "AdaptiveMaxPooling2D", "output_size": 1}, [8, 4]),
+    ({"type": "AdaptiveAveragePooling2D", "output_size": [1, 1], "data_format": "channels_last"}, [8, 6, 4]),
+    ({"type": "AdaptiveMaxPooling2D", "output_size": 1, "data_format": "channels_first"}, [4, 8, 6])])
+def test_adaptive_pooling_passes_on_the_shape_it_makes(write, pool, shape):
+    """Found by make fuzz (seed 32775): AdaptiveMaxPooling2D(output_size=1) makes (1, 1, channels) on an input of
+    any rank, too small for the kernel of a ConvLSTM1D after it; validate did not know the shape it makes."""
+    import json
+
+    spec = dict(pool)
+    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    with pytest.raises(ValueError):
+        keras.layers.ConvLSTM1D(filters=2, kernel_size=2)(out)
+    layers = [pool, {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 2}]
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
+                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    assert r.returncode == 2 and "layer 'conv_lstm1d' (ConvLSTM1D)" in r.stdout, r.stdout
+
+
+def test_adaptive_pooling_takes_an_input_smaller_than_its_output_and_convlstm_a_window_that_fits(write):
+    """Adaptive pooling has no window (it was judged as a 2-wide pool: a 1 x 1 input refused); a ConvLSTM's kernel
+    slides over each step's axes, judged as its convolution's (a kernel of 1 fits anything)."""
+    keras.layers.ConvLSTM1D(filters=2, kernel_size=1)(
+        keras.layers.AdaptiveMaxPooling2D(output_size=2)(keras.Input((1, 1, 4))))
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [1, 1, 4]}}\nlayers:\n"
+                                          "  - {type: AdaptiveMaxPooling2D, output_size: 2}\n"
+                                          "  - {type: ConvLSTM1D, filters: 2, kernel_size: 1}\n"))
+    assert r.returncode == 0, r.stdout

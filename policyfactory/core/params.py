@@ -120,6 +120,8 @@ def window_problem(layer_type: str, args: dict, shape: Shape | None) -> str | No
     """Why Keras would refuse a window layer on an input of `shape`: an output dimension under 1."""
     if shape and layer_type in _EDGES and _EDGES[layer_type][2] < 0:
         return _cropping_problem(layer_type, args, shape)
+    if layer_type.startswith("ConvLSTM") and shape and len(shape) >= 3:  # each step: a convolution of its axes
+        return window_problem(layer_type.replace("ConvLSTM", "Conv"), args, shape[1:])
     if not shape or len(shape) < 2 or "Transpose" in layer_type or not _windowed(layer_type):
         return None
     out = _pooled(layer_type, shape, args)
@@ -140,7 +142,10 @@ _EDGES = {"Cropping1D": ("cropping", 1, -1), "Cropping2D": ("cropping", 2, -1), 
 # Layers whose output shape output_shape() gives exactly from their arguments (the probes leave their rank unknown
 # once an argument changes it): its length is their output rank.
 _SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # an image made (height, width), whatever its size
-SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES, *_SIZED})
+# output_size on each of N axes, beside the channels, whatever the input's rank (measured on ranks 1 to 5, both
+# data formats, Keras 3.15.1): AdaptiveMaxPooling2D(output_size=1) on (8, 4) gives (1, 1, 4)
+_ADAPTIVE = {f"Adaptive{kind}Pooling{n}D": n for kind in ("Average", "Max") for n in (1, 2, 3)}
+SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES, *_SIZED, *_ADAPTIVE})
 
 
 def _whole(v: Any) -> bool:
@@ -193,6 +198,15 @@ def _sized(args: dict, shape: Shape) -> Shape | None:
     return [shape[0], h, w] if args.get("data_format") == "channels_first" else [h, w, shape[2]]
 
 
+def _adaptive(layer_type: str, args: dict, shape: Shape) -> Shape | None:
+    """Adaptive pooling: `output_size` (one number for every axis, or one per axis) and the channels."""
+    n, size = _ADAPTIVE[layer_type], args.get("output_size")
+    sizes = [size] * n if _whole(size) else list(size) if isinstance(size, list) and len(size) == n else None
+    if sizes is None or not all(_whole(v) and v > 0 for v in sizes):
+        return None
+    return [shape[0], *sizes] if args.get("data_format") == "channels_first" else [*sizes, shape[-1]]
+
+
 def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
     """A cropping that leaves nothing of a spatial axis (Keras refuses when both sides crop the whole axis)."""
     out = _edged(layer_type, args, shape)
@@ -205,7 +219,7 @@ def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
 
 
 def _windowed(layer_type: str) -> bool:
-    return (("Pooling" in layer_type and not layer_type.startswith("Global"))
+    return (("Pooling" in layer_type and not layer_type.startswith(("Global", "Adaptive")))
             or (layer_type[:4] in ("Conv", "Sepa", "Dept") and "LSTM" not in layer_type))
 
 
@@ -225,6 +239,8 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
         return _edged(layer_type, args, shape)
     if layer_type in _SIZED:
         return _sized(args, shape)
+    if layer_type in _ADAPTIVE:
+        return _adaptive(layer_type, args, shape)
     width = output_width(layer_type, args, shape[-1])
     if _windowed(layer_type) and "Transpose" not in layer_type:
         return _pooled(layer_type, shape, args) + [width]

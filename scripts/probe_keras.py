@@ -175,10 +175,11 @@ class Prober:
         return None if ranks == direct["ranks"] else ranks
 
     # -- what values each argument takes ----------------------------------------------------------------------------
-    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list, list]:
+    def arguments(self, name: str, context: tuple | None) -> tuple[dict, dict, list, list, list, list, list, dict]:
         """(refused probe keys by argument, accepted strings by argument, arguments that change the output rank,
         arguments without which construction fails, arguments that change the output's axes before the last, and
-        its last axis, arguments a list of numbers was called with, its rank compared)"""
+        its last axis, arguments a list of numbers was called with, its rank compared, and the probe keys of the
+        numbers Keras refuses inside a list it takes, by argument)"""
         entry = self.layers[name]
         refused: dict = {}
         choices: dict = {}
@@ -186,6 +187,7 @@ class Prober:
         shape_args: list = []  # changed the axes before the last
         width_args: list = []  # changed the last axis
         called_lists: list = []  # a list of numbers taken when called: its rank is among those compared
+        refused_elements: dict = {}  # numbers Keras refuses inside a list of numbers it takes
         base_rank = base_shape = None
         if context is not None:
             ok, y = self.tries(lambda: self.call(name, self.make(name), context[0]))
@@ -197,6 +199,9 @@ class Prober:
             bad, seen, listed = self.values(name, arg, context)
             if listed:
                 called_lists.append(arg)
+            elements = self.list_elements(name, arg, bad)
+            if elements:
+                refused_elements[arg] = elements
             # whole numbers called too, for what they resize (a refusal when called is not recorded)
             seen += [(r, sh) for ok, r, sh in (self.verdict(name, arg, v, context, True, True) for v in (1, 3)) if ok]
             if arg in CONTEXT_NUMBERS:
@@ -217,7 +222,7 @@ class Prober:
                 refused[arg] = bad
         needs = [arg for arg in BASE.get(name, {}) if arg not in entry["required"]
                  and not self.tries(lambda a=arg: self.cls(name)(**{k: v for k, v in BASE[name].items() if k != a}))[0]]
-        return refused, choices, rank_args, needs, shape_args, width_args, called_lists
+        return refused, choices, rank_args, needs, shape_args, width_args, called_lists, refused_elements
 
     def values(self, name: str, arg: str, context: tuple | None) -> tuple[list, list, bool]:
         """(the probe keys Keras refuses for `arg`, the (rank, shape) of each accepted call, whether a list of
@@ -238,6 +243,17 @@ class Prober:
             seen.append((rank, shape))
             listed = listed or a_list
         return bad, seen, listed
+
+    ELEMENTS = (("int:0", 0), ("int:-1", -1), ("float:0.5", 0.5))
+
+    def list_elements(self, name: str, arg: str, bad: list) -> list:
+        """The probe keys of the numbers Keras refuses, when made, as the first of a list of ones it takes
+        (Dropout's noise_shape: [0, 1]); only for a list of ones taken, and numbers it takes alone are not asked."""
+        length = next((int(k[-1]) for k in ("list:2", "list:1", "list:3") if k not in bad), None)
+        if length is None:
+            return []
+        return [key for key, number in self.ELEMENTS if key in bad
+                and not self.tries(lambda v=number: self.make(name, {arg: [v] + [1] * (length - 1)}))[0]]
 
     @staticmethod
     def resizes(seen: list, base_rank: int | None, base_shape: tuple | None) -> tuple[bool, bool, bool]:
@@ -404,11 +420,12 @@ class Prober:
             ranks = [int(r) for r in calls[n_in]["ranks"]]
             rank = max(r for r in ranks if r <= 4) if min(ranks) <= 4 else min(ranks)
             context = ([self.tensor(rank, calls[n_in]["dtype"])] * int(n_in), rank)
-        refused, choices, rank_args, needs, shape_args, width_args, called_lists = self.arguments(name, context)
+        refused, choices, rank_args, needs, shape_args, width_args, called_lists, refused_elements = \
+            self.arguments(name, context)
         info: dict = {"base": BASE.get(name, {}), "calls": calls, "in_pipeline": self.in_pipeline(name, calls),
                       "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
-                      "called_lists": called_lists,
+                      "called_lists": called_lists, "refused_elements": refused_elements,
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))

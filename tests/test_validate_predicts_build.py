@@ -529,3 +529,28 @@ def test_adaptive_pooling_takes_an_input_smaller_than_its_output_and_convlstm_a_
                                           "  - {type: AdaptiveMaxPooling2D, output_size: 2}\n"
                                           "  - {type: ConvLSTM1D, filters: 2, kernel_size: 1}\n"))
     assert r.returncode == 0, r.stdout
+
+
+@pytest.mark.parametrize(("layer", "shape", "arg", "keras_takes"), [
+    ({"type": "Dropout", "rate": 0.5, "noise_shape": [0, 1]}, [4, 4], "noise_shape", False),
+    ({"type": "Dropout", "rate": 0.5, "noise_shape": [-2, 4]}, [4, 4], "noise_shape", False),
+    ({"type": "Dropout", "rate": 0.5, "noise_shape": [None, 1, 4]}, [4, 4], "noise_shape", True),
+    ({"type": "Conv1D", "filters": 2, "kernel_size": [0]}, [4, 4], "kernel_size", False),
+])
+def test_a_number_keras_refuses_inside_a_list_is_refused_at_the_key(write, layer, shape, arg, keras_takes):
+    """Found by make fuzz (seed 14983): Dropout(noise_shape=[0, 1]) validated; Keras wants positive sizes there.
+    The probe now makes each list-taking argument with 0, -1 and 0.5 in a list of ones (`refused_elements`)."""
+    import json
+
+    spec = dict(layer)
+    try:
+        getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+        took = True
+    except ValueError:
+        took = False
+    assert took == keras_takes
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"))
+    if keras_takes:
+        assert r.returncode == 0, r.stdout
+    else:
+        assert r.returncode == 2 and "m.yaml:6:53: error argument-value" in r.stdout and f"'{arg}'" in r.stdout, r.stdout

@@ -173,7 +173,7 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
     if key is None:
         return None
     if key not in refused:
-        return _element_problem(layer_type, arg, value, refused, key)
+        return _refused_element(layer_type, arg, value, info) or _element_problem(layer_type, arg, value, refused, key)
     if key in _INT_LISTS and arg in INPUT_LISTS:
         return None  # its length follows the input (or is free): the probe saw it refused on its own input only
     return f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type} (it takes {_accepted(refused, choices)})"
@@ -198,6 +198,17 @@ def _hand_problem(layer_type: str, arg: str, value: Any, probed: bool, choices: 
 def _number_pair(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+
+def _refused_element(layer_type: str, arg: str, value: Any, info: dict) -> str | None:
+    """A list holding a number the probe saw Keras refuse inside a list it takes (`refused_elements`: Dropout's
+    noise_shape holds positive sizes or nulls, so [0, 1] is refused)."""
+    keys = info.get("refused_elements", {}).get(arg)
+    if not keys or not isinstance(value, list):
+        return None
+    bad = next((v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool) and value_key(v) in keys),
+               None)
+    return None if bad is None else f"Keras refuses {shown(arg)} = {shown(value)} for {layer_type}: it refuses {bad} there"
 
 
 def _element_problem(layer_type: str, arg: str, value: Any, refused: set, key: str) -> str | None:

@@ -228,11 +228,12 @@ class Prober:
         """(the probe keys Keras refuses for `arg`, the (rank, shape) of each accepted call, whether a list of
         numbers was called and its rank compared)."""
         bad, seen, listed = [], [], False
-        # A list or a fraction refused when the layer is called, where the whole number 1 is taken, is a type
-        # Keras refuses (RandomCrop's height: [2, 2]); otherwise only construction tells about numbers.
+        # A list or a fraction (a negative one too) refused when the layer is called, where the whole number 1 is
+        # taken, is a type Keras refuses (RandomCrop's height: [2, 2]; LayerScale's projection_dim: -0.5, a shape
+        # of (-0.5,)); otherwise only construction tells about numbers.
         int_ok = self.verdict(name, arg, 1, context, True)[0]
         for key, value in PROBES:
-            call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5")))
+            call = key in TYPE_KEYS or (int_ok and key.startswith(("list:", "float:0.5", "float:1.5", "float:-0.5")))
             verdict, rank, shape = self.verdict(name, arg, value, context, call, True)
             if not verdict:
                 bad.append(key)

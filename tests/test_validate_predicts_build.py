@@ -554,3 +554,33 @@ def test_a_number_keras_refuses_inside_a_list_is_refused_at_the_key(write, layer
         assert r.returncode == 0, r.stdout
     else:
         assert r.returncode == 2 and "m.yaml:6:53: error argument-value" in r.stdout and f"'{arg}'" in r.stdout, r.stdout
+
+
+def test_permute_passes_on_the_axes_it_orders(write):
+    """From benchmarks/bench_differential.py (seed 1000000093): after Permute(dims=[2, 1]) validate did not know the
+    rank (the probe made Permute with dims [1], callable on one axis only), so a ZeroPadding2D on its 2 axes
+    validated. Permute returns its input's axes in the order dims gives them."""
+    out = keras.layers.Permute((2, 1))(keras.Input((3, 6)))
+    assert tuple(out.shape[1:]) == (6, 3)
+    with pytest.raises(ValueError):
+        keras.layers.ZeroPadding2D()(out)
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [3, 6]}}\nlayers:\n"
+                                          "  - {type: Permute, dims: [2, 1]}\n  - {type: ZeroPadding2D}\n"))
+    assert r.returncode == 2 and "ZeroPadding2D takes inputs of 3 axes" in r.stdout, r.stdout
+    r = run_cli("validate", write("ok.yaml", f"{HEAD}name: m\ninput: {{shape: [3, 6]}}\nlayers:\n"
+                                           "  - {type: Permute, dims: [2, 1]}\n  - {type: Conv1D, filters: 2, kernel_size: 6}\n"))
+    assert r.returncode == 0, r.stdout  # 6 steps after the permutation: a window of 6 fits
+    keras.layers.Conv1D(2, 6)(out)
+
+
+def test_a_negative_fraction_keras_refuses_when_called_is_refused(write):
+    """From benchmarks/bench_differential.py (seed 1000002746): LayerScale(projection_dim=-0.5) is made and refused
+    when called. The probe calls negative fractions too where it calls the number 1 (a fraction refused there is
+    a type Keras refuses)."""
+    from keras.src.applications.convnext import LayerScale
+
+    with pytest.raises(Exception):  # noqa: B017 - Keras's own error type for a bad shape
+        LayerScale(init_values=0.1, projection_dim=-0.5)(keras.Input((4, 3)))
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 3]}}\nlayers:\n"
+                                          "  - {type: LayerScale, init_values: 0.1, projection_dim: -0.5}\n"))
+    assert r.returncode == 2 and "m.yaml:6:58: error argument-value" in r.stdout and "projection_dim" in r.stdout, r.stdout

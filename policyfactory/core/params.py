@@ -145,7 +145,7 @@ _SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # an image made (h
 # output_size on each of N axes, beside the channels, whatever the input's rank (measured on ranks 1 to 5, both
 # data formats, Keras 3.15.1): AdaptiveMaxPooling2D(output_size=1) on (8, 4) gives (1, 1, 4)
 _ADAPTIVE = {f"Adaptive{kind}Pooling{n}D": n for kind in ("Average", "Max") for n in (1, 2, 3)}
-SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", *_EDGES, *_SIZED, *_ADAPTIVE})
+SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", "Permute", *_EDGES, *_SIZED, *_ADAPTIVE})
 
 
 def _whole(v: Any) -> bool:
@@ -235,6 +235,8 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
         return [math.prod(shape)] if _known(shape) else None
     if layer_type == "Reshape":
         return _reshaped(args.get("target_shape"), shape)
+    if layer_type == "Permute":
+        return _permuted(args.get("dims"), shape)
     if layer_type in _EDGES:
         return _edged(layer_type, args, shape)
     if layer_type in _SIZED:
@@ -251,6 +253,12 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
     if axes == "appended" and rank == len(shape) + 1:
         return list(shape) + [width]
     return [None] * (rank - 1) + [width] if rank else None
+
+
+def _permuted(dims: Any, shape: Shape) -> Shape | None:
+    """Permute's output: the input's axes in the order of dims (1-based), when dims orders them all."""
+    whole = isinstance(dims, list) and all(_whole(d) for d in dims)
+    return [shape[d - 1] for d in dims] if whole and sorted(dims) == list(range(1, len(shape) + 1)) else None
 
 
 def _reshaped(target: Any, shape: Shape) -> Shape | None:

@@ -201,8 +201,8 @@ def _sized(args: dict, shape: Shape) -> Shape | None:
 def _adaptive(layer_type: str, args: dict, shape: Shape) -> Shape | None:
     """Adaptive pooling: `output_size` (one number for every axis, or one per axis) and the channels."""
     n, size = _ADAPTIVE[layer_type], args.get("output_size")
-    sizes = [size] * n if _whole(size) else list(size) if isinstance(size, list) and len(size) == n else None
-    if sizes is None or not all(_whole(v) and v > 0 for v in sizes):
+    sizes: list[Any] = [size] * n if _whole(size) else list(size) if isinstance(size, list) and len(size) == n else []
+    if not sizes or not all(_whole(v) and v > 0 for v in sizes):
         return None
     return [shape[0], *sizes] if args.get("data_format") == "channels_first" else [*sizes, shape[-1]]
 

@@ -304,6 +304,25 @@ class Prober:
             out["axes"] = "appended"  # the input's axes, one more after them (Embedding)
         return out
 
+    def sized(self, name: str) -> dict:
+        """For a layer made with an image size (`height` and `width`: Resizing, CenterCrop, RandomCrop), per data
+        format and input rank, the output shape it makes as a template: an input axis (its index), 'height' or
+        'width'. Keras's shapes on ranks other than an image's are its own: Resizing on (11, 9, 7, 5) makes
+        (width, 9, 7, 5)."""
+        if not {"height", "width"} <= set(self.layers[name]["params"]):
+            return {}
+        dims, size = (11, 13, 17, 19, 23), {2: "height", 3: "width"}
+        out: dict = {}
+        for fmt in ("channels_last", "channels_first"):
+            for rank in range(1, 6):
+                shape = dims[:rank]
+                ok, y = self.tries(lambda s=shape, f=fmt: self.make(name, {"height": 2, "width": 3, "data_format": f})(
+                    self.keras.Input(s)))
+                made = self.shape_of(y) if ok else None
+                if made is not None and all(d in size or d in shape for d in made):
+                    out.setdefault(fmt, {})[str(rank)] = [size.get(d, shape.index(d) if d in shape else -1) for d in made]
+        return out
+
     def candidates(self, name: str, arg: str) -> list[str]:
         """Strings that might be choices of `arg`: the catalog's string defaults and the layer module's literals."""
         found = set(self.string_defaults)
@@ -426,7 +445,7 @@ class Prober:
         info: dict = {"base": BASE.get(name, {}), "calls": calls, "in_pipeline": self.in_pipeline(name, calls),
                       "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
-                      "called_lists": called_lists, "refused_elements": refused_elements,
+                      "called_lists": called_lists, "refused_elements": refused_elements, "sized": self.sized(name),
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))

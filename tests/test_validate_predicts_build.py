@@ -584,3 +584,22 @@ def test_a_negative_fraction_keras_refuses_when_called_is_refused(write):
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 3]}}\nlayers:\n"
                                           "  - {type: LayerScale, init_values: 0.1, projection_dim: -0.5}\n"))
     assert r.returncode == 2 and "m.yaml:6:58: error argument-value" in r.stdout and "projection_dim" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("layer", "shape"), [
+    ({"type": "Resizing", "height": 2, "width": 1}, [8]), ({"type": "Resizing", "height": 2, "width": 1}, [8, 3]),
+    ({"type": "Resizing", "height": 2, "width": 1, "interpolation": [1]}, [8]),
+    ({"type": "Resizing", "height": 2, "width": 1, "data_format": "channels_first"}, [8, 3])])
+def test_image_size_layers_make_the_shape_keras_makes_on_any_rank(write, layer, shape):
+    """Found by make fuzz (seed 3701513): Resizing(height=2, width=1) on an input of one axis makes (1,) (width),
+    on (8, 3) makes (1, 3): a GroupNormalization after it has too few channels for its 32 groups. Keras's shapes on
+    ranks other than an image's are measured by the probe (`sized`), not written here."""
+    import json
+
+    spec = dict(layer)
+    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    with pytest.raises(ValueError):
+        keras.layers.GroupNormalization()(out)
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"
+                                          "  - {type: GroupNormalization}\n"))
+    assert r.returncode == 2 and "m.yaml:7:" in r.stdout, r.stdout

@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .layerinfo import output_axes, output_rank, output_width, probed_weights
+from .layerinfo import output_axes, output_rank, output_width, probe, probed_weights
 from .text import shown
 
 
@@ -141,7 +141,7 @@ _EDGES = {"Cropping1D": ("cropping", 1, -1), "Cropping2D": ("cropping", 2, -1), 
 
 # Layers whose output shape output_shape() gives exactly from their arguments (the probes leave their rank unknown
 # once an argument changes it): its length is their output rank.
-_SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # an image made (height, width), whatever its size
+_SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # height and width made, whatever the input's size
 # output_size on each of N axes, beside the channels, whatever the input's rank (measured on ranks 1 to 5, both
 # data formats, Keras 3.15.1): AdaptiveMaxPooling2D(output_size=1) on (8, 4) gives (1, 1, 4)
 _ADAPTIVE = {f"Adaptive{kind}Pooling{n}D": n for kind in ("Average", "Max") for n in (1, 2, 3)}
@@ -190,12 +190,15 @@ def _edged(layer_type: str, args: dict, shape: Shape) -> Shape | None:
     return out
 
 
-def _sized(args: dict, shape: Shape) -> Shape | None:
-    """CenterCrop, RandomCrop and Resizing on an image (three axes besides the batch): `height` x `width`."""
+def _sized(layer_type: str, args: dict, shape: Shape) -> Shape | None:
+    """CenterCrop, RandomCrop and Resizing: `height` and `width` where the probe saw Keras put them for an input
+    of this rank and data format (its `sized` templates: on an image, (height, width, channels))."""
     h, w = args.get("height"), args.get("width")
-    if len(shape) != 3 or not (_whole(h) and _whole(w)):
+    fmt = "channels_first" if args.get("data_format") == "channels_first" else "channels_last"
+    template = probe(layer_type).get("sized", {}).get(fmt, {}).get(str(len(shape)))
+    if template is None or not (_whole(h) and _whole(w)):
         return None
-    return [shape[0], h, w] if args.get("data_format") == "channels_first" else [h, w, shape[2]]
+    return [h if t == "height" else w if t == "width" else shape[t] for t in template]
 
 
 def _adaptive(layer_type: str, args: dict, shape: Shape) -> Shape | None:
@@ -240,7 +243,7 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
     if layer_type in _EDGES:
         return _edged(layer_type, args, shape)
     if layer_type in _SIZED:
-        return _sized(args, shape)
+        return _sized(layer_type, args, shape)
     if layer_type in _ADAPTIVE:
         return _adaptive(layer_type, args, shape)
     width = output_width(layer_type, args, shape[-1])

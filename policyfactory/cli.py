@@ -1099,28 +1099,47 @@ commands: {commands}
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
 
 
+def _top_level(word: str) -> bool:
+    """-h, --help, --version, or an abbreviation argparse takes for one (--he, --vers)."""
+    name = word.split("=", 1)[0]
+    return name in _TOP_LEVEL_FLAGS or (len(name) > 2 and name.startswith("--")
+                                        and any(f.startswith(name) for f in _TOP_LEVEL_FLAGS[1:]))
+
+
+def _options_of(names: list[str]) -> dict[str, set[str]]:
+    """command -> the option strings it takes (the parser of each, built for the question)."""
+    out: dict[str, set[str]] = {}
+    for name in names:
+        for action in _parser(name)._actions:
+            if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+                out[name] = set(action.choices[name]._option_string_actions) - set(_TOP_LEVEL_FLAGS)
+    return out
+
+
 def _option_before_command(words: list[str]) -> None:
     """`policyfactory --fromat text validate x`: options belong to a command, so say where this one goes and, for a
-    misspelt one, what it looks like among that command's options (every command's when none is named)."""
+    misspelt one, what it looks like among that command's options (every command's when none is named); a
+    misspelt command and an option of another command are named too."""
     from .core.text import suggestion
 
     bad = words[0].split("=", 1)[0]
     command = next((w for w in words if w in COMMANDS), None)
-    names = [command] if command else list(COMMANDS)
-    parser = _parser(command)
-    flags: set[str] = set()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name in names:
-                if name in action.choices:
-                    flags.update(action.choices[name]._option_string_actions)
-    flags -= set(_TOP_LEVEL_FLAGS)
+    also = ""
+    if command is None:  # a misspelt command after the option: its one answer, if it has one
+        guesses = [(w, suggestion(w, COMMANDS)[1]) for w in words[1:] if not w.startswith("-")]
+        word, command = next(((w, c) for w, c in guesses if c), (None, None))
+        also = f"; {shown(word)} is no command (did you mean {shown(command)}?)" if word else ""
+    options = _options_of([command] if command else list(COMMANDS))
+    flags = set().union(*options.values())
+    where = f"policyfactory {command or 'COMMAND'}"
     if bad in flags:
-        parser.error(f"{shown(bad)} is an option of a command: it goes after the command "
-                     f"(policyfactory {command or 'COMMAND'} {bad} ...)")
+        _parser().error(f"{shown(bad)} is an option of a command: it goes after the command ({where} {bad} ...){also}")
+    owners = [name for name, opts in _options_of(list(COMMANDS)).items() if bad in opts] if command else []
+    if owners:
+        _parser().error(f"{shown(bad)} is an option of {' and '.join(owners)}, not of {command}{also}")
     hint, meant = suggestion(bad, flags)
-    parser.error(f"unrecognized argument {shown(bad)} before the command{hint}: options go after it "
-                 f"(policyfactory {command or 'COMMAND'} {meant or 'OPTIONS'} ...)")
+    _parser().error(f"unrecognized argument {shown(bad)} before the command{hint}: options go after it "
+                    f"({where} {meant or 'OPTIONS'} ...){also}")
 
 
 def _parsed(argv: list[str] | None) -> argparse.Namespace:
@@ -1128,7 +1147,8 @@ def _parsed(argv: list[str] | None) -> argparse.Namespace:
     the name it looks like (exit 2, as argparse exits)."""
     words = sys.argv[1:] if argv is None else argv
     first = next((w for w in words if not w.startswith("-")), None)
-    if words and words[0].startswith("-") and words[0].split("=", 1)[0] not in (*_TOP_LEVEL_FLAGS, "--"):
+    before = words[:words.index(first)] if first in words else words
+    if before and before[0] not in ("-", "--") and not any(_top_level(w) for w in before):
         _option_before_command(words)
     parser = _parser(first if first in COMMANDS and words and words[0] == first else None)
     if words and words[0] == first and first not in COMMANDS:

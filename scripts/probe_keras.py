@@ -41,6 +41,7 @@ CONTEXT_NUMBERS = {"groups", "num_key_value_heads", "num_query_heads", "axis", "
 _SMALL = {"int:-1", "int:0", "float:-0.5", "float:0"}
 DIM = 4  # every dimension of the probe inputs
 WIDTHS = (4, 6)  # channel counts the weights are counted at
+CHANNELS = (DIM, 3, 1)  # channel counts a rank is tried with inside a Pipeline (an RGB or a gray image)
 
 # Arguments a layer type is probed with: Keras's required ones, plus those it needs in effect.
 BASE: dict[str, dict] = {
@@ -162,16 +163,20 @@ class Prober:
     def in_pipeline(self, name: str, calls: dict) -> dict | None:
         """{input rank: output rank} of the layer inside Keras's Pipeline, where that differs from `calls` (one
         input), else None. Pipeline calls its layers in training mode and traces them rather than asking their
-        output shape: random augmentations take only image ranks there, some layers none at all."""
+        output shape: random augmentations take only image ranks there, some layers none at all. A rank counts
+        as taken when it is with any of CHANNELS channels (RandomGrayscale wants 1 or 3 there, not 4): validate
+        does not refuse what Keras builds for some channel count."""
         direct = calls.get("1")
         if direct is None or name == "Pipeline" or name in CHOSEN_AT_RANDOM:
             return None
         ranks = {}
         for rank in range(1, 6):
-            ok, y = self.tries(lambda r=rank: self.keras.layers.Pipeline([self.make(name)])(
-                self.tensor(r, direct["dtype"])))
-            if ok:
-                ranks[str(rank)] = self.rank_of(y)
+            for width in CHANNELS:
+                ok, y = self.tries(lambda r=rank, w=width: self.keras.layers.Pipeline([self.make(name)])(
+                    self.tensor(r, direct["dtype"], w)))
+                if ok:
+                    ranks[str(rank)] = self.rank_of(y)
+                    break
         return None if ranks == direct["ranks"] else ranks
 
     # -- what values each argument takes ----------------------------------------------------------------------------
@@ -245,16 +250,20 @@ class Prober:
             listed = listed or a_list
         return bad, seen, listed
 
-    ELEMENTS = (("int:0", 0), ("int:-1", -1), ("float:0.5", 0.5))
+    ELEMENTS = (("int:0", 0), ("int:-1", -1), ("float:-0.5", -0.5), ("float:0.5", 0.5), ("float:1", 1.0),
+                ("float:1.5", 1.5))
 
     def list_elements(self, name: str, arg: str, bad: list) -> list:
-        """The probe keys of the numbers Keras refuses, when made, as the first of a list of ones it takes
-        (Dropout's noise_shape: [0, 1]); only for a list of ones taken, and numbers it takes alone are not asked."""
+        """The probe keys of the numbers Keras refuses, when made, first and last in a list of ones it takes
+        (Dropout's noise_shape: [0, 1], [0.5, 1]); only for a list of ones taken, and numbers it takes alone are not
+        asked. Refused in both places, so not a (low, high) pair out of order."""
         length = next((int(k[-1]) for k in ("list:2", "list:1", "list:3") if k not in bad), None)
         if length is None:
             return []
-        return [key for key, number in self.ELEMENTS if key in bad
-                and not self.tries(lambda v=number: self.make(name, {arg: [v] + [1] * (length - 1)}))[0]]
+        ones = [1] * (length - 1)
+        return [key for key, number in self.ELEMENTS if key in bad  # first and last: not a (low, high) out of order
+                and not any(self.tries(lambda v=list(values): self.make(name, {arg: v}))[0]
+                            for values in ([number, *ones], [*ones, number]))]
 
     @staticmethod
     def resizes(seen: list, base_rank: int | None, base_shape: tuple | None) -> tuple[bool, bool, bool]:

@@ -313,11 +313,22 @@ def test_a_misspelt_flag_gets_the_commands_usage_and_the_flag_it_looks_like():
     (["--format=json", "validate", "m.yaml"], "'--format' is an option of a command: it goes after the command "
                                               "(policyfactory validate --format"),
     (["--colr", "never"], "(did you mean '--color'?): options go after it (policyfactory COMMAND --color"),
+    (["--fromat", "valdate", "m.yaml"], "(policyfactory validate --format ...); 'valdate' is no command (did you mean "
+                                        "'validate'?)"),
+    (["--fix", "build", "m.yaml"], "'--fix' is an option of validate, not of build"),
 ])
 def test_a_flag_before_the_command_is_named_with_where_it_goes(argv, said):
     r = run_cli(*argv)
     assert r.returncode == 2 and r.stdout == "" and said in r.stderr, r.stderr
     assert "invalid choice" not in r.stderr  # argparse's reading: the flag's value taken for the command
+
+
+@pytest.mark.parametrize(("argv", "starts"), [(["--he"], "usage: policyfactory"), (["--vers"], "policyfactory "),
+                                               (["--fromat", "-h"], "usage: policyfactory"),
+                                               (["--fromat", "--version"], "policyfactory ")])
+def test_help_and_version_win_over_a_flag_before_the_command_abbreviated_too(argv, starts):
+    r = run_cli(*argv)
+    assert r.returncode == 0 and r.stdout.startswith(starts), (r.stdout, r.stderr)
 
 
 def test_bare_policyfactory_prints_a_short_usage_and_succeeds():

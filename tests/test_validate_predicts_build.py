@@ -446,6 +446,8 @@ def _keras_layer(spec: dict):
     ({"type": "Discretization", "num_bins": 2}, [4]), ({"type": "Discretization", "bin_boundaries": [0.0, 1.0]}, [4]),
     ({"type": "TimeDistributed", "layer": {"type": "RandomFlip"}}, [2, 4, 4, 4, 3]),
     ({"type": "TimeDistributed", "layer": {"type": "RandomFlip"}}, [2, 4, 4, 3]),
+    ({"type": "RandomGrayscale"}, [8, 8, 3]),  # 1 or 3 channels there: a rank is taken when some count is
+    ({"type": "RandomCrop", "height": 2, "width": 2, "data_format": "channels_first"}, [4, 3]),
 ])
 def test_a_pipeline_calls_its_layers_in_training_mode(write, inner, shape):
     """Found by make fuzz (seed 5063): Keras's Pipeline calls its layers in training mode and traces them, where a
@@ -535,6 +537,8 @@ def test_adaptive_pooling_takes_an_input_smaller_than_its_output_and_convlstm_a_
     ({"type": "Dropout", "rate": 0.5, "noise_shape": [0, 1]}, [4, 4], "noise_shape", False),
     ({"type": "Dropout", "rate": 0.5, "noise_shape": [-2, 4]}, [4, 4], "noise_shape", False),
     ({"type": "Dropout", "rate": 0.5, "noise_shape": [None, 1, 4]}, [4, 4], "noise_shape", True),
+    ({"type": "Dropout", "rate": 0.5, "noise_shape": [0.5, 1]}, [4, 4], "noise_shape", False),
+    ({"type": "Dropout", "rate": 0.5, "noise_shape": [1.0, 1.0]}, [4, 4], "noise_shape", False),
     ({"type": "Conv1D", "filters": 2, "kernel_size": [0]}, [4, 4], "kernel_size", False),
 ])
 def test_a_number_keras_refuses_inside_a_list_is_refused_at_the_key(write, layer, shape, arg, keras_takes):
@@ -603,3 +607,31 @@ def test_image_size_layers_make_the_shape_keras_makes_on_any_rank(write, layer, 
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"
                                           "  - {type: GroupNormalization}\n"))
     assert r.returncode == 2 and "m.yaml:7:" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize(("shape", "inner", "after", "keras_takes"), [
+    ([8, 8, 3], [{"type": "Resizing", "height": 2, "width": 2}], {"type": "Conv2D", "filters": 2, "kernel_size": 3}, False),
+    ([8, 8, 3], [{"type": "Resizing", "height": 4, "width": 4}], {"type": "Conv2D", "filters": 2, "kernel_size": 3}, True),
+    ([2, 2, 3], [{"type": "Conv2D", "filters": 2, "kernel_size": 3}], None, False),
+    ([8, 3], [{"type": "Cropping1D", "cropping": 5}], None, False),
+    ([8, 8, 3], [{"type": "Resizing", "height": 2, "width": 6}], {"type": "Reshape", "target_shape": [36]}, True),
+])
+def test_shapes_are_followed_into_and_out_of_a_pipeline(write, shape, inner, after, keras_takes):
+    """Found by an attack pass: a Pipeline's layers were judged for their ranks only, and what it made was unknown,
+    so a window too long inside it, or after a Resizing in it, validated, and a Reshape of what it made was judged
+    on its input's size. Its layers now pass shapes on as the same layers outside do."""
+    import json
+
+    def run():
+        x = keras.layers.Pipeline([_keras_layer(layer) for layer in inner])(keras.Input(tuple(shape)))
+        return _keras_layer(after)(x) if after else x
+
+    if keras_takes:
+        run()
+    else:
+        with pytest.raises(Exception):  # noqa: B017 - Keras raises its own errors of several types here
+            run()
+    layers = [{"type": "Pipeline", "layers": inner}] + ([after] if after else [])
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
+                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    assert r.returncode == (0 if keras_takes else 2), r.stdout

@@ -170,8 +170,8 @@ def value_problem(layer_type: str, arg: str, value: Any) -> str | None:
             return None
         return f"{shown(arg)} of {layer_type} must be one of {', '.join(shown(c) for c in choices)}, got {shown(value)}"
     key = value_key(value)
-    if key is None:
-        return None
+    if key is None:  # a list of fractions: its numbers are still judged one by one
+        return _refused_element(layer_type, arg, value, info)
     if key not in refused:
         return _refused_element(layer_type, arg, value, info) or _element_problem(layer_type, arg, value, refused, key)
     if key in _INT_LISTS and arg in INPUT_LISTS:
@@ -324,7 +324,7 @@ def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | 
         return f"{layer_type} needs {other} (this layer gets {n_inputs})"
     if args and _unprobed_ranks(layer_type, args, info, for_input=True):
         return None
-    ranks = sorted(int(r) for r in _called_ranks(layer_type, info, n, in_pipeline))
+    ranks = sorted(int(r) for r in _called_ranks(layer_type, info, n, in_pipeline, args or {}))
     piped = ranks != sorted(int(r) for r in calls[str(n)]["ranks"])
     if not ranks:  # inside a Pipeline, with the arguments measured: another value may do (bin_boundaries)
         return None if args and changed_args(layer_type, args) else \
@@ -335,14 +335,22 @@ def call_problem(layer_type: str, n_inputs: int, rank: int | None, args: dict | 
     return None
 
 
-def _called_ranks(layer_type: str, info: dict, n: int, in_pipeline: bool) -> dict:
+def _called_ranks(layer_type: str, info: dict, n: int, in_pipeline: bool, args: dict) -> dict:
     """{input rank: output rank} of the probed calls on `n` inputs; inside a Pipeline, where that differs, as
     measured on the backend checked for (JAX and PyTorch measured on themselves, any other as TensorFlow)."""
     piped = None
-    if in_pipeline and n == 1:
+    if in_pipeline and n == 1 and not _reshaping_args(layer_type, args):
         measured = catalog().in_pipeline.get(current_backend().name)
         piped = measured.get(layer_type) if measured is not None else info.get("in_pipeline")
     return piped if piped is not None else info.get("calls", {}).get(str(n), {}).get("ranks", {})
+
+
+def _reshaping_args(layer_type: str, args: dict) -> bool:
+    """Whether an argument that the probes saw change the output's shape has another value than they measured the
+    ranks inside a Pipeline with (RandomCrop's data_format): those ranks then do not speak for this layer."""
+    info = probe(layer_type)
+    shaping = {*info.get("rank_args", ()), *info.get("shape_args", ()), *info.get("width_args", ())}
+    return any(arg in shaping for arg in changed_args(layer_type, args))
 
 
 def _ranks(ranks: list[int]) -> str:
@@ -382,7 +390,7 @@ def output_rank(layer_type: str, n_inputs: int, rank: int | None, args: dict, in
         return None
     if _unprobed_ranks(layer_type, args, info):
         return None
-    out = _called_ranks(layer_type, info, 2 if n_inputs >= 2 else 1, in_pipeline).get(str(rank))
+    out = _called_ranks(layer_type, info, 2 if n_inputs >= 2 else 1, in_pipeline, args).get(str(rank))
     return out if isinstance(out, int) else None
 
 

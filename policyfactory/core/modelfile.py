@@ -814,6 +814,8 @@ def _connect_sequence(layers: list, n_in: int, rank: int | None, shape: list | N
     """A Pipeline's layers, each on the output of the one before, as the Pipeline calls them (in training mode)."""
     for i, layer in enumerate(layers):
         where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape, in_pipeline=True)
+        windowed = window_problem(layer.type, layer.args, shape) if problem is None else None
+        problem = problem or (f"{layer.type} inside it: {windowed}" if windowed else None)
         if problem is not None:
             return ("layers", i, *where), problem, None
         shape = _estimate(layer, shape)[1]
@@ -854,6 +856,13 @@ def _concat_problem(shapes: list, refs: list[str], axis: Any) -> str | None:
 def _estimate(node: LayerNode, shape_in: list | None) -> tuple[int, list | None]:
     """(lower bound on the node's weights, its output shape or None), wrappers included."""
     n_in = shape_in[-1] if shape_in and isinstance(shape_in[-1], int) else None
+    layers = node.sublayers.get("layers")
+    if node.type in SEQUENCE_WRAPPERS and isinstance(layers, list):  # each on the shape the one before makes
+        total, shape = 0, shape_in
+        for layer in layers:
+            count, shape = _estimate(layer, shape)
+            total += count
+        return total, shape
     inner = node.sublayers.get("layer") or node.sublayers.get("cell")
     if isinstance(inner, LayerNode) and node.type == "TimeDistributed":  # the inner layer sees one step
         count, shape = _estimate(inner, shape_in[1:] if shape_in else None)

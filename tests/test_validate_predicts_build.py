@@ -652,3 +652,23 @@ def test_a_pipeline_layer_with_other_shape_arguments_than_measured_is_not_refuse
                 write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 3]}}\nlayers:\n  - type: Pipeline\n    layers:\n"
                                 f"      - {json.dumps(inner)}\n"))
     assert r.returncode == 0, r.stdout
+
+
+@pytest.mark.parametrize(("units", "keras_takes"), [(44, True), (22, False)])
+def test_a_concatenation_is_as_wide_as_its_inputs_together(write, units, keras_takes):
+    """Found by make bench (NASNetMobile's export round trip refused): a Concatenate of two 22-wide inputs was
+    taken as 22 wide (its first input's), so adding it to a 44-wide tensor was refused, which Keras builds."""
+    x = keras.Input((4,))
+    a, b, c = keras.layers.Dense(22)(x), keras.layers.Dense(22)(x), keras.layers.Dense(units)(x)
+    if keras_takes:
+        keras.layers.Add()([keras.layers.Concatenate()([a, b]), c])
+    else:
+        with pytest.raises(ValueError):
+            keras.layers.Add()([keras.layers.Concatenate()([a, b]), c])
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninputs: {{x: {{shape: [4]}}}}\nlayers:\n"
+                                          "  - {type: Dense, name: a, inputs: [x], units: 22}\n"
+                                          "  - {type: Dense, name: b, inputs: [x], units: 22}\n"
+                                          f"  - {{type: Dense, name: c, inputs: [x], units: {units}}}\n"
+                                          "  - {type: Concatenate, name: ab, inputs: [a, b]}\n"
+                                          "  - {type: Add, name: sum, inputs: [ab, c]}\noutputs: [sum]\n"))
+    assert r.returncode == (0 if keras_takes else 2), r.stdout

@@ -36,7 +36,7 @@ from .layerinfo import (
     width_problem,
 )
 from .naming import Namer
-from .ops import OP_KEYS, OPS, OpType, op_rank, op_shape, operand_problem
+from .ops import OP_KEYS, OPS, OpType, concat_shape, op_rank, op_shape, operand_problem
 from .ops import argument_problem as op_argument_problem
 from .params import SHAPED_BY_ARGUMENTS, layer_params, output_shape, window_problem
 from .plan import Allow, Plan, Planner
@@ -584,8 +584,9 @@ class _Checker:
             ins = [shapes.get(ref) for ref in node.inputs or ()]
             if node.type in MERGE_SAME_SHAPE:
                 where, problem = ("inputs",), _merge_problem(ins, node.inputs or [])
-            elif node.type == "Concatenate":
+            elif node.type == "Concatenate":  # its width is its inputs' together, not its first input's
                 where, problem = ("inputs",), _concat_problem(ins, node.inputs or [], node.args.get("axis", -1))
+                shape = concat_shape(node.args.get("axis", -1), ins)
         if problem:
             self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
             shape = None

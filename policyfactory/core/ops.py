@@ -173,6 +173,12 @@ def _broadcast(shapes: list) -> tuple[list | None, str | None]:
     return out, None
 
 
+def concat_shape(axis: Any, shapes: list) -> list | None:
+    """What joining `shapes` along `axis` (batch included, as Keras counts it) makes: `keras.ops.concatenate`
+    and the Concatenate layer alike; None where it is not known or Keras refuses it."""
+    return _concat(axis, shapes)[0] if _int(axis) else None
+
+
 def _concat(axis: int, shapes: list) -> tuple[list | None, str | None]:
     known = [s for s in shapes if s is not None]
     if len(known) < len(shapes) or not known:

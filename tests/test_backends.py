@@ -107,17 +107,23 @@ def test_keras_runs_on_the_backend_ci_asked_for():
         assert keras.backend.backend() == wanted
 
 
-def test_the_catalogs_backend_facts_hold_on_this_backend():
+def _measured_here(monkeypatch, on_tensorflow: str) -> tuple[str, dict]:
+    """The backend this process runs and the shipped catalog as data, with scripts/ importable for the test (the
+    probes); on TensorFlow the test is skipped, saying where that backend's facts are checked."""
+    backend = _keras().backend.backend()
+    if backend == "tensorflow":
+        pytest.skip(on_tensorflow)
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "scripts"))
+    with open(os.path.join(ROOT, "policyfactory", "core", "catalog.json"), encoding="utf-8") as fh:
+        return backend, json.load(fh)
+
+
+def test_the_catalogs_backend_facts_hold_on_this_backend(monkeypatch):
     """What gen_catalog measured under TensorFlow (with TensorFlow hidden, with Keras's backend name set) is what
     this backend does: the same layer types refuse to be made without TensorFlow, the same arguments are refused."""
-    keras = _keras()
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        pytest.skip("measured by gen_catalog on TensorFlow itself (tests/test_catalog_drift.py)")
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    backend, cat = _measured_here(monkeypatch, "measured by gen_catalog on TensorFlow itself (tests/test_catalog_drift.py)")
     from probe_keras import Prober
 
-    cat = json.load(open(os.path.join(ROOT, "policyfactory", "core", "catalog.json"), encoding="utf-8"))
     prober = Prober(cat["layers"], [])
     refused, arguments = set(), set()
     for name, entry in cat["layers"].items():
@@ -265,17 +271,13 @@ def test_the_python_api_names_a_backend_that_is_not_installed():
             f"(from KERAS_BACKEND), and {missing} is not installed: pip install {missing}") in r.stdout, r.stdout + r.stderr
 
 
-def test_the_catalogs_pipeline_ranks_hold_on_this_backend():
+def test_the_catalogs_pipeline_ranks_hold_on_this_backend(monkeypatch):
     """What `gen_catalog.py --measure-backend` measured on this backend (scripts/measured/, into the catalog) is what
     it does: the ranks each layer type takes inside Keras's Pipeline, which traces its layers in training mode with
     the backend's own tensors (RandomCrop takes none there on JAX; AdaptiveAveragePooling2D only 3 axes on PyTorch)."""
-    keras = _keras()
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        pytest.skip("TensorFlow's are each layer's probe, re-probed by tests/test_catalog_drift.py (RNN, Equalization)")
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    backend, cat = _measured_here(monkeypatch, "TensorFlow's are each layer's probe, re-probed by "
+                                               "tests/test_catalog_drift.py (RNN, Equalization)")
     from probe_keras import pipeline_table
 
-    cat = json.load(open(os.path.join(ROOT, "policyfactory", "core", "catalog.json"), encoding="utf-8"))
     measured = pipeline_table(cat["layers"], frozenset(cat["backends"]["needs_tensorflow"]))
     assert measured == cat["backends"]["in_pipeline"][backend], "run gen_catalog.py --measure-backend here, then make catalog"

@@ -14,6 +14,23 @@ import policyfactory as pf
 
 HEAD = "kind: model\nversion: 1\n"
 
+def _keras_layer(spec: dict):
+    """The Keras layer a layer entry (a dict, a wrapped `layer:` inside) makes."""
+    spec = dict(spec)
+    inner = spec.pop("layer", None)
+    if inner is not None:
+        spec["layer"] = _keras_layer(inner)
+    return getattr(keras.layers, spec.pop("type"))(**spec)
+
+
+def _validate_chain(write, shape, layers):
+    """`policyfactory validate` of a model file: an input of `shape`, then `layers` (dicts) one after another."""
+    import json
+
+    return run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
+                                             + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+
+
 # (case, input shape, the layer as YAML flow mapping, rule, the key the finding sits at (None: the layer), words)
 CASES = [
     ("kernel_size string", "[8, 8, 3]", '{type: Conv2D, filters: 2, kernel_size: "3"}', "argument-value",
@@ -401,15 +418,10 @@ def test_a_window_given_as_a_list_keeps_the_rank_known(write, first, shape):
     """Found by make fuzz (seed 103): after ConvLSTM2D(kernel_size=[2, 2]) validate did not know the rank, so a
     ConvLSTM3D on its 3 axes validated. A window's sizes as a list return the rank one number does (checked
     against Keras); the layer after is judged, and refused as Keras refuses it."""
-    import json
-
-    spec = dict(first)
-    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    out = _keras_layer(first)(keras.Input(tuple(shape)))
     with pytest.raises(ValueError):
         keras.layers.ConvLSTM3D(filters=3, kernel_size=2)(out)
-    layers = [first, {"type": "ConvLSTM3D", "filters": 3, "kernel_size": 2}]
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
-                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    r = _validate_chain(write, shape, [first, {"type": "ConvLSTM3D", "filters": 3, "kernel_size": 2}])
     assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout
 
 
@@ -427,14 +439,6 @@ def test_a_pipeline_calls_each_layer_on_one_tensor(write, inner):
     layer = {"type": "Pipeline", "layers": [{"type": "Dropout", "rate": 0.1}, inner]}
     r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [4, 8]}}\nlayers:\n  - {json.dumps(layer)}\n"))
     assert r.returncode == 2 and "Pipeline calls its layers on one tensor, and Keras calls" in r.stdout, r.stdout
-
-
-def _keras_layer(spec: dict):
-    spec = dict(spec)
-    inner = spec.pop("layer", None)
-    if inner is not None:
-        spec["layer"] = _keras_layer(inner)
-    return getattr(keras.layers, spec.pop("type"))(**spec)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Keras's own, about the Pipeline it refuses
@@ -476,15 +480,10 @@ def test_a_list_the_probe_called_with_keeps_the_rank_known(write, output_size):
     """Found by make fuzz (seed 3971): AdaptiveMaxPooling2D(output_size=[2, 2]) left the rank it returns unknown, so
     a ConvLSTM3D after it validated. The probe calls each argument with lists and compares the ranks returned
     (`called_lists`); a list there returns the rank a number does, and the layer after is judged."""
-    import json
-
-    pooled = keras.layers.AdaptiveMaxPooling2D(output_size=output_size, data_format="channels_first")(keras.Input((2, 6)))
+    pool = {"type": "AdaptiveMaxPooling2D", "output_size": output_size, "data_format": "channels_first"}
     with pytest.raises(ValueError):
-        keras.layers.ConvLSTM3D(filters=4, kernel_size=2)(pooled)
-    layers = [{"type": "AdaptiveMaxPooling2D", "output_size": output_size, "data_format": "channels_first"},
-              {"type": "ConvLSTM3D", "filters": 4, "kernel_size": 2}]
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [2, 6]}}\nlayers:\n"
-                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+        keras.layers.ConvLSTM3D(filters=4, kernel_size=2)(_keras_layer(pool)(keras.Input((2, 6))))
+    r = _validate_chain(write, [2, 6], [pool, {"type": "ConvLSTM3D", "filters": 4, "kernel_size": 2}])
     assert r.returncode == 2 and "ConvLSTM3D takes inputs of 5 axes" in r.stdout, r.stdout
 
 
@@ -509,15 +508,10 @@ def test_a_list_keras_takes_only_in_some_values_is_still_called_for_its_rank(wri
 def test_adaptive_pooling_passes_on_the_shape_it_makes(write, pool, shape):
     """Found by make fuzz (seed 32775): AdaptiveMaxPooling2D(output_size=1) makes (1, 1, channels) on an input of
     any rank, too small for the kernel of a ConvLSTM1D after it; validate did not know the shape it makes."""
-    import json
-
-    spec = dict(pool)
-    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+    out = _keras_layer(pool)(keras.Input(tuple(shape)))
     with pytest.raises(ValueError):
         keras.layers.ConvLSTM1D(filters=2, kernel_size=2)(out)
-    layers = [pool, {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 2}]
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
-                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    r = _validate_chain(write, shape, [pool, {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 2}])
     assert r.returncode == 2 and "layer 'conv_lstm1d' (ConvLSTM1D)" in r.stdout, r.stdout
 
 
@@ -543,16 +537,13 @@ def test_adaptive_pooling_takes_an_input_smaller_than_its_output_and_convlstm_a_
 def test_a_number_keras_refuses_inside_a_list_is_refused_at_the_key(write, layer, shape, arg, keras_takes):
     """Found by make fuzz (seed 14983): Dropout(noise_shape=[0, 1]) validated; Keras wants positive sizes there.
     The probe now makes each list-taking argument with 0, -1 and 0.5 in a list of ones (`refused_elements`)."""
-    import json
-
-    spec = dict(layer)
     try:
-        getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
+        _keras_layer(layer)(keras.Input(tuple(shape)))
         took = True
     except ValueError:
         took = False
     assert took == keras_takes
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"))
+    r = _validate_chain(write, shape, [layer])
     if keras_takes:
         assert r.returncode == 0, r.stdout
     else:
@@ -597,14 +588,9 @@ def test_image_size_layers_make_the_shape_keras_makes_on_any_rank(write, layer, 
     """Found by make fuzz (seed 3701513): Resizing(height=2, width=1) on an input of one axis makes (1,) (width),
     on (8, 3) makes (1, 3): a GroupNormalization after it has too few channels for its 32 groups. Keras's shapes on
     ranks other than an image's are measured by the probe (`sized`), not written here."""
-    import json
-
-    spec = dict(layer)
-    out = getattr(keras.layers, spec.pop("type"))(**spec)(keras.Input(tuple(shape)))
     with pytest.raises(ValueError):
-        keras.layers.GroupNormalization()(out)
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n  - {json.dumps(layer)}\n"
-                                          "  - {type: GroupNormalization}\n"))
+        keras.layers.GroupNormalization()(_keras_layer(layer)(keras.Input(tuple(shape))))
+    r = _validate_chain(write, shape, [layer, {"type": "GroupNormalization"}])
     assert r.returncode == 2 and "m.yaml:7:" in r.stdout, r.stdout
 
 
@@ -619,7 +605,6 @@ def test_shapes_are_followed_into_and_out_of_a_pipeline(write, shape, inner, aft
     """Found by an attack pass: a Pipeline's layers were judged for their ranks only, and what it made was unknown,
     so a window too long inside it, or after a Resizing in it, validated, and a Reshape of what it made was judged
     on its input's size. Its layers now pass shapes on as the same layers outside do."""
-    import json
 
     def run():
         x = keras.layers.Pipeline([_keras_layer(layer) for layer in inner])(keras.Input(tuple(shape)))
@@ -630,9 +615,7 @@ def test_shapes_are_followed_into_and_out_of_a_pipeline(write, shape, inner, aft
     else:
         with pytest.raises(Exception):  # noqa: B017 - Keras raises its own errors of several types here
             run()
-    layers = [{"type": "Pipeline", "layers": inner}] + ([after] if after else [])
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
-                                          + "".join(f"  - {json.dumps(layer)}\n" for layer in layers)))
+    r = _validate_chain(write, shape, [{"type": "Pipeline", "layers": inner}] + ([after] if after else []))
     assert r.returncode == (0 if keras_takes else 2), r.stdout
 
 

@@ -314,22 +314,32 @@ class Prober:
         return out
 
     def sized(self, name: str) -> dict:
-        """For a layer made with an image size (`height` and `width`: Resizing, CenterCrop, RandomCrop), per data
-        format and input rank, the output shape it makes as a template: an input axis (its index), 'height' or
-        'width'. Keras's shapes on ranks other than an image's are its own: Resizing on (11, 9, 7, 5) makes
-        (width, 9, 7, 5)."""
-        if not {"height", "width"} <= set(self.layers[name]["params"]):
+        """For a layer made with an output size (`height` and `width`: Resizing, CenterCrop, RandomCrop; or
+        `output_size`: adaptive pooling), per data format and input rank, the output shape it makes as a template:
+        an input axis (its index), 'height', 'width' or 'output_size:I' (the I-th size). Keras's shapes on ranks
+        other than an image's are its own: Resizing on (11, 9, 7, 5) makes (width, 9, 7, 5), AdaptiveMaxPooling2D
+        on (11,) makes (size 0, size 1, 11)."""
+        params = set(self.layers[name]["params"])
+        if {"height", "width"} <= params:
+            sizes, size = [{"height": 2, "width": 3}], {2: "height", 3: "width"}
+        elif "output_size" in params:  # one size per pooled axis: the length Keras takes is the one that makes it
+            sizes = [{"output_size": [2, 3, 5][:n]} for n in (1, 2, 3)]
+            size = {2: "output_size:0", 3: "output_size:1", 5: "output_size:2"}
+        else:
             return {}
-        dims, size = (11, 13, 17, 19, 23), {2: "height", 3: "width"}
+        dims = (11, 13, 17, 19, 23)
         out: dict = {}
         for fmt in ("channels_last", "channels_first"):
             for rank in range(1, 6):
                 shape = dims[:rank]
-                ok, y = self.tries(lambda s=shape, f=fmt: self.make(name, {"height": 2, "width": 3, "data_format": f})(
-                    self.keras.Input(s)))
-                made = self.shape_of(y) if ok else None
-                if made is not None and all(d in size or d in shape for d in made):
-                    out.setdefault(fmt, {})[str(rank)] = [size.get(d, shape.index(d) if d in shape else -1) for d in made]
+                for extra in sizes:
+                    ok, y = self.tries(lambda s=shape, f=fmt, e=extra: self.make(name, {**e, "data_format": f})(
+                        self.keras.Input(s)))
+                    made = self.shape_of(y) if ok else None
+                    if made is not None and all(d in size or d in shape for d in made):
+                        out.setdefault(fmt, {})[str(rank)] = [size.get(d, shape.index(d) if d in shape else -1)
+                                                              for d in made]
+                        break
         return out
 
     def candidates(self, name: str, arg: str) -> list[str]:

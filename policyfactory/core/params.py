@@ -141,11 +141,10 @@ _EDGES = {"Cropping1D": ("cropping", 1, -1), "Cropping2D": ("cropping", 2, -1), 
 
 # Layers whose output shape output_shape() gives exactly from their arguments (the probes leave their rank unknown
 # once an argument changes it): its length is their output rank.
-_SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing"})  # height and width made, whatever the input's size
-# output_size on each of N axes, beside the channels, whatever the input's rank (measured on ranks 1 to 5, both
-# data formats, Keras 3.15.1): AdaptiveMaxPooling2D(output_size=1) on (8, 4) gives (1, 1, 4)
-_ADAPTIVE = {f"Adaptive{kind}Pooling{n}D": n for kind in ("Average", "Max") for n in (1, 2, 3)}
-SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", "Permute", *_EDGES, *_SIZED, *_ADAPTIVE})
+# sizes made whatever the input's size: height and width, or adaptive pooling's output_size on each of its axes
+_SIZED = frozenset({"CenterCrop", "RandomCrop", "Resizing",
+                    *(f"Adaptive{kind}Pooling{n}D" for kind in ("Average", "Max") for n in (1, 2, 3))})
+SHAPED_BY_ARGUMENTS = frozenset({"Flatten", "Reshape", "Permute", *_EDGES, *_SIZED})
 
 
 def _whole(v: Any) -> bool:
@@ -191,23 +190,26 @@ def _edged(layer_type: str, args: dict, shape: Shape) -> Shape | None:
 
 
 def _sized(layer_type: str, args: dict, shape: Shape) -> Shape | None:
-    """CenterCrop, RandomCrop and Resizing: `height` and `width` where the probe saw Keras put them for an input
-    of this rank and data format (its `sized` templates: on an image, (height, width, channels))."""
-    h, w = args.get("height"), args.get("width")
+    """CenterCrop, RandomCrop, Resizing and adaptive pooling: their sizes where the probe saw Keras put them for an
+    input of this rank and data format (its `sized` templates: on an image, (height, width, channels);
+    AdaptiveMaxPooling2D(output_size=1) on (8, 4) makes (1, 1, 4))."""
     fmt = "channels_first" if args.get("data_format") == "channels_first" else "channels_last"
     template = probe(layer_type).get("sized", {}).get(fmt, {}).get(str(len(shape)))
-    if template is None or not (_whole(h) and _whole(w)):
+    if template is None:
         return None
-    return [h if t == "height" else w if t == "width" else shape[t] for t in template]
+    out = [shape[t] if isinstance(t, int) else _size(args, t, sum(isinstance(u, str) for u in template))
+           for t in template]
+    return out if all(d is not None for d in out) else None
 
 
-def _adaptive(layer_type: str, args: dict, shape: Shape) -> Shape | None:
-    """Adaptive pooling: `output_size` (one number for every axis, or one per axis) and the channels."""
-    n, size = _ADAPTIVE[layer_type], args.get("output_size")
-    sizes: list[Any] = [size] * n if _whole(size) else list(size) if isinstance(size, list) and len(size) == n else []
-    if not sizes or not all(_whole(v) and v > 0 for v in sizes):
-        return None
-    return [shape[0], *sizes] if args.get("data_format") == "channels_first" else [*sizes, shape[-1]]
+def _size(args: dict, token: str, n: int) -> int | None:
+    """The size a template token stands for: `height`, `width`, or the I-th of `n` output sizes (one number for
+    every axis, or one per axis); None where the file gives no whole number above 0 there."""
+    name, _, index = token.partition(":")
+    value = args.get(name)
+    if index and isinstance(value, list):
+        value = value[int(index)] if len(value) == n else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _cropping_problem(layer_type: str, args: dict, shape: Shape) -> str | None:
@@ -244,8 +246,6 @@ def output_shape(layer_type: str, args: dict, shape: Shape | None, n_inputs: int
         return _edged(layer_type, args, shape)
     if layer_type in _SIZED:
         return _sized(layer_type, args, shape)
-    if layer_type in _ADAPTIVE:
-        return _adaptive(layer_type, args, shape)
     width = output_width(layer_type, args, shape[-1])
     if _windowed(layer_type) and "Transpose" not in layer_type:
         return _pooled(layer_type, shape, args) + [width]

@@ -11,12 +11,14 @@ TensorFlow nor Keras; the Keras-side names below are imported on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.findings import Finding, InvalidInput, PolicyfactoryError, PolicyViolation
-from .core.policy import Policy, load_policy
-from .core.validate import validate
 from .core.version import VERSION
+
+if TYPE_CHECKING:
+    from .core.policy import Policy, load_policy
+    from .core.validate import validate
 
 __version__ = VERSION
 
@@ -27,13 +29,19 @@ __all__ = [
 ]
 
 
+_CORE = {"Policy": "policy", "load_policy": "policy", "validate": "validate"}  # on first use: they load PyYAML
 _KERAS_SIDE = {"LayerFactory": "factory", "SharedComponent": "factory", "build_model": "building",
                "register_component": "registry", "register_layer": "registry", "audit": "audit", "export": "export",
                "SharingCheck": "callback"}
 
 
 def __getattr__(name: str) -> Any:
-    """Import Keras-side names on first use, so `import policyfactory` imports no Keras (nor its backend)."""
+    """Import Keras-side names on first use, so `import policyfactory` imports no Keras (nor its backend), and
+    the core's checks too, so a `validate` run whose results are all cached loads no YAML parser."""
+    if name in _CORE:
+        value = getattr(importlib.import_module(f".core.{_CORE[name]}", __name__), name)
+        globals()[name] = value
+        return value
     module = _KERAS_SIDE.get(name)
     if module is None:
         raise AttributeError(f"module 'policyfactory' has no attribute {name!r}")

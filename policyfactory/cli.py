@@ -32,11 +32,11 @@ from .core.findings import (
     sorted_findings,
 )
 from .core.formats import FORMATS, format_text, render
+from .core.limits import Limits
 from .core.rules.files import FILE_UNREADABLE
 from .core.rules.tools import AUDIT_INPUT, KERAS_ERROR, OUTPUT_PATH
 from .core.text import escape, plural, shown
 from .core.version import VERSION
-from .core.yamlload import Limits
 
 if TYPE_CHECKING:
     from .core.sources import Source
@@ -164,6 +164,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     v.add_argument("--diff", action="store_true",
                    help="show what --fix would change as a unified diff on stdout and write nothing "
                         "(exit 1 when there is something to fix, else 0)")
+    v.add_argument("--no-cache", action="store_true",
+                   help="check every file again: do not use or keep the results of earlier runs (kept in "
+                        "~/.cache/policyfactory, or $POLICYFACTORY_CACHE_DIR, for files unchanged since)")
     _common(v, "validate")
 
     b = sub.add_parser("build", help="validate model files, then build each with Keras and save a .keras file")
@@ -471,14 +474,15 @@ def _validate_files(args: argparse.Namespace, sources: list[Source], fixer: Any,
     was not judged (errors of their own) is returned. Checked on every core when nothing is fixed and nothing comes
     from stdin (core/parallel.py), else one at a time through the fixer."""
     from .core.references import declares_kind
-    from .core.validate import check_path, check_paths
 
     unjudged = 0
     sources = [src for src in sources if not (args.only_declared and src.data is None and os.path.isfile(src.path)
                                               and declares_kind(src.path, _limits(args)) is None)]
     if isinstance(fixer, _NoFix) and all(src.data is None for src in sources):  # many files: on every core
-        results = check_paths([src.path for src in sources], **_check_args(args))
+        results = _checked_paths(args, [src.path for src in sources])
     else:
+        from .core.validate import check_path
+
         results = [fixer.source(src.path, src.data, check_path(src.path, **_check_args(args), data=src.data))
                    for src in sources]
     for src, result in zip(sources, results):
@@ -488,6 +492,30 @@ def _validate_files(args: argparse.Namespace, sources: list[Source], fixer: Any,
         if not any(f.severity == "error" for f in found) and result.summary:
             ok_lines.append(f"{src.path}: ok, {result.summary}")
     return unjudged
+
+
+def _checked_paths(args: argparse.Namespace, paths: list[str]) -> list[Any]:
+    """The result of each file: from the results of earlier runs (core/resultcache.py) where the file is as it was
+    then, else checked (on every core when they are many). With every result known, no check is imported."""
+    from .core.backend import current_backend
+    from .core.resultcache import Store, cache_dir, run_key
+
+    folder = None if args.no_cache else cache_dir()
+    store = None
+    if folder is not None:
+        settings = args.settings
+        store = Store(folder, run_key({"settings": settings.values, "origins": settings.origins,
+                                       "backend": current_backend(), "check": _check_args(args)}))
+    known = [store.lookup(p, args.max_bytes) if store is not None else None for p in paths]
+    todo = [p for p, r in zip(paths, known) if r is None]
+    if todo:
+        from .core.validate import check_paths
+
+        fresh = iter(check_paths(todo, store, **_check_args(args)))
+        known = [r if r is not None else next(fresh) for r in known]
+    if store is not None:
+        store.save()
+    return known
 
 
 def _validate_python(args: argparse.Namespace, python: list[tuple[str, bytes | None]], findings: list[Finding],

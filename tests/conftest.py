@@ -19,6 +19,13 @@ def run_cli(*args, cwd=None, env=None):
                           cwd=cwd or ROOT, env=e, timeout=600)
 
 
+@pytest.fixture(autouse=True)
+def _own_results_cache(tmp_path_factory, monkeypatch):
+    """Each test its own results cache (core/resultcache.py): nothing written under ~/.cache, nothing shared
+    between tests, and every test that runs validate twice also exercises the cache."""
+    monkeypatch.setenv("POLICYFACTORY_CACHE_DIR", str(tmp_path_factory.mktemp("pfcache")))
+
+
 @pytest.fixture
 def write(tmp_path):
     """write(name, text) -> path of a real file in a temporary folder."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from .yamlload import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
+from .limits import DEFAULT_LIMITS, MAX_BYTES_CEILING, MAX_PARAMS_CEILING
 
 
 class StrictModel(BaseModel):

@@ -21,13 +21,17 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .findings import Finding
 from .rules.files import PATH_OUTSIDE_PROJECT
 from .rules.policies import POLICY_UNKNOWN
-from .safeio import read_regular
+from .safeio import note_dependency, read_regular
 from .text import did_you_mean, shown
-from .yamlload import Limits, Loaded
+
+if TYPE_CHECKING:  # the loader imports PyYAML: a run whose results are all known never loads it
+    from .limits import Limits
+    from .yamlload import Loaded
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
 BUILTIN_POLICIES = ("strict", "recurrent", "stateless")
@@ -75,6 +79,7 @@ def resolve_in_project(ref: str, loaded: Loaded, key: tuple, *, allow_outside: b
     builtin = builtin_path(ref)
     if builtin is not None:
         return builtin, None
+    note_dependency()  # the answer depends on other files: whether this one exists, where the project ends
     path = _near(os.path.join(loaded.base_dir, ref))
     if allow_outside:
         return path, None

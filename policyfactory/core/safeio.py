@@ -8,6 +8,11 @@ checked again on the open descriptor: anything but a regular file raises
 `NotRegular`, an `OSError`, so the callers' usual "cannot read" handling
 applies.
 
+Being the one way in, it is also where a check says what it read: inside
+`recording_reads()` every file opened here (and every reference followed,
+`note_dependency`) is listed, so the results cache (core/resultcache.py) keeps
+only results that depend on nothing but the file checked.
+
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile(suffix=".yaml") as f:
     ...     _ = f.write(b"kind: model\\n"); f.flush()
@@ -24,7 +29,35 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
+
+_READS: list[tuple[str | None, bytes | None]] | None = None  # inside recording_reads(): what was read
+
+
+@contextmanager
+def recording_reads() -> Iterator[list[tuple[str | None, bytes | None]]]:
+    """List what is read inside the block: (path, the bytes read or None when only opened or probed), and
+    (None, None) for a dependency that is not a read (a `policy:` path followed, a policy file named)."""
+    global _READS
+    outer, _READS = _READS, []
+    try:
+        yield _READS
+    finally:
+        _READS = outer
+
+
+def note_read(path: str | None, data: bytes | None = None) -> None:
+    """Record a read (or, with `path` None, a dependency on something else than a file's bytes) when recording."""
+    if _READS is not None:
+        _READS.append((path, data))
+
+
+def note_dependency() -> None:
+    """The result being computed depends on more than the bytes read so far (a path written in a file, whether
+    it exists, where its project ends): a result recorded with this is never cached."""
+    note_read(None)
 
 
 class NotRegular(OSError):
@@ -51,6 +84,7 @@ def _refuse(mode: int, path: str) -> NotRegular:
 def open_regular(path: str, *, follow: bool = True) -> BinaryIO:
     """A binary file object on `path` when it is a regular file; `NotRegular` (without blocking) otherwise.
     With `follow=False` a symbolic link is refused too (`OSError` ELOOP)."""
+    note_read(path)
     st = os.stat(path) if follow else os.lstat(path)
     if not stat.S_ISREG(st.st_mode):
         if stat.S_ISLNK(st.st_mode):
@@ -75,4 +109,6 @@ def open_regular(path: str, *, follow: bool = True) -> BinaryIO:
 def read_regular(path: str, limit: int, *, follow: bool = True) -> bytes:
     """At most `limit` bytes of the regular file `path` (`NotRegular` for anything else)."""
     with open_regular(path, follow=follow) as fh:
-        return fh.read(limit)
+        data = fh.read(limit)
+    note_read(path, data)
+    return data

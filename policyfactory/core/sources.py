@@ -32,9 +32,9 @@ from .records import record
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
+from .limits import DEFAULT_LIMITS, Limits
 from .references import PYTHON_SUFFIXES, declares_kind, nearest_above, project_root
 from .safeio import kind_of, read_regular
-from .yamlload import DEFAULT_LIMITS, Limits
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

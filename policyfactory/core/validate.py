@@ -20,10 +20,13 @@ from .findings import Finding, InvalidInput, sorted_findings
 from .modelfile import ModelSpec, PolicyLoader, check_model
 from .plan import Plan
 from .policy import Policy, check_policy_loaded, check_policy_path
-from .records import field, record, replace
+from .records import replace
 from .references import BUILTIN_POLICIES, builtin_path, declares_kind, is_python, policy_problem, resolve_in_project
+from .result import ValidationResult
+from .resultcache import Store, digest, self_contained
 from .rules.policies import POLICY_INVALID, POLICY_UNKNOWN
 from .rules.schemarules import SCHEMA_KIND, SCHEMA_TOP_LEVEL
+from .safeio import note_dependency, recording_reads
 from .text import plural, shorten, shown
 from .yamlload import DEFAULT_LIMITS, Limits, Loaded, load_bytes, load_file, plain_copy
 
@@ -32,25 +35,14 @@ PolicyArg = Union[str, os.PathLike, Policy, None]  # a built-in name, a path, or
 KIND_CHOICES = ("policy", "model")
 
 
-@record
-class ValidationResult:
-    """What checking one file gave: findings, and for a model its spec, policy and plan."""
-
-    findings: list[Finding] = field(default_factory=list)
-    kind: str | None = None
-    summary: str = ""
-    spec: ModelSpec | None = None
-    policy: Policy | None = None
-    plan: Plan | None = None
-    judged: bool = True  # False: a model whose errors kept its sharing from being judged (no plan)
-
-
 def chosen_policy(override: str | os.PathLike | Policy, file: str, limits: Limits = DEFAULT_LIMITS,
                   allow_outside: bool = False) -> tuple[Policy | None, list[Finding]]:
     """The policy the caller chose (`--policy`, settings, `policy=`): a Policy, a built-in name or a path."""
     if isinstance(override, Policy):
         return override, []
     given = os.fspath(override)
+    if builtin_path(given) is None:
+        note_dependency()  # a policy file named by the caller: its result depends on that file
     problem = policy_problem(given)
     if problem:
         return None, [Finding(file, 1, 1, POLICY_UNKNOWN, f"--policy {shown(given)}: {problem}")]
@@ -176,17 +168,27 @@ def check_path(path: str, *, policy: PolicyArg = None, limits: Limits = DEFAULT_
                            policy_origin=policy_origin)
 
 
-def check_paths(paths: list[str], **kwargs: Any) -> list[ValidationResult]:
+def check_paths(paths: list[str], store: Store | None = None, **kwargs: Any) -> list[ValidationResult]:
     """`check_path` of each file with the same arguments, in order, shared among the cores when they are many
     (core/parallel.py). A result holds the findings, kind, summary and `judged`: the spec, policy and plan stay
-    in the process that computed them."""
+    in the process that computed them.
+
+    With a `store` (core/resultcache.py), the result of each check that read nothing but its file is kept there.
+    """
     from .parallel import map_forked
 
-    def one(path: str) -> ValidationResult:
-        r = check_path(path, **kwargs)
-        return ValidationResult(r.findings, r.kind, r.summary, judged=r.judged)
+    def one(path: str) -> tuple[ValidationResult, str | None]:
+        with recording_reads() as reads:
+            r = check_path(path, **kwargs)
+        data = self_contained(path, reads) if store is not None else None
+        return ValidationResult(r.findings, r.kind, r.summary, judged=r.judged), None if data is None else digest(data)
 
-    return map_forked(one, paths)
+    results = []
+    for path, (result, stamp) in zip(paths, map_forked(one, paths)):
+        if store is not None and stamp is not None:
+            store.add(path, stamp, result)
+        results.append(result)
+    return results
 
 
 def validate_mapping(mapping: dict, *, policy: PolicyArg = None, limits: Limits = DEFAULT_LIMITS, name: str = "<mapping>",

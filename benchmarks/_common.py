@@ -8,7 +8,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+# Every figure is a first run: no results cache (core/resultcache.py), and nothing written under ~/.cache.
+# bench_validate_folder.py times the cache on its own row, with a cache folder of its own.
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", POLICYFACTORY_NO_CACHE="1")
 
 
 def time_process(args, runs=5, cwd=ROOT):

@@ -266,7 +266,12 @@ def test_a_result_is_stored_only_when_it_comes_back_the_same():
     assert resultcache.result_from_json(resultcache.result_to_json(plain)) == plain
     tupled = ValidationResult([Finding("m.yaml", 3, 4, "sharing-violation", "x", data={"slots": ("a", "b")})])
     assert resultcache.result_to_json(tupled) is None  # JSON would give a list back
-    assert resultcache.result_from_json({"findings": [[1]], "kind": None, "summary": "", "judged": True}) is None
+    good = ["m.yaml", 3, 4, "sharing-violation", "x", "error", "policy", {}, "", None]
+    assert resultcache.result_from_json({"findings": [good], "kind": None, "summary": "", "judged": True})
+    for i, wrong in ((0, None), (1, "3"), (2, True), (3, "no-such-rule"), (7, []), (9, "z")):
+        row = good[:i] + [wrong] + good[i + 1:]  # each would print wrongly or fail to sort: a damaged store
+        assert resultcache.result_from_json({"findings": [row], "kind": None, "summary": "", "judged": True}) is None
+    assert resultcache.result_from_json({"findings": [good[:-1]], "kind": None, "summary": "", "judged": 1}) is None
 
 
 def test_a_changed_install_is_another_run(tmp_path):

@@ -143,13 +143,24 @@ def result_to_json(result: Any) -> dict | None:
 def result_from_json(data: Any) -> Any:
     """The `ValidationResult` stored as `data`, or None when `data` is not one (a damaged store)."""
     try:
-        findings = [Finding(**dict(zip(_FINDING_FIELDS, row, strict=True))) for row in data["findings"]]
-        kind, summary, judged = data["kind"], data["summary"], data["judged"]
-    except (TypeError, KeyError, ValueError):
-        return None
-    if not (isinstance(kind, (str, type(None))) and isinstance(summary, str) and isinstance(judged, bool)):
+        rows, kind, summary, judged = data["findings"], data["kind"], data["summary"], data["judged"]
+        if not (isinstance(rows, list) and all(_well_typed(row) for row in rows) and isinstance(summary, str)
+                and isinstance(kind, (str, type(None))) and isinstance(judged, bool)):
+            return None
+        findings = [Finding(**dict(zip(_FINDING_FIELDS, row))) for row in rows]
+    except (TypeError, KeyError, ValueError):  # not a store's: a rule this version does not know, a wrong shape
         return None
     return ValidationResult(findings, kind, summary, judged=judged)
+
+
+_FIELD_TYPES = {"file": str, "line": int, "column": int, "rule": str, "message": str, "severity": str,
+                "category": str, "data": dict, "help": str, "cell": (int, type(None))}
+
+
+def _well_typed(row: Any) -> bool:
+    """A stored finding: one value of the right type per field (`True` is no line number)."""
+    return (isinstance(row, list) and len(row) == len(_FINDING_FIELDS)
+            and all(isinstance(v, _FIELD_TYPES[k]) and not isinstance(v, bool) for k, v in zip(_FINDING_FIELDS, row)))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -247,10 +258,17 @@ def _private(st: os.stat_result, folder: bool = False) -> bool:
 
 
 def _prune(folder: str) -> None:
-    """Keep the MAX_STORES stores written last."""
+    """Keep the MAX_STORES stores written last; remove what a run that was killed while writing left (an hour on)."""
+    import time
+
     stores = []
     for entry in os.scandir(folder):
-        if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
-            stores.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+        if entry.name.endswith(".json"):
+            stores.append((mtime, entry.path))
+        elif entry.name.endswith(".tmp") and time.time_ns() - mtime > 3600 * 10**9:
+            os.unlink(entry.path)
     for _, path in sorted(stores)[:-MAX_STORES]:
         os.unlink(path)

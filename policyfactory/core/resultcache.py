@@ -153,8 +153,9 @@ def result_from_json(data: Any) -> Any:
     return ValidationResult(findings, kind, summary, judged=judged)
 
 
-_FIELD_TYPES = {"file": str, "line": int, "column": int, "rule": str, "message": str, "severity": str,
-                "category": str, "data": dict, "help": str, "cell": (int, type(None))}
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "file": str, "line": int, "column": int, "rule": str, "message": str, "severity": str, "category": str,
+    "data": dict, "help": str, "cell": (int, type(None))}
 
 
 def _well_typed(row: Any) -> bool:

@@ -450,6 +450,25 @@ class Prober:
             n *= int(d)
         return n
 
+    def batch_axis(self, name: str, context: tuple | None) -> list:
+        """The axis arguments Keras refuses to point at the batch axis (0, or minus the number of axes) on the
+        probe's input, where it takes the input's first axis of its own (1): a normalization sizes a weight by the
+        axis it names, and the batch axis has no size when the layer is built."""
+        if context is None:
+            return []
+        ins, rank = context
+        out = []
+        for arg in ("axis",):
+            if arg not in self.layers[name].get("params", {}):
+                continue
+
+            def builds(v: int, a: str = arg) -> bool:
+                return self.tries(lambda: self.call(name, self.make(name, {a: v}), ins))[0]
+
+            if builds(1) and not builds(0) and not builds(-(rank + 1)):
+                out.append(arg)
+        return out
+
     def probe(self, name: str) -> dict:
         calls = self.calls(name)
         n_in = "1" if "1" in calls else ("2" if "2" in calls else None)
@@ -465,7 +484,8 @@ class Prober:
                       "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "called_lists": called_lists, "refused_elements": refused_elements, "sized": self.sized(name),
-                      "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context)}
+                      "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context),
+                      "batch_axis_refused": self.batch_axis(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))
         if n_in is not None and rank is not None:

@@ -655,3 +655,22 @@ def test_a_concatenation_is_as_wide_as_its_inputs_together(write, units, keras_t
                                           "  - {type: Concatenate, name: ab, inputs: [a, b]}\n"
                                           "  - {type: Add, name: sum, inputs: [ab, c]}\noutputs: [sum]\n"))
     assert r.returncode == (0 if keras_takes else 2), r.stdout
+
+
+@pytest.mark.parametrize("axis", [0, -3, 1, -1])
+@pytest.mark.parametrize("layer", [{"type": "RMSNormalization"}, {"type": "LayerNormalization"},
+                                   {"type": "BatchNormalization"}, {"type": "GroupNormalization", "groups": 1},
+                                   {"type": "Normalization"}, {"type": "UnitNormalization"}])
+def test_an_axis_that_sizes_a_weight_may_not_be_the_batch_axis(write, layer, axis):
+    """Found by make fuzz (seed 6682): RMSNormalization(axis=0) validated, and Keras refuses it (the weight it sizes
+    by that axis has no size when the layer is built). The probe records which layers refuse the batch axis
+    (`batch_axis_refused`): the normalizations, not UnitNormalization, which makes no weight."""
+    spec = {**layer, "axis": axis}
+    try:
+        _keras_layer(spec)(keras.Input((4, 8)))
+        keras_takes = True
+    except ValueError:
+        keras_takes = False
+    r = _validate_chain(write, [4, 8], [spec])
+    assert r.returncode == (0 if keras_takes else 2), r.stdout
+    assert keras_takes == (axis not in (0, -3) or layer["type"] == "UnitNormalization")

@@ -456,6 +456,7 @@ def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, st
     if rank is None:
         return None
     total = rank + 1
+    no_batch = probe(layer_type).get("batch_axis_refused", [])
     for arg in AXIS_ARGS:
         value = args.get(arg)
         items = value if isinstance(value, list) else [value]
@@ -463,6 +464,9 @@ def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, st
             if isinstance(v, int) and not isinstance(v, bool) and not -total <= v < total:
                 return arg, (f"{shown(arg)} {v} of {layer_type} is not an axis of its input, which has {total} "
                              f"axes with the batch axis (use -{total} to {total - 1})")
+            if arg in no_batch and isinstance(v, int) and not isinstance(v, bool) and v in (0, -total):
+                return arg, (f"{shown(arg)} {v} of {layer_type} names the batch axis, whose size is not known when "
+                             f"the layer is built: Keras refuses it (use 1 to {rank}, or -{rank} to -1)")
     for arg in WEIGHT_AXIS_ARGS:
         value = args.get(arg)
         for v in value if isinstance(value, list) else [value]:

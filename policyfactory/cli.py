@@ -1195,6 +1195,7 @@ def _main(argv: list[str] | None = None) -> int:
         print(_SHORT_USAGE.format(commands=", ".join(COMMANDS)))
         return EXIT_OK
     try:
+        _working_folder()
         if args.command in SETTINGS_COMMANDS:
             _apply_settings(args)
         quiet = quiet_tensorflow() if args.command in KERAS_COMMANDS else contextlib.nullcontext()
@@ -1213,6 +1214,15 @@ def _main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: one line, not a traceback (POLICYFACTORY_DEBUG=1 shows it)
         return _internal_error(exc)
     return EXIT_OK if getattr(args, "exit_zero", False) else code
+
+
+def _working_folder() -> None:
+    """Every command reads paths from where it runs: a folder deleted under the shell is a usage error, said so."""
+    try:
+        os.getcwd()
+    except OSError as exc:
+        raise UsageError(f"the working folder cannot be read ({exc.strerror or exc}: deleted or moved?): "
+                         f"cd to a folder that exists") from None
 
 
 def _internal_error(exc: Exception) -> int:

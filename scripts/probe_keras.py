@@ -450,6 +450,23 @@ class Prober:
             n *= int(d)
         return n
 
+    def in_time_distributed(self, name: str, calls: dict) -> bool | None:
+        """False when Keras refuses the layer inside TimeDistributed at every rank it takes called directly (one
+        step more): TimeDistributed asks its layer what shape it returns, and Pipeline, LayerScale or
+        StochasticDepth do not say (no compute_output_shape). None (not recorded) otherwise."""
+        direct = calls.get("1")
+        if direct is None or name == "TimeDistributed":
+            return None
+        ranks = [int(r) + 1 for r in direct["ranks"] if int(r) < 5]
+        if not ranks:
+            return None
+        for rank in ranks:
+            ok, _ = self.tries(lambda r=rank: self.keras.layers.TimeDistributed(self.make(name))(
+                self.tensor(r, direct["dtype"])))
+            if ok:
+                return None
+        return False
+
     def batch_axis(self, name: str, context: tuple | None) -> list:
         """The axis arguments Keras refuses to point at the batch axis (0, or minus the number of axes) on the
         probe's input, where it takes the input's first axis of its own (1): a normalization sizes a weight by the
@@ -481,6 +498,7 @@ class Prober:
         refused, choices, rank_args, needs, shape_args, width_args, called_lists, refused_elements = \
             self.arguments(name, context)
         info: dict = {"base": BASE.get(name, {}), "calls": calls, "in_pipeline": self.in_pipeline(name, calls),
+                      "in_time_distributed": self.in_time_distributed(name, calls),
                       "refused": refused, "choices": choices,
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "called_lists": called_lists, "refused_elements": refused_elements, "sized": self.sized(name),
@@ -492,7 +510,8 @@ class Prober:
             info.update(self.width(name, rank, calls[n_in]["dtype"], int(n_in)))
         if n_in is None or (rank is not None and calls[n_in]["dtype"] == "float32"):
             info.update(self.variables(name, rank, int(n_in) if n_in is not None else None))
-        return {k: v for k, v in info.items() if v or k == "calls" or (k == "in_pipeline" and v is not None)}
+        return {k: v for k, v in info.items()
+                if v or k == "calls" or (k in ("in_pipeline", "in_time_distributed") and v is not None)}
 
 
 def pipeline_table(catalog_layers: dict, skip: set[str] | frozenset[str] = frozenset()) -> dict:

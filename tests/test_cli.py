@@ -1,6 +1,8 @@
 """The command line as a user meets it: quiet TensorFlow, one line per finding."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from conftest import EXAMPLES, run_cli
@@ -422,3 +424,12 @@ def test_the_command_leaves_the_garbage_collector_off_and_main_turns_it_back_on(
             "from policyfactory.cli import run\nrun()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "collector on: False", done.stdout + done.stderr
+
+
+def test_a_working_folder_deleted_under_the_shell_is_a_usage_error(tmp_path):
+    """Found by an attack pass: every command ended in an internal error (FileNotFoundError from os.getcwd)."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    r = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m policyfactory validate m.yaml',
+                        sys.executable], capture_output=True, text=True)
+    assert r.returncode == 2 and "the working folder cannot be read" in r.stderr and "internal" not in r.stderr

@@ -151,7 +151,8 @@ def test_the_path_as_given_names_the_findings_from_the_cache(tmp_path):
     assert third.stdout.startswith("m.yaml:")
 
 
-@pytest.mark.parametrize("damage", ["not json", "[]", '{"format": 1}', "entries", "digest", "mode", "symlink"])
+@pytest.mark.parametrize("damage", ["not json", "[]", '{"format": 1}', "entries", "digest", "mode", "readable",
+                                    "symlink"])
 def test_a_damaged_or_foreign_store_is_ignored(tmp_path, damage):
     (tmp_path / "m.yaml").write_text(MODEL.format(policy="strict"))
     first = run_cli("validate", "m.yaml", cwd=tmp_path)
@@ -165,8 +166,11 @@ def test_a_damaged_or_foreign_store_is_ignored(tmp_path, damage):
         data["entries"]["m.yaml"] = [resultcache.digest(b"other"), {"kind": "model", "summary": "",
                                                                       "judged": True, "findings": []}]
         text = json.dumps(data)
+    elif damage in ("mode", "readable", "symlink"):  # a crafted "ok" for these very bytes, where it may not be
+        data["entries"]["m.yaml"][1]["findings"] = []
+        text = json.dumps(data)
     else:
-        text = json.dumps(data) if damage in ("mode", "symlink") else damage
+        text = damage
     os.unlink(store)
     if damage == "symlink":
         (tmp_path / "elsewhere.json").write_text(text)
@@ -174,20 +178,7 @@ def test_a_damaged_or_foreign_store_is_ignored(tmp_path, damage):
     else:
         with open(store, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(store, 0o666 if damage == "mode" else 0o600)
-    _same_run(first, run_cli("validate", "m.yaml", cwd=tmp_path))
-
-
-def test_a_crafted_ok_with_the_right_digest_is_refused_when_writable_by_others(tmp_path):
-    """A store others may write is never read: its "ok" could have been planted."""
-    (tmp_path / "m.yaml").write_text(MODEL.format(policy="strict"))
-    first = run_cli("validate", "m.yaml", cwd=tmp_path)
-    [store] = _stores()
-    data = json.loads(open(store, encoding="utf-8").read())
-    data["entries"]["m.yaml"][1]["findings"] = []
-    with open(store, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.chmod(store, 0o622)
+        os.chmod(store, {"mode": 0o666, "readable": 0o644}.get(damage, 0o600))  # 0644: as git checks it out
     _same_run(first, run_cli("validate", "m.yaml", cwd=tmp_path))
 
 
@@ -268,16 +259,46 @@ def test_a_result_is_stored_only_when_it_comes_back_the_same():
     assert resultcache.result_to_json(tupled) is None  # JSON would give a list back
     good = ["m.yaml", 3, 4, "sharing-violation", "x", "error", "policy", {}, "", None]
     assert resultcache.result_from_json({"findings": [good], "kind": None, "summary": "", "judged": True})
-    for i, wrong in ((0, None), (1, "3"), (2, True), (3, "no-such-rule"), (7, []), (9, "z")):
+    for i, wrong in ((0, None), (1, "3"), (2, True), (3, "no-such-rule"), (5, "bogus"), (6, "bogus"), (7, []),
+                     (9, "z")):
         row = good[:i] + [wrong] + good[i + 1:]  # each would print wrongly or fail to sort: a damaged store
         assert resultcache.result_from_json({"findings": [row], "kind": None, "summary": "", "judged": True}) is None
     assert resultcache.result_from_json({"findings": [good[:-1]], "kind": None, "summary": "", "judged": 1}) is None
+    for kind, summary in (("model", "ok \x1b[2J"), ("other", "")):  # a summary is printed as it is: no escapes
+        assert resultcache.result_from_json({"findings": [], "kind": kind, "summary": summary, "judged": True}) is None
 
 
 def test_a_changed_install_is_another_run(tmp_path):
-    (tmp_path / "a.py").write_text("x = 1\n")
-    before = resultcache.package_stamp(str(tmp_path))
-    (tmp_path / "a.py").write_text("x = 22\n")
-    assert resultcache.package_stamp(str(tmp_path)) != before
-    (tmp_path / "catalog.json").write_text("{}")
-    assert len(resultcache.package_stamp(str(tmp_path))) == 2
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    (a / "m.py").write_text("x = 1\n")
+    (a / "catalog.json").write_text("{}")
+    before = resultcache.package_stamp(str(a))
+    assert len(before) == 2
+    shutil.copytree(a, b)  # a copy that keeps the times (cp -a, a Docker layer), then edited to the same size
+    (b / "m.py").write_text("x = 2\n")
+    os.utime(b / "m.py", ns=(os.stat(a / "m.py").st_atime_ns, os.stat(a / "m.py").st_mtime_ns))
+    assert resultcache.package_stamp(str(b)) != before
+    (a / "m.py").write_text("x = 3\n")  # edited in place, the same size
+    os.utime(a / "m.py", ns=(os.stat(b / "m.py").st_atime_ns, os.stat(b / "m.py").st_mtime_ns))
+    assert resultcache.package_stamp(str(a)) != before
+
+
+def test_another_version_of_a_library_is_another_run(tmp_path, monkeypatch):
+    """PyYAML without libyaml accepts less (a tab after a value); pydantic's words reach schema findings."""
+    lib = tmp_path / "fakeyaml"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = resultcache.library_stamp(("fakeyaml",))
+    (lib / "_yaml.so").write_text("")
+    after = resultcache.library_stamp(("fakeyaml",))
+    assert after != before and resultcache.library_stamp(("no_such_library_here",)) == [("no_such_library_here", None)]
+    assert [name for name, *_ in resultcache.library_stamp()] == ["yaml", "pydantic", "pydantic_core"]
+
+
+def test_a_relative_cache_folder_is_no_cache(tmp_path):
+    """A relative folder would put the store inside whatever project a run is in, where a committed one is read."""
+    (tmp_path / "m.yaml").write_text(MODEL.format(policy="strict"))
+    r = run_cli("validate", "m.yaml", cwd=tmp_path, env={"POLICYFACTORY_CACHE_DIR": ".pfcache"})
+    assert r.returncode == 1 and os.listdir(tmp_path) == ["m.yaml"]

@@ -674,3 +674,34 @@ def test_an_axis_that_sizes_a_weight_may_not_be_the_batch_axis(write, layer, axi
     r = _validate_chain(write, [4, 8], [spec])
     assert r.returncode == (0 if keras_takes else 2), r.stdout
     assert keras_takes == (axis not in (0, -3) or layer["type"] == "UnitNormalization")
+
+
+@pytest.mark.parametrize("inner", [{"type": "Pipeline", "layers": [{"type": "Dense", "units": 2}]},
+                                   {"type": "LayerScale", "init_values": 0.1, "projection_dim": 8},
+                                   {"type": "StochasticDepth", "drop_path_rate": 0.1},
+                                   {"type": "Dense", "units": 2}, {"type": "LayerNormalization"}])
+def test_a_layer_that_does_not_say_its_output_shape_cannot_be_time_distributed(write, inner):
+    """Left open by an attack pass: TimeDistributed(Pipeline(...)) validated, and Keras refuses it at any rank.
+    TimeDistributed asks its layer what shape it returns; Pipeline, LayerScale and StochasticDepth do not say. The
+    probe records the layers Keras refuses inside TimeDistributed at every rank it takes them (`in_time_distributed`)."""
+    import importlib
+    import json
+
+    from policyfactory.core.catalog import shipped_catalog
+
+    def made(spec):
+        spec = dict(spec)
+        kind = spec.pop("type")
+        if kind == "Pipeline":
+            return keras.layers.Pipeline([made(s) for s in spec["layers"]])
+        return getattr(importlib.import_module(shipped_catalog().layers[kind].module), kind)(**spec)
+
+    try:
+        keras.layers.TimeDistributed(made(inner))(keras.Input((3, 8)))
+        keras_takes = True
+    except (ValueError, NotImplementedError):
+        keras_takes = False
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: [3, 8]}}\nlayers:\n"
+                                          f"  - {{type: TimeDistributed, layer: {json.dumps(inner)}}}\n"))
+    assert r.returncode == (0 if keras_takes else 2), r.stdout
+    assert keras_takes == (inner["type"] in ("Dense", "LayerNormalization"))

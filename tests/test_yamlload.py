@@ -101,3 +101,21 @@ def test_node_limit_counts_expanded_aliases():
 
 def test_bom_is_accepted():
     assert load_bytes(b"\xef\xbb\xbfa: 1\n", "bom.yaml").value == {"a": 1}
+
+
+@pytest.mark.parametrize(("text", "col"), [('name: "\\UFFFFFFFF"\n', 8), ('name:   "ab\\U0011FFFF"\n', 12)])
+def test_an_escape_past_unicode_is_a_located_finding_with_pure_python_pyyaml(monkeypatch, text, col):
+    """Found by an attack pass: PyYAML's pure-Python scanner (used where libyaml is not installed) raises
+    OverflowError or ValueError on such an escape, which ended in an internal error; libyaml reports it as YAML."""
+    import yaml
+
+    from policyfactory.core import yamlload
+
+    for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        monkeypatch.setattr(yamlload, "_Loader", loader)
+        with pytest.raises(yamlload.InvalidInput) as err:
+            yamlload.load_text("kind: model\n" + text, "m.yaml")
+        [finding] = err.value.findings
+        assert finding.rule == "yaml-syntax" and finding.line == 2
+        if loader is yaml.SafeLoader:
+            assert finding.column == col and "no Unicode character" in finding.message

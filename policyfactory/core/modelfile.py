@@ -28,6 +28,7 @@ from .layerinfo import (
     needed_args,
     output_rank,
     pair_problems,
+    probe,
     reshape_problem,
     returns_input,
     slot_problem,
@@ -757,6 +758,9 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None, i
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
         if rank is not None and rank < 2:
             return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
+        if probe(inner.type).get("in_time_distributed") is False:
+            return ("layer",), (f"Keras cannot call {inner.type} inside {node.type} at any rank: {node.type} asks its "
+                                f"layer what shape it returns, and {inner.type} does not say (measured)"), None
         where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None,
                                        in_pipeline)
         return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)

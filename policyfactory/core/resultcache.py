@@ -10,12 +10,15 @@ or `POLICYFACTORY_NO_CACHE=1`, turns this off).
 A stale "ok" would be worse than a slow run, so an entry is used only when
 everything its result depends on is the same:
 
-* **the run**: the cache format, the package's own files (the path, size and
-  modification time of every module and data file: the catalog, the built-in
-  policies, the schemas), Python's version, the working folder, the backend
-  checked for, every setting and where it came from, and the check's arguments
-  (`--policy`, limits, `--allow-outside`) make the run's key, and each key has
-  its own store;
+* **the run**: the cache format, the package's own files (the path, size,
+  modification and change times and inode of every module and data file: the
+  catalog, the built-in policies, the schemas; a copy that keeps times is still
+  another inode and change time), the libraries whose words reach findings
+  (PyYAML with or without libyaml, pydantic, pydantic_core: the same stamp of
+  their files), the interpreter (its path, prefix and version), the working
+  folder, the backend checked for, every setting and where it came from, and
+  the check's arguments (`--policy`, limits, `--allow-outside`) make the run's
+  key, and each key has its own store;
 * **the file**: the SHA-256 of the bytes the check read;
 * **nothing else**: a result is stored only when its check read no other file
   and followed no path (`core/safeio.py` records what a check reads; a
@@ -25,12 +28,15 @@ everything its result depends on is the same:
 * and only when the stored form gives the same result back (findings compared
   field by field, their details included).
 
-Where: `$POLICYFACTORY_CACHE_DIR`, else `$XDG_CACHE_HOME/policyfactory`, else
-`~/.cache/policyfactory`: never inside the project, so a store committed to a
-repository or planted by a pull request is never read. A store that is not a
-regular file owned by this user, is writable by others, is not the JSON this
-module writes, or is larger than `MAX_STORE_BYTES` is ignored (and replaced);
-it is read as JSON only, never unpickled. Stores are written whole and renamed
+Where: `$POLICYFACTORY_CACHE_DIR` (an absolute path), else
+`$XDG_CACHE_HOME/policyfactory`, else `~/.cache/policyfactory`: never inside the
+project, so a store committed to a repository or planted by a pull request is
+never read. A store that is not a regular file owned by this user and readable
+by nobody else (as this module writes them: a file from a git checkout is
+not), in a folder others cannot write, that is not the JSON this module writes
+(each finding's fields of their types, a known rule, severity and category, no
+control characters), or is larger than `MAX_STORE_BYTES` is ignored (and
+replaced); it is read as JSON only, never unpickled. Stores are written whole and renamed
 (`core/atomic.py`), readable by their owner only; the oldest are removed beyond
 `MAX_STORES`.
 
@@ -53,7 +59,9 @@ from .findings import Finding
 from .naming import sha256  # the interpreter's own SHA-256, as the seeds use (no OpenSSL at start-up)
 from .records import fields
 from .result import ValidationResult
+from .ruletype import CATEGORIES
 from .safeio import read_regular
+from .text import escape
 
 FORMAT = 1
 MAX_STORE_BYTES = 64 << 20
@@ -68,38 +76,67 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> str | None:
 
         >>> cache_dir({"POLICYFACTORY_CACHE_DIR": "/tmp/pf"}), cache_dir({"XDG_CACHE_HOME": "/c", "HOME": "/h"})
         ('/tmp/pf', '/c/policyfactory')
-        >>> cache_dir({"POLICYFACTORY_NO_CACHE": "1", "HOME": "/h"}) is None
-        True
+        >>> cache_dir({"POLICYFACTORY_NO_CACHE": "1", "HOME": "/h"}), cache_dir({"POLICYFACTORY_CACHE_DIR": ".c"})
+        (None, None)
     """
     env = os.environ if environ is None else environ
     if env.get("POLICYFACTORY_NO_CACHE", "") not in ("", "0"):
         return None
-    if env.get("POLICYFACTORY_CACHE_DIR"):
-        return os.path.abspath(env["POLICYFACTORY_CACHE_DIR"])
+    if env.get("POLICYFACTORY_CACHE_DIR"):  # a relative one would put the store in whatever folder a run is in
+        folder = env["POLICYFACTORY_CACHE_DIR"]
+        return folder if os.path.isabs(folder) else None
     if env.get("XDG_CACHE_HOME") and os.path.isabs(env["XDG_CACHE_HOME"]):
         return os.path.join(env["XDG_CACHE_HOME"], "policyfactory")
     home = env.get("HOME") or ""
     return os.path.join(home, ".cache", "policyfactory") if os.path.isabs(home) else None
 
 
-def package_stamp(folder: str = _PACKAGE) -> list[tuple[str, int, int]]:
-    """(path, size, mtime) of every module and data file of the package: a changed install is a new run."""
+def package_stamp(folder: str = _PACKAGE) -> list[tuple]:
+    """(path, size, modification and change times, inode) of every module and data file of the package: a changed
+    install is a new run. The change time and the inode are set by the system, not by a copy that keeps times."""
     out = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith((".py", ".json", ".yaml")):
-                st = os.stat(os.path.join(root, name))
-                out.append((os.path.relpath(os.path.join(root, name), folder), st.st_size, st.st_mtime_ns))
+                out.append((os.path.relpath(os.path.join(root, name), folder), *_stamp(os.path.join(root, name))))
     return out
 
 
-def run_key(parts: Mapping[str, Any]) -> str:
-    """The run's key: the package, Python, the working folder, and `parts` (the settings, backend and arguments).
+LIBRARIES = ("yaml", "pydantic", "pydantic_core")  # their parsers and messages reach findings
 
-    `repr` of each part: a setting or an argument that differs in any way makes another key."""
-    whole = {"format": FORMAT, "package": package_stamp(), "python": sys.version, "platform": sys.platform,
-             "cwd": os.getcwd(), **{k: repr(v) for k, v in parts.items()}}
+
+def library_stamp(names: tuple[str, ...] = LIBRARIES) -> list[tuple]:
+    """Where each library is found and the stamp of its own files (not its subfolders): another version, or PyYAML
+    without its C parser, is another run. Found as `import` would find it, without importing it."""
+    from importlib.util import find_spec
+
+    out: list[tuple] = []
+    for name in names:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        folder = os.path.dirname(spec.origin) if spec is not None and spec.origin else None
+        if folder is None:
+            out.append((name, None))
+            continue
+        with os.scandir(folder) as entries:
+            out.append((name, folder, sorted((e.name, *_stamp(e.path)) for e in entries if e.is_file())))
+    return out
+
+
+def _stamp(path: str) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def run_key(parts: Mapping[str, Any]) -> str:
+    """The run's key: the package, its libraries, the interpreter, the working folder, and `parts` (the settings,
+    backend and arguments). `repr` of each part: a setting or an argument that differs in any way makes another key."""
+    whole = {"format": FORMAT, "package": package_stamp(), "libraries": library_stamp(), "python": sys.version,
+             "executable": sys.executable, "prefix": sys.prefix, "platform": sys.platform, "cwd": os.getcwd(),
+             **{k: repr(v) for k, v in parts.items()}}
     return json.dumps(whole, sort_keys=True)
 
 
@@ -127,7 +164,8 @@ def self_contained(path: str, reads: Iterable[tuple[str | None, bytes | None]]) 
 
 
 def result_to_json(result: Any) -> dict | None:
-    """A `ValidationResult` as JSON data, or None when it cannot be stored exactly (its details are not JSON)."""
+    """A `ValidationResult` as JSON data, or None when it cannot be stored exactly (its details are not JSON) or
+    would not be read back (what `result_from_json` refuses is never written)."""
     out = {"kind": result.kind, "summary": result.summary, "judged": result.judged,
            "findings": [[getattr(f, k) for k in _FINDING_FIELDS] for f in result.findings]}
     try:
@@ -145,7 +183,7 @@ def result_from_json(data: Any) -> Any:
     try:
         rows, kind, summary, judged = data["findings"], data["kind"], data["summary"], data["judged"]
         if not (isinstance(rows, list) and all(_well_typed(row) for row in rows) and isinstance(summary, str)
-                and isinstance(kind, (str, type(None))) and isinstance(judged, bool)):
+                and escape(summary) == summary and kind in KINDS and isinstance(judged, bool)):
             return None
         findings = [Finding(**dict(zip(_FINDING_FIELDS, row))) for row in rows]
     except (TypeError, KeyError, ValueError):  # not a store's: a rule this version does not know, a wrong shape
@@ -158,10 +196,17 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "data": dict, "help": str, "cell": (int, type(None))}
 
 
+KINDS = (None, "policy", "model")
+
+
 def _well_typed(row: Any) -> bool:
-    """A stored finding: one value of the right type per field (`True` is no line number)."""
-    return (isinstance(row, list) and len(row) == len(_FINDING_FIELDS)
-            and all(isinstance(v, _FIELD_TYPES[k]) and not isinstance(v, bool) for k, v in zip(_FINDING_FIELDS, row)))
+    """A stored finding: one value of the right type per field (`True` is no line number), a severity and category
+    a finding can have (the rule is looked up when the finding is made)."""
+    if not (isinstance(row, list) and len(row) == len(_FINDING_FIELDS)
+            and all(isinstance(v, _FIELD_TYPES[k]) and not isinstance(v, bool) for k, v in zip(_FINDING_FIELDS, row))):
+        return False
+    values = dict(zip(_FINDING_FIELDS, row))
+    return values["severity"] in ("error", "warning") and values["category"] in CATEGORIES
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -188,8 +233,7 @@ class Store:
 
     def _load(self) -> None:
         try:
-            st = os.lstat(self.path)
-            if not _private(st):
+            if not (_private(os.lstat(self.folder), folder=True) and _private(os.lstat(self.path))):
                 return
             data = json.loads(read_regular(self.path, MAX_STORE_BYTES + 1, follow=False))
         except (OSError, ValueError, RecursionError):
@@ -252,10 +296,12 @@ def _write_private(path: str, data: bytes) -> None:
 
 
 def _private(st: os.stat_result, folder: bool = False) -> bool:
-    """A store (or the folder of stores) this user owns and nobody else may write."""
+    """A folder of stores this user owns and nobody else may write, or a store as this module writes it: this
+    user's, and nobody else's to read or write (a store committed to git comes back 0644, and is not read)."""
     kind = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
     owner = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
-    return kind and owner and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    others = (stat.S_IWGRP | stat.S_IWOTH) if folder else 0o077
+    return kind and owner and not st.st_mode & others
 
 
 def _prune(folder: str) -> None:

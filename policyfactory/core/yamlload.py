@@ -225,9 +225,22 @@ def load_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS
         _fail(name, 1, 1, YAML_SYNTAX, f"invalid YAML: {exc}")
     except RecursionError:  # pragma: no cover - depth limit comes first
         _fail(name, 1, 1, LIMIT_DEPTH, "nesting too deep")
+    except (OverflowError, ValueError) as exc:  # PyYAML's pure-Python scanner on "\UFFFFFFFF" (libyaml: a YAMLError)
+        if isinstance(exc, InvalidInput):
+            raise
+        line, col = _escape_beyond_unicode(text)
+        _fail(name, line, col, YAML_SYNTAX, "invalid YAML: an escape names no Unicode character (the last is \\U0010FFFF)")
     if not builder.documents:
         _fail(name, 1, 1, YAML_EMPTY, "empty file: expected a mapping with 'kind:'")
     return Loaded(name, builder.root, builder.marks, builder.key_marks, base_dir)
+
+
+def _escape_beyond_unicode(text: str) -> tuple[int, int]:
+    """Where the first `\\U` escape past U+10FFFF is (1, 1 when none is found)."""
+    for m in re.finditer(r"\\U([0-9A-Fa-f]{8})", text):
+        if int(m.group(1), 16) > 0x10FFFF:
+            return text.count("\n", 0, m.start()) + 1, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    return 1, 1
 
 
 def _char_at(text: str, line: int, col: int) -> str:

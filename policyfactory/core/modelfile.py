@@ -756,14 +756,7 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None, i
     if merge is not None:
         return merge
     if node.type in STEP_WRAPPERS and isinstance(inner, LayerNode):
-        if rank is not None and rank < 2:
-            return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
-        if probe(inner.type).get("in_time_distributed") is False:
-            return ("layer",), (f"Keras cannot call {inner.type} inside {node.type} at any rank: {node.type} asks its "
-                                f"layer what shape it returns, and {inner.type} does not say (measured)"), None
-        where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None,
-                                       in_pipeline)
-        return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)
+        return _connect_steps(node, inner, n_in, rank, shape, in_pipeline)
     problem = call_problem(node.type, n_in, rank, node.args, in_pipeline)
     if problem is not None:
         return (), problem, None
@@ -781,6 +774,19 @@ def _connect(node: LayerNode, n_in: int, rank: int | None, shape: list | None, i
     if node.sublayers and node.type not in ("RNN",):
         return (), None, None
     return (), None, output_rank(node.type, n_in, rank, node.args, in_pipeline)
+
+
+def _connect_steps(node: LayerNode, inner: LayerNode, n_in: int, rank: int | None, shape: list | None,
+                   in_pipeline: bool) -> Connection:
+    """TimeDistributed: its layer is called on each step, one axis less, and must say what shape it returns."""
+    if rank is not None and rank < 2:
+        return (), f"{node.type} needs inputs with a time axis and at least one more axis; this input has {rank}", None
+    if probe(inner.type).get("in_time_distributed") is False:
+        return ("layer",), (f"Keras cannot call {inner.type} inside {node.type} at any rank: {node.type} asks its "
+                            f"layer what shape it returns, and {inner.type} does not say (measured)"), None
+    where, problem, out = _connect(inner, n_in, rank - 1 if rank is not None else None, shape[1:] if shape else None,
+                                   in_pipeline)
+    return ("layer", *where), problem, (out + 1 if out is not None and problem is None else None)
 
 
 def _wrapped_merge(node: LayerNode, inner: Any) -> Connection | None:

@@ -504,8 +504,11 @@ def _checked_paths(args: argparse.Namespace, paths: list[str]) -> list[Any]:
     store = None
     if folder is not None:
         settings = args.settings
-        store = Store(folder, run_key({"settings": settings.values, "origins": settings.origins,
-                                       "backend": current_backend(), "check": _check_args(args)}))
+        try:
+            store = Store(folder, run_key({"settings": settings.values, "origins": settings.origins,
+                                           "backend": current_backend(), "check": _check_args(args)}))
+        except OSError:  # the package or a library changing under the run (an install): no cache this time
+            store = None
     known = [store.lookup(p, args.max_bytes) if store is not None else None for p in paths]
     todo = [p for p, r in zip(paths, known) if r is None]
     if todo:

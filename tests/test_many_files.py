@@ -122,3 +122,19 @@ def test_the_examples_copied_five_times_give_five_times_their_report(tmp_path):
     for what in (": ok, ", " error sharing-violation: "):
         n_alone = sum(what in line for line in alone.stdout.splitlines())
         assert n_alone and sum(what in line for line in many.stdout.splitlines()) == 5 * n_alone
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking is POSIX only")
+def test_no_child_can_be_started_and_the_parent_checks_every_share(tmp_path):
+    """Found by an attack pass: with the process or file limit reached, os.fork or os.pipe raised, and a folder of
+    32 files or more ended in an internal error (a run served from the cache forks nothing and succeeded). Here the
+    file limit is set to the files already open, so the pipe of every child fails, for real."""
+    import subprocess
+    import sys
+
+    code = ("import os, resource\nfrom policyfactory.core import parallel\n"
+            "n = len(os.listdir('/proc/self/fd')) if os.path.isdir('/proc/self/fd') else 16\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (n, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+            "print(parallel.map_forked(lambda x: x * 2, list(range(40)), workers=3) == [x * 2 for x in range(40)])\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "True", r.stdout + r.stderr

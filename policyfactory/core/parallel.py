@@ -46,17 +46,26 @@ def map_forked(fn: Callable[[T], R], items: Sequence[T], workers: int | None = N
     children = [_fork(fn, items[bounds[i]:bounds[i + 1]]) for i in range(1, n)]
     results = [fn(x) for x in items[:bounds[1]]]
     for i, child in enumerate(children, start=1):
-        share = _collect(*child)
+        share = _collect(*child) if child is not None else None
         results += share if share is not None else [fn(x) for x in items[bounds[i]:bounds[i + 1]]]
     return results
 
 
-def _fork(fn: Callable[[T], R], share: Sequence[T]) -> tuple[int, int]:
-    """A child that checks `share` and writes the pickled results to a pipe: (its pid, the pipe's read end)."""
+def _fork(fn: Callable[[T], R], share: Sequence[T]) -> tuple[int, int] | None:
+    """A child that checks `share` and writes the pickled results to a pipe: (its pid, the pipe's read end), or
+    None when no child can be started (a process or file limit reached): the parent then checks the share."""
     import pickle  # only when forking: one file checked pays nothing for it
 
-    read, write = os.pipe()
-    pid = os.fork()
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
     if pid == 0:  # the child: never returns, never runs the parent's cleanup or atexit
         code = 1
         try:

@@ -705,3 +705,25 @@ def test_a_layer_that_does_not_say_its_output_shape_cannot_be_time_distributed(w
                                           f"  - {{type: TimeDistributed, layer: {json.dumps(inner)}}}\n"))
     assert r.returncode == (0 if keras_takes else 2), r.stdout
     assert keras_takes == (inner["type"] in ("Dense", "LayerNormalization"))
+
+
+@pytest.mark.parametrize(("wrapper", "shape"), [("TimeDistributed", [4, 8, 8]), ("SpectralNormalization", [8, 8]),
+                                                ("TimeDistributed2", [3, 4, 8, 8])])
+@pytest.mark.parametrize("kernel_size", [9, 3])
+def test_a_wrapped_window_is_judged_on_what_the_wrapper_gives_it(write, wrapper, shape, kernel_size):
+    """Found by an attack pass: a Conv1D too long for its input validated inside TimeDistributed (on each step, one
+    axis less), TimeDistributed twice, or SpectralNormalization; called directly it was refused."""
+    import json
+
+    conv = {"type": "Conv1D", "filters": 2, "kernel_size": kernel_size}
+    spec = ({"type": "TimeDistributed", "layer": {"type": "TimeDistributed", "layer": conv}} if wrapper == "TimeDistributed2"
+            else {"type": wrapper, "layer": conv})
+    try:
+        _keras_layer(spec)(keras.Input(tuple(shape)))
+        keras_takes = True
+    except ValueError:
+        keras_takes = False
+    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
+                                          f"  - {json.dumps(spec)}\n"))
+    assert r.returncode == (0 if keras_takes else 2), r.stdout
+    assert keras_takes == (kernel_size == 3)

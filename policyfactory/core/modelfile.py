@@ -591,7 +591,7 @@ class _Checker:
         if problem:
             self.err(node.path + where, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
             shape = None
-        problem = window_problem(node.type, node.args, shape_in)
+        problem = _window_problem(node, shape_in)
         if problem:
             self.err(node.path, ARGUMENT_VALUE, f"layer {shown(node.name)} ({node.type}): {problem}")
             shape = None
@@ -825,7 +825,7 @@ def _connect_sequence(layers: list, n_in: int, rank: int | None, shape: list | N
     """A Pipeline's layers, each on the output of the one before, as the Pipeline calls them (in training mode)."""
     for i, layer in enumerate(layers):
         where, problem, rank = _connect(layer, n_in if i == 0 else 1, rank, shape, in_pipeline=True)
-        windowed = window_problem(layer.type, layer.args, shape) if problem is None else None
+        windowed = _window_problem(layer, shape) if problem is None else None
         problem = problem or (f"{layer.type} inside it: {windowed}" if windowed else None)
         if problem is not None:
             return ("layers", i, *where), problem, None
@@ -833,6 +833,16 @@ def _connect_sequence(layers: list, n_in: int, rank: int | None, shape: list | N
         if shape is not None and rank is not None and len(shape) != rank:  # estimated as called outside a Pipeline
             shape = None
     return (), None, rank
+
+
+def _window_problem(node: LayerNode, shape: list | None) -> str | None:
+    """Why Keras would refuse the node's window on an input of `shape`, or its wrapped layer's on what the wrapper
+    gives it (TimeDistributed: each step, one axis less; SpectralNormalization, Bidirectional: the same input)."""
+    inner = node.sublayers.get("layer")
+    if isinstance(inner, LayerNode) and node.type in STEP_WRAPPERS | PASS_WRAPPERS:
+        problem = _window_problem(inner, (shape[1:] or None) if shape and node.type in STEP_WRAPPERS else shape)
+        return f"{inner.type} inside it: {problem}" if problem else None
+    return window_problem(node.type, node.args, shape)
 
 
 def _merge_problem(shapes: list, refs: list[str]) -> str | None:

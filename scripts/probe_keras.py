@@ -220,8 +220,6 @@ class Prober:
                         seen.append((rank, shape))
                 if accepted:
                     choices[arg] = accepted
-                elif isinstance(BASE.get(name, {}).get(arg), str):  # Keras took the base's own string (EinsumDense's
-                    bad.remove("str")  # equation): which strings it takes depends on the other arguments, not judged
             for changed, into in zip(self.resizes(seen, base_rank, base_shape), (rank_args, shape_args, width_args)):
                 if changed:
                     into.append(arg)

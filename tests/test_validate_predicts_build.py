@@ -727,18 +727,3 @@ def test_a_wrapped_window_is_judged_on_what_the_wrapper_gives_it(write, wrapper,
                                           f"  - {json.dumps(spec)}\n"))
     assert r.returncode == (0 if keras_takes else 2), r.stdout
     assert keras_takes == (kernel_size == 3)
-
-
-@pytest.mark.parametrize(("equation", "output_shape"), [("ab,bc->ac", 2), ("abc,cd->abd", [4, 2])])
-def test_an_einsum_equation_is_not_refused_as_a_string(write, equation, output_shape):
-    """Found by an attack pass: every EinsumDense equation was refused ('it takes an integer ...'): the probe's
-    word 'x' was refused and no candidate word was an equation. Keras took the probe's own base equation, so
-    strings are not refused there; which ones Keras takes depends on the other arguments."""
-    import json
-
-    spec = {"type": "EinsumDense", "equation": equation, "output_shape": output_shape}
-    shape = [8] if equation.startswith("ab,") else [4, 8]
-    _keras_layer(spec)(keras.Input(tuple(shape)))  # Keras builds it
-    r = run_cli("validate", write("m.yaml", f"{HEAD}name: m\ninput: {{shape: {shape}}}\nlayers:\n"
-                                          f"  - {json.dumps(spec)}\n"))
-    assert r.returncode == 0, r.stdout

@@ -36,12 +36,11 @@ by nobody else (as this module writes them: a file from a git checkout is
 not), in a folder others cannot write, that is not the JSON this module writes
 (each finding's fields of their types, a known rule, severity and category, no
 control characters), or is larger than `MAX_STORE_BYTES` is ignored (and
-replaced); it is read as JSON only, never unpickled. Stores are written whole and renamed
-(`core/atomic.py`), readable by their owner only; the oldest are removed beyond
+replaced); it is read as JSON only, never unpickled. Stores are written whole
+and renamed, readable by their owner only; the oldest are removed beyond
 `MAX_STORES`.
 
-    >>> import tempfile
-    >>> store = Store(tempfile.mkdtemp(), "a run's key")
+    >>> store = Store("/no/such/folder", "a run's key")  # nothing stored yet: every file is checked
     >>> store.lookup("examples/shared_he_normal.yaml", 1 << 20) is None
     True
 """
@@ -309,13 +308,14 @@ def _prune(folder: str) -> None:
     import time
 
     stores = []
-    for entry in os.scandir(folder):
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        mtime = entry.stat(follow_symlinks=False).st_mtime_ns
-        if entry.name.endswith(".json"):
-            stores.append((mtime, entry.path))
-        elif entry.name.endswith(".tmp") and time.time_ns() - mtime > 3600 * 10**9:
-            os.unlink(entry.path)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+            if entry.name.endswith(".json"):
+                stores.append((mtime, entry.path))
+            elif entry.name.endswith(".tmp") and time.time_ns() - mtime > 3600 * 10**9:
+                os.unlink(entry.path)
     for _, path in sorted(stores)[:-MAX_STORES]:
         os.unlink(path)

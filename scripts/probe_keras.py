@@ -486,6 +486,24 @@ class Prober:
                 out.append(arg)
         return out
 
+    def repeated_axis(self, name: str, context: tuple | None) -> list:
+        """The axis arguments of which Keras refuses a list naming one axis twice ([1, 1]) on the probe's input,
+        where it takes two axes ([1, 2]): Normalization reshapes by the axes it keeps, once each."""
+        if context is None or context[1] < 2:
+            return []
+        ins = context[0]
+        out = []
+        for arg in ("axis",):
+            if arg not in self.layers[name].get("params", {}):
+                continue
+
+            def builds(v: list, a: str = arg) -> bool:
+                return self.tries(lambda: self.call(name, self.make(name, {a: v}), ins))[0]
+
+            if builds([1, 2]) and not builds([1, 1]):
+                out.append(arg)
+        return out
+
     def probe(self, name: str) -> dict:
         calls = self.calls(name)
         n_in = "1" if "1" in calls else ("2" if "2" in calls else None)
@@ -503,7 +521,8 @@ class Prober:
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "called_lists": called_lists, "refused_elements": refused_elements, "sized": self.sized(name),
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context),
-                      "batch_axis_refused": self.batch_axis(name, context)}
+                      "batch_axis_refused": self.batch_axis(name, context),
+                      "repeated_axis_refused": self.repeated_axis(name, context)}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))
         if n_in is not None and rank is not None:

@@ -727,3 +727,22 @@ def test_a_wrapped_window_is_judged_on_what_the_wrapper_gives_it(write, wrapper,
                                           f"  - {json.dumps(spec)}\n"))
     assert r.returncode == (0 if keras_takes else 2), r.stdout
     assert keras_takes == (kernel_size == 3)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [([4, 8], [2, -1]), ([8], [1, 1]), ([8], [1, -1]), ([4, 8], [-1, -1]),
+                                             ([4, 8], [1, 2]), ([4, 8], [1, -1])])
+@pytest.mark.parametrize("layer", ["Normalization", "LayerNormalization"])
+def test_an_axis_list_naming_one_axis_twice(write, shape, axis, layer):
+    """Found by an attack pass: Normalization(axis=[2, -1]) on (4, 8) validated (2 and -1 are one axis), and Keras
+    refuses it; LayerNormalization takes it. The probe records which layers refuse [1, 1] where they take [1, 2]
+    (`repeated_axis_refused`)."""
+    spec = {"type": layer, "axis": axis}
+    try:
+        _keras_layer(spec)(keras.Input(tuple(shape)))
+        keras_takes = True
+    except Exception:  # Normalization's reshape fails in the backend's own error type
+        keras_takes = False
+    r = _validate_chain(write, shape, [spec])
+    assert r.returncode == (0 if keras_takes else 2), r.stdout
+    total = len(shape) + 1
+    assert keras_takes == (layer != "Normalization" or len({a % total for a in axis}) == len(axis))

@@ -467,12 +467,29 @@ def axis_problem(layer_type: str, args: dict, rank: int | None) -> tuple[str, st
             if arg in no_batch and isinstance(v, int) and not isinstance(v, bool) and v in (0, -total):
                 return arg, (f"{shown(arg)} {v} of {layer_type} names the batch axis, whose size is not known when "
                              f"the layer is built: Keras refuses it (use 1 to {rank}, or -{rank} to -1)")
+        repeated = _repeated_axis(value, total) if arg in probe(layer_type).get("repeated_axis_refused", ()) else None
+        if repeated is not None:
+            return arg, (f"{shown(arg)} {value} of {layer_type} names axis {repeated} twice (counting from the end "
+                         f"with negatives, on an input of {total} axes with the batch axis): Keras refuses it")
     for arg in WEIGHT_AXIS_ARGS:
         value = args.get(arg)
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, int) and not isinstance(v, bool) and not -rank <= v - 1 < rank:
                 return arg, (f"{shown(arg)} {v} of {layer_type} is not an axis of its input, which has {rank} "
                              f"besides the batch axis (use 1 to {rank})")
+    return None
+
+
+def _repeated_axis(value: Any, total: int) -> int | None:
+    """The first axis a list of axes names twice, negatives counted from the end of `total` axes (None: none)."""
+    if not isinstance(value, list):
+        return None
+    seen: set[int] = set()
+    for v in value:
+        if isinstance(v, int) and not isinstance(v, bool) and -total <= v < total:
+            if v % total in seen:
+                return v % total
+            seen.add(v % total)
     return None
 
 

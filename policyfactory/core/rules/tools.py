@@ -7,10 +7,11 @@ KERAS_ERROR = Rule(
     "Keras refused to construct or connect a layer that passed validation.",
     "`validate` checks argument names, types and the values Keras refuses, and follows the "
     "shapes the file states, but some problems only Keras finds when it connects the layers "
-    "(a `Normalization` over an axis list that names one axis twice). The finding is placed at the layer "
-    "and carries Keras's message; nothing is written.",
-    bad="input: {shape: [8, 6, 4]}\nlayers:\n  - {type: Normalization, axis: [1, 1]}\n",
-    good="input: {shape: [8, 6, 4]}\nlayers:\n  - {type: Normalization, axis: [1, 2]}\n",
+    "(a `Normalization` given a list of floats as `mean` without its `variance`). The finding is placed at the "
+    "layer and carries Keras's message; nothing is written.",
+    bad="input: {shape: [4]}\nlayers:\n  - {type: Normalization, mean: [0.5, 0.5, 0.5, 0.5]}\n",
+    good="input: {shape: [4]}\nlayers:\n  - {type: Normalization, mean: [0.5, 0.5, 0.5, 0.5], "
+         "variance: [1.0, 1.0, 1.0, 1.0]}\n",
     fix="Change the argument or the connection that Keras names in the message.",
     example="build",
 )

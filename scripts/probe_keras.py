@@ -467,40 +467,22 @@ class Prober:
                 return None
         return False
 
-    def batch_axis(self, name: str, context: tuple | None) -> list:
-        """The axis arguments Keras refuses to point at the batch axis (0, or minus the number of axes) on the
-        probe's input, where it takes the input's first axis of its own (1): a normalization sizes a weight by the
-        axis it names, and the batch axis has no size when the layer is built."""
+    def axis_refused(self, name: str, context: tuple | None, taken: Any, refused: tuple) -> list:
+        """The axis arguments for which Keras takes `taken` on the probe's input and refuses every value of
+        `refused`: the batch axis (0, or minus the number of axes) where it takes the first axis of the input's own
+        (a normalization sizes a weight by the axis it names, and the batch axis has no size when the layer is
+        built), or one axis named twice ([1, 1]) where it takes two ([1, 2]: Normalization reshapes by each once)."""
         if context is None:
             return []
-        ins, rank = context
         out = []
         for arg in ("axis",):
             if arg not in self.layers[name].get("params", {}):
                 continue
 
-            def builds(v: int, a: str = arg) -> bool:
-                return self.tries(lambda: self.call(name, self.make(name, {a: v}), ins))[0]
+            def builds(v: Any, a: str = arg) -> bool:
+                return self.tries(lambda: self.call(name, self.make(name, {a: v}), context[0]))[0]
 
-            if builds(1) and not builds(0) and not builds(-(rank + 1)):
-                out.append(arg)
-        return out
-
-    def repeated_axis(self, name: str, context: tuple | None) -> list:
-        """The axis arguments of which Keras refuses a list naming one axis twice ([1, 1]) on the probe's input,
-        where it takes two axes ([1, 2]): Normalization reshapes by the axes it keeps, once each."""
-        if context is None or context[1] < 2:
-            return []
-        ins = context[0]
-        out = []
-        for arg in ("axis",):
-            if arg not in self.layers[name].get("params", {}):
-                continue
-
-            def builds(v: list, a: str = arg) -> bool:
-                return self.tries(lambda: self.call(name, self.make(name, {a: v}), ins))[0]
-
-            if builds([1, 2]) and not builds([1, 1]):
+            if builds(taken) and not any(builds(v) for v in refused):
                 out.append(arg)
         return out
 
@@ -521,8 +503,9 @@ class Prober:
                       "rank_args": rank_args, "shape_args": shape_args, "width_args": width_args, "needs": needs,
                       "called_lists": called_lists, "refused_elements": refused_elements, "sized": self.sized(name),
                       "slot_refused": self.slots(name, context), "sublayers": self.sublayers(name, context),
-                      "batch_axis_refused": self.batch_axis(name, context),
-                      "repeated_axis_refused": self.repeated_axis(name, context)}
+                      "batch_axis_refused": self.axis_refused(name, context, 1, (0, -(rank or 0) - 1)),
+                      "repeated_axis_refused": self.axis_refused(name, context if (rank or 0) >= 2 else None,
+                                                                 [1, 2], ([1, 1],))}
         if n_in is not None and calls[n_in]["dtype"] == "float32":
             info["weights"] = self.weights(name, rank, int(n_in))
         if n_in is not None and rank is not None:

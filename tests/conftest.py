@@ -39,6 +39,21 @@ def write(tmp_path):
     return _write
 
 
+# A model whose two Dense kernels share one HeNormal: `policy` decides (strict denies it, TIED_POLICY allows it).
+TIED_MODEL = """kind: model
+version: 1
+name: {name}
+policy: {policy}
+input: {{shape: [8]}}
+shared:
+  he:
+    initializer: HeNormal
+layers:
+  - {{type: Dense, name: a, units: 4, kernel_initializer: {{shared: he}}}}
+  - {{type: Dense, name: b, units: {units}, kernel_initializer: {{shared: he}}}}
+"""
+
+
 # A policy that allows tied Dense kernel initializers (several tests judge a deliberate tie with it).
 TIED_POLICY = """kind: policy
 version: 1

@@ -5,23 +5,10 @@ import os
 import shutil
 
 import pytest
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, TIED_MODEL, run_cli
 
 from policyfactory.core import parallel
 from policyfactory.core.validate import check_path, check_paths
-
-MODEL = """kind: model
-version: 1
-name: m{i}
-policy: ./team.yaml
-input: {{shape: [8]}}
-shared:
-  he:
-    initializer: HeNormal
-layers:
-  - {{type: Dense, name: a, units: 4, kernel_initializer: {{shared: he}}}}
-  - {{type: Dense, name: b, units: {units}, kernel_initializer: {{shared: he}}}}
-"""
 
 TEAM = """kind: policy
 version: 1
@@ -36,7 +23,7 @@ def folder(tmp_path):
     (tmp_path / "team.yaml").write_text(TEAM.format(share="allow"))
     for i in range(40):
         units = "four" if i % 5 == 0 else 2
-        (tmp_path / f"m{i:02d}.yaml").write_text(MODEL.format(i=i, units=units))
+        (tmp_path / f"m{i:02d}.yaml").write_text(TIED_MODEL.format(name=f"m{i}", policy="./team.yaml", units=units))
     return tmp_path
 
 

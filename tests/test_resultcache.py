@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT, TIED_POLICY, run_cli
+from conftest import EXAMPLES, ROOT, TIED_MODEL, TIED_POLICY, run_cli
 
 from policyfactory.core import resultcache
 from policyfactory.core.backend import resolve_backend, use_backend
@@ -22,18 +22,7 @@ from policyfactory.core.validate import check_path
 
 CORPUS = os.path.join(ROOT, "tests", "corpus")
 
-MODEL = """kind: model
-version: 1
-name: m
-policy: {policy}
-input: {{shape: [8]}}
-shared:
-  he:
-    initializer: HeNormal
-layers:
-  - {{type: Dense, name: a, units: 4, kernel_initializer: {{shared: he}}}}
-  - {{type: Dense, name: b, units: 2, kernel_initializer: {{shared: he}}}}
-"""
+MODEL = TIED_MODEL.replace("{name}", "m").replace("{units}", "2")  # format(policy=...)
 
 
 def _stores():
